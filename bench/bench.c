@@ -1,0 +1,366 @@
+/* radarflow benchmarks: named workloads through the CPU pipeline, each
+ * beside its floors measured in the same run - the same FFTs alone through
+ * FFTW, and the machine's memory copy bandwidth. A capture of the workload's
+ * shape is written first (noise plus one target) so the end-to-end figure
+ * includes reading HDF5 from the page cache. The `big` workload (>= 2 GiB)
+ * is processed in a child process whose peak RSS is reported. */
+#include "rf_bench.h"
+#include "../pipelines/rf_pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <fftw3.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct rf__workload {
+  const char *name;
+  size_t channels, pulses, samples, ref_len, dwells, doppler_fft;
+  int sample_type;
+  const char *what;
+} rf__workload;
+
+static const rf__workload rf__workloads[] = {
+    {"demo", 16, 32, 1024, 60, 8, 0, RF_SAMPLE_FLOAT32, "the demo scenario's shape"},
+    {"matx", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
+     "MatX simple radar pipeline: 16 ch, 128 pulses, 9000 samples, 1000-sample waveform"},
+    {"early-warning", 64, 128, 8192, 1000, 2, 0, RF_SAMPLE_INT16, "64 ch, 128 pulses, 8192 samples"},
+    {"big", 16, 64, 8192, 500, 64, 0, RF_SAMPLE_INT16, "2 GiB int16 capture: peak RSS"},
+};
+#define RF__NWL (sizeof rf__workloads / sizeof rf__workloads[0])
+
+static uint64_t rf__rng(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+/* Writes a capture of the workload's shape: noise (std ~ 1) plus one target. */
+static int rf__write_capture(const rf__workload *w, const char *path) {
+  const size_t n = w->channels, s = w->samples, pulses = w->pulses * w->dwells;
+  double (*pos)[3] = rf__malloc(n * sizeof *pos);
+  int64_t *fp = rf__malloc(w->dwells * sizeof *fp);
+  int32_t *np = rf__malloc(w->dwells * sizeof *np);
+  double *az = rf__malloc(w->dwells * sizeof *az), *el = rf__malloc(w->dwells * sizeof *el);
+  double *pt = rf__malloc(pulses * sizeof *pt);
+  size_t pb = n * s * rf_sample_pair_bytes(w->sample_type);
+  void *raw = rf__malloc(pb);
+  rf_capture_writer *wr = NULL;
+  int st = RF_ENOMEM;
+  if (!pos || !fp || !np || !az || !el || !pt || !raw) goto done;
+  const double fc = 3e9, lambda = RF_C_MPS / fc, fs = 10e6, pri = 1e-3;
+  for (size_t i = 0; i < n; i++) {
+    pos[i][0] = ((double)i - 0.5 * (double)(n - 1)) * lambda / 2;
+    pos[i][1] = pos[i][2] = 0;
+  }
+  for (size_t d = 0; d < w->dwells; d++) {
+    fp[d] = (int64_t)(d * w->pulses);
+    np[d] = (int32_t)w->pulses;
+    az[d] = 0;
+    el[d] = 0;
+  }
+  for (size_t p = 0; p < pulses; p++) pt[p] = 1.7e9 + (double)p * pri;
+  rf_capture_meta m = {.site_latitude_deg = 0, .site_longitude_deg = 0, .site_altitude_m = 0,
+                       .waveform_type = RF_WAVEFORM_LFM, .center_frequency_hz = fc,
+                       .sample_rate_hz = fs, .bandwidth_hz = 0.8 * fs,
+                       .pulse_width_s = (double)w->ref_len / fs, .pri_s = pri,
+                       .range_gate_delay_s = 0, .channels = n, .element_position_m = pos,
+                       .pulses = pulses, .samples = s, .sample_type = w->sample_type,
+                       .scale = w->sample_type == RF_SAMPLE_INT16 ? 1.0 / 64 : 1.0,
+                       .dwells = w->dwells, .first_pulse = fp, .num_pulses = np,
+                       .azimuth_deg = az, .elevation_deg = el, .pulse_time_s = pt};
+  snprintf(m.radar_name, sizeof m.radar_name, "bench-%s", w->name);
+  if ((st = rf_capture_writer_create(&wr, path, &m))) goto done;
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  for (size_t p = 0; p < pulses; p++) {
+    for (size_t i = 0; i < n * s * 2; i++) {
+      /* Sum of two uniforms: cheap, roughly Gaussian noise. */
+      double u = ((double)(rf__rng(&seed) >> 40) + (double)(rf__rng(&seed) >> 40)) / 16777216.0 - 1.0;
+      if (w->sample_type == RF_SAMPLE_INT16)
+        ((int16_t *)raw)[i] = (int16_t)lrint(u * 110.0);
+      else
+        ((float *)raw)[i] = (float)(u * 1.7);
+    }
+    if ((st = rf_capture_writer_write_pulses(wr, p, 1, raw))) goto done;
+  }
+  st = rf_capture_writer_close(wr);
+  wr = NULL;
+done:
+  if (st == RF_ENOMEM) rf__err(st, "bench: out of memory");
+  rf_capture_writer_abort(wr);
+  rf__free(raw);
+  rf__free(pt);
+  rf__free(el);
+  rf__free(az);
+  rf__free(np);
+  rf__free(fp);
+  rf__free(pos);
+  return st;
+}
+
+/* Memory copy bandwidth, bytes/s (read + write counted), best of 5. */
+static double rf__copy_bandwidth(void) {
+  const size_t bytes = (size_t)256 << 20;
+  char *a = rf__malloc_aligned(bytes), *b = rf__malloc_aligned(bytes);
+  if (!a || !b) {
+    rf__free_aligned(a);
+    rf__free_aligned(b);
+    return 0;
+  }
+  memset(a, 1, bytes);
+  memset(b, 2, bytes);
+  double best = 1e30;
+  int nt = omp_get_max_threads();
+  for (int r = 0; r < 5; r++) {
+    double t0 = rf_now_s();
+#pragma omp parallel for num_threads(nt)
+    for (int k = 0; k < nt; k++) {
+      size_t chunk = bytes / (size_t)nt;
+      memcpy(b + (size_t)k * chunk, a + (size_t)k * chunk, chunk);
+    }
+    double t = rf_now_s() - t0;
+    if (t < best) best = t;
+  }
+  rf__free_aligned(a);
+  rf__free_aligned(b);
+  return 2.0 * (double)bytes / best;
+}
+
+/* Seconds for the pipeline's FFTs alone on one dwell: forward and inverse
+ * of length L for every (pulse, channel) row, and a K-point FFT for every
+ * (beam, range cell). FFTW's own threads, best of `repeat`. */
+static double rf__fft_floor(size_t rows, size_t l, size_t cols, size_t k, int repeat) {
+  fftwf_plan_with_nthreads(omp_get_max_threads());
+  fftwf_complex *a = fftwf_malloc(rows * l * sizeof *a);
+  fftwf_complex *b = fftwf_malloc(cols * k * sizeof *b);
+  double best = -1;
+  if (!a || !b) goto done;
+  memset(a, 0, rows * l * sizeof *a);
+  memset(b, 0, cols * k * sizeof *b);
+  int nl = (int)l, nk = (int)k;
+  fftwf_plan f = fftwf_plan_many_dft(1, &nl, (int)rows, a, NULL, 1, nl, a, NULL, 1, nl, FFTW_FORWARD, FFTW_ESTIMATE);
+  fftwf_plan iv = fftwf_plan_many_dft(1, &nl, (int)rows, a, NULL, 1, nl, a, NULL, 1, nl, FFTW_BACKWARD, FFTW_ESTIMATE);
+  fftwf_plan dp = fftwf_plan_many_dft(1, &nk, (int)cols, b, NULL, 1, nk, b, NULL, 1, nk, FFTW_FORWARD, FFTW_ESTIMATE);
+  for (int r = 0; r < repeat + 1; r++) {
+    double t0 = rf_now_s();
+    fftwf_execute(f);
+    fftwf_execute(iv);
+    fftwf_execute(dp);
+    double t = rf_now_s() - t0;
+    if (r > 0 && (best < 0 || t < best)) best = t; /* first run warms up */
+  }
+  fftwf_destroy_plan(f);
+  fftwf_destroy_plan(iv);
+  fftwf_destroy_plan(dp);
+done:
+  fftwf_free(a);
+  fftwf_free(b);
+  fftwf_plan_with_nthreads(1);
+  return best;
+}
+
+static double rf__median(double *v, int n) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+      double t = v[j];
+      v[j] = v[j - 1];
+      v[j - 1] = t;
+    }
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Peak RSS (bytes) of processing `path` in a child process. */
+static int rf__child_rss(const char *path, const char *outdir, const rf_config *cfg, long *rss_kb,
+                         double *seconds) {
+  pid_t pid = fork();
+  if (pid < 0) return rf__err(RF_EIO, "bench: fork: %s", strerror(errno));
+  if (pid == 0) {
+    rf_run_summary s;
+    int st = rf_process_capture(path, outdir, cfg, &s);
+    _exit(st ? 1 : 0);
+  }
+  int status;
+  struct rusage ru;
+  double t0 = rf_now_s();
+  if (wait4(pid, &status, 0, &ru) < 0) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
+  *seconds = rf_now_s() - t0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status))
+    return rf__err(RF_EIO, "bench: processing %s in a child failed", path);
+  *rss_kb = ru.ru_maxrss;
+  return 0;
+}
+
+static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, double copy_bw,
+                            cJSON *jout) {
+  char cap[4096], out[4096];
+  snprintf(cap, sizeof cap, "%s/bench-%s.h5", dir, w->name);
+  snprintf(out, sizeof out, "%s/bench-%s-out", dir, w->name);
+  int st;
+  double tw = rf_now_s();
+  if ((st = rf__write_capture(w, cap))) return st;
+  tw = rf_now_s() - tw;
+  struct stat sb;
+  stat(cap, &sb);
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.doppler_fft = (int)w->doppler_fft;
+  const double dwell_samples = (double)(w->channels * w->pulses * w->samples);
+  const double total_samples = dwell_samples * (double)w->dwells;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddItemToArray(jout, j);
+  cJSON_AddStringToObject(j, "workload", w->name);
+  cJSON_AddStringToObject(j, "description", w->what);
+  cJSON_AddNumberToObject(j, "channels", (double)w->channels);
+  cJSON_AddNumberToObject(j, "pulses_per_dwell", (double)w->pulses);
+  cJSON_AddNumberToObject(j, "samples", (double)w->samples);
+  cJSON_AddNumberToObject(j, "waveform_samples", (double)w->ref_len);
+  cJSON_AddNumberToObject(j, "dwells", (double)w->dwells);
+  cJSON_AddStringToObject(j, "sample_type", w->sample_type == RF_SAMPLE_INT16 ? "int16" : "float32");
+  cJSON_AddNumberToObject(j, "capture_bytes", (double)sb.st_size);
+  printf("\n== %s: %s\n   %zu ch x %zu pulses x %zu samples, %zu dwells, %s, capture %.1f MB (written in %.1f s)\n",
+         w->name, w->what, w->channels, w->pulses, w->samples, w->dwells,
+         w->sample_type == RF_SAMPLE_INT16 ? "int16" : "float32", (double)sb.st_size / 1e6, tw);
+
+  if (!strcmp(w->name, "big")) {
+    long rss_kb = 0;
+    double secs = 0;
+    st = rf__child_rss(cap, out, &cfg, &rss_kb, &secs);
+    remove(cap);
+    if (st) return st;
+    printf("   end to end %.2f s, %.1f Msamples/s, peak RSS %.1f MB (goal < 500 MB)\n", secs,
+           total_samples / secs / 1e6, (double)rss_kb / 1024.0);
+    cJSON_AddNumberToObject(j, "seconds", secs);
+    cJSON_AddNumberToObject(j, "samples_per_second", total_samples / secs);
+    cJSON_AddNumberToObject(j, "peak_rss_bytes", (double)rss_kb * 1024.0);
+    return 0;
+  }
+
+  /* End to end, `repeat` times (the first warms the page cache and FFTW). */
+  double e2e[64] = {0}, stage[RF_STAGE_COUNT][64] = {{0}};
+  int reps = repeat < 64 ? repeat : 64;
+  rf_run_summary s;
+  if ((st = rf_process_capture(cap, out, &cfg, &s))) return st;
+  for (int r = 0; r < reps; r++) {
+    if ((st = rf_process_capture(cap, out, &cfg, &s))) return st;
+    e2e[r] = s.seconds;
+    for (int i = 0; i < RF_STAGE_COUNT; i++) stage[i][r] = s.stage_s[i];
+  }
+  double e2e_lo = e2e[0], e2e_hi = e2e[0];
+  for (int r = 1; r < reps; r++) {
+    if (e2e[r] < e2e_lo) e2e_lo = e2e[r];
+    if (e2e[r] > e2e_hi) e2e_hi = e2e[r];
+  }
+  double e2e_med = rf__median(e2e, reps);
+
+  size_t l = rf_pc_fft_len(w->samples, w->ref_len);
+  size_t k = rf_pipeline_bins(&cfg, w->pulses);
+  size_t beams = (size_t)cfg.beams_az; /* linear array: one elevation beam */
+  double fft1 = rf__fft_floor(w->channels * w->pulses, l, beams * w->samples, k, repeat);
+  double fft = fft1 * (double)w->dwells;
+
+  /* Bytes each stage must move at least (read input once, write output once). */
+  const double pair = (double)rf_sample_pair_bytes(w->sample_type);
+  const double ns = total_samples, bs = (double)beams * (double)(w->pulses * w->samples * w->dwells);
+  const double cells = (double)beams * (double)(k * w->samples * w->dwells);
+  double bytes[RF_STAGE_COUNT] = {
+      [RF_STAGE_read] = ns * pair,
+      [RF_STAGE_pulse_compression] = ns * (pair + 8),
+      [RF_STAGE_beamforming] = ns * 8 + bs * 8,
+      [RF_STAGE_doppler] = bs * 8 + cells * 4,
+      [RF_STAGE_cfar] = cells * 4,
+      [RF_STAGE_extraction] = 0,
+  };
+  printf("   threads %d, FFT length %zu, %zu Doppler bins, %zu beams\n", omp_get_max_threads(), l, k, beams);
+  printf("   %-18s %10s %12s %10s %10s\n", "stage", "median s", "Msamples/s", "GB/s", "of copy BW");
+  cJSON *js = cJSON_AddObjectToObject(j, "stages");
+  for (int i = 0; i < RF_STAGE_COUNT; i++) {
+    double t = rf__median(stage[i], reps);
+    double gbs = t > 0 ? bytes[i] / t / 1e9 : 0;
+    printf("   %-18s %10.4f %12.1f %10.2f %9.1f%%\n", rf_stage_names[i], t, t > 0 ? ns / t / 1e6 : 0, gbs,
+           copy_bw > 0 ? 100.0 * gbs * 1e9 / copy_bw : 0);
+    cJSON *o = cJSON_AddObjectToObject(js, rf_stage_names[i]);
+    cJSON_AddNumberToObject(o, "seconds", t);
+    cJSON_AddNumberToObject(o, "samples_per_second", t > 0 ? ns / t : 0);
+    cJSON_AddNumberToObject(o, "bytes", bytes[i]);
+    cJSON_AddNumberToObject(o, "bytes_per_second", t > 0 ? bytes[i] / t : 0);
+  }
+  printf("   %-18s %10.4f %12.1f   (min %.4f, max %.4f, %d runs)\n", "end to end", e2e_med,
+         ns / e2e_med / 1e6, e2e_lo, e2e_hi, reps);
+  printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor = %.2fx (goal <= 3x)\n", "FFTs alone (FFTW)", fft,
+         ns / fft / 1e6, e2e_med / fft);
+  cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());
+  cJSON_AddNumberToObject(j, "seconds_median", e2e_med);
+  cJSON_AddNumberToObject(j, "seconds_min", e2e_lo);
+  cJSON_AddNumberToObject(j, "seconds_max", e2e_hi);
+  cJSON_AddNumberToObject(j, "runs", reps);
+  cJSON_AddNumberToObject(j, "samples_per_second", ns / e2e_med);
+  cJSON_AddNumberToObject(j, "fft_floor_seconds", fft);
+  cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
+  remove(cap);
+  return 0;
+}
+
+int rf_bench_main(int argc, char **argv) {
+  static const struct option opts[] = {{"workload", required_argument, 0, 'w'},
+                                       {"repeat", required_argument, 0, 'r'},
+                                       {"json", required_argument, 0, 'j'},
+                                       {"dir", required_argument, 0, 'd'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *only = "demo,matx,early-warning,big", *json = NULL, *dir = "build/bench";
+  int repeat = 5, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "w:r:j:d:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'w': only = optarg; break;
+    case 'r': repeat = atoi(optarg); break;
+    case 'j': json = optarg; break;
+    case 'd': dir = optarg; break;
+    case 'h':
+      printf("Usage: radarflow bench [--workload W[,W...]] [--repeat N] [--json FILE] [--dir DIR]\n"
+             "Workloads:");
+      for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
+      printf(" (default: all)\nCaptures are written to DIR (default build/bench) and removed after.\n");
+      return 0;
+    default: return rf__err(RF_EINVAL, "bench: unknown option (see radarflow bench --help)");
+    }
+  }
+  if (repeat < 1) return rf__err(RF_EINVAL, "bench: --repeat must be >= 1");
+  mkdir(dir, 0777);
+  fftwf_init_threads();
+  double bw = rf__copy_bandwidth();
+  printf("radarflow %s bench: %d threads, memory copy bandwidth %.2f GB/s (read+write)\n", RF_VERSION,
+         omp_get_max_threads(), bw / 1e9);
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "version", RF_VERSION);
+  cJSON_AddStringToObject(root, "device", "cpu");
+  cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
+  cJSON_AddNumberToObject(root, "copy_bandwidth_bytes_per_second", bw);
+  cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
+  int st = 0, found = 0;
+  for (size_t i = 0; i < RF__NWL && !st; i++) {
+    const char *n = rf__workloads[i].name, *p = strstr(only, n);
+    size_t ln = strlen(n);
+    if (!p || (p != only && p[-1] != ',') || (p[ln] && p[ln] != ',')) continue;
+    found++;
+    st = rf__run_workload(&rf__workloads[i], dir, repeat, bw, arr);
+  }
+  if (!st && !found) st = rf__err(RF_EINVAL, "bench: no workload named '%s'", only);
+  if (!st && json) {
+    char *txt = cJSON_Print(root);
+    st = txt ? rf_write_file_atomic(json, txt, strlen(txt)) : rf__err(RF_ENOMEM, "bench: out of memory");
+    if (txt) cJSON_free(txt);
+    if (!st) printf("\nwrote %s\n", json);
+  }
+  cJSON_Delete(root);
+  return st;
+}

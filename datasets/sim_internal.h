@@ -1,0 +1,78 @@
+/* radarflow: the parsed scenario shared by datasets/scenario.c (parser) and
+ * datasets/simulate.c (echo simulator), plus the physics helpers the tests
+ * check directly. Not a public header. */
+#ifndef RF_SIM_INTERNAL_H
+#define RF_SIM_INTERNAL_H
+
+#include "rf_sim.h"
+#include "../io/rf_capture.h"
+
+#include <complex.h>
+
+#define RF_SIM_G_MPS2 9.80665    /* standard gravity, m/s^2 */
+#define RF_SIM_K_BOLTZMANN 1.380649e-23 /* J/K */
+#define RF_SIM_T0_K 290.0        /* reference noise temperature, K */
+
+enum rf_sim_layout { RF_SIM_ULA = 0, RF_SIM_UPA = 1, RF_SIM_CUSTOM = 2 };
+enum rf_sim_motion { RF_SIM_CONST_VEL = 0, RF_SIM_BALLISTIC = 1 };
+
+typedef struct rf_sim_target {
+  char name[64];
+  int motion;            /* RF_SIM_* motion */
+  double p0[3];          /* ENU position at start_time_s, m */
+  double v0[3];          /* ENU velocity at start_time_s, m/s */
+  int use_rcs;           /* 1: rcs_m2 and the radar equation; 0: snr_db */
+  double rcs_m2;
+  double snr_db;         /* on the transmit beam axis */
+} rf_sim_target;
+
+struct rf_scenario {
+  char path[512];
+  char name[256];
+  double site_lat_deg, site_lon_deg, site_alt_m;
+  double fc_hz, lambda_m;
+  double peak_power_w, noise_figure_db, system_loss_db, element_gain_dbi;
+
+  int waveform_type;     /* RF_WAVEFORM_* */
+  double bandwidth_hz, pulse_width_s, fs_hz, pri_s, rgd_s;
+  size_t samples;
+  size_t chips, chip_samples; /* custom: code length, samples per chip */
+  double *chip_phase_rad;     /* [chips] */
+
+  size_t channels;
+  double (*pos)[3];      /* [channels] ENU element positions, m */
+  double face_az_deg;
+  double cal_amp_std_db, cal_phase_std_deg;
+
+  size_t dwells, pulses;
+  size_t *first_pulse, *num_pulses; /* [dwells] */
+  double *dwell_az_deg, *dwell_el_deg; /* [dwells] */
+  double *t_rel_s;       /* [pulses] transmit time minus start_time_s */
+  double start_time_s;
+
+  int noise_enabled;
+  int sample_type;       /* RF_SAMPLE_* */
+  double noise_lsb;
+
+  int clutter_enabled;
+  double cnr_db, clutter_rmin_m, clutter_rmax_m, clutter_az_spread_deg;
+  double clutter_range_exponent;
+  size_t clutter_scatterers;
+
+  size_t targets;
+  rf_sim_target *target;
+};
+
+/* Target state at t_rel seconds after start_time_s. */
+void rf__sim_target_state(const rf_sim_target *t, double t_rel, double pos[3], double vel[3]);
+/* Transmit pattern |AF(d)|^2 / N^2 of the uniform array steered to d_beam. */
+double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]);
+/* Per-element per-pulse input SNR (linear) of target t at range r_m in
+ * direction d with the transmit beam steered to d_beam. */
+double rf__sim_snr(const rf_scenario *sc, const rf_sim_target *t, double r_m,
+                   const double d[3], const double d_beam[3]);
+/* The transmitted waveform s(u) at continuous time u since the pulse start;
+ * 0 outside [0, T). */
+float complex rf__sim_waveform(const rf_scenario *sc, double u_s);
+
+#endif

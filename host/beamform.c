@@ -1,0 +1,174 @@
+/* radarflow: stage 3 - receive digital beamforming as a complex matrix
+ * product, out[b][p][c] = sum_n w[b][n] in[p][n][c], blocked over range
+ * cells so a tile of every channel stays in cache. */
+#include "rf_stages.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#define RF_BF_TILE 256 /* range cells per tile: N * 256 * 8 bytes of input */
+
+struct rf_bf {
+  size_t n, b, cells;
+  int threads;
+  float *acc; /* [threads][B][TILE][2] */
+};
+
+/* Projected aperture (metres) of the array along unit vector u:
+ * sqrt(12 var(p . u)), which is N d for a uniform line of N elements. */
+static double rf__aperture(const double (*pos)[3], size_t n, const double u[3]) {
+  double s = 0, s2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    double x = pos[i][0] * u[0] + pos[i][1] * u[1] + pos[i][2] * u[2];
+    s += x;
+    s2 += x * x;
+  }
+  double var = s2 / (double)n - (s / (double)n) * (s / (double)n);
+  return var > 0 ? sqrt(12.0 * var) : 0.0;
+}
+
+/* Horizontal and vertical unit vectors across the look direction. */
+static void rf__look_axes(double az_deg, double el_deg, double uh[3], double uv[3]) {
+  double az = az_deg * RF_PI / 180.0, el = el_deg * RF_PI / 180.0;
+  uh[0] = cos(az);
+  uh[1] = -sin(az);
+  uh[2] = 0;
+  uv[0] = -sin(el) * sin(az);
+  uv[1] = -sin(el) * cos(az);
+  uv[2] = cos(el);
+}
+
+void rf_beam_weights(const double (*pos_m)[3], size_t channels, double lambda_m,
+                     const double *az_deg, const double *el_deg, size_t beams, int taper,
+                     double taylor_sll_db, int taylor_nbar, float complex *w) {
+  for (size_t b = 0; b < beams; b++) {
+    double d[3], uh[3], uv[3];
+    rf_direction(az_deg[b], el_deg[b], d);
+    rf__look_axes(az_deg[b], el_deg[b], uh, uv);
+    double ah = rf__aperture(pos_m, channels, uh), av = rf__aperture(pos_m, channels, uv);
+    double norm = 0;
+    for (size_t n = 0; n < channels; n++) {
+      /* Taper over the normalised position across each aperture axis that
+       * the array really spans (a line array seen off its plane has a
+       * sliver of "vertical" aperture that must not be tapered again). */
+      double t = 1.0;
+      if (ah >= 0.25 * lambda_m) {
+        double x = (pos_m[n][0] * uh[0] + pos_m[n][1] * uh[1]) / ah;
+        t *= rf_taper_at(taper, x, taylor_sll_db, taylor_nbar);
+      }
+      if (av >= 0.25 * lambda_m) {
+        double x = (pos_m[n][0] * uv[0] + pos_m[n][1] * uv[1] + pos_m[n][2] * uv[2]) / av;
+        t *= rf_taper_at(taper, x, taylor_sll_db, taylor_nbar);
+      }
+      double ph = -2.0 * RF_PI / lambda_m *
+                  (pos_m[n][0] * d[0] + pos_m[n][1] * d[1] + pos_m[n][2] * d[2]);
+      w[b * channels + n] = (float complex)(t * cexp(I * ph));
+      norm += t * t;
+    }
+    float k = (float)(1.0 / sqrt(norm));
+    for (size_t n = 0; n < channels; n++) w[b * channels + n] *= k;
+  }
+}
+
+void rf_bf_destroy(rf_bf *bf) {
+  if (!bf) return;
+  rf__free_aligned(bf->acc);
+  rf__free(bf);
+}
+
+int rf_bf_create(rf_bf **out, size_t channels, size_t beams, size_t cells) {
+  *out = NULL;
+  if (channels < 1 || beams < 1 || cells < 1)
+    return rf__err(RF_EINVAL, "beamforming: invalid sizes");
+  rf_bf *bf = rf__calloc(1, sizeof *bf);
+  if (!bf) return rf__err(RF_ENOMEM, "beamforming: out of memory");
+  bf->n = channels;
+  bf->b = beams;
+  bf->cells = cells;
+  bf->threads = omp_get_max_threads();
+  bf->acc = rf__malloc_aligned((size_t)bf->threads * beams * RF_BF_TILE * 2 * sizeof(float));
+  if (!bf->acc) {
+    rf_bf_destroy(bf);
+    return rf__err(RF_ENOMEM, "beamforming: out of memory");
+  }
+  *out = bf;
+  return 0;
+}
+
+int rf_bf_execute(rf_bf *bf, const float complex *w, const float complex *in, size_t pulses,
+                  float complex *out, size_t beam_stride) {
+  const size_t n = bf->n, nb = bf->b, cells = bf->cells;
+  const size_t tiles = (cells + RF_BF_TILE - 1) / RF_BF_TILE;
+  const long jobs = (long)(pulses * tiles);
+  const float *wf = (const float *)w;
+#pragma omp parallel for schedule(static) num_threads(bf->threads)
+  for (long job = 0; job < jobs; job++) {
+    size_t p = (size_t)job / tiles, c0 = ((size_t)job % tiles) * RF_BF_TILE;
+    size_t len = cells - c0 < RF_BF_TILE ? cells - c0 : RF_BF_TILE;
+    float *acc = bf->acc + (size_t)omp_get_thread_num() * nb * RF_BF_TILE * 2;
+    memset(acc, 0, nb * RF_BF_TILE * 2 * sizeof(float));
+    for (size_t ch = 0; ch < n; ch++) {
+      const float *x = (const float *)(in + (p * n + ch) * cells + c0);
+      for (size_t b = 0; b < nb; b++) {
+        const float wr = wf[2 * (b * n + ch)], wi = wf[2 * (b * n + ch) + 1];
+        float *a = acc + b * RF_BF_TILE * 2;
+        for (size_t c = 0; c < len; c++) {
+          a[2 * c] += wr * x[2 * c] - wi * x[2 * c + 1];
+          a[2 * c + 1] += wr * x[2 * c + 1] + wi * x[2 * c];
+        }
+      }
+    }
+    for (size_t b = 0; b < nb; b++)
+      memcpy(out + b * beam_stride + p * cells + c0, acc + b * RF_BF_TILE * 2,
+             len * 2 * sizeof(float));
+  }
+  return 0;
+}
+
+double rf_beam_gain(const double (*pos_m)[3], size_t channels, double lambda_m,
+                    const float complex *w, double az_deg, double el_deg) {
+  double d[3];
+  rf_direction(az_deg, el_deg, d);
+  double complex s = 0;
+  double e = 0;
+  for (size_t n = 0; n < channels; n++) {
+    double ph = 2.0 * RF_PI / lambda_m * (pos_m[n][0] * d[0] + pos_m[n][1] * d[1] + pos_m[n][2] * d[2]);
+    s += (double complex)w[n] * cexp(I * ph);
+    e += creal(w[n] * conjf(w[n]));
+  }
+  return e > 0 ? creal(s * conj(s)) / ((double)channels * e) : 0.0;
+}
+
+double rf_beamwidth_deg(const double (*pos_m)[3], size_t channels, double lambda_m,
+                        double az_deg, double el_deg, int axis, int taper,
+                        double taylor_sll_db, int taylor_nbar) {
+  double uh[3], uv[3];
+  rf__look_axes(az_deg, el_deg, uh, uv);
+  double ap = rf__aperture(pos_m, channels, axis ? uv : uh);
+  if (ap < 0.25 * lambda_m || channels > 65536) return 0.0;
+  float complex *wt = rf__malloc(channels * sizeof *wt);
+  if (!wt) return 0.0;
+  rf_beam_weights(pos_m, channels, lambda_m, &az_deg, &el_deg, 1, taper, taylor_sll_db,
+                  taylor_nbar, wt);
+  double g0 = rf_beam_gain(pos_m, channels, lambda_m, wt, az_deg, el_deg);
+  /* Half-power points on each side by bisection between the peak and the
+   * first-null estimate 2 lambda / aperture (generous for any taper). */
+  double width = 0;
+  for (int side = -1; side <= 1; side += 2) {
+    double lo = 0.0, hi = 2.0 * lambda_m / ap * 180.0 / RF_PI;
+    for (int it = 0; it < 60; it++) {
+      double mid = 0.5 * (lo + hi), off = side * mid;
+      double g = axis ? rf_beam_gain(pos_m, channels, lambda_m, wt, az_deg, el_deg + off)
+                      : rf_beam_gain(pos_m, channels, lambda_m, wt,
+                                     az_deg + off / cos(el_deg * RF_PI / 180.0), el_deg);
+      if (g > 0.5 * g0)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    width += lo;
+  }
+  rf__free(wt);
+  return axis ? width : width / cos(el_deg * RF_PI / 180.0);
+}

@@ -1,0 +1,187 @@
+/* radarflow: status table, error messages, allocation hook, logging, tapers
+ * and frame helpers. */
+#define _POSIX_C_SOURCE 200809L
+#include "rf_common.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *rf_err_name(int status) {
+  switch (status) {
+  case RF_OK: return "RF_OK";
+#define RF__XX(name, val, text) case RF_##name: return "RF_" #name;
+    RF_ERRNO_MAP(RF__XX)
+#undef RF__XX
+  }
+  return "RF_EUNKNOWN";
+}
+
+const char *rf_strerror(int status) {
+  switch (status) {
+  case RF_OK: return "success";
+#define RF__XX(name, val, text) case RF_##name: return text;
+    RF_ERRNO_MAP(RF__XX)
+#undef RF__XX
+  }
+  return "unknown error";
+}
+
+static _Thread_local char rf__msg[1024];
+
+const char *rf_errmsg(void) { return rf__msg; }
+void rf_errmsg_clear(void) { rf__msg[0] = 0; }
+
+int rf__err(int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(rf__msg, sizeof rf__msg, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+/* ---- allocation hook ---------------------------------------------------- */
+static size_t rf__alloc_count, rf__alloc_fail_at;
+static int rf__alloc_sticky;
+
+size_t rf_alloc_fail_after(size_t n, int sticky) {
+  size_t c = rf__alloc_count;
+  rf__alloc_count = 0;
+  rf__alloc_fail_at = n;
+  rf__alloc_sticky = sticky;
+  return c;
+}
+
+static int rf__alloc_should_fail(void) {
+  size_t k = ++rf__alloc_count;
+  if (rf__alloc_fail_at == 0) return 0;
+  if (k == rf__alloc_fail_at) return 1;
+  return rf__alloc_sticky && k > rf__alloc_fail_at;
+}
+
+void *rf__malloc(size_t size) {
+  if (rf__alloc_should_fail()) return NULL;
+  return malloc(size ? size : 1);
+}
+
+void *rf__calloc(size_t n, size_t size) {
+  if (rf__alloc_should_fail()) return NULL;
+  return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *rf__realloc(void *p, size_t size) {
+  if (rf__alloc_should_fail()) return NULL;
+  return realloc(p, size ? size : 1);
+}
+
+void rf__free(void *p) { free(p); }
+
+void *rf__malloc_aligned(size_t size) {
+  if (rf__alloc_should_fail()) return NULL;
+  size_t sz = (size + 63) / 64 * 64;
+  return aligned_alloc(64, sz ? sz : 64);
+}
+
+void rf__free_aligned(void *p) { free(p); }
+
+char *rf__strdup(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = rf__malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+int rf__mul_size(size_t a, size_t b, size_t *out) {
+  if (a && b > SIZE_MAX / a) return -1;
+  *out = a * b;
+  return 0;
+}
+
+/* ---- logging ------------------------------------------------------------- */
+int rf_log_level = 1;
+
+void rf_log(int level, const char *fmt, ...) {
+  if (level > rf_log_level) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+double rf_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- tapers ---------------------------------------------------------------- */
+/* Taylor coefficients F_m, m = 1..nbar-1 (Carrara et al., "Spotlight SAR",
+ * app. D): A = acosh(10^(sll/20)) / pi, sigma^2 = nbar^2 / (A^2 + (nbar-1/2)^2). */
+static double rf__taylor_fm(int m, double sll_db, int nbar) {
+  double a = acosh(pow(10.0, sll_db / 20.0)) / RF_PI;
+  double s2 = (double)nbar * nbar / (a * a + ((double)nbar - 0.5) * ((double)nbar - 0.5));
+  double num = 1.0, den = 1.0;
+  for (int i = 1; i < nbar; i++) {
+    num *= 1.0 - (double)m * m / (s2 * (a * a + ((double)i - 0.5) * ((double)i - 0.5)));
+    if (i != m) den *= 1.0 - (double)m * m / ((double)i * i);
+  }
+  double sign = (m % 2) ? 1.0 : -1.0; /* (-1)^(m+1) */
+  return sign * num / (2.0 * den);
+}
+
+double rf_taper_at(int kind, double x, double sll_db, int nbar) {
+  switch (kind) {
+  case RF_TAPER_HAMMING: return 0.54 + 0.46 * cos(2.0 * RF_PI * x);
+  case RF_TAPER_TAYLOR: {
+    double g = 1.0;
+    for (int m = 1; m < nbar; m++) g += 2.0 * rf__taylor_fm(m, sll_db, nbar) * cos(2.0 * RF_PI * m * x);
+    return g;
+  }
+  default: return 1.0;
+  }
+}
+
+void rf_taper_fill(int kind, double sll_db, int nbar, size_t n, double *w) {
+  for (size_t i = 0; i < n; i++)
+    w[i] = rf_taper_at(kind, ((double)i + 0.5) / (double)n - 0.5, sll_db, nbar);
+}
+
+double rf_taper_loss_db(const double *w, size_t n) {
+  double s = 0, s2 = 0;
+  for (size_t i = 0; i < n; i++) {
+    s += w[i];
+    s2 += w[i] * w[i];
+  }
+  if (n == 0 || s2 <= 0) return 0;
+  return -10.0 * log10(s * s / ((double)n * s2));
+}
+
+/* ---- frames ---------------------------------------------------------------- */
+void rf_direction(double az_deg, double el_deg, double d[3]) {
+  double az = az_deg * RF_PI / 180.0, el = el_deg * RF_PI / 180.0;
+  d[0] = cos(el) * sin(az);
+  d[1] = cos(el) * cos(az);
+  d[2] = sin(el);
+}
+
+void rf_enu_to_rae(const double enu[3], double *range_m, double *az_deg, double *el_deg) {
+  double h = hypot(enu[0], enu[1]);
+  double r = hypot(h, enu[2]);
+  double az = atan2(enu[0], enu[1]) * 180.0 / RF_PI;
+  if (az < 0) az += 360.0;
+  if (az >= 360.0) az -= 360.0;
+  *range_m = r;
+  *az_deg = az;
+  *el_deg = atan2(enu[2], h) * 180.0 / RF_PI;
+}
+
+double rf_wrap(double v, double half) {
+  double p = 2.0 * half;
+  double w = fmod(v + half, p);
+  if (w < 0) w += p;
+  return w - half;
+}

@@ -1,0 +1,188 @@
+/* radarflow: stages 1 and 2 - sample conversion and calibration, then pulse
+ * compression by fast convolution with the conjugated (tapered) replica.
+ * Rows are independent: each thread converts a row into its own zero-padded
+ * scratch, transforms it, multiplies and transforms back (FFTW new-array
+ * execute on one plan pair, which is thread-safe). */
+#include "rf_stages.h"
+#include "../io/rf_capture.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+struct rf_pc {
+  size_t n, s, m, l;         /* channels, samples, replica length, FFT length */
+  int sample_type;
+  float *gain;               /* [N][2]: scale * calibration */
+  float *h;                  /* [L][2]: conj(FFT(tapered replica)) / (L ||h||) */
+  float *scratch;            /* [threads][L][2] */
+  int threads;
+  fftwf_plan fwd, inv;
+  double corr[RF_PC_MAX_CORR]; /* |r(k)|^2 / |r(0)|^2 of the output noise */
+  size_t corr_len;
+};
+
+static int rf__good_len(size_t n) {
+  static const size_t f[] = {2, 3, 5, 7};
+  for (size_t i = 0; i < 4; i++)
+    while (n % f[i] == 0) n /= f[i];
+  return n == 1;
+}
+
+size_t rf_pc_fft_len(size_t s, size_t m) {
+  size_t l = s + m - 1;
+  while (!rf__good_len(l)) l++;
+  return l;
+}
+
+void rf_pc_correlate_ref(const float complex *x, size_t s, const float complex *h, size_t m,
+                         float complex *y) {
+  for (size_t r = 0; r < s; r++) {
+    double complex acc = 0;
+    for (size_t k = 0; k < m && r + k < s; k++) acc += (double complex)x[r + k] * conj(h[k]);
+    y[r] = (float complex)acc;
+  }
+}
+
+/* Output noise autocorrelation for white input: r = IFFT(|FFT(h)|^2), with
+ * h's transform in pc->h (before conjugation and scaling). Uses the first
+ * thread's scratch. Keeps lags down to 1e-4 of lag 0. */
+static void rf__pc_noise_corr(rf_pc *pc) {
+  float *x = pc->scratch;
+  for (size_t k = 0; k < pc->l; k++) {
+    x[2 * k] = pc->h[2 * k] * pc->h[2 * k] + pc->h[2 * k + 1] * pc->h[2 * k + 1];
+    x[2 * k + 1] = 0.0f;
+  }
+  fftwf_execute_dft(pc->inv, (fftwf_complex *)x, (fftwf_complex *)x);
+  double r0 = (double)x[0] * x[0] + (double)x[1] * x[1];
+  pc->corr_len = 0;
+  for (size_t k = 0; k < RF_PC_MAX_CORR && k < pc->m; k++) {
+    double rk = ((double)x[2 * k] * x[2 * k] + (double)x[2 * k + 1] * x[2 * k + 1]) / r0;
+    if (k > 0 && rk < 1e-4) break;
+    pc->corr[pc->corr_len++] = rk;
+  }
+}
+
+size_t rf_pc_noise_corr(const rf_pc *pc, const double **corr) {
+  *corr = pc->corr;
+  return pc->corr_len;
+}
+
+void rf_pc_destroy(rf_pc *pc) {
+  if (!pc) return;
+  if (pc->fwd) fftwf_destroy_plan(pc->fwd);
+  if (pc->inv) fftwf_destroy_plan(pc->inv);
+  rf__free_aligned(pc->scratch);
+  rf__free_aligned(pc->h);
+  rf__free(pc->gain);
+  rf__free(pc);
+}
+
+int rf_pc_create(rf_pc **out, const rf_pc_config *cfg) {
+  *out = NULL;
+  if (!cfg || cfg->channels < 1 || cfg->samples < 1 || !cfg->reference || cfg->ref_len < 1 ||
+      cfg->ref_len > cfg->samples ||
+      (cfg->sample_type != RF_SAMPLE_INT16 && cfg->sample_type != RF_SAMPLE_FLOAT32) ||
+      !isfinite(cfg->scale))
+    return rf__err(RF_EINVAL, "pulse compression: invalid configuration");
+  int status = RF_ENOMEM;
+  double *taper = NULL;
+  rf_pc *pc = rf__calloc(1, sizeof *pc);
+  if (!pc) goto fail;
+  pc->n = cfg->channels;
+  pc->s = cfg->samples;
+  pc->m = cfg->ref_len;
+  pc->l = rf_pc_fft_len(pc->s, pc->m);
+  pc->sample_type = cfg->sample_type;
+  pc->threads = omp_get_max_threads();
+  pc->gain = rf__malloc(pc->n * 2 * sizeof(float));
+  pc->h = rf__malloc_aligned(pc->l * 2 * sizeof(float));
+  pc->scratch = rf__malloc_aligned((size_t)pc->threads * pc->l * 2 * sizeof(float));
+  taper = rf__malloc(pc->m * sizeof(double));
+  if (!pc->gain || !pc->h || !pc->scratch || !taper) goto fail;
+
+  for (size_t i = 0; i < pc->n; i++) {
+    float complex g = (float)cfg->scale * (cfg->calibration ? cfg->calibration[i] : 1.0f);
+    pc->gain[2 * i] = crealf(g);
+    pc->gain[2 * i + 1] = cimagf(g);
+  }
+  fftwf_complex *h = (fftwf_complex *)pc->h;
+  pc->fwd = fftwf_plan_dft_1d((int)pc->l, h, h, FFTW_FORWARD, FFTW_ESTIMATE);
+  pc->inv = fftwf_plan_dft_1d((int)pc->l, h, h, FFTW_BACKWARD, FFTW_ESTIMATE);
+  if (!pc->fwd || !pc->inv) goto fail;
+
+  /* Tapered replica, normalised so white noise keeps unit power. */
+  rf_taper_fill(cfg->window, cfg->taylor_sll_db, cfg->taylor_nbar, pc->m, taper);
+  double e = 0;
+  for (size_t k = 0; k < pc->m; k++) {
+    double complex v = taper[k] * (double complex)cfg->reference[k];
+    e += creal(v * conj(v));
+  }
+  if (!(e > 0)) {
+    status = rf__err(RF_EINVAL, "pulse compression: replica has no energy");
+    goto fail;
+  }
+  double norm = 1.0 / ((double)pc->l * sqrt(e));
+  memset(pc->h, 0, pc->l * 2 * sizeof(float));
+  for (size_t k = 0; k < pc->m; k++) {
+    float complex v = (float complex)(taper[k] * (double complex)cfg->reference[k]);
+    pc->h[2 * k] = crealf(v);
+    pc->h[2 * k + 1] = cimagf(v);
+  }
+  fftwf_execute(pc->fwd);
+  rf__pc_noise_corr(pc);
+  for (size_t k = 0; k < pc->l; k++) {
+    pc->h[2 * k] = (float)(pc->h[2 * k] * norm);
+    pc->h[2 * k + 1] = (float)(-pc->h[2 * k + 1] * norm);
+  }
+  rf__free(taper);
+  *out = pc;
+  return 0;
+fail:
+  rf__free(taper);
+  rf_pc_destroy(pc);
+  return status == RF_ENOMEM ? rf__err(RF_ENOMEM, "pulse compression: out of memory") : status;
+}
+
+/* Converts one raw row (S pairs) into x (L pairs), zero padded, times g. */
+static void rf__pc_load(const rf_pc *pc, const void *raw, size_t row, const float *g, float *x) {
+  const size_t s = pc->s;
+  const float gr = g[0], gi = g[1];
+  if (pc->sample_type == RF_SAMPLE_INT16) {
+    const int16_t *in = (const int16_t *)raw + row * s * 2;
+    for (size_t i = 0; i < s; i++) {
+      float a = in[2 * i], b = in[2 * i + 1];
+      x[2 * i] = a * gr - b * gi;
+      x[2 * i + 1] = a * gi + b * gr;
+    }
+  } else {
+    const float *in = (const float *)raw + row * s * 2;
+    for (size_t i = 0; i < s; i++) {
+      float a = in[2 * i], b = in[2 * i + 1];
+      x[2 * i] = a * gr - b * gi;
+      x[2 * i + 1] = a * gi + b * gr;
+    }
+  }
+  memset(x + 2 * s, 0, (pc->l - s) * 2 * sizeof(float));
+}
+
+int rf_pc_execute(rf_pc *pc, const void *raw, size_t pulses, float complex *out) {
+  const long rows = (long)(pulses * pc->n);
+  const size_t l = pc->l, s = pc->s;
+#pragma omp parallel for schedule(static) num_threads(pc->threads)
+  for (long row = 0; row < rows; row++) {
+    float *x = pc->scratch + (size_t)omp_get_thread_num() * l * 2;
+    rf__pc_load(pc, raw, (size_t)row, pc->gain + 2 * ((size_t)row % pc->n), x);
+    fftwf_execute_dft(pc->fwd, (fftwf_complex *)x, (fftwf_complex *)x);
+    const float *h = pc->h;
+    for (size_t k = 0; k < l; k++) {
+      float a = x[2 * k], b = x[2 * k + 1], c = h[2 * k], d = h[2 * k + 1];
+      x[2 * k] = a * c - b * d;
+      x[2 * k + 1] = a * d + b * c;
+    }
+    fftwf_execute_dft(pc->inv, (fftwf_complex *)x, (fftwf_complex *)x);
+    memcpy(out + (size_t)row * s, x, s * 2 * sizeof(float));
+  }
+  return 0;
+}

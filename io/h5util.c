@@ -1,0 +1,413 @@
+/* radarflow io/: HDF5 access helpers and temp-file commits (see h5util.h). */
+#include "h5util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void rf__h5_quiet(void) {
+  /* HDF5 1.10 cannot recover from a failed H5Fclose (a full disk while a
+   * capture is written): the file ID it leaves behind crashes the process in
+   * HDF5's atexit handler. Every file here is closed explicitly, so that
+   * handler is not needed; this only takes effect before HDF5 initialises
+   * (the first HDF5 call of the process), later calls are harmless no-ops. */
+  static int once;
+  if (!once) {
+    once = 1;
+    H5dont_atexit();
+  }
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* ---- error text ------------------------------------------------------------ */
+static _Thread_local char rf__h5_desc[256];
+
+static herr_t rf__h5_walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  (void)data;
+  if (n == 0 && e->desc) snprintf(rf__h5_desc, sizeof rf__h5_desc, "%s", e->desc);
+  return 0;
+}
+
+const char *rf__h5_errdesc(void) {
+  rf__h5_desc[0] = 0;
+  /* Upward: the first entry is where the error was first detected. */
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, rf__h5_walk_cb, NULL);
+  if (!rf__h5_desc[0]) snprintf(rf__h5_desc, sizeof rf__h5_desc, "unknown HDF5 error");
+  return rf__h5_desc;
+}
+
+const char *rf__io_reason(void) {
+  if (errno) return strerror(errno);
+  return rf__h5_errdesc();
+}
+
+int rf__h5_has(hid_t loc, const char *name) { return H5Lexists(loc, name, H5P_DEFAULT) > 0; }
+
+/* ---- attributes -------------------------------------------------------------- */
+/* Opens attribute `name` or reports it missing; *a < 0 and 0 returned when
+ * absent and optional. */
+static int rf__h5_attr_open(hid_t loc, const char *path, const char *obj, const char *name,
+                            int *present, hid_t *a) {
+  *a = H5I_INVALID_HID;
+  htri_t ex = H5Aexists(loc, name);
+  if (ex < 0)
+    return rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
+                   rf__h5_errdesc());
+  if (ex == 0) {
+    if (present) {
+      *present = 0;
+      return 0;
+    }
+    return rf__err(RF_EFORMAT, "%s: %s: missing attribute %s", path, obj, name);
+  }
+  *a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (*a < 0)
+    return rf__err(RF_EFORMAT, "%s: %s: cannot open attribute %s: %s", path, obj, name,
+                   rf__h5_errdesc());
+  if (present) *present = 1;
+  return 0;
+}
+
+/* Requires one element and a type class in {c1, c2}. */
+static int rf__h5_attr_check(hid_t a, const char *path, const char *obj, const char *name,
+                             H5T_class_t c1, H5T_class_t c2, const char *what) {
+  hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  hssize_t np = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+  if (t >= 0) H5Tclose(t);
+  if (s >= 0) H5Sclose(s);
+  if (c != c1 && c != c2)
+    return rf__err(RF_EFORMAT, "%s: %s: %s must be %s", path, obj, name, what);
+  if (np != 1)
+    return rf__err(RF_EFORMAT, "%s: %s: %s must hold one value (has %lld)", path, obj, name,
+                   (long long)np);
+  return 0;
+}
+
+int rf__h5_attr_double(hid_t loc, const char *path, const char *obj, const char *name,
+                       double *v, int *present) {
+  hid_t a;
+  int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
+  if (st < 0 || a < 0) return st;
+  st = rf__h5_attr_check(a, path, obj, name, H5T_FLOAT, H5T_INTEGER, "a number");
+  if (st == 0 && H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0)
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
+                 rf__h5_errdesc());
+  H5Aclose(a);
+  return st;
+}
+
+int rf__h5_attr_int(hid_t loc, const char *path, const char *obj, const char *name,
+                    long long *v, int *present) {
+  hid_t a;
+  int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
+  if (st < 0 || a < 0) return st;
+  st = rf__h5_attr_check(a, path, obj, name, H5T_INTEGER, H5T_INTEGER, "an integer");
+  if (st == 0 && H5Aread(a, H5T_NATIVE_LLONG, v) < 0)
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
+                 rf__h5_errdesc());
+  H5Aclose(a);
+  return st;
+}
+
+/* Cuts a string of length len-1 (maybe truncated) back to a UTF-8 boundary. */
+static void rf__utf8_trim(char *buf, size_t len) {
+  size_t n = strlen(buf);
+  if (n + 1 < len || n == 0) return;
+  size_t i = n;
+  while (i > 0 && ((unsigned char)buf[i - 1] & 0xC0) == 0x80) i--;
+  if (i == 0) return;
+  unsigned char lead = (unsigned char)buf[i - 1];
+  size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (i - 1 + need > n) buf[i - 1] = 0;
+}
+
+int rf__h5_attr_string(hid_t loc, const char *path, const char *obj, const char *name,
+                       char *buf, size_t len, int *present) {
+  hid_t a, t = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+  char *vs = NULL;
+  int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
+  if (st < 0 || a < 0) return st;
+  memset(buf, 0, len);
+  st = rf__h5_attr_check(a, path, obj, name, H5T_STRING, H5T_STRING, "a string");
+  if (st < 0) goto cleanup;
+  t = H5Aget_type(a);
+  mt = H5Tcopy(H5T_C_S1);
+  if (t < 0 || mt < 0) goto h5fail;
+  int var = H5Tis_variable_str(t) > 0;
+  /* HDF5 does not convert between character sets: read in the file's. */
+  if (H5Tset_cset(mt, H5Tget_cset(t)) < 0) goto h5fail;
+  if (var) {
+    if (H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &vs) < 0) goto h5fail;
+    if (vs) snprintf(buf, len, "%s", vs);
+  } else {
+    if (H5Tset_size(mt, len) < 0 || H5Tset_strpad(mt, H5T_STR_NULLTERM) < 0 ||
+        H5Aread(a, mt, buf) < 0)
+      goto h5fail;
+    buf[len - 1] = 0;
+  }
+  rf__utf8_trim(buf, len);
+  goto cleanup;
+h5fail:
+  st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
+               rf__h5_errdesc());
+cleanup:
+  if (vs) H5free_memory(vs);
+  if (mt >= 0) H5Tclose(mt);
+  if (t >= 0) H5Tclose(t);
+  H5Aclose(a);
+  return st;
+}
+
+/* ---- datasets ------------------------------------------------------------------ */
+int rf__h5_open_dset(hid_t loc, const char *path, const char *full, const char *name,
+                     hid_t *dset, int *present) {
+  *dset = H5I_INVALID_HID;
+  if (!rf__h5_has(loc, name)) {
+    if (present) {
+      *present = 0;
+      return 0;
+    }
+    return rf__err(RF_EFORMAT, "%s: %s: missing dataset", path, full);
+  }
+  *dset = H5Dopen2(loc, name, H5P_DEFAULT);
+  if (*dset < 0)
+    return rf__err(RF_EFORMAT, "%s: %s: cannot open dataset: %s", path, full, rf__h5_errdesc());
+  if (present) *present = 1;
+  return 0;
+}
+
+int rf__h5_dims(hid_t dset, const char *path, const char *full, int rank, hsize_t *dims) {
+  hid_t s = H5Dget_space(dset);
+  if (s < 0) return rf__err(RF_EFORMAT, "%s: %s: cannot read shape: %s", path, full, rf__h5_errdesc());
+  int r = H5Sget_simple_extent_ndims(s);
+  int st = 0;
+  if (r != rank)
+    st = rf__err(RF_EFORMAT, "%s: %s: must have %d dimension%s (has %d)", path, full, rank,
+                 rank == 1 ? "" : "s", r);
+  else if (H5Sget_simple_extent_dims(s, dims, NULL) < 0)
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read shape: %s", path, full, rf__h5_errdesc());
+  H5Sclose(s);
+  return st;
+}
+
+static H5T_class_t rf__h5_dset_class(hid_t dset) {
+  hid_t t = H5Dget_type(dset);
+  if (t < 0) return H5T_NO_CLASS;
+  H5T_class_t c = H5Tget_class(t);
+  H5Tclose(t);
+  return c;
+}
+
+int rf__h5_read_double(hid_t dset, const char *path, const char *full, double *out) {
+  H5T_class_t c = rf__h5_dset_class(dset);
+  if (c != H5T_FLOAT && c != H5T_INTEGER)
+    return rf__err(RF_EFORMAT, "%s: %s: must hold numbers (float64)", path, full);
+  if (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+    return rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
+  return 0;
+}
+
+int rf__h5_read_int64(hid_t dset, const char *path, const char *full, int64_t *out) {
+  if (rf__h5_dset_class(dset) != H5T_INTEGER)
+    return rf__err(RF_EFORMAT, "%s: %s: must hold integers", path, full);
+  if (H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+    return rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
+  return 0;
+}
+
+/* 1 if compound type t has a floating-point member `name`. */
+static int rf__h5_float_member(hid_t t, const char *name) {
+  int i = H5Tget_member_index(t, name);
+  if (i < 0) return 0;
+  return H5Tget_member_class(t, (unsigned)i) == H5T_FLOAT;
+}
+
+int rf__h5_read_complex(hid_t dset, const char *path, const char *full, size_t max_n,
+                        size_t *n, float complex **out) {
+  hid_t t = H5Dget_type(dset), mt = H5I_INVALID_HID, s = H5Dget_space(dset);
+  float complex *v = NULL;
+  int st = 0, own_mt = 0;
+  hsize_t dims[H5S_MAX_RANK];
+  int rank = s >= 0 ? H5Sget_simple_extent_ndims(s) : -1;
+  if (t < 0 || rank < 0 || H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
+    goto cleanup;
+  }
+  H5T_class_t c = H5Tget_class(t);
+  if (c == H5T_COMPOUND && rank == 1 && rf__h5_float_member(t, "r") &&
+      rf__h5_float_member(t, "i")) {
+    mt = H5Tcreate(H5T_COMPOUND, 2 * sizeof(float));
+    own_mt = 1;
+    if (mt < 0 || H5Tinsert(mt, "r", 0, H5T_NATIVE_FLOAT) < 0 ||
+        H5Tinsert(mt, "i", sizeof(float), H5T_NATIVE_FLOAT) < 0) {
+      st = rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
+      goto cleanup;
+    }
+  } else if (c == H5T_FLOAT && rank == 2 && dims[1] == 2) {
+    mt = H5T_NATIVE_FLOAT;
+  } else {
+    st = rf__err(RF_EFORMAT, "%s: %s: must be complex: [n][2] float32 or compound {r, i}",
+                 path, full);
+    goto cleanup;
+  }
+  if (dims[0] < 1 || dims[0] > max_n) {
+    st = rf__err(RF_EFORMAT, "%s: %s: has %llu values (expected 1 to %zu)", path, full,
+                 (unsigned long long)dims[0], max_n);
+    goto cleanup;
+  }
+  size_t bytes;
+  if (rf__mul_size((size_t)dims[0], sizeof *v, &bytes) < 0 || !(v = rf__malloc(bytes))) {
+    st = rf__err(RF_ENOMEM, "%s: %s: out of memory", path, full);
+    goto cleanup;
+  }
+  if (H5Dread(dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
+    goto cleanup;
+  }
+  for (size_t i = 0; i < dims[0]; i++)
+    if (!isfinite(crealf(v[i])) || !isfinite(cimagf(v[i]))) {
+      st = rf__err(RF_EFORMAT, "%s: %s: value %zu is not finite", path, full, i);
+      goto cleanup;
+    }
+  *n = (size_t)dims[0];
+  *out = v;
+  v = NULL;
+cleanup:
+  rf__free(v);
+  if (own_mt && mt >= 0) H5Tclose(mt);
+  if (s >= 0) H5Sclose(s);
+  if (t >= 0) H5Tclose(t);
+  return st;
+}
+
+/* ---- writers ------------------------------------------------------------------- */
+herr_t rf__h5_write_attr_string(hid_t loc, const char *name, const char *value) {
+  hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+  herr_t r = -1;
+  if (t < 0 || s < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)
+    goto cleanup;
+  a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) goto cleanup;
+  r = H5Awrite(a, t, &value);
+cleanup:
+  if (a >= 0 && H5Aclose(a) < 0) r = -1;
+  if (s >= 0) H5Sclose(s);
+  if (t >= 0) H5Tclose(t);
+  return r;
+}
+
+static herr_t rf__h5_write_attr(hid_t loc, const char *name, hid_t ft, hid_t mt, const void *v) {
+  hid_t s = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+  herr_t r = -1;
+  if (s < 0) return -1;
+  a = H5Acreate2(loc, name, ft, s, H5P_DEFAULT, H5P_DEFAULT);
+  if (a >= 0) r = H5Awrite(a, mt, v);
+  if (a >= 0 && H5Aclose(a) < 0) r = -1;
+  H5Sclose(s);
+  return r;
+}
+
+herr_t rf__h5_write_attr_double(hid_t loc, const char *name, double value) {
+  return rf__h5_write_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
+herr_t rf__h5_write_attr_int32(hid_t loc, const char *name, int32_t value) {
+  return rf__h5_write_attr(loc, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &value);
+}
+
+herr_t rf__h5_write_dset(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                         const hsize_t *dims, const void *data) {
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), s = H5Screate_simple(rank, dims, NULL);
+  hid_t d = H5I_INVALID_HID;
+  herr_t r = -1;
+  if (dcpl < 0 || s < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) goto cleanup;
+  d = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (d < 0) goto cleanup;
+  r = 0;
+  if (data && H5Sget_simple_extent_npoints(s) > 0)
+    r = H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+cleanup:
+  if (d >= 0 && H5Dclose(d) < 0) r = -1;
+  if (s >= 0) H5Sclose(s);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  return r;
+}
+
+hid_t rf__h5_create_group(hid_t loc, const char *name) {
+  hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = H5I_INVALID_HID;
+  if (gcpl < 0) return H5I_INVALID_HID;
+  if (H5Pset_obj_track_times(gcpl, 0) >= 0)
+    g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  H5Pclose(gcpl);
+  return g;
+}
+
+hid_t rf__h5_fcpl(void) {
+  hid_t p = H5Pcreate(H5P_FILE_CREATE);
+  if (p >= 0 && H5Pset_obj_track_times(p, 0) < 0) {
+    H5Pclose(p);
+    return H5I_INVALID_HID;
+  }
+  return p;
+}
+
+hid_t rf__h5_fapl(void) {
+  hid_t p = H5Pcreate(H5P_FILE_ACCESS);
+  /* Closing the file closes any object still open: no dangling handles. */
+  if (p >= 0 && H5Pset_fclose_degree(p, H5F_CLOSE_STRONG) < 0) {
+    H5Pclose(p);
+    return H5I_INVALID_HID;
+  }
+  return p;
+}
+
+/* ---- temp files ---------------------------------------------------------------- */
+static atomic_uint rf__tmp_counter;
+
+char *rf__tmp_path(const char *path) {
+  unsigned k = atomic_fetch_add(&rf__tmp_counter, 1u);
+  size_t n = strlen(path) + 48;
+  char *t = rf__malloc(n);
+  if (t) snprintf(t, n, "%s.tmp.%ld.%u", path, (long)getpid(), k);
+  return t;
+}
+
+/* fsync on the folder that holds path, so the rename is durable. */
+static void rf__fsync_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else if ((size_t)(slash - path) < sizeof dir)
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  else return;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+int rf__commit_tmp(const char *tmp, const char *path) {
+  int fd = open(tmp, O_RDONLY);
+  if (fd < 0 || fsync(fd) < 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    unlink(tmp);
+    return rf__err(RF_EIO, "%s: cannot write: %s", path, strerror(e));
+  }
+  close(fd);
+  if (rename(tmp, path) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return rf__err(RF_EIO, "%s: cannot write: rename: %s", path, strerror(e));
+  }
+  rf__fsync_dir(path);
+  return 0;
+}

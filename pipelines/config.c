@@ -1,0 +1,260 @@
+/* radarflow: the configuration table's parser, validator and printers. */
+#include "rf_config.h"
+
+#include <ini.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rf__cfg_entry {
+  const char *section, *key;
+  int type;
+  size_t offset;
+  double def, lo, hi;
+  const char *choices;
+  const char *help;
+} rf__cfg_entry;
+
+static const rf__cfg_entry rf__cfg[] = {
+#define RF__CFG_ROW(sec, k, t, field, d, l, h, ch, hp) \
+  {#sec, #k, t, offsetof(rf_config, field), d, l, h, ch, hp},
+    RF_CONFIG_TABLE(RF__CFG_ROW)
+#undef RF__CFG_ROW
+};
+#define RF__NCFG (sizeof rf__cfg / sizeof rf__cfg[0])
+
+size_t rf_config_count(void) { return RF__NCFG; }
+
+static void rf__cfg_store(rf_config *cfg, const rf__cfg_entry *e, double v) {
+  char *base = (char *)cfg + e->offset;
+  if (e->type == RF_CFG_DBL)
+    *(double *)base = v;
+  else
+    *(int *)base = (int)v;
+}
+
+static double rf__cfg_fetch(const rf_config *cfg, const rf__cfg_entry *e) {
+  const char *base = (const char *)cfg + e->offset;
+  return e->type == RF_CFG_DBL ? *(const double *)base : (double)*(const int *)base;
+}
+
+void rf_config_defaults(rf_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  for (size_t i = 0; i < RF__NCFG; i++) rf__cfg_store(cfg, &rf__cfg[i], rf__cfg[i].def);
+}
+
+/* Index of `word` in a "a|b|c" list, or -1. */
+static int rf__choice_index(const char *choices, const char *word) {
+  size_t wl = strlen(word);
+  int idx = 0;
+  for (const char *p = choices; *p; idx++) {
+    const char *bar = strchr(p, '|');
+    size_t len = bar ? (size_t)(bar - p) : strlen(p);
+    if (len == wl && strncmp(p, word, len) == 0) return idx;
+    if (!bar) break;
+    p = bar + 1;
+  }
+  return -1;
+}
+
+static void rf__choice_name(const char *choices, int idx, char *out, size_t len) {
+  const char *p = choices;
+  for (int i = 0; i < idx && p; i++) {
+    p = strchr(p, '|');
+    if (p) p++;
+  }
+  if (!p) {
+    snprintf(out, len, "%d", idx);
+    return;
+  }
+  const char *bar = strchr(p, '|');
+  size_t n = bar ? (size_t)(bar - p) : strlen(p);
+  snprintf(out, len, "%.*s", (int)n, p);
+}
+
+static const rf__cfg_entry *rf__cfg_find(const char *section, const char *key) {
+  for (size_t i = 0; i < RF__NCFG; i++)
+    if (strcmp(rf__cfg[i].section, section) == 0 && strcmp(rf__cfg[i].key, key) == 0)
+      return &rf__cfg[i];
+  return NULL;
+}
+
+/* Parses and range-checks one value; `where` prefixes the message. */
+static int rf__cfg_assign(rf_config *cfg, const char *where, const char *section,
+                          const char *key, const char *value) {
+  const rf__cfg_entry *e = rf__cfg_find(section, key);
+  if (!e) return rf__err(RF_EINVAL, "%s[%s] %s: unknown setting", where, section, key);
+  double v;
+  if (e->type == RF_CFG_ENUM) {
+    int idx = rf__choice_index(e->choices, value);
+    if (idx < 0)
+      return rf__err(RF_EINVAL, "%s[%s] %s: '%s' is not one of %s", where, section, key, value,
+                     e->choices);
+    v = idx;
+  } else {
+    char *end;
+    errno = 0;
+    v = strtod(value, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (end == value || *end || errno || !isfinite(v))
+      return rf__err(RF_EINVAL, "%s[%s] %s: '%s' is not a number", where, section, key, value);
+    if (e->type == RF_CFG_INT && v != floor(v))
+      return rf__err(RF_EINVAL, "%s[%s] %s: '%s' is not an integer", where, section, key,
+                     value);
+    if (v < e->lo || v > e->hi)
+      return rf__err(RF_EINVAL, "%s[%s] %s: %s is outside [%g, %g]", where, section, key, value,
+                     e->lo, e->hi);
+  }
+  rf__cfg_store(cfg, e, v);
+  return 0;
+}
+
+typedef struct rf__cfg_parse {
+  rf_config *cfg;
+  const char *path;
+  int status;
+} rf__cfg_parse;
+
+static int rf__cfg_handler(void *user, const char *section, const char *name, const char *value
+#if INI_HANDLER_LINENO
+                           , int lineno
+#endif
+) {
+  rf__cfg_parse *ps = user;
+  if (ps->status) return 0;
+  char where[1100];
+  snprintf(where, sizeof where, "%s: ", ps->path);
+  ps->status = rf__cfg_assign(ps->cfg, where, section, name, value);
+  return ps->status == 0;
+}
+
+int rf_config_load(rf_config *cfg, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return rf__err(RF_EINVAL, "%s: cannot open config: %s", path, strerror(errno));
+  rf_config tmp = *cfg;
+  rf__cfg_parse ps = {&tmp, path, 0};
+  int line = ini_parse_file(f, rf__cfg_handler, &ps);
+  fclose(f);
+  if (ps.status) {
+    /* Add the line number to the message composed by the handler. */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", rf_errmsg());
+    size_t pl = strlen(path) + 2;
+    return rf__err(ps.status, "%s:%d: %s", path, line, strlen(msg) > pl ? msg + pl : msg);
+  }
+  if (line != 0) return rf__err(RF_EINVAL, "%s:%d: syntax error", path, line);
+  *cfg = tmp;
+  return 0;
+}
+
+int rf_config_set(rf_config *cfg, const char *assignment) {
+  char buf[256];
+  if (strlen(assignment) >= sizeof buf)
+    return rf__err(RF_EINVAL, "--set %s: too long", assignment);
+  strcpy(buf, assignment);
+  char *eq = strchr(buf, '=');
+  char *dot = strchr(buf, '.');
+  if (!eq || !dot || dot > eq)
+    return rf__err(RF_EINVAL, "--set %s: expected section.key=value", assignment);
+  *eq = 0;
+  *dot = 0;
+  return rf__cfg_assign(cfg, "--set: ", buf, dot + 1, eq + 1);
+}
+
+int rf_config_describe(const rf_config *cfg, size_t i, const char **section, const char **key,
+                       char *value, size_t value_len) {
+  if (i >= RF__NCFG) return RF_EINVAL;
+  const rf__cfg_entry *e = &rf__cfg[i];
+  *section = e->section;
+  *key = e->key;
+  double v = rf__cfg_fetch(cfg, e);
+  if (e->type == RF_CFG_ENUM)
+    rf__choice_name(e->choices, (int)v, value, value_len);
+  else if (e->type == RF_CFG_INT)
+    snprintf(value, value_len, "%d", (int)v);
+  else {
+    /* Shortest text that reads back to the same double. */
+    for (int prec = 6; prec <= 17; prec++) {
+      snprintf(value, value_len, "%.*g", prec, v);
+      if (strtod(value, NULL) == v) break;
+    }
+  }
+  return 0;
+}
+
+/* Appends formatted text to a growing buffer; returns -1 on allocation failure. */
+typedef struct rf__buf {
+  char *s;
+  size_t n, cap;
+} rf__buf;
+
+static int rf__buf_printf(rf__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rf__buf_printf(rf__buf *b, const char *fmt, ...) {
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+    va_end(ap);
+    if (k < 0) return -1;
+    if (b->s && b->n + (size_t)k < b->cap) {
+      b->n += (size_t)k;
+      return 0;
+    }
+    size_t ncap = (b->cap + (size_t)k + 256) * 2;
+    char *ns = rf__realloc(b->s, ncap);
+    if (!ns) return -1;
+    b->s = ns;
+    b->cap = ncap;
+  }
+}
+
+char *rf_config_to_ini(const rf_config *cfg) {
+  rf__buf b = {0};
+  const char *last = "";
+  for (size_t i = 0; i < RF__NCFG; i++) {
+    const rf__cfg_entry *e = &rf__cfg[i];
+    char val[64];
+    const char *s, *k;
+    rf_config_describe(cfg, i, &s, &k, val, sizeof val);
+    if (strcmp(last, e->section) != 0 &&
+        rf__buf_printf(&b, "%s[%s]\n", i ? "\n" : "", e->section))
+      goto fail;
+    last = e->section;
+    if (rf__buf_printf(&b, "; %s\n%s = %s\n", e->help, e->key, val)) goto fail;
+  }
+  return b.s;
+fail:
+  rf__free(b.s);
+  return NULL;
+}
+
+char *rf_config_doc_markdown(void) {
+  rf__buf b = {0};
+  rf_config def;
+  rf_config_defaults(&def);
+  if (rf__buf_printf(&b, "| section | key | default | range or choices | meaning |\n"
+                         "|---|---|---|---|---|\n"))
+    goto fail;
+  for (size_t i = 0; i < RF__NCFG; i++) {
+    const rf__cfg_entry *e = &rf__cfg[i];
+    char val[64], range[96];
+    const char *s, *k;
+    rf_config_describe(&def, i, &s, &k, val, sizeof val);
+    if (e->type == RF_CFG_ENUM)
+      snprintf(range, sizeof range, "%s", e->choices);
+    else
+      snprintf(range, sizeof range, "%g .. %g", e->lo, e->hi);
+    for (char *p = range; *p; p++)
+      if (*p == '|') *p = '/';
+    if (rf__buf_printf(&b, "| %s | %s | %s | %s | %s |\n", e->section, e->key, val, range,
+                       e->help))
+      goto fail;
+  }
+  return b.s;
+fail:
+  rf__free(b.s);
+  return NULL;
+}

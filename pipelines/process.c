@@ -1,0 +1,140 @@
+/* radarflow: one capture end to end - open, process every dwell, write the
+ * products (plots.h5, plots.csv, run.json), each atomically and only once
+ * every dwell has succeeded. */
+#include "rf_pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* mkdir -p; RF_EIO naming the folder on failure. */
+static int rf__mkdirs(const char *dir) {
+  char buf[4096];
+  if (strlen(dir) >= sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", dir);
+  strcpy(buf, dir);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0777) && errno != EEXIST)
+      return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) && errno != EEXIST)
+    return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+  struct stat stt;
+  if (stat(buf, &stt) || !S_ISDIR(stt.st_mode))
+    return rf__err(RF_EIO, "%s: not a folder", buf);
+  return 0;
+}
+
+static void rf__utc_now(char *out, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* run.json: what ran, on what, with which settings, and how long it took. */
+static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_t size,
+                          const rf_config *cfg, const rf_run_summary *s, const char *started) {
+  cJSON *root = cJSON_CreateObject();
+  if (!root) return NULL;
+  char when[32];
+  rf__utc_now(when, sizeof when);
+  cJSON_AddStringToObject(root, "program", "radarflow");
+  cJSON_AddStringToObject(root, "version", RF_VERSION);
+  cJSON_AddStringToObject(root, "started_utc", started);
+  cJSON_AddStringToObject(root, "finished_utc", when);
+  cJSON_AddStringToObject(root, "device", "cpu");
+  cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
+  cJSON *in = cJSON_AddObjectToObject(root, "input");
+  cJSON_AddStringToObject(in, "path", capture);
+  cJSON_AddNumberToObject(in, "size_bytes", (double)size);
+  cJSON_AddStringToObject(in, "radar_name", m->radar_name);
+  cJSON_AddNumberToObject(in, "channels", (double)m->channels);
+  cJSON_AddNumberToObject(in, "pulses", (double)m->pulses);
+  cJSON_AddNumberToObject(in, "samples", (double)m->samples);
+  cJSON_AddStringToObject(in, "sample_type", m->sample_type == 1 ? "int16" : "float32");
+  cJSON *c = cJSON_AddObjectToObject(root, "config");
+  for (size_t i = 0; i < rf_config_count(); i++) {
+    const char *sec, *key;
+    char val[64];
+    rf_config_describe(cfg, i, &sec, &key, val, sizeof val);
+    cJSON *so = cJSON_GetObjectItemCaseSensitive(c, sec);
+    if (!so) so = cJSON_AddObjectToObject(c, sec);
+    cJSON_AddStringToObject(so, key, val);
+  }
+  cJSON_AddNumberToObject(root, "dwells", (double)s->dwells);
+  cJSON_AddNumberToObject(root, "plots", (double)s->plots);
+  cJSON_AddNumberToObject(root, "complex_samples", (double)s->samples);
+  cJSON *t = cJSON_AddObjectToObject(root, "stage_seconds");
+  for (int i = 0; i < RF_STAGE_COUNT; i++) cJSON_AddNumberToObject(t, rf_stage_names[i], s->stage_s[i]);
+  cJSON_AddNumberToObject(t, "write", s->write_s);
+  cJSON_AddNumberToObject(root, "seconds", s->seconds);
+  cJSON_AddNumberToObject(root, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : 0);
+  char *txt = cJSON_Print(root);
+  cJSON_Delete(root);
+  return txt;
+}
+
+int rf_process_capture(const char *path, const char *outdir, const rf_config *cfg,
+                       rf_run_summary *sum) {
+  memset(sum, 0, sizeof *sum);
+  double t0 = rf_now_s();
+  char started[32];
+  rf__utc_now(started, sizeof started);
+  if (cfg->threads > 0) omp_set_num_threads(cfg->threads);
+  rf_capture *cap = NULL;
+  rf_pipeline *pl = NULL;
+  rf_plot_list plots = {0};
+  char *json = NULL;
+  char p_h5[4200], p_csv[4200], p_json[4200];
+  int st = rf_capture_open(&cap, path);
+  if (st) goto done;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  if ((st = rf_pipeline_create(&pl, cfg, m))) goto done;
+  for (size_t d = 0; d < m->dwells; d++) {
+    if ((st = rf_pipeline_process_dwell(pl, cap, d, &plots))) goto done;
+    sum->samples += (uint64_t)m->num_pulses[d] * m->channels * m->samples;
+    rf_log(2, "dwell %zu: %zu plots so far", d, plots.n);
+  }
+  sum->dwells = m->dwells;
+  sum->plots = plots.n;
+  sum->input_bytes = rf_capture_file_size(cap);
+  memcpy(sum->stage_s, rf_pipeline_times(pl), sizeof sum->stage_s);
+
+  double tw = rf_now_s();
+  if ((st = rf__mkdirs(outdir))) goto done;
+  snprintf(p_h5, sizeof p_h5, "%s/plots.h5", outdir);
+  snprintf(p_csv, sizeof p_csv, "%s/plots.csv", outdir);
+  snprintf(p_json, sizeof p_json, "%s/run.json", outdir);
+  rf_product_info info = {.source_path = path,
+                          .radar_name = m->radar_name,
+                          .site_latitude_deg = m->site_latitude_deg,
+                          .site_longitude_deg = m->site_longitude_deg,
+                          .site_altitude_m = m->site_altitude_m};
+  if ((st = rf_plots_write_h5(p_h5, plots.v, plots.n, &info))) goto done;
+  if ((st = rf_plots_write_csv(p_csv, plots.v, plots.n))) {
+    remove(p_h5);
+    goto done;
+  }
+  sum->write_s = rf_now_s() - tw;
+  sum->seconds = rf_now_s() - t0;
+  json = rf__run_json(path, m, sum->input_bytes, cfg, sum, started);
+  if (!json || (st = rf_write_file_atomic(p_json, json, strlen(json)))) {
+    if (!json) st = rf__err(RF_ENOMEM, "%s: out of memory", p_json);
+    remove(p_h5);
+    remove(p_csv);
+    goto done;
+  }
+done:
+  if (json) cJSON_free(json);
+  rf_plot_list_free(&plots);
+  rf_pipeline_destroy(pl);
+  rf_capture_close(cap);
+  return st;
+}

@@ -1,0 +1,24 @@
+/* radarflow test runner: gathers every suite. Suites are declared weak while
+ * the tree is assembled, so a suite whose file is absent is skipped. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define RF_SUITES(X)                                                            \
+  X(test_common_suite) X(test_capture_suite) X(test_products_suite)             \
+  X(test_sim_suite) X(test_pc_suite) X(test_bf_suite) X(test_doppler_suite)     \
+  X(test_cfar_suite) X(test_extract_suite) X(test_config_suite)                 \
+  X(test_cli_suite) X(test_e2e_suite)
+
+#define RF__DECL(s) Suite *s(void) __attribute__((weak));
+RF_SUITES(RF__DECL)
+
+int main(void) {
+  SRunner *sr = srunner_create(NULL);
+#define RF__ADD(s) if (s) srunner_add_suite(sr, s());
+  RF_SUITES(RF__ADD)
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

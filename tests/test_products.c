@@ -1,0 +1,445 @@
+/* radarflow tests: plot products (io/products.c) - HDF5 and CSV round trips,
+ * the exact CSV header and compound layout of formats.md, empty products,
+ * failures that must leave no file, and allocation failures. */
+#include <check.h>
+#include <float.h>
+#include <hdf5.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../io/rf_products.h"
+#include "rf_testutil.h"
+
+#define RF_TEST_OOM_MAX_STEPS 100
+
+static const char *header =
+    "time_s,dwell,range_m,radial_velocity_mps,azimuth_deg,elevation_deg,snr_db,east_m,north_m,up_m";
+static const char *columns[10] = {"time_s", "dwell", "range_m", "radial_velocity_mps", "azimuth_deg",
+                                  "elevation_deg", "snr_db", "east_m", "north_m", "up_m"};
+
+static const char *dir_for(const char *name) {
+  static char d[4096];
+  return rf_test_fresh_dir(d, sizeof d, name);
+}
+
+/* Plots whose doubles are hard to print: thirds, tiny, huge, subnormal,
+ * negative zero, infinities, epoch times with sub-microsecond parts. */
+static size_t make_plots(rf_plot *p, size_t cap) {
+  const double v[] = {1.0 / 3.0, -0.0, 1e-300, 4.9406564584124654e-324, DBL_MAX, -DBL_MIN,
+                      1700000000.123456789, 0.1, -2.5e-7, INFINITY, -INFINITY, 123456.789, 6.02214076e23};
+  size_t nv = sizeof v / sizeof v[0], n = cap < 40 ? cap : 40;
+  for (size_t i = 0; i < n; i++) {
+    p[i].time_s = 1700000000.0 + (double)i * 0.0123456789;
+    p[i].dwell = (int32_t)i - 2; /* negatives too */
+    p[i].range_m = v[i % nv];
+    p[i].radial_velocity_mps = v[(i + 1) % nv];
+    p[i].azimuth_deg = v[(i + 2) % nv];
+    p[i].elevation_deg = v[(i + 3) % nv];
+    p[i].snr_db = v[(i + 4) % nv];
+    p[i].east_m = v[(i + 5) % nv];
+    p[i].north_m = v[(i + 6) % nv];
+    p[i].up_m = v[(i + 7) % nv];
+  }
+  if (n > 0) p[0].dwell = INT32_MIN;
+  if (n > 1) p[1].dwell = INT32_MAX;
+  return n;
+}
+
+/* Bit-exact comparison field by field (padding in rf_plot is not compared). */
+static void check_plots(const rf_plot *e, const rf_plot *g, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_mem_eq(&g[i].time_s, &e[i].time_s, sizeof(double));
+    ck_assert_int_eq(g[i].dwell, e[i].dwell);
+    ck_assert_mem_eq(&g[i].range_m, &e[i].range_m, 8 * sizeof(double));
+  }
+}
+
+static void roundtrip(const char *name, const char *file, int h5) {
+  const char *d = dir_for(name);
+  char path[4096];
+  rf_plot p[40];
+  size_t n = make_plots(p, 40);
+  rf_product_info info = {"in/capture.h5", "radar one", 52.5, 4.25, -3.0};
+  rf_test_join(path, sizeof path, d, file);
+  int st = h5 ? rf_plots_write_h5(path, p, n, &info) : rf_plots_write_csv(path, p, n);
+  ck_assert_msg(st == 0, "write: %s", rf_errmsg());
+  ck_assert_uint_eq(rf_test_count_entries(d, NULL), 1); /* no temporary left */
+  rf_plot_list l = {0};
+  ck_assert_msg(rf_plots_read(path, &l) == 0, "read: %s", rf_errmsg());
+  ck_assert_uint_eq(l.n, n);
+  check_plots(p, l.v, n);
+  /* Reading again replaces the list. */
+  ck_assert_int_eq(rf_plots_read(path, &l), 0);
+  ck_assert_uint_eq(l.n, n);
+  rf_plot_list_free(&l);
+  ck_assert_ptr_null(l.v);
+  rf_plot_list_free(NULL);
+}
+
+START_TEST(test_h5_roundtrip) { roundtrip("prod_h5", "plots.h5", 1); }
+END_TEST
+
+START_TEST(test_csv_roundtrip) { roundtrip("prod_csv", "plots.csv", 0); }
+END_TEST
+
+START_TEST(test_csv_text) {
+  const char *d = dir_for("prod_csv_text");
+  char path[4096];
+  rf_plot p = {1700000000.5, 3, 1000.25, -12.5, 45.0, 2.0, 20.0, 1.0 / 3.0, -0.0, 1e-300};
+  rf_test_join(path, sizeof path, d, "plots.csv");
+  /* A locale with a decimal comma, where the system has one, must not leak
+   * into the file. */
+  const char *had = setlocale(LC_NUMERIC, "de_DE.UTF-8");
+  ck_assert_int_eq(rf_plots_write_csv(path, &p, 1), 0);
+  if (had) setlocale(LC_NUMERIC, "C");
+  size_t len;
+  char *txt = rf_test_read_file(path, &len);
+  ck_assert_ptr_nonnull(txt);
+  char expect[1024];
+  snprintf(expect, sizeof expect,
+           "%s\n1700000000.5,3,1000.25,-12.5,45,2,20,0.33333333333333331,-0,1e-300\n", header);
+  ck_assert_str_eq(txt, expect);
+  free(txt);
+}
+END_TEST
+
+START_TEST(test_h5_layout) {
+  const char *d = dir_for("prod_h5_layout");
+  char path[4096];
+  rf_plot p[3];
+  size_t n = make_plots(p, 3);
+  rf_product_info info = {"captures/a.h5", "radar \xc3\xa9", 52.5, 4.25, -3.0};
+  rf_test_join(path, sizeof path, d, "plots.h5");
+  ck_assert_int_eq(rf_plots_write_h5(path, p, n, &info), 0);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  ck_assert_int_ge(f, 0);
+  hid_t ds = H5Dopen2(f, "plots", H5P_DEFAULT), t = H5Dget_type(ds);
+  ck_assert_int_eq(H5Tget_class(t), H5T_COMPOUND);
+  ck_assert_int_eq(H5Tget_nmembers(t), 10);
+  for (unsigned k = 0; k < 10; k++) {
+    char *nm = H5Tget_member_name(t, k);
+    ck_assert_str_eq(nm, columns[k]);
+    H5free_memory(nm);
+    hid_t mt = H5Tget_member_type(t, k);
+    if (k == 1) {
+      ck_assert_int_eq(H5Tget_class(mt), H5T_INTEGER);
+      ck_assert_uint_eq(H5Tget_size(mt), 4);
+      ck_assert_int_eq(H5Tget_sign(mt), H5T_SGN_2);
+    } else {
+      ck_assert_int_eq(H5Tget_class(mt), H5T_FLOAT);
+      ck_assert_uint_eq(H5Tget_size(mt), 8);
+    }
+    H5Tclose(mt);
+  }
+  /* Members are in increasing offset order too (packed, formats.md order). */
+  for (unsigned k = 1; k < 10; k++) ck_assert_uint_gt(H5Tget_member_offset(t, k), H5Tget_member_offset(t, k - 1));
+  H5Tclose(t);
+  hid_t s = H5Dget_space(ds);
+  hsize_t dim;
+  ck_assert_int_eq(H5Sget_simple_extent_ndims(s), 1);
+  H5Sget_simple_extent_dims(s, &dim, NULL);
+  ck_assert_uint_eq(dim, n);
+  H5Sclose(s);
+  H5Dclose(ds);
+
+  /* Root attributes (extension, docs/formats.md). */
+  struct {
+    const char *name, *value;
+  } strs[] = {{"format", "radarflow.plots"}, {"source_path", "captures/a.h5"}, {"radar_name", "radar \xc3\xa9"}};
+  for (size_t i = 0; i < 3; i++) {
+    hid_t a = H5Aopen(f, strs[i].name, H5P_DEFAULT), at = H5Aget_type(a);
+    ck_assert_int_ge(a, 0);
+    ck_assert_int_eq(H5Tget_class(at), H5T_STRING);
+    char *v = NULL;
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(at));
+    ck_assert_int_ge(H5Aread(a, mt, &v), 0);
+    ck_assert_str_eq(v, strs[i].value);
+    H5free_memory(v);
+    H5Tclose(mt);
+    H5Tclose(at);
+    H5Aclose(a);
+  }
+  int ver = 0;
+  hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
+  ck_assert_int_ge(H5Aread(a, H5T_NATIVE_INT, &ver), 0);
+  ck_assert_int_eq(ver, 1);
+  H5Aclose(a);
+  const char *dn[3] = {"site_latitude_deg", "site_longitude_deg", "site_altitude_m"};
+  double dv[3] = {52.5, 4.25, -3.0};
+  for (int i = 0; i < 3; i++) {
+    double v;
+    a = H5Aopen(f, dn[i], H5P_DEFAULT);
+    ck_assert_int_ge(H5Aread(a, H5T_NATIVE_DOUBLE, &v), 0);
+    ck_assert(v == dv[i]);
+    H5Aclose(a);
+  }
+  H5Fclose(f);
+}
+END_TEST
+
+/* The same plots give the same bytes: no timestamps in the file. */
+START_TEST(test_h5_deterministic) {
+  const char *d = dir_for("prod_h5_det");
+  char a[4096], b[4096];
+  rf_plot p[40];
+  size_t n = make_plots(p, 40), la, lb;
+  rf_product_info info = {"x.h5", "r", 1, 2, 3};
+  rf_test_join(a, sizeof a, d, "a.h5");
+  rf_test_join(b, sizeof b, d, "b.h5");
+  ck_assert_int_eq(rf_plots_write_h5(a, p, n, &info), 0);
+  ck_assert_int_eq(rf_plots_write_h5(b, p, n, &info), 0);
+  char *ta = rf_test_read_file(a, &la), *tb = rf_test_read_file(b, &lb);
+  ck_assert_uint_eq(la, lb);
+  ck_assert_mem_eq(ta, tb, la);
+  free(ta);
+  free(tb);
+}
+END_TEST
+
+START_TEST(test_empty) {
+  const char *d = dir_for("prod_empty");
+  char h5[4096], csv[4096];
+  rf_test_join(h5, sizeof h5, d, "plots.h5");
+  rf_test_join(csv, sizeof csv, d, "plots.csv");
+  ck_assert_int_eq(rf_plots_write_h5(h5, NULL, 0, NULL), 0);
+  ck_assert_int_eq(rf_plots_write_csv(csv, NULL, 0), 0);
+  rf_plot_list l = {0};
+  ck_assert_int_eq(rf_plots_read(h5, &l), 0);
+  ck_assert_uint_eq(l.n, 0);
+  ck_assert_int_eq(rf_plots_read(csv, &l), 0);
+  ck_assert_uint_eq(l.n, 0);
+  rf_plot_list_free(&l);
+  char *txt = rf_test_read_file(csv, NULL);
+  char expect[256];
+  snprintf(expect, sizeof expect, "%s\n", header);
+  ck_assert_str_eq(txt, expect);
+  free(txt);
+  hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT), ds = H5Dopen2(f, "plots", H5P_DEFAULT);
+  hid_t s = H5Dget_space(ds);
+  ck_assert_int_eq(H5Sget_simple_extent_npoints(s), 0);
+  hid_t t = H5Dget_type(ds);
+  ck_assert_int_eq(H5Tget_nmembers(t), 10);
+  H5Tclose(t);
+  H5Sclose(s);
+  H5Dclose(ds);
+  H5Fclose(f);
+}
+END_TEST
+
+/* Writers that cannot write: RF_EIO naming the file, nothing left behind. */
+START_TEST(test_unwritable) {
+  const char *d = dir_for("prod_unwritable");
+  char nodir[4096];
+  rf_plot p[2];
+  size_t n = make_plots(p, 2);
+  const char *paths[] = {nodir, "/proc/rf_plots_test.h5", "/proc/rf_plots_test.csv", "/proc/rf_plots_test.bin"};
+  rf_test_join(nodir, sizeof nodir, d, "missing/dir/plots.h5");
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    for (int kind = 0; kind < 3; kind++) {
+      int st = kind == 0 ? rf_plots_write_h5(paths[i], p, n, NULL)
+               : kind == 1 ? rf_plots_write_csv(paths[i], p, n)
+                           : rf_write_file_atomic(paths[i], "abc", 3);
+      ck_assert_msg(st == RF_EIO, "%s kind %d: %s", paths[i], kind, rf_err_name(st));
+      ck_assert_ptr_nonnull(strstr(rf_errmsg(), paths[i]));
+      ck_assert_ptr_nonnull(strstr(rf_errmsg(), "cannot write"));
+      ck_assert(!rf_test_file_exists(paths[i]));
+    }
+  }
+  ck_assert_uint_eq(rf_test_count_entries(d, NULL), 0);
+  ck_assert_uint_eq(rf_test_count_entries("/proc", "rf_plots_test"), 0);
+}
+END_TEST
+
+/* A write that fails part way (file size limit: EFBIG, as a full disk would
+ * give ENOSPC): RF_EIO with the reason, and no file left. Run in a child so
+ * the limit does not outlive the test; the child's exit code names the
+ * first check that failed. */
+START_TEST(test_write_fails_midway) {
+  const char *d = dir_for("prod_midway");
+  static rf_plot p[2000];
+  char path[3][4096];
+  for (size_t i = 0; i < 2000; i += 40) make_plots(p + i, 40);
+  rf_test_join(path[0], sizeof path[0], d, "plots.h5");
+  rf_test_join(path[1], sizeof path[1], d, "plots.csv");
+  rf_test_join(path[2], sizeof path[2], d, "raw.bin");
+  static char blob[64 << 10];
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {16 << 10, 16 << 10};
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
+    for (int kind = 0; kind < 3; kind++) {
+      int st = kind == 0 ? rf_plots_write_h5(path[0], p, 2000, NULL)
+               : kind == 1 ? rf_plots_write_csv(path[1], p, 2000)
+                           : rf_write_file_atomic(path[2], blob, sizeof blob);
+      if (st != RF_EIO) _exit(10 + kind);
+      if (!strstr(rf_errmsg(), path[kind]) || !strstr(rf_errmsg(), "cannot write")) _exit(20 + kind);
+      if (rf_test_count_entries(d, NULL) != 0) _exit(30 + kind);
+    }
+    rf_test_child_exit(0);
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
+  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+  ck_assert_uint_eq(rf_test_count_entries(d, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_alloc_failures) {
+  const char *d = dir_for("prod_oom");
+  char path[3][4096];
+  rf_plot p[40];
+  size_t n = make_plots(p, 40);
+  rf_product_info info = {"x.h5", "r", 1, 2, 3};
+  rf_test_join(path[0], sizeof path[0], d, "plots.h5");
+  rf_test_join(path[1], sizeof path[1], d, "plots.csv");
+  rf_test_join(path[2], sizeof path[2], d, "raw.bin");
+  for (int kind = 0; kind < 3; kind++) {
+    size_t k, failures = 0;
+    for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
+      rf_alloc_fail_after(k, 0);
+      int st = kind == 0 ? rf_plots_write_h5(path[0], p, n, &info)
+               : kind == 1 ? rf_plots_write_csv(path[1], p, n)
+                           : rf_write_file_atomic(path[2], "abc", 3);
+      rf_alloc_fail_after(0, 0);
+      if (st == 0) break;
+      ck_assert_int_eq(st, RF_ENOMEM);
+      ck_assert(!rf_test_file_exists(path[kind]));
+      ck_assert_uint_eq(rf_test_count_entries(d, NULL), (size_t)kind);
+      failures++;
+    }
+    ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
+    ck_assert_uint_ge(failures, 1);
+    ck_assert(rf_test_file_exists(path[kind]));
+  }
+  /* The reader under allocation failure. */
+  for (int kind = 0; kind < 2; kind++) {
+    size_t k;
+    for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
+      rf_plot_list l = {0};
+      rf_alloc_fail_after(k, 0);
+      int st = rf_plots_read(path[kind], &l);
+      rf_alloc_fail_after(0, 0);
+      if (st == 0) {
+        ck_assert_uint_eq(l.n, n);
+        rf_plot_list_free(&l);
+        break;
+      }
+      ck_assert_int_eq(st, RF_ENOMEM);
+      ck_assert_ptr_null(l.v);
+    }
+    ck_assert_uint_gt(k, 1);
+  }
+}
+END_TEST
+
+START_TEST(test_plot_list) {
+  rf_plot_list l = {0};
+  rf_plot p = {0};
+  for (int i = 0; i < 1000; i++) {
+    p.dwell = i;
+    ck_assert_int_eq(rf_plot_list_push(&l, &p), 0);
+  }
+  ck_assert_uint_eq(l.n, 1000);
+  ck_assert_uint_ge(l.cap, 1000);
+  for (int i = 0; i < 1000; i++) ck_assert_int_eq(l.v[i].dwell, i);
+  /* A failed grow leaves the list as it was. */
+  while (l.n < l.cap) ck_assert_int_eq(rf_plot_list_push(&l, &p), 0);
+  size_t n = l.n;
+  rf_alloc_fail_after(1, 0);
+  ck_assert_int_eq(rf_plot_list_push(&l, &p), RF_ENOMEM);
+  rf_alloc_fail_after(0, 0);
+  ck_assert_uint_eq(l.n, n);
+  ck_assert_int_eq(l.v[999].dwell, 999);
+  rf_plot_list_free(&l);
+  ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+START_TEST(test_read_errors) {
+  const char *d = dir_for("prod_read_err");
+  char path[4096];
+  rf_plot_list l = {0};
+  static const char *bad[] = {
+      "time_s,dwell\n1,2\n",                                                   /* wrong header */
+      "",                                                                      /* empty */
+      NULL,                                                                    /* header + short row */
+      NULL,                                                                    /* header + junk */
+  };
+  char rows[2][512];
+  snprintf(rows[0], sizeof rows[0], "%s\n1,2,3,4,5,6,7,8,9\n", header);
+  snprintf(rows[1], sizeof rows[1], "%s\n1,2,3,4,5,6,7,8,9,x\n", header);
+  bad[2] = rows[0];
+  bad[3] = rows[1];
+  rf_test_join(path, sizeof path, d, "plots.csv");
+  for (size_t i = 0; i < 4; i++) {
+    ck_assert_int_eq(rf_write_file_atomic(path, bad[i], strlen(bad[i])), 0);
+    ck_assert_int_eq(rf_plots_read(path, &l), RF_EFORMAT);
+    ck_assert_ptr_nonnull(strstr(rf_errmsg(), path));
+    ck_assert_uint_eq(l.n, 0);
+  }
+  /* CRLF line ends are accepted. */
+  snprintf(rows[0], sizeof rows[0], "%s\r\n1,2,3,4,5,6,7,8,9,10\r\n", header);
+  ck_assert_int_eq(rf_write_file_atomic(path, rows[0], strlen(rows[0])), 0);
+  ck_assert_int_eq(rf_plots_read(path, &l), 0);
+  ck_assert_uint_eq(l.n, 1);
+  ck_assert_int_eq(l.v[0].dwell, 2);
+  ck_assert(l.v[0].up_m == 10.0);
+  rf_plot_list_free(&l);
+  /* An HDF5 name that is not HDF5; an unknown extension. */
+  rf_test_join(path, sizeof path, d, "plots.h5");
+  ck_assert_int_eq(rf_write_file_atomic(path, "abc", 3), 0);
+  ck_assert_int_eq(rf_plots_read(path, &l), RF_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), path));
+  ck_assert_int_eq(rf_plots_read("plots.txt", &l), RF_EINVAL);
+  ck_assert_int_eq(rf_plots_read("/nonexistent/plots.csv", &l), RF_EFORMAT);
+}
+END_TEST
+
+START_TEST(test_write_file_atomic) {
+  const char *d = dir_for("prod_atomic");
+  char path[4096];
+  size_t len;
+  rf_test_join(path, sizeof path, d, "f.json");
+  ck_assert_int_eq(rf_write_file_atomic(path, "{\"a\": 1}\n", 9), 0);
+  ck_assert_int_eq(rf_write_file_atomic(path, "{}", 2), 0); /* replaces */
+  char *t = rf_test_read_file(path, &len);
+  ck_assert_uint_eq(len, 2);
+  ck_assert_str_eq(t, "{}");
+  free(t);
+  ck_assert_int_eq(rf_write_file_atomic(path, NULL, 0), 0);
+  ck_assert_int_eq(rf_test_file_size(path), 0);
+  ck_assert_uint_eq(rf_test_count_entries(d, NULL), 1);
+}
+END_TEST
+
+Suite *test_products_suite(void) {
+  Suite *s = suite_create("test_products_suite");
+  TCase *tc = tcase_create("products");
+  tcase_add_test(tc, test_h5_roundtrip);
+  tcase_add_test(tc, test_csv_roundtrip);
+  tcase_add_test(tc, test_csv_text);
+  tcase_add_test(tc, test_h5_layout);
+  tcase_add_test(tc, test_h5_deterministic);
+  tcase_add_test(tc, test_empty);
+  tcase_add_test(tc, test_unwritable);
+  tcase_add_test(tc, test_write_fails_midway);
+  tcase_add_test(tc, test_alloc_failures);
+  tcase_add_test(tc, test_plot_list);
+  tcase_add_test(tc, test_read_errors);
+  tcase_add_test(tc, test_write_file_atomic);
+  suite_add_tcase(s, tc);
+  return s;
+}
