@@ -21,10 +21,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
+# CFLAGS (optimisation, debug info) may be set on the command line; the
+# flags the project needs are kept apart in RF_CFLAGS.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
-          -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
-LDFLAGS += -fopenmp $(SANFLAGS)
+RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
+             -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
+RF_LDFLAGS := -fopenmp $(SANFLAGS)
 LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
@@ -47,17 +49,17 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(RF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BIN): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $(RF_LDFLAGS) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
 
 $(TESTBIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) $(TEST_OBJ) $(LIB) $(LDLIBS) $(CHECK_LIBS) -o $@
+	$(CC) $(CFLAGS) $(RF_LDFLAGS) $(LDFLAGS) $(TEST_OBJ) $(LIB) $(LDLIBS) $(CHECK_LIBS) -o $@
 
 # Tests run from the top folder; RF_BIN names the CLI they exercise.
 check: deps

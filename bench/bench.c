@@ -18,8 +18,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 typedef struct rf__workload {
   const char *name;
@@ -178,29 +181,39 @@ static double rf__median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Peak RSS (bytes) of processing `path` in a child process. */
-static int rf__child_rss(const char *path, const char *outdir, const rf_config *cfg, long *rss_kb,
-                         double *seconds) {
-  pid_t pid = fork();
-  if (pid < 0) return rf__err(RF_EIO, "bench: fork: %s", strerror(errno));
-  if (pid == 0) {
-    rf_run_summary s;
-    int st = rf_process_capture(path, outdir, cfg, &s);
-    _exit(st ? 1 : 0);
-  }
-  int status;
-  struct rusage ru;
+/* Peak RSS (KiB, from its run.json) and wall time of `radarflow process path -o outdir` run as
+ * a fresh process (exec of this binary: a fork of an OpenMP process is not
+ * safe to use OpenMP in). */
+static int rf__child_rss(const char *path, const char *outdir, long *rss_kb, double *seconds) {
+  char *const argv[] = {"radarflow", "process", (char *)path, "-o", (char *)outdir, "-q", NULL};
+  pid_t pid;
   double t0 = rf_now_s();
-  if (wait4(pid, &status, 0, &ru) < 0) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
+  int err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
+  if (err) return rf__err(RF_EIO, "bench: cannot start radarflow process: %s", strerror(err));
+  int status;
+  if (waitpid(pid, &status, 0) < 0) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
   *seconds = rf_now_s() - t0;
   if (!WIFEXITED(status) || WEXITSTATUS(status))
-    return rf__err(RF_EIO, "bench: processing %s in a child failed", path);
-  *rss_kb = ru.ru_maxrss;
+    return rf__err(RF_EIO, "bench: radarflow process %s failed (status %d)", path, status);
+  /* The child's own peak (VmHWM) from its run.json: ru_maxrss of a spawned
+   * child includes the parent's address space before exec. */
+  char jp[4200];
+  snprintf(jp, sizeof jp, "%s/run.json", outdir);
+  FILE *f = fopen(jp, "r");
+  if (!f) return rf__err(RF_EIO, "bench: %s: %s", jp, strerror(errno));
+  char buf[65536];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  cJSON *root = cJSON_Parse(buf);
+  cJSON *rss = cJSON_GetObjectItem(root, "peak_rss_bytes");
+  *rss_kb = cJSON_IsNumber(rss) ? (long)(rss->valuedouble / 1024.0) : -1;
+  cJSON_Delete(root);
   return 0;
 }
 
-static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, double copy_bw,
-                            cJSON *jout) {
+static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
+                            double copy_bw, cJSON *jout) {
   char cap[4096], out[4096];
   snprintf(cap, sizeof cap, "%s/bench-%s.h5", dir, w->name);
   snprintf(out, sizeof out, "%s/bench-%s-out", dir, w->name);
@@ -233,8 +246,8 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   if (!strcmp(w->name, "big")) {
     long rss_kb = 0;
     double secs = 0;
-    st = rf__child_rss(cap, out, &cfg, &rss_kb, &secs);
-    remove(cap);
+    st = rf__child_rss(cap, out, &rss_kb, &secs);
+    if (!keep) remove(cap);
     if (st) return st;
     printf("   end to end %.2f s, %.1f Msamples/s, peak RSS %.1f MB (goal < 500 MB)\n", secs,
            total_samples / secs / 1e6, (double)rss_kb / 1024.0);
@@ -305,7 +318,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddNumberToObject(j, "samples_per_second", ns / e2e_med);
   cJSON_AddNumberToObject(j, "fft_floor_seconds", fft);
   cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
-  remove(cap);
+  if (!keep) remove(cap);
   return 0;
 }
 
@@ -314,22 +327,24 @@ int rf_bench_main(int argc, char **argv) {
                                        {"repeat", required_argument, 0, 'r'},
                                        {"json", required_argument, 0, 'j'},
                                        {"dir", required_argument, 0, 'd'},
+                                       {"keep", no_argument, 0, 'k'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *only = "demo,matx,early-warning,big", *json = NULL, *dir = "build/bench";
-  int repeat = 5, c;
+  int repeat = 5, keep = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "w:r:j:d:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "w:r:j:d:kh", opts, NULL)) != -1) {
     switch (c) {
     case 'w': only = optarg; break;
     case 'r': repeat = atoi(optarg); break;
     case 'j': json = optarg; break;
     case 'd': dir = optarg; break;
+    case 'k': keep = 1; break;
     case 'h':
-      printf("Usage: radarflow bench [--workload W[,W...]] [--repeat N] [--json FILE] [--dir DIR]\n"
+      printf("Usage: radarflow bench [--workload W[,W...]] [--repeat N] [--json FILE] [--dir DIR] [--keep]\n"
              "Workloads:");
       for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
-      printf(" (default: all)\nCaptures are written to DIR (default build/bench) and removed after.\n");
+      printf(" (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");
       return 0;
     default: return rf__err(RF_EINVAL, "bench: unknown option (see radarflow bench --help)");
     }
@@ -352,7 +367,8 @@ int rf_bench_main(int argc, char **argv) {
     size_t ln = strlen(n);
     if (!p || (p != only && p[-1] != ',') || (p[ln] && p[ln] != ',')) continue;
     found++;
-    st = rf__run_workload(&rf__workloads[i], dir, repeat, bw, arr);
+    st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, arr);
+    fflush(stdout);
   }
   if (!st && !found) st = rf__err(RF_EINVAL, "bench: no workload named '%s'", only);
   if (!st && json) {

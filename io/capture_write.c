@@ -22,6 +22,7 @@ struct rf_capture_writer {
   int truth_written;
 };
 
+/* Callers clear errno before the HDF5 calls whose failure this reports. */
 static int rf__werr(rf_capture_writer *w, const char *what) {
   return rf__err(RF_EIO, "%s: %s: cannot write: %s", w->path, what, rf__io_reason());
 }
@@ -143,6 +144,7 @@ int rf_capture_writer_create(rf_capture_writer **out, const char *path, const rf
     st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__io_reason());
     goto cleanup;
   }
+  errno = 0;
   if ((st = rf__write_root(w, m)) < 0 || (st = rf__write_waveform(w, m)) < 0 ||
       (st = rf__write_array(w, m)) < 0 || (st = rf__write_dwell(w, m)) < 0 ||
       (st = rf__create_iq(w, m)) < 0)

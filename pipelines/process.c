@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -29,6 +30,23 @@ static int rf__mkdirs(const char *dir) {
   if (stat(buf, &stt) || !S_ISDIR(stt.st_mode))
     return rf__err(RF_EIO, "%s: not a folder", buf);
   return 0;
+}
+
+/* Peak resident memory of this process image, bytes: VmHWM of
+ * /proc/self/status (per address space, so not inflated by a parent before
+ * exec, unlike ru_maxrss); getrusage elsewhere. */
+static double rf__peak_rss_bytes(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    fclose(f);
+    if (kb >= 0) return 1024.0 * (double)kb;
+  }
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? 1024.0 * (double)ru.ru_maxrss : 0.0;
 }
 
 static void rf__utc_now(char *out, size_t len) {
@@ -75,6 +93,7 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   for (int i = 0; i < RF_STAGE_COUNT; i++) cJSON_AddNumberToObject(t, rf_stage_names[i], s->stage_s[i]);
   cJSON_AddNumberToObject(t, "write", s->write_s);
   cJSON_AddNumberToObject(root, "seconds", s->seconds);
+  cJSON_AddNumberToObject(root, "peak_rss_bytes", rf__peak_rss_bytes());
   cJSON_AddNumberToObject(root, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : 0);
   char *txt = cJSON_Print(root);
   cJSON_Delete(root);
