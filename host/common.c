@@ -102,6 +102,7 @@ int rf__mul_size(size_t a, size_t b, size_t *out) {
 
 /* ---- logging ------------------------------------------------------------- */
 int rf_log_level = 1;
+volatile sig_atomic_t rf_cancel = 0;
 
 void rf_log(int level, const char *fmt, ...) {
   if (level > rf_log_level) return;

@@ -73,6 +73,11 @@ int rf__mul_size(size_t a, size_t b, size_t *out);
 extern int rf_log_level;
 void rf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Cancellation: a signal handler sets rf_cancel (SIGINT/SIGTERM); long loops
+ * check it between dwells and stop with RF_EINTR, leaving no partial product. */
+#include <signal.h>
+extern volatile sig_atomic_t rf_cancel;
+
 /* Monotonic wall clock in seconds. */
 double rf_now_s(void);
 

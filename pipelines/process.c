@@ -117,6 +117,11 @@ int rf_process_capture(const char *path, const char *outdir, const rf_config *cf
   const rf_capture_meta *m = rf_capture_get_meta(cap);
   if ((st = rf_pipeline_create(&pl, cfg, m))) goto done;
   for (size_t d = 0; d < m->dwells; d++) {
+    if (rf_cancel) {
+      st = rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d,
+                   m->dwells);
+      goto done;
+    }
     if ((st = rf_pipeline_process_dwell(pl, cap, d, &plots))) goto done;
     sum->samples += (uint64_t)m->num_pulses[d] * m->channels * m->samples;
     rf_log(2, "dwell %zu: %zu plots so far", d, plots.n);

@@ -10,9 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void rf__on_signal(int sig) {
+  (void)sig;
+  rf_cancel = 1;
+}
+
 static int rf__exit_code(int st) {
   switch (st) {
   case RF_OK: return 0;
+  case RF_EINTR: return 130;
   case RF_EINVAL:
   case RF_EFORMAT:
   case RF_ERANGE: return 2;
@@ -41,7 +47,8 @@ static const char rf__help_main[] =
     "  bench [OPTIONS]                              run the benchmark workloads\n"
     "  config-doc                                   print the settings table (markdown)\n\n"
     "Options: --help, --version. 'radarflow COMMAND --help' describes a command.\n"
-    "Exit status: 0 success, 2 bad usage or bad input, 3 compute device failure, 1 other.\n";
+    "Exit status: 0 success, 2 bad usage or bad input, 3 compute device failure,\n"
+    "130 interrupted (SIGINT/SIGTERM; stops between dwells, writes nothing), 1 other.\n";
 
 static const char rf__help_simulate[] =
     "Usage: radarflow simulate SCENARIO -o CAPTURE.h5 [--seed N]\n"
@@ -163,6 +170,11 @@ static int rf__cmd_process(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = rf__on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   if (argc < 2) {
     fputs(rf__help_main, stderr);
     return 2;
