@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Subcommands in other files of tools/ (weak while they are being written). */
+int rf_track_cmd(int argc, char **argv) __attribute__((weak));
+int rf_batch_cmd(int argc, char **argv) __attribute__((weak));
+int rf_batch_merge_cmd(int argc, char **argv) __attribute__((weak));
+int rf_batch_worker_cmd(int argc, char **argv) __attribute__((weak));
+int rf_quicklook_cmd(int argc, char **argv) __attribute__((weak));
+
 static void rf__on_signal(int sig) {
   (void)sig;
   rf_cancel = 1;
@@ -190,6 +197,12 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "simulate")) return rf__cmd_simulate(argc - 1, argv + 1);
   if (!strcmp(cmd, "process")) return rf__cmd_process(argc - 1, argv + 1);
+  /* Commands whose code lives in tools/track_cmd.c and tools/batch_cmd.c. */
+  if (!strcmp(cmd, "track") && rf_track_cmd) return rf_track_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "batch") && rf_batch_cmd) return rf_batch_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "batch-merge") && rf_batch_merge_cmd) return rf_batch_merge_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "batch-worker") && rf_batch_worker_cmd) return rf_batch_worker_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "quicklook") && rf_quicklook_cmd) return rf_quicklook_cmd(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) {
     int st = rf_bench_main(argc - 1, argv + 1);
     return st ? rf__fail(st) : 0;
