@@ -16,7 +16,7 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-PKGS := hdf5 fftw3f inih libcjson
+PKGS := hdf5 fftw3f inih libcjson cairo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
@@ -27,12 +27,18 @@ CFLAGS ?= -O2 -g
 RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
              -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
 RF_LDFLAGS := -fopenmp $(SANFLAGS)
-LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lm
+LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lpthread -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
 CLI_SRC := $(wildcard tools/*.c bench/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# OpenCL C sources, embedded into the library (common.cl and compact.cl
+# first: the others use them). RF_KERNEL_DIR=kernels loads them from disk.
+CL_SRC := kernels/common.cl kernels/compact.cl \
+          $(filter-out kernels/common.cl kernels/compact.cl,$(sort $(wildcard kernels/*.cl)))
+CL_GEN := $(BUILD)/gen/rf_cl_kernels.c
+LIB_OBJ += $(BUILD)/gen/rf_cl_kernels.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 DEPS := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
@@ -50,6 +56,13 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(RF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(CL_GEN): $(CL_SRC) scripts/embed-kernels.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed-kernels.sh $@ $(CL_SRC)
+
+$(BUILD)/gen/rf_cl_kernels.o: $(CL_GEN)
+	$(CC) $(CFLAGS) $(RF_CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

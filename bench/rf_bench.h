@@ -2,7 +2,21 @@
 #ifndef RF_BENCH_H
 #define RF_BENCH_H
 
+#include <stddef.h>
+
 /* Runs the benchmark command line (argv[0] is "bench"). Returns a status. */
 int rf_bench_main(int argc, char **argv);
+
+/* The batch workload (bench/bench_batch.c): `captures` copies (hard links) of
+ * the demo scenario through `radarflow batch` under dir, with `jobs` workers
+ * (0: 1 and all cores, two runs); prints captures/s and the share of worker
+ * time outside signal processing, and appends one object per run to the
+ * JSON array `workloads` (may be NULL). */
+struct cJSON;
+int rf_bench_batch(const char *dir, size_t captures, int jobs, struct cJSON *workloads);
+
+/* Plots per second through the tracker for 100, 1000 and 10000 targets with
+ * clutter; printed, and appended to out_array (may be NULL) as objects. */
+int rf_bench_tracker(struct cJSON *out_array);
 
 #endif

@@ -417,3 +417,22 @@ int rf_cfar_execute(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t ma
   default: return rf_cfar_os_ref(c, power, hits, max_hits, nhits);
   }
 }
+
+void rf_cfar_get_tables(const rf_cfar *c, rf_cfar_tables *t) {
+  t->kind = c->cfg.kind;
+  t->bins = c->bins;
+  t->cells = c->cells;
+  t->w = c->w;
+  t->gr = c->gr;
+  t->dko = c->dko;
+  t->dkg = c->dkg;
+  t->rows = c->rows;
+  t->grows = c->grows;
+  t->nmax = c->nmax;
+  t->nhalf = c->nhalf;
+  t->alpha = c->alpha;
+  t->alpha_both = c->alpha_both;
+  t->alpha_side = c->alpha_side;
+  t->os_norm = c->os_norm;
+  t->os_k = c->os_k;
+}

@@ -130,3 +130,8 @@ int rf_doppler_execute(rf_doppler *d, const float complex *in, float *power) {
   }
   return 0;
 }
+
+void rf_doppler_tables(const rf_doppler *d, const float **win, size_t *pout) {
+  *win = d->win;
+  *pout = d->pout;
+}

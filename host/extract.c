@@ -162,10 +162,53 @@ static int rf__check_geom(const rf_extract *x, const rf_dwell_geom *g) {
 
 /* ---- execute ------------------------------------------------------------------ */
 
+/* Index of hit (bin, cell) in a list sorted in map order; n if absent. */
+static size_t rf__hit_find(const rf_cfar_hit *h, size_t n, uint32_t bin, uint32_t cell) {
+  size_t lo = 0, hi = n;
+  uint64_t key = (uint64_t)bin << 32 | cell;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    uint64_t km = (uint64_t)h[mid].bin << 32 | h[mid].cell;
+    if (km < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && h[lo].bin == bin && h[lo].cell == cell ? lo : n;
+}
+
+/* Power of a hit cell: from the cube, or (candidates) from its hit. */
+static float rf__hit_power(const rf_extract *x, const float *power, const rf_cfar_hit *const *hits,
+                           const size_t *nhits, size_t b, uint32_t k, uint32_t s) {
+  if (power) return power[rf__idx(x, b, k, s)];
+  return hits[b][rf__hit_find(hits[b], nhits[b], k, s)].power;
+}
+
+/* Neighbour j of the peak: from its candidate's table, else the cube. */
+#define RF__NB(j, b_, k_, s_) (nbp ? nbp[j] : cube[rf__idx(x, (b_), (k_), (s_))])
+
+static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power,
+                       const rf_cfar_hit *const *hits, const size_t *nhits, const float *const *nbt,
+                       rf_detection *out, size_t max_out, size_t *nout);
+
 int rf_extract_execute(rf_extract *x, const rf_dwell_geom *g, const float *power,
                        const rf_cfar_hit *const *hits, const size_t *nhits,
                        rf_detection *out, size_t max_out, size_t *nout) {
-  if (!x || !g || !power || !hits || !nhits || !nout || (max_out && !out))
+  if (!power) return rf__err(RF_EINVAL, "extract: execute: NULL argument");
+  return rf__extract(x, g, power, hits, nhits, NULL, out, max_out, nout);
+}
+
+int rf_extract_execute_nb(rf_extract *x, const rf_dwell_geom *g, const rf_cfar_hit *const *hits,
+                          const size_t *nhits, const float *const *nb, rf_detection *out,
+                          size_t max_out, size_t *nout) {
+  if (!nb) return rf__err(RF_EINVAL, "extract: execute: NULL argument");
+  for (size_t b = 0; x && g && nhits && b < x->beams; b++)
+    if (nhits[b] && !nb[b]) return rf__err(RF_EINVAL, "extract: beam %zu: NULL neighbour table", b);
+  return rf__extract(x, g, NULL, hits, nhits, nb, out, max_out, nout);
+}
+
+static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power,
+                       const rf_cfar_hit *const *hits, const size_t *nhits, const float *const *nbt,
+                       rf_detection *out, size_t max_out, size_t *nout) {
+  if (!x || !g || !hits || !nhits || !nout || (max_out && !out))
     return rf__err(RF_EINVAL, "extract: execute: NULL argument");
   int st = rf__check_geom(x, g);
   if (st) return st;
@@ -207,10 +250,10 @@ int rf_extract_execute(rf_extract *x, const rf_dwell_geom *g, const float *power
       grp->beam = (uint32_t)b0;
       grp->bin = h0->bin;
       grp->cell = h0->cell;
-      grp->power = power[rf__idx(x, b0, h0->bin, h0->cell)];
+      grp->power = rf__hit_power(x, power, hits, nhits, b0, h0->bin, h0->cell);
       while (sp) {
         rf__cell v = x->stack[--sp];
-        rf__group cand = {v.beam, v.bin, v.cell, power[rf__idx(x, v.beam, v.bin, v.cell)]};
+        rf__group cand = {v.beam, v.bin, v.cell, rf__hit_power(x, power, hits, nhits, v.beam, v.bin, v.cell)};
         if (rf__power_cmp(&cand, grp) < 0) *grp = cand;
         /* this beam and its 4 grid neighbours, each with the 3x3 (bin, cell) block */
         size_t ia = v.beam % baz, ie = v.beam / baz, nb[5], nn = 0;
@@ -247,6 +290,7 @@ int rf_extract_execute(rf_extract *x, const rf_dwell_geom *g, const float *power
     const rf__group *p = &x->groups[i];
     size_t b = p->beam, k = p->bin, s = p->cell, ia = b % baz, ie = b / baz;
     const float *cube = power;
+    const float *nbp = power ? NULL : nbt[b] + 8 * rf__hit_find(hits[b], nhits[b], p->bin, p->cell);
     double y0 = rf__db(p->power);
     rf_detection *d = &out[i];
     d->beam = p->beam;
@@ -256,28 +300,28 @@ int rf_extract_execute(rf_extract *x, const rf_dwell_geom *g, const float *power
     /* range: cells s-1, s, s+1 (none at the map's edges) */
     double dr = 0.0;
     if (s > 0 && s + 1 < S)
-      dr = rf__parabola(rf__db(cube[rf__idx(x, b, k, s - 1)]), y0, rf__db(cube[rf__idx(x, b, k, s + 1)]));
+      dr = rf__parabola(rf__db(RF__NB(0, b, k, s - 1)), y0, rf__db(RF__NB(1, b, k, s + 1)));
     d->range_m = 0.5 * RF_C_MPS * (g->range_gate_delay_s + ((double)s + dr) / g->sample_rate_hz);
 
     /* Doppler: bins k-1, k, k+1 wrapping; f_d = (k - K/2) / (K pri) */
     double dd = 0.0;
     if (K >= 3)
-      dd = rf__parabola(rf__db(cube[rf__idx(x, b, (k + K - 1) % K, s)]), y0,
-                        rf__db(cube[rf__idx(x, b, (k + 1) % K, s)]));
+      dd = rf__parabola(rf__db(RF__NB(2, b, (k + K - 1) % K, s)), y0,
+                        rf__db(RF__NB(3, b, (k + 1) % K, s)));
     double fd = ((double)k + dd - (double)(K / 2)) / ((double)K * g->pri_s);
     d->radial_velocity_mps = rf_wrap(-fd * g->lambda_m / 2.0, vmax);
 
     /* azimuth: neighbouring beams of the row at the same bin and cell */
     d->azimuth_deg = g->beam_az_deg[b];
     if (ia > 0 && ia + 1 < baz) {
-      double da = rf__parabola(rf__db(cube[rf__idx(x, b - 1, k, s)]), y0, rf__db(cube[rf__idx(x, b + 1, k, s)]));
+      double da = rf__parabola(rf__db(RF__NB(4, b - 1, k, s)), y0, rf__db(RF__NB(5, b + 1, k, s)));
       d->azimuth_deg += da * 0.5 * rf_wrap(g->beam_az_deg[b + 1] - g->beam_az_deg[b - 1], 180.0);
     }
     /* elevation: neighbouring beams of the column, if asked and >= 3 rows */
     d->elevation_deg = g->beam_el_deg[b];
     if (g->estimate_elevation && bel >= 3 && ie > 0 && ie + 1 < bel) {
-      double de = rf__parabola(rf__db(cube[rf__idx(x, b - baz, k, s)]), y0,
-                               rf__db(cube[rf__idx(x, b + baz, k, s)]));
+      double de = rf__parabola(rf__db(RF__NB(6, b - baz, k, s)), y0,
+                               rf__db(RF__NB(7, b + baz, k, s)));
       d->elevation_deg += de * 0.5 * (g->beam_el_deg[b + baz] - g->beam_el_deg[b - baz]);
     }
 

@@ -186,3 +186,9 @@ int rf_pc_execute(rf_pc *pc, const void *raw, size_t pulses, float complex *out)
   }
   return 0;
 }
+
+void rf_pc_tables(const rf_pc *pc, const float **h, size_t *l, const float **gain) {
+  *h = pc->h;
+  *l = pc->l;
+  *gain = pc->gain;
+}

@@ -48,6 +48,9 @@ void rf_pc_correlate_ref(const float complex *x, size_t s, const float complex *
                          size_t m, float complex *y);
 /* FFT length used for S samples and an M-sample replica. */
 size_t rf_pc_fft_len(size_t s, size_t m);
+/* The tables execute applies (borrowed), for the OpenCL twin: h [L][2] =
+ * conj(FFT(tapered replica)) / (L ||h||), gain [N][2] = scale * calibration. */
+void rf_pc_tables(const rf_pc *pc, const float **h, size_t *l, const float **gain);
 
 /* ---- 3: receive digital beamforming --------------------------------------- */
 /* Beam weights w[b][n] = t_n exp(-j 2 pi / lambda dot(p_n, d_b)) /
@@ -94,6 +97,9 @@ typedef struct rf_doppler rf_doppler;
 int rf_doppler_create(rf_doppler **d, const rf_doppler_config *cfg);
 /* in: one beam [P][S] (borrowed, not modified); power out [K][S]. */
 int rf_doppler_execute(rf_doppler *d, const float complex *in, float *power);
+/* Slow-time window execute applies (borrowed; already divided by the noise
+ * gain), win [pout], pout = pulses after the canceller. */
+void rf_doppler_tables(const rf_doppler *d, const float **win, size_t *pout);
 void rf_doppler_destroy(rf_doppler *d);
 
 /* ---- 5: CFAR --------------------------------------------------------------- */
@@ -144,6 +150,18 @@ int rf_cfar_ca_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max
 int rf_cfar_go_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max_hits, size_t *nhits);
 int rf_cfar_so_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max_hits, size_t *nhits);
 int rf_cfar_os_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max_hits, size_t *nhits);
+/* The object's window and factor tables (borrowed), for the OpenCL twin:
+ * alpha[n] (CA/OS, n = training cells available, NaN where n never occurs),
+ * alpha_both / alpha_side (GO/SO), os_k[n] / os_norm[n] (OS). */
+typedef struct rf_cfar_tables {
+  int kind;
+  size_t bins, cells, w, gr, dko, dkg, rows, grows, nmax, nhalf;
+  const double *alpha;
+  double alpha_both, alpha_side;
+  const double *os_norm;
+  const size_t *os_k;
+} rf_cfar_tables;
+void rf_cfar_get_tables(const rf_cfar *c, rf_cfar_tables *t);
 
 /* ---- 6: plot extraction ---------------------------------------------------- */
 /* Geometry of the dwell, for turning cells into physical values. */
@@ -180,5 +198,14 @@ int rf_extract_execute(rf_extract *x, const rf_dwell_geom *g, const float *power
                        const rf_cfar_hit *const *hits, const size_t *nhits,
                        rf_detection *out, size_t max_out, size_t *nout);
 void rf_extract_destroy(rf_extract *x);
+/* The same from candidates instead of the power cube (the OpenCL path brings
+ * back only those): hits as above, and nb[b][8 i + j] the powers around hit
+ * i of beam b: j = 0, 1 range cell -1, +1; 2, 3 Doppler bin -1, +1
+ * (wrapping); 4, 5 azimuth beam -1, +1; 6, 7 elevation row -1, +1 (0 where
+ * there is none). Same results as rf_extract_execute on the cube the values
+ * came from. */
+int rf_extract_execute_nb(rf_extract *x, const rf_dwell_geom *g, const rf_cfar_hit *const *hits,
+                          const size_t *nhits, const float *const *nb, rf_detection *out,
+                          size_t max_out, size_t *nout);
 
 #endif

@@ -486,6 +486,18 @@ int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw)
       H5Dread(c->iq, c->iq_mtype, ms, fs, H5P_DEFAULT, raw) < 0)
     st = rf__err(RF_EFORMAT, "%s: /iq: cannot read pulses %zu..%zu: %s", c->path, first,
                  first + count - 1, rf__h5_errdesc());
+  /* formats.md: numbers that are not finite are refused; float32 samples are
+   * checked as they are read (int16 cannot be NaN). */
+  if (!st && m->sample_type == RF_SAMPLE_FLOAT32) {
+    const float *v = raw;
+    size_t per_pulse = m->channels * m->samples * 2, n = count * per_pulse;
+    for (size_t i = 0; i < n; i++)
+      if (!isfinite(v[i])) {
+        st = rf__err(RF_EFORMAT, "%s: /iq: sample not finite (NaN or Inf) in pulse %zu, channel %zu",
+                     c->path, first + i / per_pulse, (i % per_pulse) / (m->samples * 2));
+        break;
+      }
+  }
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
   return st;

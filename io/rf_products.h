@@ -32,7 +32,34 @@ typedef struct rf_product_info {
   const char *source_path;      /* capture the products came from */
   const char *radar_name;
   double site_latitude_deg, site_longitude_deg, site_altitude_m;
+  /* What the tracker needs to know about the sensor (extension,
+   * docs/formats.md); 0 = unknown. Written as root attributes of plots.h5. */
+  double radial_velocity_interval_mps; /* lambda / (2 pri_s): width of the unambiguous interval */
+  double range_cell_m;                 /* c / (2 sample_rate_hz) */
+  double doppler_cell_mps;             /* lambda / (2 K pri_s), K Doppler bins */
+  double beamwidth_az_deg;             /* 3 dB receive beamwidth across azimuth */
+  double beamwidth_el_deg;             /* across elevation; 0 also when not measured (linear array) */
+  double coverage_az_deg, coverage_el_deg; /* half-widths of a dwell's receive beam fan */
+  /* Mid time and transmit direction of each dwell (borrowed); written as
+   * /dwell/time_s, /dwell/azimuth_deg and /dwell/elevation_deg when
+   * dwells > 0. */
+  size_t dwells;
+  const double *dwell_time_s, *dwell_azimuth_deg, *dwell_elevation_deg;
 } rf_product_info;
+
+/* The same, read back from a plots.h5 (rf_plots_read_attrs). Arrays owned. */
+typedef struct rf_plots_attrs {
+  char source_path[1024], radar_name[256];
+  double site_latitude_deg, site_longitude_deg, site_altitude_m;
+  double radial_velocity_interval_mps, range_cell_m, doppler_cell_mps;
+  double beamwidth_az_deg, beamwidth_el_deg, coverage_az_deg, coverage_el_deg;
+  size_t dwells;
+  double *dwell_time_s, *dwell_azimuth_deg, *dwell_elevation_deg;
+} rf_plots_attrs;
+/* Reads the root attributes (and /dwell) of a plots.h5; absent ones are 0
+ * (site, sensor) or empty. RF_EFORMAT naming the file and field. */
+int rf_plots_read_attrs(const char *path, rf_plots_attrs *a);
+void rf_plots_attrs_free(rf_plots_attrs *a);     /* frees the arrays; NULL is a no-op */
 
 /* HDF5: compound dataset /plots. RF_EIO naming the file on failure, and no
  * file is left at `path`. */

@@ -46,6 +46,7 @@ struct rf_pipeline {
   size_t last_bins;
   double bw_az, bw_el;
   double t[RF_STAGE_COUNT];
+  int host_only;
 };
 
 size_t rf_pipeline_bins(const rf_config *cfg, size_t pulses) {
@@ -89,6 +90,11 @@ static rf__per_len *rf__find_len(rf_pipeline *pl, size_t pulses) {
 }
 
 int rf_pipeline_create(rf_pipeline **out, const rf_config *cfg, const rf_capture_meta *m) {
+  return rf__pipeline_create(out, cfg, m, 0);
+}
+
+int rf__pipeline_create(rf_pipeline **out, const rf_config *cfg, const rf_capture_meta *m,
+                        int host_only) {
   *out = NULL;
   int st = RF_ENOMEM;
   rf_pipeline *pl = rf__calloc(1, sizeof *pl);
@@ -131,10 +137,14 @@ int rf_pipeline_create(rf_pipeline **out, const rf_config *cfg, const rf_capture
   if (rf__mul_size(pl->beams * pl->max_pulses, pl->s, &cube_cells) ||
       rf__mul_size(pl->beams * pl->max_bins, pl->s, &power_cells))
     goto nomem;
-  pl->raw = rf__malloc_aligned(pl->block_pulses * rf_capture_pulse_bytes(m));
-  pl->rows = rf__malloc_aligned(pl->block_pulses * pl->n * pl->s * sizeof(float complex));
-  pl->cube = rf__malloc_aligned(cube_cells * sizeof(float complex));
-  pl->power = rf__malloc_aligned(power_cells * sizeof(float));
+  pl->host_only = host_only;
+  if (!host_only) { /* the OpenCL path keeps these on the device */
+    pl->raw = rf__malloc_aligned(pl->block_pulses * rf_capture_pulse_bytes(m));
+    pl->rows = rf__malloc_aligned(pl->block_pulses * pl->n * pl->s * sizeof(float complex));
+    pl->cube = rf__malloc_aligned(cube_cells * sizeof(float complex));
+    pl->power = rf__malloc_aligned(power_cells * sizeof(float));
+    if (!pl->raw || !pl->rows || !pl->cube || !pl->power) goto nomem;
+  }
   pl->weights = rf__malloc(pl->beams * pl->n * sizeof(float complex));
   pl->beam_az = rf__malloc(pl->beams * sizeof(double));
   pl->beam_el = rf__malloc(pl->beams * sizeof(double));
@@ -144,8 +154,7 @@ int rf_pipeline_create(rf_pipeline **out, const rf_config *cfg, const rf_capture
   pl->hitp = rf__malloc(pl->beams * sizeof(*pl->hitp));
   pl->nhits = rf__calloc(pl->beams, sizeof(size_t));
   pl->det = rf__malloc((size_t)cfg->max_plots * sizeof(rf_detection));
-  if (!pl->raw || !pl->rows || !pl->cube || !pl->power || !pl->weights || !pl->beam_az ||
-      !pl->beam_el || !pl->hits || !pl->hitp || !pl->nhits || !pl->det)
+  if (!pl->weights || !pl->beam_az || !pl->beam_el || !pl->hits || !pl->hitp || !pl->nhits || !pl->det)
     goto nomem;
   for (size_t b = 0; b < pl->beams; b++) pl->hitp[b] = pl->hits + b * pl->max_hits;
 
@@ -182,7 +191,7 @@ int rf_pipeline_create(rf_pipeline **out, const rf_config *cfg, const rf_capture
                             .window = cfg->doppler_window,
                             .taylor_sll_db = cfg->taylor_sll_db,
                             .taylor_nbar = cfg->taylor_nbar};
-    if ((st = rf_doppler_create(&l->doppler, &dc)) ||
+    if ((!host_only && (st = rf_doppler_create(&l->doppler, &dc))) ||
         (st = rf_cfar_create(&l->cfar, &cc, l->bins, pl->s)))
       goto fail;
   }
@@ -222,6 +231,7 @@ static void rf__beam_fan(rf_pipeline *pl, size_t d) {
 int rf_pipeline_process_dwell(rf_pipeline *pl, rf_capture *cap, size_t d, rf_plot_list *plots) {
   const rf_capture_meta *m = pl->meta;
   if (d >= m->dwells) return rf__err(RF_EINVAL, "dwell %zu: out of range", d);
+  if (pl->host_only) return rf__err(RF_EINVAL, "pipeline: made without host buffers");
   const size_t p = (size_t)m->num_pulses[d], s = pl->s, p0 = (size_t)m->first_pulse[d];
   rf__per_len *l = rf__find_len(pl, p);
   int st;
@@ -263,8 +273,21 @@ int rf_pipeline_process_dwell(rf_pipeline *pl, rf_capture *cap, size_t d, rf_plo
   }
   t1 = rf_now_s();
   pl->t[RF_STAGE_cfar] += t1 - t0;
-  t0 = t1;
+  return rf__pipeline_finish_dwell(pl, d, pl->hitp, pl->nhits, NULL, plots);
+}
 
+const float complex *rf__pipeline_begin_dwell(rf_pipeline *pl, size_t d) {
+  rf__beam_fan(pl, d);
+  return pl->weights;
+}
+
+int rf__pipeline_finish_dwell(rf_pipeline *pl, size_t d, const rf_cfar_hit *const *hits,
+                              const size_t *nhits, const float *const *nb, rf_plot_list *plots) {
+  const rf_capture_meta *m = pl->meta;
+  const size_t p = (size_t)m->num_pulses[d], s = pl->s, p0 = (size_t)m->first_pulse[d];
+  const size_t k = rf__find_len(pl, p)->bins;
+  int st;
+  double t0 = rf_now_s();
   rf_dwell_geom *g = &pl->geom;
   g->time_s = 0.5 * (m->pulse_time_s[p0] + m->pulse_time_s[p0 + p - 1]);
   g->dwell = (int32_t)d;
@@ -281,9 +304,10 @@ int rf_pipeline_process_dwell(rf_pipeline *pl, rf_capture *cap, size_t d, rf_plo
   g->estimate_elevation = pl->estimate_el;
   pl->last_bins = k;
   size_t ndet = 0;
-  if ((st = rf_extract_execute(pl->extract, g, pl->power, pl->hitp, pl->nhits, pl->det,
-                               (size_t)pl->cfg.max_plots, &ndet)))
-    return st;
+  st = nb ? rf_extract_execute_nb(pl->extract, g, hits, nhits, nb, pl->det, (size_t)pl->cfg.max_plots, &ndet)
+          : rf_extract_execute(pl->extract, g, pl->power, hits, nhits, pl->det, (size_t)pl->cfg.max_plots,
+                               &ndet);
+  if (st) return st;
   for (size_t i = 0; i < ndet; i++) {
     const rf_detection *dt = &pl->det[i];
     rf_plot pt = {.time_s = g->time_s,
@@ -313,3 +337,25 @@ void rf_pipeline_last_dwell(const rf_pipeline *pl, rf_dwell_view *v) {
   v->beamwidth_az_deg = pl->bw_az;
   v->beamwidth_el_deg = pl->bw_el;
 }
+
+double *rf__pipeline_times_mut(rf_pipeline *pl) { return pl->t; }
+
+void rf__pipeline_shape(const rf_pipeline *pl, rf__pipeline_shape_t *sh) {
+  sh->channels = pl->n;
+  sh->cells = pl->s;
+  sh->beams = pl->beams;
+  sh->beams_az = pl->beams_az;
+  sh->beams_el = pl->beams_el;
+  sh->max_pulses = pl->max_pulses;
+  sh->max_bins = pl->max_bins;
+  sh->max_hits = pl->max_hits;
+  sh->nlen = pl->nlen;
+}
+
+void rf__pipeline_len(const rf_pipeline *pl, size_t i, size_t *pulses, size_t *bins, const rf_cfar **cfar) {
+  *pulses = pl->len[i].pulses;
+  *bins = pl->len[i].bins;
+  *cfar = pl->len[i].cfar;
+}
+
+const rf_pc *rf__pipeline_pc(const rf_pipeline *pl) { return pl->pc; }

@@ -2,6 +2,7 @@
  * products (plots.h5, plots.csv, run.json), each atomically and only once
  * every dwell has succeeded. */
 #include "rf_pipeline.h"
+#include "../host/rf_cl.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -67,7 +68,10 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   cJSON_AddStringToObject(root, "version", RF_VERSION);
   cJSON_AddStringToObject(root, "started_utc", started);
   cJSON_AddStringToObject(root, "finished_utc", when);
-  cJSON_AddStringToObject(root, "device", "cpu");
+  cJSON_AddStringToObject(root, "device", s->device);
+  cJSON_AddStringToObject(root, "device_name", s->device_name);
+  if (s->fallback_reason[0]) cJSON_AddStringToObject(root, "fallback_reason", s->fallback_reason);
+  else cJSON_AddNullToObject(root, "fallback_reason");
   cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
   cJSON *in = cJSON_AddObjectToObject(root, "input");
   cJSON_AddStringToObject(in, "path", capture);
@@ -92,6 +96,13 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   cJSON *t = cJSON_AddObjectToObject(root, "stage_seconds");
   for (int i = 0; i < RF_STAGE_COUNT; i++) cJSON_AddNumberToObject(t, rf_stage_names[i], s->stage_s[i]);
   cJSON_AddNumberToObject(t, "write", s->write_s);
+  if (strcmp(s->device, "cpu")) { /* device time per stage (profiling events) */
+    cJSON *dt = cJSON_AddObjectToObject(root, "device_seconds");
+    cJSON_AddNumberToObject(dt, "upload", s->cl.upload_s);
+    for (int i = RF_STAGE_pulse_compression; i <= RF_STAGE_cfar; i++)
+      cJSON_AddNumberToObject(dt, rf_stage_names[i], s->cl.stage_s[i]);
+    cJSON_AddNumberToObject(dt, "download", s->cl.download_s);
+  }
   cJSON_AddNumberToObject(root, "seconds", s->seconds);
   cJSON_AddNumberToObject(root, "peak_rss_bytes", rf__peak_rss_bytes());
   cJSON_AddNumberToObject(root, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : 0);
@@ -102,6 +113,36 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
 
 int rf_process_capture(const char *path, const char *outdir, const rf_config *cfg,
                        rf_run_summary *sum) {
+  return rf_process_capture_on(path, outdir, cfg, "cpu", sum);
+}
+
+/* The whole capture on an OpenCL device; plots appended. */
+static int rf__run_opencl(const rf_cl_device_info *dev, rf_capture *cap, const rf_config *cfg,
+                          rf_plot_list *plots, rf_run_summary *sum) {
+  rf_cl *cl = NULL;
+  rf_pipeline_cl *pl = NULL;
+  int st = rf_cl_create(&cl, dev);
+  if (!st) st = rf_pipeline_cl_create(&pl, cl, cfg, rf_capture_get_meta(cap));
+  if (!st) st = rf_pipeline_cl_run(pl, cap, plots);
+  if (!st) {
+    sum->cl = *rf_pipeline_cl_times(pl);
+    memcpy(sum->stage_s, sum->cl.stage_s, sizeof sum->stage_s);
+  }
+  rf_pipeline_cl_destroy(pl);
+  rf_cl_destroy(cl);
+  return st;
+}
+
+/* Auto gave up on OpenCL: one warning, and the reason for run.json. */
+static void rf__fallback(rf_run_summary *sum, int loud) {
+  snprintf(sum->fallback_reason, sizeof sum->fallback_reason, "%s", rf_errmsg());
+  if (loud) rf_log(1, "radarflow: warning: %s; running on the CPU path instead", sum->fallback_reason);
+  else rf_log(2, "radarflow: %s; running on the CPU path", sum->fallback_reason);
+  rf_errmsg_clear();
+}
+
+int rf_process_capture_on(const char *path, const char *outdir, const rf_config *cfg,
+                          const char *device, rf_run_summary *sum) {
   memset(sum, 0, sizeof *sum);
   double t0 = rf_now_s();
   char started[32];
@@ -112,24 +153,58 @@ int rf_process_capture(const char *path, const char *outdir, const rf_config *cf
   rf_plot_list plots = {0};
   char *json = NULL;
   char p_h5[4200], p_csv[4200], p_json[4200];
+  const char *dev = device ? device : "auto";
+  const int is_auto = !strcmp(dev, "auto");
+  int use_cl = strcmp(dev, "cpu") != 0;
   int st = rf_capture_open(&cap, path);
   if (st) goto done;
   const rf_capture_meta *m = rf_capture_get_meta(cap);
-  if ((st = rf_pipeline_create(&pl, cfg, m))) goto done;
-  for (size_t d = 0; d < m->dwells; d++) {
-    if (rf_cancel) {
-      st = rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d,
-                   m->dwells);
+  if (use_cl) {
+    rf_cl_device_info info;
+    st = rf_cl_select(dev, &info);
+    if (st && is_auto) {
+      rf__fallback(sum, st != RF_EUNSUP); /* no GPU is not a failure: quiet */
+      use_cl = 0;
+      st = 0;
+    } else if (st) {
       goto done;
+    } else {
+      snprintf(sum->device, sizeof sum->device, "%s", info.id);
+      snprintf(sum->device_name, sizeof sum->device_name, "%s", info.name);
+      st = rf__run_opencl(&info, cap, cfg, &plots, sum);
+      if (st == RF_EDEVICE && is_auto) { /* start again on the CPU */
+        rf__fallback(sum, 1);
+        rf_plot_list_free(&plots);
+        memset(&plots, 0, sizeof plots);
+        memset(sum->stage_s, 0, sizeof sum->stage_s);
+        memset(&sum->cl, 0, sizeof sum->cl);
+        use_cl = 0;
+        st = 0;
+      } else if (st) {
+        goto done;
+      }
     }
-    if ((st = rf_pipeline_process_dwell(pl, cap, d, &plots))) goto done;
-    sum->samples += (uint64_t)m->num_pulses[d] * m->channels * m->samples;
-    rf_log(2, "dwell %zu: %zu plots so far", d, plots.n);
   }
+  if (!use_cl) {
+    snprintf(sum->device, sizeof sum->device, "cpu");
+    snprintf(sum->device_name, sizeof sum->device_name, "FFTW + OpenMP, %d threads", omp_get_max_threads());
+    if ((st = rf_pipeline_create(&pl, cfg, m))) goto done;
+    for (size_t d = 0; d < m->dwells; d++) {
+      if (rf_cancel) {
+        st = rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d,
+                     m->dwells);
+        goto done;
+      }
+      if ((st = rf_pipeline_process_dwell(pl, cap, d, &plots))) goto done;
+      rf_log(2, "dwell %zu: %zu plots so far", d, plots.n);
+    }
+    memcpy(sum->stage_s, rf_pipeline_times(pl), sizeof sum->stage_s);
+  }
+  for (size_t d = 0; d < m->dwells; d++)
+    sum->samples += (uint64_t)m->num_pulses[d] * m->channels * m->samples;
   sum->dwells = m->dwells;
   sum->plots = plots.n;
   sum->input_bytes = rf_capture_file_size(cap);
-  memcpy(sum->stage_s, rf_pipeline_times(pl), sizeof sum->stage_s);
 
   double tw = rf_now_s();
   if ((st = rf__mkdirs(outdir))) goto done;

@@ -14,6 +14,8 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
 #define RF_CHOICES_CLUTTER "none|notch|mti2|mti3"
 #define RF_CHOICES_CFAR "ca|go|so|os"
 #define RF_CHOICES_PLANNER "estimate|measure"
+#define RF_CHOICES_TRACK_MODEL "cv|ballistic|imm"
+#define RF_CHOICES_EARTH "flat|spherical"
 
 #define RF_CONFIG_TABLE(X)                                                                  \
   X(pulse_compression, window, RF_CFG_ENUM, range_window, 1, 0, 2, RF_CHOICES_TAPER,        \
@@ -61,7 +63,59 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
   X(run, block_mb, RF_CFG_INT, block_mb, 64, 1, 65536, NULL,                                \
     "pulse blocks read and compressed at a time are kept under this size, MiB")             \
   X(run, fftw_planner, RF_CFG_ENUM, fftw_planner, 0, 0, 1, RF_CHOICES_PLANNER,              \
-    "FFTW planning effort (measure plans slower, may run faster)")
+    "FFTW planning effort (measure plans slower, may run faster)")                          \
+  X(tracker, model, RF_CFG_ENUM, trk_model, 2, 0, 2, RF_CHOICES_TRACK_MODEL,                \
+    "motion model: nearly constant velocity, ballistic (gravity), or an IMM of both")       \
+  X(tracker, max_speed_mps, RF_CFG_DBL, trk_max_speed, 4000, 1, 100000, NULL,               \
+    "fastest target: a new track's velocity spread; Doppler counts as unambiguous only when the interval exceeds twice this") \
+  X(tracker, accel_mps2, RF_CFG_DBL, trk_accel, 10, 0, 1000, NULL,                          \
+    "constant-velocity model: white acceleration, q = accel^2 m^2/s^3 per axis")            \
+  X(tracker, ballistic_accel_mps2, RF_CFG_DBL, trk_ballistic_accel, 1, 0, 1000, NULL,       \
+    "ballistic model: white acceleration besides gravity (drag, lift), q = accel^2")        \
+  X(tracker, ballistic_min_speed_mps, RF_CFG_DBL, trk_ballistic_min_speed, 1000, 0, 100000, NULL, \
+    "IMM: the ballistic model competes only for tracks surely faster than this, m/s")     \
+  X(tracker, earth, RF_CFG_ENUM, trk_earth, 1, 0, 1, RF_CHOICES_EARTH,                      \
+    "gravity and impact surface: flat (constant g, plane at the ellipsoid) or spherical (central g, WGS-84 height 0)") \
+  X(tracker, imm_switch_prob, RF_CFG_DBL, trk_imm_switch, 0.01, 0, 0.5, NULL,               \
+    "IMM: probability of switching model between updates")                                 \
+  X(tracker, gate_probability, RF_CFG_DBL, trk_gate_pg, 0.999, 0.5, 0.9999999, NULL,        \
+    "probability that a track's own plot falls in its gate (chi-square on the innovation)") \
+  X(tracker, confirm_m, RF_CFG_INT, trk_confirm_m, 3, 1, 32, NULL,                          \
+    "M of M-of-N: hits needed among a new track's first N looks to confirm it")             \
+  X(tracker, confirm_n, RF_CFG_INT, trk_confirm_n, 4, 1, 32, NULL,                          \
+    "N of M-of-N (looks: dwells whose beams cover the track)")                              \
+  X(tracker, delete_misses, RF_CFG_INT, trk_delete_misses, 3, 1, 1000, NULL,                \
+    "a confirmed track is deleted after this many looks in a row without a plot")           \
+  X(tracker, max_pos_sigma_m, RF_CFG_DBL, trk_max_pos_sigma, 0, 0, 1e9, NULL,               \
+    "delete a track whose position sigma exceeds this, m; 0 = one resolution cell at its range") \
+  X(tracker, sigma_floor, RF_CFG_DBL, trk_sigma_floor, 0.05, 0, 1, NULL,                    \
+    "measurement sigma floor as a fraction of a cell / beamwidth (interpolation bias)")     \
+  X(tracker, unmeasured_el_sigma_deg, RF_CFG_DBL, trk_el_sigma_unmeasured, 5, 0.01, 90, NULL, \
+    "elevation sigma when the array does not measure elevation (linear arrays), deg")       \
+  X(tracker, velocity_interval_mps, RF_CFG_DBL, trk_vel_interval, 0, 0, 1e6, NULL,          \
+    "radial velocity interval lambda/(2 PRI) when the plot file does not say; 0 = unambiguous") \
+  X(tracker, range_cell_m, RF_CFG_DBL, trk_range_cell, 30, 0.001, 1e6, NULL,                \
+    "range cell when the plot file does not say, m")                                        \
+  X(tracker, doppler_cell_mps, RF_CFG_DBL, trk_doppler_cell, 1, 0.001, 1e5, NULL,           \
+    "Doppler cell when the plot file does not say, m/s")                                    \
+  X(tracker, beamwidth_az_deg, RF_CFG_DBL, trk_bw_az, 2, 0.001, 180, NULL,                  \
+    "azimuth beamwidth when the plot file does not say, deg")                               \
+  X(tracker, beamwidth_el_deg, RF_CFG_DBL, trk_bw_el, 0, 0, 180, NULL,                      \
+    "elevation beamwidth when the plot file does not say, deg; 0 = elevation not measured") \
+  X(tracker, max_tracks, RF_CFG_INT, trk_max_tracks, 100000, 1, 100000000, NULL,            \
+    "most tracks alive at once")                                                            \
+  X(site, latitude_deg, RF_CFG_DBL, site_lat, 0, -90, 90, NULL,                             \
+    "WGS-84 site latitude when the plot file does not say (CSV input), deg")                \
+  X(site, longitude_deg, RF_CFG_DBL, site_lon, 0, -180, 360, NULL,                          \
+    "WGS-84 site longitude when the plot file does not say, deg")                           \
+  X(site, altitude_m, RF_CFG_DBL, site_alt, 0, -1e4, 1e5, NULL,                             \
+    "WGS-84 site height when the plot file does not say, m")                                \
+  X(asterix, sac, RF_CFG_INT, ast_sac, 0, 0, 255, NULL,                                     \
+    "ASTERIX System Area Code (I048/010, I062/010)")                                        \
+  X(asterix, sic, RF_CFG_INT, ast_sic, 1, 0, 255, NULL,                                     \
+    "ASTERIX System Identification Code")                                                   \
+  X(asterix, service_id, RF_CFG_INT, ast_service, 1, 0, 255, NULL,                          \
+    "CAT062 service identification (I062/015)")
 
 #define RF__CTYPE_RF_CFG_INT int
 #define RF__CTYPE_RF_CFG_ENUM int

@@ -3,6 +3,7 @@
  * device failure, 1 anything else. */
 #include "../bench/rf_bench.h"
 #include "../datasets/rf_sim.h"
+#include "../host/rf_cl.h"
 #include "../pipelines/rf_pipeline.h"
 
 #include <getopt.h>
@@ -52,6 +53,7 @@ static const char rf__help_main[] =
     "  simulate SCENARIO -o CAPTURE.h5 [--seed N]   simulate a scenario into a capture\n"
     "  process CAPTURE.h5 -o OUTDIR [OPTIONS]       detect targets, write plot files\n"
     "  bench [OPTIONS]                              run the benchmark workloads\n"
+    "  devices                                      list compute devices (--device values)\n"
     "  config-doc                                   print the settings table (markdown)\n\n"
     "Options: --help, --version. 'radarflow COMMAND --help' describes a command.\n"
     "Exit status: 0 success, 2 bad usage or bad input, 3 compute device failure,\n"
@@ -72,7 +74,11 @@ static const char rf__help_process[] =
     "  -o, --output DIR       output folder (created if missing; required)\n"
     "  -c, --config FILE      settings (INI); defaults in docs/config.md\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
-    "  -d, --device DEV       cpu (FFTW) or auto; default auto\n"
+    "  -d, --device DEV       auto (default: the first OpenCL GPU, else the CPU), cpu,\n"
+    "                         opencl (first GPU, else first device), opencl:P:D, or part\n"
+    "                         of a device name ('radarflow devices' lists them). auto\n"
+    "                         falls back to the CPU with a warning if OpenCL fails;\n"
+    "                         an explicit OpenCL device that fails exits with 3\n"
     "      --print-config     print the settings in force and exit\n"
     "  -q, --quiet            print nothing but errors\n"
     "  -v, --verbose          print progress per dwell\n";
@@ -158,21 +164,54 @@ static int rf__cmd_process(int argc, char **argv) {
     rf__free(ini);
     return 0;
   }
-  if (strcmp(device, "cpu") != 0 && strcmp(device, "auto") != 0)
-    return rf__usage_error("process", "--device: only 'cpu' and 'auto' are available in this build");
+  if (!*device) return rf__usage_error("process", "--device needs a value");
   if (optind + 1 != argc) return rf__usage_error("process", "expected one CAPTURE file");
   if (!out) return rf__usage_error("process", "-o OUTDIR is required");
   rf_run_summary s;
-  st = rf_process_capture(argv[optind], out, &cfg, &s);
+  st = rf_process_capture_on(argv[optind], out, &cfg, device, &s);
   if (st) return rf__fail(st);
   if (rf_log_level >= 1) {
-    printf("%s: %zu dwells, %zu plots, %.3f s (%.1f Msamples/s) on cpu\n", argv[optind], s.dwells,
-           s.plots, s.seconds, s.seconds > 0 ? 1e-6 * (double)s.samples / s.seconds : 0.0);
+    printf("%s: %zu dwells, %zu plots, %.3f s (%.1f Msamples/s) on %s (%s)\n", argv[optind], s.dwells,
+           s.plots, s.seconds, s.seconds > 0 ? 1e-6 * (double)s.samples / s.seconds : 0.0, s.device,
+           s.device_name);
     for (int i = 0; i < RF_STAGE_COUNT; i++)
       printf("  %-18s %8.3f s\n", rf_stage_names[i], s.stage_s[i]);
     printf("  %-18s %8.3f s\n", "write", s.write_s);
     printf("outputs: %s/plots.h5 %s/plots.csv %s/run.json\n", out, out, out);
   }
+  return 0;
+}
+
+/* Every OpenCL platform and device, then the CPU backend, with the value
+ * --device takes for each. */
+static int rf__cmd_devices(int argc, char **argv) {
+  if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    puts("Usage: radarflow devices\nLists OpenCL platforms and devices and the CPU backend, each with\n"
+         "the identifier 'radarflow process --device' takes.");
+    return 0;
+  }
+  if (argc > 1) return rf__usage_error("devices", "takes no arguments");
+  rf_cl_device_info *v = NULL;
+  size_t n = 0;
+  int st = rf_cl_devices(&v, &n);
+  if (st) printf("OpenCL: none (%s)\n\n", rf_errmsg());
+  long last = -1;
+  for (size_t i = 0; i < n; i++) {
+    const rf_cl_device_info *d = &v[i];
+    if ((long)d->platform != last) {
+      printf("OpenCL platform %u: %s\n", d->platform, d->platform_name);
+      last = (long)d->platform;
+    }
+    printf("  %-14s %s\n", d->id, d->name);
+    printf("      type %s, vendor %s, driver %s\n", d->is_gpu ? "GPU" : "other", d->vendor, d->driver);
+    printf("      %u compute units, %.0f MiB global memory (%.0f MiB per buffer), %s, %s\n", d->compute_units,
+           (double)d->global_mem_bytes / 1048576.0, (double)d->max_alloc_bytes / 1048576.0, d->version,
+           d->c_version);
+  }
+  if (n) printf("\n");
+  printf("CPU backend\n  %-14s FFTW + OpenMP on the host\n", "cpu");
+  printf("\n--device auto (default) takes the first GPU above, else cpu.\n");
+  rf__free(v);
   return 0;
 }
 
@@ -207,6 +246,7 @@ int main(int argc, char **argv) {
     int st = rf_bench_main(argc - 1, argv + 1);
     return st ? rf__fail(st) : 0;
   }
+  if (!strcmp(cmd, "devices")) return rf__cmd_devices(argc - 1, argv + 1);
   if (!strcmp(cmd, "config-doc")) {
     char *md = rf_config_doc_markdown();
     if (!md) return rf__fail(RF_ENOMEM);

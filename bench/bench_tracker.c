@@ -1,0 +1,117 @@
+/* radarflow benchmark: plots per second through the tracker for 100, 1000
+ * and 10000 simultaneous targets with clutter (one thread). Each scan looks
+ * at every target (detection probability 0.9, plots with the sigmas the
+ * tracker assumes) and adds uniform clutter plots (10% of the targets). */
+#include "rf_bench.h"
+#include "../pipelines/rf_tracker.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RF__BT_PD 0.9
+#define RF__BT_CLUTTER 0.1
+#define RF__BT_PLOTS 300000   /* plots per size, about */
+
+static uint64_t rf__bt_rng(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+static double rf__bt_u(uint64_t *s) { return ((double)(rf__bt_rng(s) >> 11) + 0.5) / 9007199254740992.0; }
+static double rf__bt_g(uint64_t *s) {
+  return sqrt(-2 * log(rf__bt_u(s))) * cos(2 * RF_PI * rf__bt_u(s));
+}
+
+static int rf__bt_one(size_t ntarg, double *plots_per_s, size_t *nplots_out, size_t *ntracks) {
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.trk_max_speed = 400;
+  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1,
+                       .beamwidth_el_deg = 1};
+  size_t scans = RF__BT_PLOTS / ntarg;
+  if (scans < 20) scans = 20;
+  size_t cap = scans * (ntarg + (size_t)(RF__BT_CLUTTER * (double)ntarg) + 1), n = 0;
+  rf_plot *plots = rf__malloc(cap * sizeof *plots);
+  double (*x)[6] = rf__malloc(ntarg * sizeof *x);
+  if (!plots || !x) {
+    rf__free(plots);
+    rf__free(x);
+    return rf__err(RF_ENOMEM, "bench tracker: out of memory");
+  }
+  uint64_t seed = 0x9E3779B97F4A7C15ull;
+  /* Targets spread over 30-300 km (so their gates rarely overlap), 2-12 km
+   * up, 100-300 m/s. */
+  for (size_t i = 0; i < ntarg; i++) {
+    double r = 30e3 + 270e3 * rf__bt_u(&seed), az = 2 * RF_PI * rf__bt_u(&seed);
+    double sp = 100 + 200 * rf__bt_u(&seed), hd = 2 * RF_PI * rf__bt_u(&seed);
+    x[i][0] = r * sin(az), x[i][1] = r * cos(az), x[i][2] = 2e3 + 1e4 * rf__bt_u(&seed);
+    x[i][3] = sp * sin(hd), x[i][4] = sp * cos(hd), x[i][5] = 0;
+  }
+  for (size_t sc = 0; sc < scans; sc++) {
+    double t = 1.7e9 + (double)sc;
+    for (size_t i = 0; i < ntarg; i++) {
+      double p[6], z[4];
+      for (int k = 0; k < 3; k++) p[k] = x[i][k] + x[i][3 + k] * (double)sc, p[3 + k] = x[i][3 + k];
+      if (rf__bt_u(&seed) > RF__BT_PD) continue;
+      rf_track_h(p, z);
+      rf_plot pl = {.time_s = t, .dwell = (int32_t)sc, .snr_db = 20};
+      rf_track_meas m;
+      pl.range_m = z[0], pl.azimuth_deg = z[1], pl.elevation_deg = z[2], pl.radial_velocity_mps = z[3];
+      rf_track_meas_from_plot(&s, &cfg, &pl, &m);
+      pl.range_m += m.sigma[0] * rf__bt_g(&seed);
+      pl.azimuth_deg += m.sigma[1] * rf__bt_g(&seed);
+      pl.elevation_deg += m.sigma[2] * rf__bt_g(&seed);
+      pl.radial_velocity_mps += m.sigma[3] * rf__bt_g(&seed);
+      plots[n++] = pl;
+    }
+    size_t nc = (size_t)(RF__BT_CLUTTER * (double)ntarg);
+    for (size_t c = 0; c < nc; c++) {
+      rf_plot pl = {.time_s = t, .dwell = (int32_t)sc, .snr_db = 14};
+      pl.range_m = 30e3 + 270e3 * rf__bt_u(&seed);
+      pl.azimuth_deg = 360 * rf__bt_u(&seed);
+      pl.elevation_deg = 0.5 + 3 * rf__bt_u(&seed);
+      pl.radial_velocity_mps = (rf__bt_u(&seed) - 0.5) * 600;
+      plots[n++] = pl;
+    }
+  }
+  rf__free(x);
+  rf_track_list rows = {0};
+  double t0 = rf_now_s();
+  int st = rf_track_plots(plots, n, &cfg, &s, &rows);
+  double dt = rf_now_s() - t0;
+  int32_t maxid = 0;
+  for (size_t i = 0; i < rows.n; i++)
+    if (rows.v[i].track_id > maxid) maxid = rows.v[i].track_id;
+  rf_track_list_free(&rows);
+  rf__free(plots);
+  if (st) return st;
+  *plots_per_s = (double)n / dt;
+  *nplots_out = n;
+  *ntracks = (size_t)maxid;
+  return 0;
+}
+
+int rf_bench_tracker(struct cJSON *out_array) {
+  static const size_t sizes[] = {100, 1000, 10000};
+  printf("tracker (one thread, Pd %.1f, clutter %.0f%% of targets per scan):\n", RF__BT_PD, 100 * RF__BT_CLUTTER);
+  for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+    double pps;
+    size_t np, nt;
+    int st = rf__bt_one(sizes[k], &pps, &np, &nt);
+    if (st) return st;
+    printf("  %6zu targets: %8zu plots, %6zu track ids, %10.0f plots/s\n", sizes[k], np, nt, pps);
+    if (out_array) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "workload", "tracker");
+      cJSON_AddNumberToObject(o, "targets", (double)sizes[k]);
+      cJSON_AddNumberToObject(o, "plots", (double)np);
+      cJSON_AddNumberToObject(o, "track_ids", (double)nt);
+      cJSON_AddNumberToObject(o, "plots_per_second", pps);
+      cJSON_AddItemToArray(out_array, o);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,627 @@
+/* radarflow: OpenCL runtime - discovery, selection, context and queues,
+ * program build through an on-disk binary cache, budgeted buffer pool,
+ * pinned host memory, error names and profiling helpers. */
+#include "rf_cl.h"
+
+#include <CL/cl_ext.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- error names -------------------------------------------------------------- */
+#define RF__CL_ERRORS(X)                                                                         \
+  X(CL_SUCCESS, 0) X(CL_DEVICE_NOT_FOUND, -1) X(CL_DEVICE_NOT_AVAILABLE, -2)                      \
+  X(CL_COMPILER_NOT_AVAILABLE, -3) X(CL_MEM_OBJECT_ALLOCATION_FAILURE, -4)                        \
+  X(CL_OUT_OF_RESOURCES, -5) X(CL_OUT_OF_HOST_MEMORY, -6) X(CL_PROFILING_INFO_NOT_AVAILABLE, -7)  \
+  X(CL_MEM_COPY_OVERLAP, -8) X(CL_IMAGE_FORMAT_MISMATCH, -9)                                      \
+  X(CL_IMAGE_FORMAT_NOT_SUPPORTED, -10) X(CL_BUILD_PROGRAM_FAILURE, -11) X(CL_MAP_FAILURE, -12)   \
+  X(CL_MISALIGNED_SUB_BUFFER_OFFSET, -13) X(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST, -14)    \
+  X(CL_COMPILE_PROGRAM_FAILURE, -15) X(CL_LINKER_NOT_AVAILABLE, -16)                              \
+  X(CL_LINK_PROGRAM_FAILURE, -17) X(CL_DEVICE_PARTITION_FAILED, -18)                              \
+  X(CL_KERNEL_ARG_INFO_NOT_AVAILABLE, -19) X(CL_INVALID_VALUE, -30)                               \
+  X(CL_INVALID_DEVICE_TYPE, -31) X(CL_INVALID_PLATFORM, -32) X(CL_INVALID_DEVICE, -33)            \
+  X(CL_INVALID_CONTEXT, -34) X(CL_INVALID_QUEUE_PROPERTIES, -35)                                  \
+  X(CL_INVALID_COMMAND_QUEUE, -36) X(CL_INVALID_HOST_PTR, -37) X(CL_INVALID_MEM_OBJECT, -38)      \
+  X(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR, -39) X(CL_INVALID_IMAGE_SIZE, -40)                        \
+  X(CL_INVALID_SAMPLER, -41) X(CL_INVALID_BINARY, -42) X(CL_INVALID_BUILD_OPTIONS, -43)           \
+  X(CL_INVALID_PROGRAM, -44) X(CL_INVALID_PROGRAM_EXECUTABLE, -45)                                \
+  X(CL_INVALID_KERNEL_NAME, -46) X(CL_INVALID_KERNEL_DEFINITION, -47) X(CL_INVALID_KERNEL, -48)   \
+  X(CL_INVALID_ARG_INDEX, -49) X(CL_INVALID_ARG_VALUE, -50) X(CL_INVALID_ARG_SIZE, -51)           \
+  X(CL_INVALID_KERNEL_ARGS, -52) X(CL_INVALID_WORK_DIMENSION, -53)                                \
+  X(CL_INVALID_WORK_GROUP_SIZE, -54) X(CL_INVALID_WORK_ITEM_SIZE, -55)                            \
+  X(CL_INVALID_GLOBAL_OFFSET, -56) X(CL_INVALID_EVENT_WAIT_LIST, -57) X(CL_INVALID_EVENT, -58)    \
+  X(CL_INVALID_OPERATION, -59) X(CL_INVALID_GL_OBJECT, -60) X(CL_INVALID_BUFFER_SIZE, -61)        \
+  X(CL_INVALID_MIP_LEVEL, -62) X(CL_INVALID_GLOBAL_WORK_SIZE, -63) X(CL_INVALID_PROPERTY, -64)    \
+  X(CL_INVALID_IMAGE_DESCRIPTOR, -65) X(CL_INVALID_COMPILER_OPTIONS, -66)                         \
+  X(CL_INVALID_LINKER_OPTIONS, -67) X(CL_INVALID_DEVICE_PARTITION_COUNT, -68)                     \
+  X(CL_INVALID_PIPE_SIZE, -69) X(CL_INVALID_DEVICE_QUEUE, -70) X(CL_INVALID_SPEC_ID, -71)         \
+  X(CL_MAX_SIZE_RESTRICTION_EXCEEDED, -72) X(CL_INVALID_GL_SHAREGROUP_REFERENCE_KHR, -1000)       \
+  X(CL_PLATFORM_NOT_FOUND_KHR, -1001) X(CL_INVALID_D3D10_DEVICE_KHR, -1002)                       \
+  X(CL_INVALID_D3D10_RESOURCE_KHR, -1003) X(CL_D3D10_RESOURCE_ALREADY_ACQUIRED_KHR, -1004)        \
+  X(CL_D3D10_RESOURCE_NOT_ACQUIRED_KHR, -1005) X(CL_INVALID_D3D11_DEVICE_KHR, -1006)              \
+  X(CL_INVALID_D3D11_RESOURCE_KHR, -1007) X(CL_D3D11_RESOURCE_ALREADY_ACQUIRED_KHR, -1008)        \
+  X(CL_D3D11_RESOURCE_NOT_ACQUIRED_KHR, -1009) X(CL_INVALID_DX9_MEDIA_ADAPTER_KHR, -1010)         \
+  X(CL_INVALID_DX9_MEDIA_SURFACE_KHR, -1011) X(CL_DX9_MEDIA_SURFACE_ALREADY_ACQUIRED_KHR, -1012)  \
+  X(CL_DX9_MEDIA_SURFACE_NOT_ACQUIRED_KHR, -1013) X(CL_DEVICE_PARTITION_FAILED_EXT, -1057)        \
+  X(CL_INVALID_PARTITION_COUNT_EXT, -1058) X(CL_INVALID_PARTITION_NAME_EXT, -1059)                \
+  X(CL_EGL_RESOURCE_NOT_ACQUIRED_KHR, -1092) X(CL_INVALID_EGL_OBJECT_KHR, -1093)                  \
+  X(CL_INVALID_ACCELERATOR_INTEL, -1094) X(CL_INVALID_ACCELERATOR_TYPE_INTEL, -1095)              \
+  X(CL_INVALID_ACCELERATOR_DESCRIPTOR_INTEL, -1096) X(CL_ACCELERATOR_TYPE_NOT_SUPPORTED_INTEL, -1097) \
+  X(CL_INVALID_VA_API_MEDIA_ADAPTER_INTEL, -1098) X(CL_INVALID_VA_API_MEDIA_SURFACE_INTEL, -1099) \
+  X(CL_VA_API_MEDIA_SURFACE_ALREADY_ACQUIRED_INTEL, -1100)                                       \
+  X(CL_VA_API_MEDIA_SURFACE_NOT_ACQUIRED_INTEL, -1101)
+
+#ifndef CL_PLATFORM_NOT_FOUND_KHR
+#define CL_PLATFORM_NOT_FOUND_KHR -1001
+#endif
+
+const char *rf_cl_strerror(cl_int err) {
+  switch (err) {
+#define RF__CL_CASE(name, val) case (val): return #name;
+    RF__CL_ERRORS(RF__CL_CASE)
+#undef RF__CL_CASE
+  }
+  return "CL_UNKNOWN_ERROR";
+}
+
+int rf__cl_err(cl_int err, const char *what) {
+  return rf__err(RF_EDEVICE, "opencl: %s: %s (%d)", what, rf_cl_strerror(err), (int)err);
+}
+
+/* ---- discovery ------------------------------------------------------------------ */
+#define RF__MAX_PLATFORMS 16
+#define RF__MAX_DEVICES 64
+
+static void rf__dev_str(cl_device_id d, cl_device_info what, char *out, size_t len) {
+  out[0] = 0;
+  if (clGetDeviceInfo(d, what, len, out, NULL) != CL_SUCCESS) out[0] = 0;
+  out[len - 1] = 0;
+}
+
+int rf_cl_devices(rf_cl_device_info **list, size_t *n) {
+  *list = NULL;
+  *n = 0;
+  cl_platform_id pf[RF__MAX_PLATFORMS];
+  cl_uint np = 0;
+  cl_int e = clGetPlatformIDs(RF__MAX_PLATFORMS, pf, &np);
+  if (e == CL_PLATFORM_NOT_FOUND_KHR || (e == CL_SUCCESS && np == 0))
+    return rf__err(RF_EDEVICE, "opencl: no OpenCL platform found (no ICD installed, or "
+                               "OCL_ICD_VENDORS names none)");
+  if (e != CL_SUCCESS) return rf__cl_err(e, "clGetPlatformIDs");
+  if (np > RF__MAX_PLATFORMS) np = RF__MAX_PLATFORMS;
+  rf_cl_device_info *v = rf__calloc(RF__MAX_DEVICES, sizeof *v);
+  if (!v) return rf__err(RF_ENOMEM, "opencl: out of memory");
+  size_t cnt = 0;
+  for (cl_uint p = 0; p < np; p++) {
+    cl_device_id dv[RF__MAX_DEVICES];
+    cl_uint nd = 0;
+    if (clGetDeviceIDs(pf[p], CL_DEVICE_TYPE_ALL, RF__MAX_DEVICES, dv, &nd) != CL_SUCCESS) continue;
+    char pname[128] = "";
+    clGetPlatformInfo(pf[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+    pname[sizeof pname - 1] = 0;
+    for (cl_uint d = 0; d < nd && d < RF__MAX_DEVICES && cnt < RF__MAX_DEVICES; d++) {
+      rf_cl_device_info *x = &v[cnt++];
+      snprintf(x->id, sizeof x->id, "opencl:%u:%u", p, d);
+      x->platform = p;
+      x->index = d;
+      x->platform_id = pf[p];
+      x->device_id = dv[d];
+      memcpy(x->platform_name, pname, sizeof pname);
+      rf__dev_str(dv[d], CL_DEVICE_NAME, x->name, sizeof x->name);
+      rf__dev_str(dv[d], CL_DEVICE_VENDOR, x->vendor, sizeof x->vendor);
+      rf__dev_str(dv[d], CL_DRIVER_VERSION, x->driver, sizeof x->driver);
+      rf__dev_str(dv[d], CL_DEVICE_VERSION, x->version, sizeof x->version);
+      rf__dev_str(dv[d], CL_DEVICE_OPENCL_C_VERSION, x->c_version, sizeof x->c_version);
+      cl_uint cu = 0;
+      cl_ulong gm = 0, ma = 0, lm = 0;
+      cl_device_type t = 0;
+      clGetDeviceInfo(dv[d], CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cu, &cu, NULL);
+      clGetDeviceInfo(dv[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof gm, &gm, NULL);
+      clGetDeviceInfo(dv[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ma, &ma, NULL);
+      clGetDeviceInfo(dv[d], CL_DEVICE_LOCAL_MEM_SIZE, sizeof lm, &lm, NULL);
+      clGetDeviceInfo(dv[d], CL_DEVICE_TYPE, sizeof t, &t, NULL);
+      x->compute_units = cu;
+      x->global_mem_bytes = gm;
+      x->max_alloc_bytes = ma;
+      x->local_mem_bytes = lm;
+      x->is_gpu = (t & CL_DEVICE_TYPE_GPU) != 0;
+    }
+  }
+  if (!cnt) {
+    rf__free(v);
+    return rf__err(RF_EDEVICE, "opencl: %u platform(s) but no device", (unsigned)np);
+  }
+  *list = v;
+  *n = cnt;
+  return 0;
+}
+
+static int rf__icontains(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  if (!n) return 0;
+  for (; *hay; hay++)
+    if (!strncasecmp(hay, needle, n)) return 1;
+  return 0;
+}
+
+int rf_cl_select(const char *spec, rf_cl_device_info *out) {
+  rf_cl_device_info *v = NULL;
+  size_t n = 0;
+  int st = rf_cl_devices(&v, &n);
+  if (st) return st;
+  long pick = -1;
+  unsigned p, d;
+  char tail;
+  if (!strcmp(spec, "auto") || !strcmp(spec, "opencl")) {
+    for (size_t i = 0; i < n && pick < 0; i++)
+      if (v[i].is_gpu) pick = (long)i;
+    const char *any = getenv("RF_CL_AUTO_ANY");
+    if (pick < 0 && (!strcmp(spec, "opencl") || (any && !strcmp(any, "1")))) pick = 0;
+    if (pick < 0) {
+      st = rf__err(RF_EUNSUP, "opencl: no GPU among %zu OpenCL device(s) (first: %s)", n, v[0].name);
+      goto done;
+    }
+  } else if (sscanf(spec, "opencl:%u:%u%c", &p, &d, &tail) == 2) {
+    for (size_t i = 0; i < n; i++)
+      if (v[i].platform == p && v[i].index == d) pick = (long)i;
+    if (pick < 0) {
+      st = rf__err(RF_EINVAL, "--device %s: no such OpenCL device ('radarflow devices' lists them)", spec);
+      goto done;
+    }
+  } else {
+    for (size_t i = 0; i < n && pick < 0; i++)
+      if (rf__icontains(v[i].name, spec)) pick = (long)i;
+    if (pick < 0) {
+      st = rf__err(RF_EINVAL, "--device %s: no OpenCL device has that name ('radarflow devices' lists them)",
+                   spec);
+      goto done;
+    }
+  }
+  *out = v[pick];
+done:
+  rf__free(v);
+  return st;
+}
+
+/* ---- context ---------------------------------------------------------------------- */
+typedef struct rf__cl_buf {
+  cl_mem mem;
+  size_t bytes;
+  cl_mem_flags flags;
+  int in_use;
+} rf__cl_buf;
+
+#define RF__CL_MAX_BUFS 256
+
+struct rf_cl {
+  rf_cl_device_info dev;
+  cl_context ctx;
+  cl_command_queue q[RF_CL_QUEUES];
+  cl_program prog;
+  int cached;
+  uint64_t budget, allocated;
+  rf__cl_buf bufs[RF__CL_MAX_BUFS];
+};
+
+const rf_cl_device_info *rf_cl_device(const rf_cl *cl) { return &cl->dev; }
+cl_context rf_cl_context(const rf_cl *cl) { return cl->ctx; }
+cl_command_queue rf_cl_queue(const rf_cl *cl, int which) { return cl->q[which]; }
+int rf_cl_program_cached(const rf_cl *cl) { return cl->cached; }
+uint64_t rf_cl_budget(const rf_cl *cl) { return cl->budget; }
+uint64_t rf_cl_allocated(const rf_cl *cl) { return cl->allocated; }
+
+int rf_cl_cache_dir(char *out, size_t len) {
+  const char *e = getenv("RF_CACHE_DIR");
+  int n;
+  if (e && *e) n = snprintf(out, len, "%s", e);
+  else if ((e = getenv("XDG_CACHE_HOME")) && *e) n = snprintf(out, len, "%s/radarflow", e);
+  else if ((e = getenv("HOME")) && *e) n = snprintf(out, len, "%s/.cache/radarflow", e);
+  else return rf__err(RF_EINVAL, "opencl: no cache folder (set RF_CACHE_DIR)");
+  if (n < 0 || (size_t)n >= len) return rf__err(RF_EINVAL, "opencl: cache folder path too long");
+  return 0;
+}
+
+static void rf__mkdirs(const char *dir) {
+  char buf[4096];
+  if (strlen(dir) >= sizeof buf) return;
+  strcpy(buf, dir);
+  for (char *p = buf + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      mkdir(buf, 0777);
+      *p = '/';
+    }
+  mkdir(buf, 0777);
+}
+
+static uint64_t rf__fnv(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* Whole file into an rf__malloc'd, NUL-terminated buffer; NULL on failure. */
+static char *rf__slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *b = NULL;
+  long n;
+  if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) goto fail;
+  if (!(b = rf__malloc((size_t)n + 1))) goto fail;
+  if (fread(b, 1, (size_t)n, f) != (size_t)n) goto fail;
+  b[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+fail:
+  rf__free(b);
+  fclose(f);
+  return NULL;
+}
+
+#define RF__CL_OPTIONS "-cl-std=CL1.2"
+#define RF__CACHE_MAGIC "radarflow-cl-binary-1\n"
+
+/* Program text: every source in table order, from the binary or from
+ * $RF_KERNEL_DIR; `key` gets the cache key material. */
+static int rf__cl_sources(char **text, char *key, size_t keylen, const rf_cl_device_info *dev) {
+  const char *dir = getenv("RF_KERNEL_DIR");
+  size_t total = 0, used = 0;
+  char **disk = NULL;
+  size_t *dlen = NULL;
+  int st = 0;
+  *text = NULL;
+  if (dir && *dir) {
+    disk = rf__calloc(rf_cl_source_count, sizeof *disk);
+    dlen = rf__calloc(rf_cl_source_count, sizeof *dlen);
+    if (!disk || !dlen) {
+      st = rf__err(RF_ENOMEM, "opencl: out of memory");
+      goto done;
+    }
+  }
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < rf_cl_source_count; i++) {
+    if (disk) {
+      char p[4096];
+      snprintf(p, sizeof p, "%s/%s", dir, rf_cl_sources[i].name);
+      if (!(disk[i] = rf__slurp(p, &dlen[i]))) {
+        st = rf__err(RF_EDEVICE, "opencl: RF_KERNEL_DIR: cannot read %s: %s", p, strerror(errno));
+        goto done;
+      }
+      h = rf__fnv(h, disk[i], dlen[i]);
+      total += dlen[i] + 2;
+    } else {
+      h = rf__fnv(h, rf_cl_sources[i].hash, strlen(rf_cl_sources[i].hash));
+      total += rf_cl_sources[i].len + 2;
+    }
+  }
+  if (!(*text = rf__malloc(total + 1))) {
+    st = rf__err(RF_ENOMEM, "opencl: out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < rf_cl_source_count; i++) {
+    const char *s = disk ? disk[i] : rf_cl_sources[i].text;
+    size_t n = disk ? dlen[i] : rf_cl_sources[i].len;
+    memcpy(*text + used, s, n);
+    used += n;
+    (*text)[used++] = '\n';
+  }
+  (*text)[used] = 0;
+  snprintf(key, keylen, "src=%016llx opts=%s dev=%s vendor=%s driver=%s version=%s platform=%s",
+           (unsigned long long)h, RF__CL_OPTIONS, dev->name, dev->vendor, dev->driver, dev->version,
+           dev->platform_name);
+done:
+  if (disk)
+    for (size_t i = 0; i < rf_cl_source_count; i++) rf__free(disk[i]);
+  rf__free(disk);
+  rf__free(dlen);
+  return st;
+}
+
+static void rf__cache_path(char *out, size_t len, const char *dir, const char *key) {
+  uint64_t h = rf__fnv(0xcbf29ce484222325ull, key, strlen(key));
+  snprintf(out, len, "%s/cl-%016llx.bin", dir, (unsigned long long)h);
+}
+
+/* Program from the cache file, if it is there, matches the key and builds. */
+static cl_program rf__cache_load(rf_cl *cl, const char *path, const char *key) {
+  size_t n;
+  char *b = rf__slurp(path, &n);
+  if (!b) return NULL;
+  size_t ml = strlen(RF__CACHE_MAGIC), kl = strlen(key);
+  cl_program prog = NULL;
+  if (n > ml + kl + 1 && !memcmp(b, RF__CACHE_MAGIC, ml) && !memcmp(b + ml, key, kl) &&
+      b[ml + kl] == '\n') {
+    const unsigned char *bin = (const unsigned char *)b + ml + kl + 1;
+    size_t bl = n - ml - kl - 1;
+    cl_int e, bs;
+    prog = clCreateProgramWithBinary(cl->ctx, 1, &cl->dev.device_id, &bl, &bin, &bs, &e);
+    if (e != CL_SUCCESS || bs != CL_SUCCESS) {
+      if (prog) clReleaseProgram(prog);
+      prog = NULL;
+    } else if (clBuildProgram(prog, 1, &cl->dev.device_id, RF__CL_OPTIONS, NULL, NULL) != CL_SUCCESS) {
+      clReleaseProgram(prog);
+      prog = NULL;
+    }
+  }
+  if (!prog) rf_log(2, "opencl: cache %s unusable, rebuilding", path);
+  rf__free(b);
+  return prog;
+}
+
+/* Writes the program binary under a temporary name, then renames. */
+static void rf__cache_save(rf_cl *cl, const char *dir, const char *path, const char *key) {
+  size_t bl = 0;
+  if (clGetProgramInfo(cl->prog, CL_PROGRAM_BINARY_SIZES, sizeof bl, &bl, NULL) != CL_SUCCESS || !bl)
+    return;
+  unsigned char *bin = rf__malloc(bl);
+  if (!bin) return;
+  if (clGetProgramInfo(cl->prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
+    rf__mkdirs(dir);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+      int ok = fputs(RF__CACHE_MAGIC, f) >= 0 && fputs(key, f) >= 0 && fputc('\n', f) != EOF &&
+               fwrite(bin, 1, bl, f) == bl;
+      ok = (fclose(f) == 0) && ok;
+      if (!ok || rename(tmp, path)) remove(tmp);
+    }
+  }
+  rf__free(bin);
+}
+
+static int rf__cl_build(rf_cl *cl) {
+  char key[2048], dir[4096], path[4200];
+  char *text = NULL;
+  int st = rf__cl_sources(&text, key, sizeof key, &cl->dev);
+  if (st) return st;
+  int have_dir = rf_cl_cache_dir(dir, sizeof dir) == 0;
+  rf_errmsg_clear();
+  if (have_dir) {
+    rf__cache_path(path, sizeof path, dir, key);
+    if ((cl->prog = rf__cache_load(cl, path, key))) {
+      cl->cached = 1;
+      rf__free(text);
+      return 0;
+    }
+  }
+  cl_int e;
+  const char *src = text;
+  size_t len = strlen(text);
+  cl->prog = clCreateProgramWithSource(cl->ctx, 1, &src, &len, &e);
+  if (e != CL_SUCCESS) {
+    rf__free(text);
+    return rf__cl_err(e, "clCreateProgramWithSource");
+  }
+  double t0 = rf_now_s();
+  e = clBuildProgram(cl->prog, 1, &cl->dev.device_id, RF__CL_OPTIONS, NULL, NULL);
+  rf__free(text);
+  if (e != CL_SUCCESS) {
+    size_t ll = 0;
+    char *log = NULL;
+    clGetProgramBuildInfo(cl->prog, cl->dev.device_id, CL_PROGRAM_BUILD_LOG, 0, NULL, &ll);
+    if (ll && (log = rf__malloc(ll + 1))) {
+      clGetProgramBuildInfo(cl->prog, cl->dev.device_id, CL_PROGRAM_BUILD_LOG, ll, log, NULL);
+      log[ll] = 0;
+      rf_log(2, "opencl: build log:\n%s", log);
+    }
+    /* The message keeps the first lines of the log: enough to find the error. */
+    st = rf__err(RF_EDEVICE, "opencl: kernels failed to build on %s (%s): %.600s", cl->dev.name,
+                 rf_cl_strerror(e), log ? log : "(no build log)");
+    rf__free(log);
+    return st;
+  }
+  rf_log(2, "opencl: built kernels for %s in %.2f s", cl->dev.name, rf_now_s() - t0);
+  if (have_dir) rf__cache_save(cl, dir, path, key);
+  return 0;
+}
+
+void rf_cl_destroy(rf_cl *cl) {
+  if (!cl) return;
+  for (int i = 0; i < RF_CL_QUEUES; i++)
+    if (cl->q[i]) clFinish(cl->q[i]);
+  for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
+    if (cl->bufs[i].mem) clReleaseMemObject(cl->bufs[i].mem);
+  if (cl->prog) clReleaseProgram(cl->prog);
+  for (int i = 0; i < RF_CL_QUEUES; i++)
+    if (cl->q[i]) clReleaseCommandQueue(cl->q[i]);
+  if (cl->ctx) clReleaseContext(cl->ctx);
+  rf__free(cl);
+}
+
+int rf_cl_create(rf_cl **out, const rf_cl_device_info *dev) {
+  *out = NULL;
+  rf_cl *cl = rf__calloc(1, sizeof *cl);
+  if (!cl) return rf__err(RF_ENOMEM, "opencl: out of memory");
+  cl->dev = *dev;
+  cl_int e;
+  int st;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform_id, 0};
+  cl->ctx = clCreateContext(props, 1, &dev->device_id, NULL, NULL, &e);
+  if (e != CL_SUCCESS) {
+    st = rf__cl_err(e, "clCreateContext");
+    goto fail;
+  }
+  for (int i = 0; i < RF_CL_QUEUES; i++) {
+    cl->q[i] = clCreateCommandQueue(cl->ctx, dev->device_id, CL_QUEUE_PROFILING_ENABLE, &e);
+    if (e != CL_SUCCESS) {
+      st = rf__cl_err(e, "clCreateCommandQueue");
+      goto fail;
+    }
+  }
+  cl->budget = dev->global_mem_bytes / 20 * 17;
+  const char *lim = getenv("RF_CL_MAX_ALLOC_MB");
+  if (lim && *lim) {
+    char *end;
+    double mb = strtod(lim, &end);
+    if (*end || !(mb >= 0)) {
+      st = rf__err(RF_EINVAL, "RF_CL_MAX_ALLOC_MB: not a number of MiB: '%s'", lim);
+      goto fail;
+    }
+    uint64_t b = (uint64_t)(mb * 1048576.0);
+    if (b < cl->budget) cl->budget = b;
+  }
+  if ((st = rf__cl_build(cl))) goto fail;
+  *out = cl;
+  return 0;
+fail:
+  rf_cl_destroy(cl);
+  return st;
+}
+
+int rf_cl_kernel(rf_cl *cl, const char *name, cl_kernel *k) {
+  cl_int e;
+  *k = clCreateKernel(cl->prog, name, &e);
+  if (e != CL_SUCCESS) {
+    *k = NULL;
+    return rf__err(RF_EDEVICE, "opencl: kernel %s: %s", name, rf_cl_strerror(e));
+  }
+  return 0;
+}
+
+/* ---- memory ------------------------------------------------------------------------ */
+static int rf__oom(const rf_cl *cl, size_t bytes, const char *what) {
+  return rf__err(RF_EDEVICE, "opencl: out of device memory: %s needs %.1f MiB, %.1f of %.1f MiB in use on %s",
+                 what, (double)bytes / 1048576.0, (double)cl->allocated / 1048576.0,
+                 (double)cl->budget / 1048576.0, cl->dev.name);
+}
+
+int rf_cl_alloc(rf_cl *cl, size_t bytes, cl_mem_flags flags, const char *what, cl_mem *out) {
+  *out = NULL;
+  if (!bytes) bytes = 64;
+  for (size_t i = 0; i < RF__CL_MAX_BUFS; i++) {
+    rf__cl_buf *b = &cl->bufs[i];
+    if (b->mem && !b->in_use && b->bytes == bytes && b->flags == flags) {
+      b->in_use = 1;
+      cl->allocated += bytes;
+      *out = b->mem;
+      return 0;
+    }
+  }
+  if (bytes > cl->dev.max_alloc_bytes || cl->allocated + bytes > cl->budget) {
+    /* Drop idle pooled buffers before refusing. */
+    for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
+      if (cl->bufs[i].mem && !cl->bufs[i].in_use) {
+        clReleaseMemObject(cl->bufs[i].mem);
+        cl->bufs[i].mem = NULL;
+      }
+    return rf__oom(cl, bytes, what);
+  }
+  size_t slot = RF__CL_MAX_BUFS;
+  for (size_t i = 0; i < RF__CL_MAX_BUFS && slot == RF__CL_MAX_BUFS; i++)
+    if (!cl->bufs[i].mem) slot = i;
+  if (slot == RF__CL_MAX_BUFS) return rf__err(RF_EDEVICE, "opencl: too many buffers (%s)", what);
+  cl_int e;
+  cl_mem m = clCreateBuffer(cl->ctx, flags, bytes, NULL, &e);
+  if (e != CL_SUCCESS) return e == CL_INVALID_BUFFER_SIZE || e == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
+                                     e == CL_OUT_OF_RESOURCES || e == CL_OUT_OF_HOST_MEMORY
+                                 ? rf__oom(cl, bytes, what)
+                                 : rf__cl_err(e, what);
+  /* Touch it now: allocation is lazy in most drivers. */
+  const cl_uint zero = 0;
+  e = clEnqueueFillBuffer(cl->q[RF_CL_QUEUE_COMPUTE], m, &zero, bytes % 4 ? 1 : 4, 0, bytes, 0, NULL, NULL);
+  if (e == CL_SUCCESS) e = clFinish(cl->q[RF_CL_QUEUE_COMPUTE]);
+  if (e != CL_SUCCESS) {
+    clReleaseMemObject(m);
+    return e == CL_MEM_OBJECT_ALLOCATION_FAILURE || e == CL_OUT_OF_RESOURCES ? rf__oom(cl, bytes, what)
+                                                                             : rf__cl_err(e, what);
+  }
+  cl->bufs[slot] = (rf__cl_buf){m, bytes, flags, 1};
+  cl->allocated += bytes;
+  *out = m;
+  return 0;
+}
+
+void rf_cl_free(rf_cl *cl, cl_mem m) {
+  if (!cl || !m) return;
+  for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
+    if (cl->bufs[i].mem == m && cl->bufs[i].in_use) {
+      cl->bufs[i].in_use = 0;
+      cl->allocated -= cl->bufs[i].bytes;
+      return;
+    }
+  clReleaseMemObject(m);
+}
+
+int rf_cl_pinned(rf_cl *cl, size_t bytes, const char *what, cl_mem *buf, void **ptr) {
+  cl_int e;
+  *ptr = NULL;
+  *buf = clCreateBuffer(cl->ctx, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_WRITE, bytes ? bytes : 64, NULL, &e);
+  if (e != CL_SUCCESS) {
+    *buf = NULL;
+    return rf__err(RF_EDEVICE, "opencl: cannot allocate %.1f MiB of pinned host memory for %s: %s",
+                   (double)bytes / 1048576.0, what, rf_cl_strerror(e));
+  }
+  *ptr = clEnqueueMapBuffer(cl->q[RF_CL_QUEUE_TRANSFER], *buf, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE, 0,
+                            bytes ? bytes : 64, 0, NULL, NULL, &e);
+  if (e != CL_SUCCESS) {
+    clReleaseMemObject(*buf);
+    *buf = NULL;
+    *ptr = NULL;
+    return rf__err(RF_EDEVICE, "opencl: cannot map pinned memory for %s: %s", what, rf_cl_strerror(e));
+  }
+  return 0;
+}
+
+void rf_cl_pinned_free(rf_cl *cl, cl_mem buf, void *ptr) {
+  if (!buf) return;
+  if (ptr) {
+    clEnqueueUnmapMemObject(cl->q[RF_CL_QUEUE_TRANSFER], buf, ptr, 0, NULL, NULL);
+    clFinish(cl->q[RF_CL_QUEUE_TRANSFER]);
+  }
+  clReleaseMemObject(buf);
+}
+
+/* ---- launching ---------------------------------------------------------------------- */
+int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_uint dims,
+              const size_t *global, const size_t *local, cl_uint nwait, const cl_event *wait,
+              cl_event *ev) {
+  (void)cl;
+  size_t g[3];
+  for (cl_uint i = 0; i < dims; i++) {
+    size_t l = local ? local[i] : 1;
+    g[i] = (global[i] + l - 1) / l * l;
+    if (!g[i]) g[i] = l;
+  }
+  cl_int e = clEnqueueNDRangeKernel(q, k, dims, NULL, g, local, nwait, nwait ? wait : NULL, ev);
+  if (e != CL_SUCCESS) return rf__cl_err(e, name);
+  return 0;
+}
+
+int rf_cl_args(cl_kernel k, const char *name, int n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  for (int i = 0; i < n; i++) {
+    size_t sz = va_arg(ap, size_t);
+    const void *p = va_arg(ap, const void *);
+    cl_int e = clSetKernelArg(k, (cl_uint)i, sz, p);
+    if (e != CL_SUCCESS) {
+      va_end(ap);
+      return rf__err(RF_EDEVICE, "opencl: %s: argument %d: %s", name, i, rf_cl_strerror(e));
+    }
+  }
+  va_end(ap);
+  return 0;
+}
+
+/* ---- profiling ------------------------------------------------------------------------ */
+double rf_cl_event_span(cl_event a, cl_event b) {
+  if (!a || !b) return 0;
+  cl_ulong t0 = 0, t1 = 0;
+  if (clGetEventProfilingInfo(a, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) != CL_SUCCESS ||
+      clGetEventProfilingInfo(b, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS || t1 < t0)
+    return 0;
+  return 1e-9 * (double)(t1 - t0);
+}
+
+void rf_cl_release(cl_event *ev) {
+  if (*ev) clReleaseEvent(*ev);
+  *ev = NULL;
+}

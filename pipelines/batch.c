@@ -1,0 +1,1080 @@
+/* radarflow: batch bookkeeping (rf_batch.h) - inputs, shards, resume markers,
+ * one capture into a temporary folder renamed into place, summaries. */
+#include "rf_batch.h"
+#include "rf_pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RF__PATH_MAX 4096
+#define RF__FNV_OFFSET 0xcbf29ce484222325ull
+#define RF__FNV_PRIME 0x100000001b3ull
+
+static uint64_t rf__fnv(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * RF__FNV_PRIME;
+  return h;
+}
+
+static const char *const rf__status_names[] = {"pending", "done", "skipped", "failed", "interrupted"};
+
+const char *rf_batch_status_name(int s) {
+  return s >= 0 && s <= RF_BATCH_INTERRUPTED ? rf__status_names[s] : "unknown";
+}
+
+static int rf__status_from_name(const char *s) {
+  for (int i = 0; i <= RF_BATCH_INTERRUPTED; i++)
+    if (s && !strcmp(s, rf__status_names[i])) return i;
+  return -1;
+}
+
+/* ---- small file helpers --------------------------------------------------------- */
+static int rf__rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(p);
+}
+
+/* rm -rf; 0 or -1 (a missing path is 0). */
+static int rf__rm_rf(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) < 0) return errno == ENOENT ? 0 : -1;
+  return nftw(path, rf__rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int rf__ends_with_ci(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && !strcasecmp(s + a - b, suffix);
+}
+
+/* "<dir>/<name>" without doubling a trailing slash; -1 when too long. */
+static int rf__join(char *out, size_t len, const char *dir, const char *name) {
+  size_t dl = strlen(dir);
+  int n = dl && dir[dl - 1] == '/' ? snprintf(out, len, "%s%s", dir, name)
+                                    : snprintf(out, len, "%s/%s", dir, name);
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Whole (small) file into an rf__malloc'd NUL-terminated buffer; NULL on failure. */
+static char *rf__slurp(const char *path, size_t limit) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *b = rf__malloc(cap);
+  while (b) {
+    if (n + 1 == cap) {
+      char *nb = cap * 2 > limit ? NULL : rf__realloc(b, cap * 2);
+      if (!nb) {
+        rf__free(b);
+        b = NULL;
+        break;
+      }
+      b = nb;
+      cap *= 2;
+    }
+    size_t r = fread(b + n, 1, cap - n - 1, f);
+    if (r == 0) break;
+    n += r;
+  }
+  if (b && ferror(f)) {
+    rf__free(b);
+    b = NULL;
+  }
+  fclose(f);
+  if (b) b[n] = 0;
+  return b;
+}
+
+static void rf__utc_now(char *out, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- input expansion -------------------------------------------------------------- */
+typedef struct rf__entry {
+  char *path;
+  char *real; /* realpath, or NULL when the file is missing */
+  int dup;
+} rf__entry;
+
+typedef struct rf__entries {
+  rf__entry *v;
+  size_t n, cap;
+} rf__entries;
+
+static int rf__entries_add(rf__entries *e, const char *path) {
+  if (e->n == e->cap) {
+    size_t cap = e->cap ? 2 * e->cap : 64;
+    rf__entry *v = rf__realloc(e->v, cap * sizeof *v);
+    if (!v) return rf__err(RF_ENOMEM, "batch: out of memory");
+    e->v = v;
+    e->cap = cap;
+  }
+  rf__entry *x = &e->v[e->n];
+  memset(x, 0, sizeof *x);
+  if (!(x->path = rf__strdup(path))) return rf__err(RF_ENOMEM, "batch: out of memory");
+  char *r = realpath(path, NULL); /* libc heap */
+  if (r && !(x->real = rf__strdup(r))) {
+    free(r);
+    rf__free(x->path);
+    return rf__err(RF_ENOMEM, "batch: out of memory");
+  }
+  free(r);
+  e->n++;
+  return 0;
+}
+
+/* The *.h5 regular files of a folder (not hidden, not recursive). */
+static int rf__add_folder(rf__entries *e, const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return rf__err(RF_EINVAL, "%s: cannot read folder: %s", dir, strerror(errno));
+  struct dirent *de;
+  char p[RF__PATH_MAX];
+  int st = 0;
+  while (!st && (de = readdir(d))) {
+    struct stat sb;
+    if (de->d_name[0] == '.' || !rf__ends_with_ci(de->d_name, ".h5")) continue;
+    if (rf__join(p, sizeof p, dir, de->d_name)) {
+      st = rf__err(RF_EINVAL, "%s/%s: path too long", dir, de->d_name);
+      break;
+    }
+    if (stat(p, &sb) == 0 && !S_ISREG(sb.st_mode)) continue;
+    st = rf__entries_add(e, p);
+  }
+  closedir(d);
+  return st;
+}
+
+/* A file is a manifest unless it is named .h5 or .hdf5, starts with the HDF5
+ * signature or holds a NUL in its first 4 KiB. */
+static int rf__looks_like_manifest(const char *path) {
+  if (rf__ends_with_ci(path, ".h5") || rf__ends_with_ci(path, ".hdf5")) return 0;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char b[4096];
+  ssize_t n = read(fd, b, sizeof b);
+  close(fd);
+  if (n <= 0) return 0;
+  if (n >= 8 && !memcmp(b, "\x89HDF\r\n\x1a\n", 8)) return 0;
+  return memchr(b, 0, (size_t)n) == NULL;
+}
+
+static int rf__add_manifest(rf__entries *e, const char *path) {
+  char *txt = rf__slurp(path, (size_t)1 << 30);
+  if (!txt) return rf__err(RF_EINVAL, "%s: cannot read manifest: %s", path, strerror(errno ? errno : EIO));
+  char dir[RF__PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+  if (slash == path) snprintf(dir, sizeof dir, "/");
+  int st = 0;
+  size_t lineno = 0;
+  for (char *line = txt, *next; line && !st; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
+    lineno++;
+    while (*line == ' ' || *line == '\t') line++;
+    size_t l = strlen(line);
+    while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r')) line[--l] = 0;
+    if (!l || line[0] == '#') continue;
+    char p[RF__PATH_MAX];
+    if (line[0] == '/' ? snprintf(p, sizeof p, "%s", line) >= (int)sizeof p
+                       : rf__join(p, sizeof p, dir, line)) {
+      st = rf__err(RF_EINVAL, "%s:%zu: path too long", path, lineno);
+      break;
+    }
+    struct stat sb;
+    /* A listed file that is missing stays in the list and fails on its own. */
+    if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) st = rf__add_folder(e, p);
+    else st = rf__entries_add(e, p);
+  }
+  rf__free(txt);
+  return st;
+}
+
+static int rf__cmp_path(const void *a, const void *b) {
+  return strcmp(((const rf__entry *)a)->path, ((const rf__entry *)b)->path);
+}
+
+/* Positions into an entry array (qsort_r context), by real path. */
+static int rf__cmp_real(const void *a, const void *b, void *ctx) {
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  const rf__entry *v = ctx;
+  const char *x = v[i].real ? v[i].real : "", *y = v[j].real ? v[j].real : "";
+  int c = strcmp(x, y);
+  return c ? c : i < j ? -1 : i > j;
+}
+
+/* Open-addressing set of names, for unique product folder names. */
+typedef struct rf__nameset {
+  const char **slot;
+  size_t cap;
+} rf__nameset;
+
+static int rf__nameset_add(rf__nameset *s, const char *name) {
+  uint64_t h = rf__fnv(RF__FNV_OFFSET, name, strlen(name));
+  for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+    if (!s->slot[i]) {
+      s->slot[i] = name;
+      return 1;
+    }
+    if (!strcmp(s->slot[i], name)) return 0;
+  }
+}
+
+static int rf__nameset_has(const rf__nameset *s, const char *name) {
+  uint64_t h = rf__fnv(RF__FNV_OFFSET, name, strlen(name));
+  for (size_t i = (size_t)h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
+    if (!strcmp(s->slot[i], name)) return 1;
+  return 0;
+}
+
+static int rf__nameset_init(rf__nameset *s, size_t n) {
+  s->cap = 16;
+  while (s->cap < 2 * n + 16) s->cap *= 2;
+  s->slot = rf__calloc(s->cap, sizeof *s->slot);
+  return s->slot ? 0 : rf__err(RF_ENOMEM, "batch: out of memory");
+}
+
+/* The product folder name of a capture path: its file name without .h5,
+ * made safe (no leading '.', not a summary file name). */
+static char *rf__base_name(const char *path) {
+  const char *b = strrchr(path, '/');
+  b = b ? b + 1 : path;
+  size_t n = strlen(b);
+  if (rf__ends_with_ci(b, ".h5") && n > 3) n -= 3;
+  char *s = rf__malloc(n + 2);
+  if (!s) return NULL;
+  int pre = b[0] == '.' || !strncmp(b, "summary.", 8) || n == 0;
+  if (pre) s[0] = '_';
+  memcpy(s + pre, b, n);
+  s[n + pre] = 0;
+  return s;
+}
+
+void rf_batch_list_free(rf_batch_list *l) {
+  if (!l) return;
+  for (size_t i = 0; i < l->n; i++) {
+    rf__free(l->v[i].input);
+    rf__free(l->v[i].name);
+  }
+  rf__free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+int rf_batch_expand(rf_batch_list *l, const char *const *inputs, size_t n_inputs,
+                    const char *manifest) {
+  rf__entries e = {0};
+  rf__nameset names = {0};
+  int st = 0;
+  memset(l, 0, sizeof *l);
+  for (size_t i = 0; i < n_inputs && !st; i++) {
+    struct stat sb;
+    if (stat(inputs[i], &sb) < 0)
+      st = rf__err(RF_EINVAL, "%s: %s", inputs[i], strerror(errno));
+    else if (S_ISDIR(sb.st_mode)) st = rf__add_folder(&e, inputs[i]);
+    else if (S_ISREG(sb.st_mode) && rf__looks_like_manifest(inputs[i])) st = rf__add_manifest(&e, inputs[i]);
+    else st = rf__entries_add(&e, inputs[i]);
+  }
+  if (!st && manifest) {
+    struct stat sb;
+    if (stat(manifest, &sb) < 0 || !S_ISREG(sb.st_mode))
+      st = rf__err(RF_EINVAL, "%s: manifest: %s", manifest, errno ? strerror(errno) : "not a file");
+    else st = rf__add_manifest(&e, manifest);
+  }
+  if (st) goto done;
+  qsort(e.v, e.n, sizeof *e.v, rf__cmp_path);
+  /* Drop repeats: the same path, or the same file under another path
+   * (symlinks, ./, ..); the first in path order is kept. Same paths are
+   * neighbours after the sort; same files are found by sorting positions by
+   * real path. Hard links are different paths and are kept. */
+  if (e.n) {
+    size_t *ix = rf__malloc(e.n * sizeof *ix);
+    if (!ix) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      goto done;
+    }
+    for (size_t i = 0; i < e.n; i++) ix[i] = i;
+    qsort_r(ix, e.n, sizeof *ix, rf__cmp_real, e.v);
+    for (size_t i = 1; i < e.n; i++) {
+      const rf__entry *x = &e.v[ix[i - 1]], *y = &e.v[ix[i]];
+      if (x->real && y->real && !strcmp(x->real, y->real)) e.v[ix[i]].dup = 1;
+    }
+    rf__free(ix);
+    for (size_t i = 1; i < e.n; i++)
+      if (!strcmp(e.v[i - 1].path, e.v[i].path)) e.v[i].dup = 1;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < e.n; i++) {
+    rf__free(e.v[i].real);
+    e.v[i].real = NULL;
+    if (e.v[i].dup) {
+      rf__free(e.v[i].path);
+      continue;
+    }
+    e.v[kept++] = e.v[i];
+  }
+  e.n = kept;
+  if (e.n && !(l->v = rf__calloc(e.n, sizeof *l->v))) {
+    st = rf__err(RF_ENOMEM, "batch: out of memory");
+    goto done;
+  }
+  if ((st = rf__nameset_init(&names, e.n))) goto done;
+  for (size_t i = 0; i < e.n; i++) {
+    rf_batch_item *it = &l->v[i];
+    it->index = i;
+    it->input = e.v[i].path;
+    e.v[i].path = NULL;
+    l->n = i + 1;
+    char *base = rf__base_name(it->input);
+    if (!base) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      goto done;
+    }
+    /* The first holder of a name keeps it; later ones get -2, -3, ... */
+    char *cand = base;
+    for (unsigned k = 2; cand && !rf__nameset_add(&names, cand); k++) {
+      if (cand != base) rf__free(cand);
+      size_t n = strlen(base) + 16;
+      if ((cand = rf__malloc(n))) snprintf(cand, n, "%s-%u", base, k);
+    }
+    if (cand != base) rf__free(base);
+    if (!(it->name = cand)) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      goto done;
+    }
+  }
+  l->total = l->n;
+done:
+  for (size_t i = 0; i < e.n; i++) {
+    rf__free(e.v[i].path);
+    rf__free(e.v[i].real);
+  }
+  rf__free(e.v);
+  rf__free(names.slot);
+  if (st) rf_batch_list_free(l);
+  return st;
+}
+
+int rf_batch_parse_shard(const char *text, size_t *k, size_t *n) {
+  unsigned long long a, b;
+  int used = 0;
+  if (!text || sscanf(text, "%llu/%llu%n", &a, &b, &used) != 2 || text[used] || text[0] == '-' ||
+      strchr(text, '-') || b < 1 || a >= b)
+    return rf__err(RF_EINVAL, "--shard %s: expected K/N with 0 <= K < N", text ? text : "");
+  *k = (size_t)a;
+  *n = (size_t)b;
+  return 0;
+}
+
+void rf_batch_shard(rf_batch_list *l, size_t k, size_t n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    if (l->v[i].index % n == k) {
+      l->v[kept++] = l->v[i];
+    } else {
+      rf__free(l->v[i].input);
+      rf__free(l->v[i].name);
+    }
+  }
+  l->n = kept;
+}
+
+/* ---- fingerprints ------------------------------------------------------------------ */
+int rf_batch_fingerprint_file(const char *path, rf_batch_fingerprint *fp) {
+  memset(fp, 0, sizeof *fp);
+  /* O_NONBLOCK: a FIFO among the inputs must not hang the batch. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
+  struct stat sb;
+  int st = 0;
+  unsigned char *buf = NULL;
+  if (fstat(fd, &sb) < 0) {
+    st = rf__err(RF_EFORMAT, "%s: cannot stat: %s", path, strerror(errno));
+    goto done;
+  }
+  if (!S_ISREG(sb.st_mode)) {
+    st = rf__err(RF_EFORMAT, "%s: not a regular file", path);
+    goto done;
+  }
+  fp->size_bytes = (uint64_t)sb.st_size;
+  fp->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  if (!(buf = rf__malloc(RF_BATCH_HASH_BYTES))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  uint64_t h = rf__fnv(RF__FNV_OFFSET, &fp->size_bytes, sizeof fp->size_bytes);
+  off_t size = sb.st_size, at[2] = {0, size > (off_t)RF_BATCH_HASH_BYTES ? size - (off_t)RF_BATCH_HASH_BYTES : 0};
+  for (int part = 0; part < 2; part++) {
+    size_t want = size - at[part] < (off_t)RF_BATCH_HASH_BYTES ? (size_t)(size - at[part]) : RF_BATCH_HASH_BYTES;
+    size_t got = 0;
+    while (got < want) {
+      ssize_t r = pread(fd, buf + got, want - got, at[part] + (off_t)got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        st = rf__err(RF_EFORMAT, "%s: cannot read: %s", path, r < 0 ? strerror(errno) : "file shrank");
+        goto done;
+      }
+      got += (size_t)r;
+    }
+    h = rf__fnv(h, buf, got);
+  }
+  fp->header_hash = h;
+done:
+  rf__free(buf);
+  close(fd);
+  return st;
+}
+
+uint64_t rf_batch_config_hash(const rf_config *cfg) {
+  rf_config c = *cfg;
+  c.threads = 0;
+  char *ini = rf_config_to_ini(&c);
+  if (!ini) return 0;
+  uint64_t h = rf__fnv(RF__FNV_OFFSET, ini, strlen(ini));
+  rf__free(ini);
+  return h;
+}
+
+static void rf__hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)v); }
+
+/* ---- resume ------------------------------------------------------------------------- */
+static double rf__num(const cJSON *o, const char *k, double def) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsNumber(x) ? x->valuedouble : def;
+}
+
+static const char *rf__str(const cJSON *o, const char *k) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+/* Fills counts and device from a product folder's run.json, when present. */
+static void rf__read_run_json(const char *dir, rf_batch_result *res) {
+  char p[RF__PATH_MAX];
+  if (rf__join(p, sizeof p, dir, "run.json")) return;
+  char *txt = rf__slurp(p, (size_t)16 << 20);
+  cJSON *r = txt ? cJSON_Parse(txt) : NULL;
+  rf__free(txt);
+  if (!r) return;
+  res->dwells = (size_t)rf__num(r, "dwells", (double)res->dwells);
+  res->plots = (size_t)rf__num(r, "plots", (double)res->plots);
+  res->tracks = (long long)rf__num(r, "tracks", (double)res->tracks);
+  const char *dev = rf__str(r, "device");
+  if (dev) snprintf(res->device, sizeof res->device, "%s", dev);
+  cJSON_Delete(r);
+}
+
+int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t config_hash,
+                          rf_batch_result *res) {
+  char dir[RF__PATH_MAX], p[RF__PATH_MAX], hex[17];
+  if (rf__join(dir, sizeof dir, root, it->name) || rf__join(p, sizeof p, dir, RF_BATCH_MARKER)) return 0;
+  char *txt = rf__slurp(p, (size_t)16 << 20);
+  cJSON *m = txt ? cJSON_Parse(txt) : NULL;
+  rf__free(txt);
+  int ok = 0;
+  rf_batch_fingerprint fp;
+  const cJSON *in = cJSON_GetObjectItemCaseSensitive(m, "input");
+  const cJSON *prods = cJSON_GetObjectItemCaseSensitive(m, "products"), *pr;
+  const char *ver = rf__str(m, "version"), *ch = rf__str(m, "config_hash"), *hh = rf__str(in, "header_hash");
+  rf__hex64(config_hash, hex);
+  if (!m || !ver || strcmp(ver, RF_VERSION) || !ch || strcmp(ch, hex) || !hh || !cJSON_IsArray(prods))
+    goto done;
+  int saved_errno = errno;
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", rf_errmsg());
+  int fst = rf_batch_fingerprint_file(it->input, &fp);
+  rf__err(0, "%s", msg); /* a failed look here is not this run's error */
+  errno = saved_errno;
+  if (fst) goto done;
+  rf__hex64(fp.header_hash, hex);
+  if (rf__num(in, "size_bytes", -1) != (double)fp.size_bytes ||
+      rf__num(in, "mtime_s", -1) != (double)(fp.mtime_ns / 1000000000) ||
+      rf__num(in, "mtime_nsec", -1) != (double)(fp.mtime_ns % 1000000000) || strcmp(hh, hex))
+    goto done;
+  cJSON_ArrayForEach(pr, prods) {
+    const char *n = rf__str(pr, "name");
+    struct stat sb;
+    if (!n || strchr(n, '/') || rf__join(p, sizeof p, dir, n) || stat(p, &sb) < 0 ||
+        (double)sb.st_size != rf__num(pr, "size_bytes", -1))
+      goto done;
+  }
+  memset(res, 0, sizeof *res);
+  res->status = RF_BATCH_SKIPPED;
+  res->tracks = -1;
+  res->worker = -1;
+  res->input_bytes = fp.size_bytes;
+  rf__read_run_json(dir, res);
+  ok = 1;
+done:
+  cJSON_Delete(m);
+  return ok;
+}
+
+/* ---- one capture ------------------------------------------------------------------- */
+static void rf__host(char *out, size_t len) {
+  char h[256] = "host";
+  gethostname(h, sizeof h - 1);
+  h[sizeof h - 1] = 0;
+  size_t i = 0;
+  for (; h[i] && h[i] != '.' && i + 1 < len; i++) {
+    char c = h[i];
+    out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ? c : '_';
+  }
+  out[i] = 0;
+}
+
+static int rf__cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The marker: what the products were made from, and every product file with
+ * its size. Written last, so its presence means the folder is complete. */
+static int rf__write_marker(const char *dir, const char *input, const rf_batch_fingerprint *fp,
+                            uint64_t config_hash) {
+  char p[RF__PATH_MAX], hex[17];
+  DIR *d = opendir(dir);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  cJSON *root = NULL;
+  char *txt = NULL;
+  int st = 0;
+  if (!d) return rf__err(RF_EIO, "%s: cannot read folder: %s", dir, strerror(errno));
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.' || !strcmp(de->d_name, RF_BATCH_MARKER)) continue;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 16;
+      char **nn = rf__realloc(names, cap * sizeof *nn);
+      if (!nn) {
+        st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
+        goto done;
+      }
+      names = nn;
+    }
+    if (!(names[n] = rf__strdup(de->d_name))) {
+      st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
+      goto done;
+    }
+    n++;
+  }
+  qsort(names, n, sizeof *names, rf__cmp_str);
+  root = cJSON_CreateObject();
+  cJSON *in = cJSON_AddObjectToObject(root, "input");
+  cJSON *prods = cJSON_AddArrayToObject(root, "products");
+  if (!root || !in || !prods) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
+    goto done;
+  }
+  cJSON_AddStringToObject(root, "program", "radarflow");
+  cJSON_AddStringToObject(root, "version", RF_VERSION);
+  rf__hex64(config_hash, hex);
+  cJSON_AddStringToObject(root, "config_hash", hex);
+  cJSON_AddStringToObject(in, "path", input);
+  cJSON_AddNumberToObject(in, "size_bytes", (double)fp->size_bytes);
+  /* Seconds and nanoseconds apart: each is exact as a JSON number, while
+   * nanoseconds since 1970 (~1.7e18) are not. */
+  cJSON_AddNumberToObject(in, "mtime_s", (double)(fp->mtime_ns / 1000000000));
+  cJSON_AddNumberToObject(in, "mtime_nsec", (double)(fp->mtime_ns % 1000000000));
+  rf__hex64(fp->header_hash, hex);
+  cJSON_AddStringToObject(in, "header_hash", hex);
+  for (size_t i = 0; i < n; i++) {
+    struct stat sb;
+    if (rf__join(p, sizeof p, dir, names[i]) || stat(p, &sb) < 0) {
+      st = rf__err(RF_EIO, "%s/%s: cannot stat: %s", dir, names[i], strerror(errno));
+      goto done;
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (!o) {
+      st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
+      goto done;
+    }
+    cJSON_AddItemToArray(prods, o);
+    cJSON_AddStringToObject(o, "name", names[i]);
+    cJSON_AddNumberToObject(o, "size_bytes", (double)sb.st_size);
+  }
+  if (!(txt = cJSON_Print(root))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
+    goto done;
+  }
+  if (rf__join(p, sizeof p, dir, RF_BATCH_MARKER)) {
+    st = rf__err(RF_EINVAL, "%s: path too long", dir);
+    goto done;
+  }
+  st = rf_write_file_atomic(p, txt, strlen(txt));
+done:
+  if (txt) cJSON_free(txt);
+  cJSON_Delete(root);
+  for (size_t i = 0; i < n; i++) rf__free(names[i]);
+  rf__free(names);
+  closedir(d);
+  return st;
+}
+
+static void rf__fsync_path(const char *path) {
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+/* Puts the finished folder tmp at final: rename, or swap with an older
+ * folder there (renameat2 exchange; else rename the old one aside) and
+ * remove the old one. */
+static int rf__install(const char *root, const char *name, const char *host, const char *tmp,
+                       const char *final) {
+  if (rename(tmp, final) == 0) return 0;
+  if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
+    return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(errno));
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
+    rf__rm_rf(tmp); /* now the old products */
+    return 0;
+  }
+  char old[RF__PATH_MAX];
+  if (snprintf(old, sizeof old, "%s/.%s.old.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof old)
+    return rf__err(RF_EINVAL, "%s: path too long", final);
+  rf__rm_rf(old);
+  if (rename(final, old) < 0)
+    return rf__err(RF_EIO, "%s: cannot move the old products aside: %s", final, strerror(errno));
+  if (rename(tmp, final) < 0) {
+    int e = errno;
+    rename(old, final);
+    return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(e));
+  }
+  rf__rm_rf(old);
+  return 0;
+}
+
+int rf_batch_process_one(const char *root, const char *input, const char *name,
+                         const rf_config *cfg, uint64_t config_hash, rf_batch_result *res) {
+  char tmp[RF__PATH_MAX], final[RF__PATH_MAX], host[64];
+  rf_batch_fingerprint fp;
+  rf_run_summary sum;
+  double t0 = rf_now_s();
+  int st, made = 0;
+  memset(res, 0, sizeof *res);
+  res->tracks = -1;
+  res->worker = -1;
+  rf_errmsg_clear();
+  rf__host(host, sizeof host);
+  if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof tmp ||
+      rf__join(final, sizeof final, root, name)) {
+    st = rf__err(RF_EINVAL, "%s: output path too long", name);
+    goto done;
+  }
+  if ((st = rf_batch_fingerprint_file(input, &fp))) goto done;
+  res->input_bytes = fp.size_bytes;
+  rf__rm_rf(tmp);
+  if (mkdir(tmp, 0777) < 0) {
+    st = rf__err(RF_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
+    goto done;
+  }
+  made = 1;
+  if ((st = rf_process_capture(input, tmp, cfg, &sum))) goto done;
+  res->dwells = sum.dwells;
+  res->plots = sum.plots;
+  res->dsp_seconds = 0;
+  for (int i = 0; i < RF_STAGE_COUNT; i++)
+    if (i != RF_STAGE_read) res->dsp_seconds += sum.stage_s[i];
+  res->io_seconds = sum.stage_s[RF_STAGE_read] + sum.write_s;
+  rf__read_run_json(tmp, res);
+  if ((st = rf__write_marker(tmp, input, &fp, config_hash))) goto done;
+  if ((st = rf__install(root, name, host, tmp, final))) goto done;
+  made = 0;
+  rf__fsync_path(root);
+  res->status = RF_BATCH_DONE;
+done:
+  if (made) rf__rm_rf(tmp);
+  res->seconds = rf_now_s() - t0;
+  if (st) {
+    res->status = st == RF_EINTR ? RF_BATCH_INTERRUPTED : RF_BATCH_FAILED;
+    res->code = st;
+    const char *m = rf_errmsg();
+    snprintf(res->error, sizeof res->error, "%s", m[0] ? m : rf_strerror(st));
+  }
+  return st;
+}
+
+int rf_batch_prepare_root(const char *root) {
+  char buf[RF__PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", root) >= (int)sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", root);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+      return rf__err(RF_EIO, "%s: cannot create output folder: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+    return rf__err(RF_EIO, "%s: cannot create output folder: %s", buf, strerror(errno));
+  struct stat sb;
+  if (stat(buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) return rf__err(RF_EIO, "%s: output path is not a folder", buf);
+  /* access() reports a read-only mount (EROFS) even to root. */
+  if (access(buf, W_OK | X_OK) < 0)
+    return rf__err(RF_EIO, "%s: output folder is not writable: %s", buf, strerror(errno));
+  return 0;
+}
+
+/* Parses ".<name>.tmp.<host>.<pid>" (or .old.); the name is written into
+ * name_out. 0 on a match. */
+static int rf__parse_temp(const char *entry, char *name_out, size_t len, char *host_out, size_t hlen,
+                          long *pid) {
+  if (entry[0] != '.') return -1;
+  const char *dot_pid = strrchr(entry, '.');
+  if (!dot_pid || dot_pid == entry) return -1;
+  char *end;
+  *pid = strtol(dot_pid + 1, &end, 10);
+  if (*end || end == dot_pid + 1) return -1;
+  const char *dot_host = dot_pid - 1;
+  while (dot_host > entry && *dot_host != '.') dot_host--;
+  if (dot_host <= entry + 4) return -1;
+  if (strncmp(dot_host - 4, ".tmp", 4) && strncmp(dot_host - 4, ".old", 4)) return -1;
+  size_t nl = (size_t)(dot_host - 4 - (entry + 1));
+  size_t hl = (size_t)(dot_pid - dot_host - 1);
+  if (nl == 0 || nl >= len || hl >= hlen) return -1;
+  memcpy(name_out, entry + 1, nl);
+  name_out[nl] = 0;
+  memcpy(host_out, dot_host + 1, hl);
+  host_out[hl] = 0;
+  return 0;
+}
+
+/* 1 when process pid exists and is not a zombie. */
+static int rf__pid_alive(long pid) {
+  char p[64], buf[512];
+  snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+  FILE *f = fopen(p, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *rp = strrchr(buf, ')');
+  return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+size_t rf_batch_clean_stale(const char *root, const rf_batch_list *l) {
+  rf__nameset set = {0};
+  size_t removed = 0;
+  DIR *d = NULL;
+  char host[64];
+  rf__host(host, sizeof host);
+  if (!l->n || rf__nameset_init(&set, l->n)) goto done;
+  for (size_t i = 0; i < l->n; i++) rf__nameset_add(&set, l->v[i].name);
+  if (!(d = opendir(root))) goto done;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    char name[1024], h[256], p[RF__PATH_MAX];
+    long pid;
+    if (rf__parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid) || !rf__nameset_has(&set, name))
+      continue;
+    if (!strcmp(h, host) && pid != (long)getpid() && rf__pid_alive(pid)) continue;
+    if (rf__join(p, sizeof p, root, de->d_name) == 0 && rf__rm_rf(p) == 0) removed++;
+  }
+done:
+  if (d) closedir(d);
+  rf__free(set.slot);
+  return removed;
+}
+
+/* ---- results as JSON ------------------------------------------------------------- */
+static void rf__result_fields(cJSON *o, const rf_batch_result *r) {
+  cJSON_AddStringToObject(o, "status", rf_batch_status_name(r->status));
+  if (r->status == RF_BATCH_FAILED || r->status == RF_BATCH_INTERRUPTED) {
+    cJSON_AddStringToObject(o, "error", r->error);
+    cJSON_AddStringToObject(o, "code", rf_err_name(r->code));
+  }
+  cJSON_AddNumberToObject(o, "dwells", (double)r->dwells);
+  cJSON_AddNumberToObject(o, "plots", (double)r->plots);
+  if (r->tracks >= 0) cJSON_AddNumberToObject(o, "tracks", (double)r->tracks);
+  else cJSON_AddNullToObject(o, "tracks");
+  cJSON_AddNumberToObject(o, "input_bytes", (double)r->input_bytes);
+  cJSON_AddNumberToObject(o, "seconds", r->seconds);
+  cJSON_AddStringToObject(o, "device", r->device);
+  cJSON_AddNumberToObject(o, "dsp_seconds", r->dsp_seconds);
+  cJSON_AddNumberToObject(o, "io_seconds", r->io_seconds);
+}
+
+char *rf_batch_result_to_json(const rf_batch_result *r) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  rf__result_fields(o, r);
+  cJSON_AddNumberToObject(o, "code_value", r->code);
+  char *t = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  char *out = t ? rf__strdup(t) : NULL;
+  if (t) cJSON_free(t);
+  return out;
+}
+
+int rf_batch_result_from_json(const char *text, rf_batch_result *r) {
+  cJSON *o = cJSON_Parse(text);
+  memset(r, 0, sizeof *r);
+  r->tracks = -1;
+  r->worker = -1;
+  int s = rf__status_from_name(rf__str(o, "status"));
+  if (!o || s < 0) {
+    cJSON_Delete(o);
+    return rf__err(RF_EFORMAT, "batch worker: unreadable answer");
+  }
+  r->status = s;
+  r->code = (int)rf__num(o, "code_value", 0);
+  const char *e = rf__str(o, "error"), *dev = rf__str(o, "device");
+  if (e) snprintf(r->error, sizeof r->error, "%s", e);
+  if (dev) snprintf(r->device, sizeof r->device, "%s", dev);
+  r->dwells = (size_t)rf__num(o, "dwells", 0);
+  r->plots = (size_t)rf__num(o, "plots", 0);
+  r->tracks = (long long)rf__num(o, "tracks", -1);
+  r->input_bytes = (uint64_t)rf__num(o, "input_bytes", 0);
+  r->seconds = rf__num(o, "seconds", 0);
+  r->dsp_seconds = rf__num(o, "dsp_seconds", 0);
+  r->io_seconds = rf__num(o, "io_seconds", 0);
+  cJSON_Delete(o);
+  return 0;
+}
+
+/* ---- summaries ----------------------------------------------------------------------- */
+int rf_batch_summary_path(char *out, size_t len, const char *root, size_t k, size_t n) {
+  char name[128];
+  if (n) snprintf(name, sizeof name, "summary.shard-%zu-of-%zu.json", k, n);
+  else snprintf(name, sizeof name, "summary.json");
+  return rf__join(out, len, root, name) ? rf__err(RF_EINVAL, "%s: path too long", root) : 0;
+}
+
+void rf_batch_count(const rf_batch_result *res, size_t n, rf_batch_totals *t) {
+  memset(t, 0, sizeof *t);
+  t->captures = n;
+  for (size_t i = 0; i < n; i++) {
+    switch (res[i].status) {
+    case RF_BATCH_DONE: t->done++; break;
+    case RF_BATCH_SKIPPED: t->skipped++; break;
+    case RF_BATCH_FAILED: t->failed++; break;
+    case RF_BATCH_INTERRUPTED: t->interrupted++; break;
+    default: t->pending++; break;
+    }
+    t->dwells += res[i].dwells;
+    t->plots += res[i].plots;
+  }
+}
+
+static void rf__add_totals(cJSON *root, const rf_batch_totals *t) {
+  cJSON *o = cJSON_AddObjectToObject(root, "totals");
+  cJSON_AddNumberToObject(o, "captures", (double)t->captures);
+  cJSON_AddNumberToObject(o, "done", (double)t->done);
+  cJSON_AddNumberToObject(o, "skipped", (double)t->skipped);
+  cJSON_AddNumberToObject(o, "failed", (double)t->failed);
+  cJSON_AddNumberToObject(o, "interrupted", (double)t->interrupted);
+  cJSON_AddNumberToObject(o, "pending", (double)t->pending);
+  cJSON_AddNumberToObject(o, "dwells", (double)t->dwells);
+  cJSON_AddNumberToObject(o, "plots", (double)t->plots);
+}
+
+static int rf__write_json(const char *path, cJSON *root) {
+  char *txt = cJSON_Print(root);
+  if (!txt) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  size_t n = strlen(txt);
+  txt[n] = '\n'; /* replaces the NUL: written with its length */
+  int st = rf_write_file_atomic(path, txt, n + 1);
+  cJSON_free(txt);
+  return st;
+}
+
+int rf_batch_write_summary(const char *path, const rf_batch_list *l, const rf_batch_result *res,
+                           const rf_batch_run_info *info) {
+  cJSON *root = cJSON_CreateObject();
+  if (!root) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  char when[32], hex[17];
+  rf__utc_now(when, sizeof when);
+  rf__hex64(info->config_hash, hex);
+  rf_batch_totals t;
+  rf_batch_count(res, l->n, &t);
+  cJSON_AddStringToObject(root, "program", "radarflow");
+  cJSON_AddStringToObject(root, "version", RF_VERSION);
+  cJSON_AddStringToObject(root, "started_utc", info->started_utc ? info->started_utc : when);
+  cJSON_AddStringToObject(root, "finished_utc", when);
+  cJSON_AddNumberToObject(root, "seconds", info->seconds);
+  cJSON_AddNumberToObject(root, "jobs", info->jobs);
+  cJSON_AddNumberToObject(root, "threads_per_worker", info->threads);
+  cJSON_AddStringToObject(root, "config_hash", hex);
+  if (info->shard_n) {
+    cJSON *s = cJSON_AddObjectToObject(root, "shard");
+    cJSON_AddNumberToObject(s, "k", (double)info->shard_k);
+    cJSON_AddNumberToObject(s, "n", (double)info->shard_n);
+  } else {
+    cJSON_AddNullToObject(root, "shard");
+  }
+  cJSON_AddNumberToObject(root, "total_inputs", (double)l->total);
+  rf__add_totals(root, &t);
+  cJSON *arr = cJSON_AddArrayToObject(root, "captures");
+  for (size_t i = 0; i < l->n && arr; i++) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) break;
+    cJSON_AddItemToArray(arr, o);
+    cJSON_AddNumberToObject(o, "index", (double)l->v[i].index);
+    cJSON_AddStringToObject(o, "name", l->v[i].name);
+    cJSON_AddStringToObject(o, "input", l->v[i].input);
+    rf__result_fields(o, &res[i]);
+  }
+  int st = rf__write_json(path, root);
+  cJSON_Delete(root);
+  return st;
+}
+
+/* ---- merge --------------------------------------------------------------------------- */
+static int rf__cmp_index(const void *a, const void *b) {
+  double x = rf__num(*(cJSON *const *)a, "index", 0), y = rf__num(*(cJSON *const *)b, "index", 0);
+  return x < y ? -1 : x > y;
+}
+
+int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
+  DIR *d = opendir(root);
+  cJSON *out = NULL, **caps = NULL, *first = NULL;
+  unsigned char *seen = NULL, *have = NULL;
+  size_t shard_n = 0, found = 0, ncaps = 0, capcap = 0, total = 0;
+  int st = 0;
+  char p[RF__PATH_MAX];
+  memset(t, 0, sizeof *t);
+  *missing = 0;
+  if (!d) return rf__err(RF_EINVAL, "%s: cannot read folder: %s", root, strerror(errno));
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    size_t k, n;
+    int used = 0;
+    if (sscanf(de->d_name, "summary.shard-%zu-of-%zu.json%n", &k, &n, &used) != 2 || de->d_name[used] ||
+        n == 0 || k >= n)
+      continue;
+    if (shard_n && n != shard_n) {
+      st = rf__err(RF_EFORMAT, "%s/%s: shard summaries of %zu and %zu shards are mixed; remove the stale ones",
+                   root, de->d_name, shard_n, n);
+      goto done;
+    }
+    if (!shard_n) {
+      shard_n = n;
+      if (!(have = rf__calloc(n, 1))) {
+        st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
+        goto done;
+      }
+    }
+    if (rf__join(p, sizeof p, root, de->d_name)) continue;
+    char *txt = rf__slurp(p, (size_t)1 << 30);
+    cJSON *s = txt ? cJSON_Parse(txt) : NULL;
+    rf__free(txt);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "captures");
+    double tot = rf__num(s, "total_inputs", -1);
+    if (!s || !cJSON_IsArray(arr) || tot < 0) {
+      cJSON_Delete(s);
+      st = rf__err(RF_EFORMAT, "%s: /captures: not a batch summary", p);
+      goto done;
+    }
+    if (found && (size_t)tot != total) {
+      cJSON_Delete(s);
+      st = rf__err(RF_EFORMAT, "%s: /total_inputs: %.0f, but other shards saw %zu inputs", p, tot, total);
+      goto done;
+    }
+    total = (size_t)tot;
+    have[k] = 1;
+    found++;
+    cJSON *c;
+    while ((c = cJSON_DetachItemFromArray((cJSON *)arr, 0))) {
+      if (ncaps == capcap) {
+        capcap = capcap ? 2 * capcap : 256;
+        cJSON **nc = rf__realloc(caps, capcap * sizeof *nc);
+        if (!nc) {
+          cJSON_Delete(c);
+          cJSON_Delete(s);
+          st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
+          goto done;
+        }
+        caps = nc;
+      }
+      caps[ncaps++] = c;
+    }
+    if (!first) first = s;
+    else cJSON_Delete(s);
+  }
+  if (!found) {
+    st = rf__err(RF_EINVAL, "%s: no summary.shard-K-of-N.json to merge", root);
+    goto done;
+  }
+  if (total && !(seen = rf__calloc(total, 1))) {
+    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
+    goto done;
+  }
+  qsort(caps, ncaps, sizeof *caps, rf__cmp_index);
+  size_t covered = 0;
+  out = cJSON_CreateObject();
+  cJSON *arr = out ? cJSON_CreateArray() : NULL;
+  if (!arr) {
+    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < ncaps; i++) {
+    double ix = rf__num(caps[i], "index", -1);
+    const char *name = rf__str(caps[i], "name");
+    if (ix < 0 || ix >= (double)total || !name) {
+      st = rf__err(RF_EFORMAT, "%s: /captures/index: %.0f is outside 0..%zu", root, ix, total);
+      cJSON_Delete(arr);
+      goto done;
+    }
+    if (seen[(size_t)ix]) {
+      st = rf__err(RF_EFORMAT, "%s: capture %s (index %.0f) is listed by two shards", root, name, ix);
+      cJSON_Delete(arr);
+      goto done;
+    }
+    seen[(size_t)ix] = 1;
+    covered++;
+    const char *s = rf__str(caps[i], "status");
+    int sv = rf__status_from_name(s);
+    t->captures++;
+    if (sv == RF_BATCH_DONE) t->done++;
+    else if (sv == RF_BATCH_SKIPPED) t->skipped++;
+    else if (sv == RF_BATCH_FAILED) t->failed++;
+    else if (sv == RF_BATCH_INTERRUPTED) t->interrupted++;
+    else t->pending++;
+    t->dwells += (size_t)rf__num(caps[i], "dwells", 0);
+    t->plots += (size_t)rf__num(caps[i], "plots", 0);
+    cJSON_AddItemToArray(arr, caps[i]);
+    caps[i] = NULL;
+  }
+  cJSON *miss = cJSON_CreateArray();
+  for (size_t k = 0; k < shard_n; k++)
+    if (!have[k]) {
+      (*missing)++;
+      cJSON_AddItemToArray(miss, cJSON_CreateNumber((double)k));
+    }
+  if (!*missing && covered != total) *missing = total - covered;
+  char when[32];
+  rf__utc_now(when, sizeof when);
+  const char *ch = rf__str(first, "config_hash");
+  cJSON_AddStringToObject(out, "program", "radarflow");
+  cJSON_AddStringToObject(out, "version", RF_VERSION);
+  cJSON_AddStringToObject(out, "merged_utc", when);
+  cJSON_AddStringToObject(out, "config_hash", ch ? ch : "");
+  cJSON_AddNumberToObject(out, "shards", (double)shard_n);
+  cJSON_AddItemToObject(out, "missing_shards", miss);
+  cJSON_AddNumberToObject(out, "total_inputs", (double)total);
+  cJSON_AddBoolToObject(out, "complete", *missing == 0 && covered == total);
+  rf__add_totals(out, t);
+  cJSON_AddItemToObject(out, "captures", arr);
+  if ((st = rf_batch_summary_path(p, sizeof p, root, 0, 0))) goto done;
+  st = rf__write_json(p, out);
+done:
+  for (size_t i = 0; i < ncaps; i++) cJSON_Delete(caps[i]);
+  rf__free(caps);
+  rf__free(seen);
+  rf__free(have);
+  cJSON_Delete(first);
+  cJSON_Delete(out);
+  closedir(d);
+  return st;
+}

@@ -1,0 +1,1117 @@
+/* radarflow: quick-look pictures of product folders (rf_quicklook.h).
+ * Drawing goes through io/rf_plotdraw.h (cairo); this file reads the
+ * products, recomputes the range-Doppler map of one dwell with the same
+ * pipeline and settings, lays out the pictures and writes index.html. */
+#include "rf_quicklook.h"
+#include "rf_pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define RF__PATH 4096
+
+/* Track status colours (tentative, confirmed, coasting, deleted). */
+static const rf_rgb rf__status_col[4] = {
+    {0.96, 0.56, 0.10}, {0.80, 0.10, 0.12}, {0.15, 0.45, 0.80}, {0.55, 0.55, 0.55}};
+static const char *const rf__status_name[4] = {"tentative", "confirmed", "coasting", "deleted"};
+
+/* One row of tracks.csv, the columns the pictures use. */
+typedef struct rf__track_row {
+  double time_s, east_m, north_m, range_m, vr_mps;
+  int32_t id;
+  int status;
+} rf__track_row;
+
+/* Everything read from one product folder. */
+typedef struct rf__products {
+  char dir[RF__PATH];
+  char capture[RF__PATH];   /* run.json input.path */
+  char name[256];           /* capture file name */
+  char radar[256];
+  rf_config cfg;
+  rf_plot_list plots;
+  rf__track_row *tracks;
+  size_t ntracks, nids;
+  /* From run.json, for the index row; NaN / "" when absent. */
+  double dwells, seconds;
+  char device[64];
+} rf__products;
+
+/* ---- small helpers --------------------------------------------------------------- */
+static int rf__mkdir1(const char *dir) {
+  if (mkdir(dir, 0777) && errno != EEXIST)
+    return rf__err(RF_EIO, "%s: cannot create folder: %s", dir, strerror(errno));
+  struct stat s;
+  if (stat(dir, &s) || !S_ISDIR(s.st_mode)) return rf__err(RF_EIO, "%s: not a folder", dir);
+  return 0;
+}
+
+static int rf__is_file(const char *p) {
+  struct stat s;
+  return stat(p, &s) == 0 && S_ISREG(s.st_mode);
+}
+
+/* Whole file, NUL-terminated, rf__malloc'd; RF_EFORMAT naming it if unreadable. */
+static int rf__slurp(const char *path, char **out, size_t *len) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
+  int st = 0;
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  for (;;) {
+    if (n + 65536 + 1 > cap) {
+      cap = cap ? 2 * cap : 65536 * 2;
+      char *p = rf__realloc(buf, cap);
+      if (!p) {
+        st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+        goto done;
+      }
+      buf = p;
+    }
+    size_t r = fread(buf + n, 1, 65536, f);
+    n += r;
+    if (r < 65536) break;
+  }
+  if (ferror(f)) st = rf__err(RF_EFORMAT, "%s: read error", path);
+done:
+  fclose(f);
+  if (st) {
+    rf__free(buf);
+    return st;
+  }
+  buf[n] = 0;
+  *out = buf;
+  if (len) *len = n;
+  return 0;
+}
+
+static const char *rf__basename(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/* Copies src (NULL: "") into dst, cut to len - 1 bytes. */
+static void rf__copy(char *dst, size_t len, const char *src) {
+  size_t n = src ? strlen(src) : 0;
+  if (n >= len) n = len - 1;
+  if (n) memcpy(dst, src, n);
+  dst[n] = 0;
+}
+
+/* UTC text of an epoch time, to the millisecond. */
+static void rf__utc(double t, char *out, size_t len) {
+  if (!isfinite(t)) {
+    rf__copy(out, len, "?");
+    return;
+  }
+  time_t s = (time_t)floor(t);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char b[40];
+  strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &tm);
+  snprintf(out, len, "%s.%03d UTC", b, (int)((t - floor(t)) * 1000));
+}
+
+static double rf__nice_ceil(double v, double step) { return ceil(v / step - 1e-9) * step; }
+
+/* ---- reading the products -------------------------------------------------------- */
+static int rf__status_of(const char *w, int *st) {
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(w, rf__status_name[i])) return *st = i, 0;
+  char *end;
+  long v = strtol(w, &end, 10);
+  if (*w && !*end && v >= 0 && v <= 3) return *st = (int)v, 0;
+  return -1;
+}
+
+static int rf__cmp_track(const void *a, const void *b) {
+  const rf__track_row *x = a, *y = b;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return x->time_s < y->time_s ? -1 : x->time_s > y->time_s;
+}
+
+/* tracks.csv by header names (formats.md "Track file"); extra columns are
+ * ignored. A missing file is no tracks. */
+static int rf__read_tracks(rf__products *p) {
+  char path[RF__PATH + 32];
+  snprintf(path, sizeof path, "%s/tracks.csv", p->dir);
+  if (!rf__is_file(path)) return 0;
+  char *buf = NULL;
+  int st = rf__slurp(path, &buf, NULL);
+  if (st) return st;
+  enum { C_TIME, C_ID, C_STATUS, C_EAST, C_NORTH, C_RANGE, C_VR, C_N };
+  static const char *const need[C_N] = {"time_s",  "track_id", "status",             "east_m",
+                                        "north_m", "range_m",  "radial_velocity_mps"};
+  int col[C_N];
+  for (int i = 0; i < C_N; i++) col[i] = -1;
+  size_t cap = 0, line = 1;
+  char *save = NULL, *ln = strtok_r(buf, "\n", &save);
+  if (!ln) goto done; /* empty file: no tracks */
+  {
+    char *fs = NULL;
+    int c = 0;
+    ln[strcspn(ln, "\r")] = 0;
+    for (char *f = strtok_r(ln, ",", &fs); f; f = strtok_r(NULL, ",", &fs), c++)
+      for (int i = 0; i < C_N; i++)
+        if (!strcmp(f, need[i])) col[i] = c;
+    for (int i = 0; i < C_N; i++)
+      if (col[i] < 0) {
+        st = rf__err(RF_EFORMAT, "%s: header: no column %s", path, need[i]);
+        goto done;
+      }
+  }
+  while ((ln = strtok_r(NULL, "\n", &save))) {
+    line++;
+    ln[strcspn(ln, "\r")] = 0;
+    if (!*ln) continue;
+    if (p->ntracks == cap) {
+      cap = cap ? 2 * cap : 256;
+      rf__track_row *t = rf__realloc(p->tracks, cap * sizeof *t);
+      if (!t) {
+        st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+        goto done;
+      }
+      p->tracks = t;
+    }
+    rf__track_row *r = &p->tracks[p->ntracks];
+    int seen = 0, c = 0;
+    /* Split by hand: strtok_r would merge empty fields. */
+    for (char *f = ln;; c++) {
+      char *e = strchr(f, ',');
+      if (e) *e = 0;
+      for (int i = 0; i < C_N; i++) {
+        if (col[i] != c) continue;
+        seen++;
+        char *end;
+        double v = strtod(f, &end);
+        int ok = *f && !*end;
+        switch (i) {
+        case C_TIME: r->time_s = v; break;
+        case C_ID: r->id = (int32_t)v; ok = ok && v == floor(v); break;
+        case C_STATUS: ok = !rf__status_of(f, &r->status); break;
+        case C_EAST: r->east_m = v; break;
+        case C_NORTH: r->north_m = v; break;
+        case C_RANGE: r->range_m = v; break;
+        default: r->vr_mps = v;
+        }
+        if (!ok) {
+          st = rf__err(RF_EFORMAT, "%s: line %zu: /%s: bad value '%s'", path, line, need[i], f);
+          goto done;
+        }
+      }
+      if (!e) break;
+      f = e + 1;
+    }
+    if (seen != C_N) {
+      st = rf__err(RF_EFORMAT, "%s: line %zu: too few columns", path, line);
+      goto done;
+    }
+    p->ntracks++;
+  }
+  qsort(p->tracks, p->ntracks, sizeof *p->tracks, rf__cmp_track);
+  for (size_t i = 0; i < p->ntracks; i++)
+    if (i == 0 || p->tracks[i].id != p->tracks[i - 1].id) p->nids++;
+done:
+  rf__free(buf);
+  return st;
+}
+
+/* Applies run.json "config" (section -> key -> text) over the defaults.
+ * A setting this build does not know is warned about and skipped. */
+static void rf__apply_config(rf_config *cfg, const cJSON *c, const char *path) {
+  const cJSON *sec, *key;
+  cJSON_ArrayForEach(sec, c) {
+    if (!cJSON_IsObject(sec)) continue;
+    cJSON_ArrayForEach(key, sec) {
+      char a[512];
+      if (!cJSON_IsString(key)) continue;
+      snprintf(a, sizeof a, "%s.%s=%s", sec->string, key->string, key->valuestring);
+      if (rf_config_set(cfg, a)) {
+        rf_log(1, "%s: /config: setting %s.%s skipped: %s", path, sec->string, key->string,
+               rf_errmsg());
+        rf_errmsg_clear();
+      }
+    }
+  }
+}
+
+static double rf__json_num(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static int rf__load(rf__products *p, const char *dir) {
+  char path[RF__PATH + 32];
+  char *txt = NULL;
+  cJSON *root = NULL;
+  int st;
+  rf__copy(p->dir, sizeof p->dir, dir);
+  rf_config_defaults(&p->cfg);
+  snprintf(path, sizeof path, "%s/run.json", dir);
+  if ((st = rf__slurp(path, &txt, NULL))) return st;
+  if (!(root = cJSON_Parse(txt)) || !cJSON_IsObject(root)) {
+    st = rf__err(RF_EFORMAT, "%s: not a JSON object", path);
+    goto done;
+  }
+  const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "input");
+  const cJSON *ip = cJSON_GetObjectItemCaseSensitive(in, "path");
+  if (!cJSON_IsString(ip) || !ip->valuestring[0]) {
+    st = rf__err(RF_EFORMAT, "%s: /input/path: missing", path);
+    goto done;
+  }
+  rf__copy(p->capture, sizeof p->capture, ip->valuestring);
+  rf__copy(p->name, sizeof p->name, rf__basename(p->capture));
+  const cJSON *rn = cJSON_GetObjectItemCaseSensitive(in, "radar_name");
+  rf__copy(p->radar, sizeof p->radar, cJSON_IsString(rn) ? rn->valuestring : "");
+  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(root, "device");
+  rf__copy(p->device, sizeof p->device, cJSON_IsString(dev) ? dev->valuestring : "");
+  p->dwells = rf__json_num(root, "dwells");
+  p->seconds = rf__json_num(root, "seconds");
+  rf__apply_config(&p->cfg, cJSON_GetObjectItemCaseSensitive(root, "config"), path);
+
+  snprintf(path, sizeof path, "%s/plots.csv", dir);
+  if (!rf__is_file(path)) snprintf(path, sizeof path, "%s/plots.h5", dir);
+  if (!rf__is_file(path)) {
+    st = rf__err(RF_EFORMAT, "%s: no plots.csv or plots.h5", dir);
+    goto done;
+  }
+  if ((st = rf_plots_read(path, &p->plots))) goto done;
+  st = rf__read_tracks(p);
+done:
+  cJSON_Delete(root);
+  rf__free(txt);
+  return st;
+}
+
+static void rf__unload(rf__products *p) {
+  rf_plot_list_free(&p->plots);
+  rf__free(p->tracks);
+  p->tracks = NULL;
+}
+
+/* Strongest plot, of dwell d (d < 0: of all); NULL when none. */
+static const rf_plot *rf__strongest(const rf_plot_list *l, long d) {
+  const rf_plot *best = NULL;
+  for (size_t i = 0; i < l->n; i++)
+    if ((d < 0 || l->v[i].dwell == d) && (!best || l->v[i].snr_db > best->snr_db)) best = &l->v[i];
+  return best;
+}
+
+/* Beam of the view nearest a direction. */
+static size_t rf__nearest_beam(const rf_dwell_view *v, double az, double el) {
+  size_t best = 0;
+  double bd = INFINITY;
+  for (size_t b = 0; b < v->beams; b++) {
+    double da = rf_wrap(az - v->geom->beam_az_deg[b], 180.0), de = el - v->geom->beam_el_deg[b];
+    double dd = da * da + (v->geom->beams_el > 1 ? de * de : 0);
+    if (dd < bd) bd = dd, best = b;
+  }
+  return best;
+}
+
+/* ---- the range-Doppler map --------------------------------------------------------- */
+/* Opens the capture named by the products (or opts), warning and returning 1
+ * when it cannot be opened. */
+static int rf__open_capture(const rf__products *p, const rf_quicklook_opts *o, rf_capture **cap) {
+  char alt[2 * RF__PATH + 2];
+  const char *path = o->capture ? o->capture : p->capture;
+  if (!o->capture && p->capture[0] != '/' && !rf__is_file(path)) {
+    snprintf(alt, sizeof alt, "%s/%s", p->dir, p->capture);
+    if (rf__is_file(alt)) path = alt;
+  }
+  int st = rf_capture_open(cap, path);
+  if (st == RF_ENOMEM) return st;
+  if (st) {
+    rf_log(0, "radarflow quicklook: warning: %s: no range-Doppler map: %s", p->dir, rf_errmsg());
+    rf_errmsg_clear();
+    return 1;
+  }
+  return 0;
+}
+
+static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const char *qdir,
+                       rf_quicklook_result *res) {
+  rf_capture *cap = NULL;
+  rf_pipeline *pl = NULL;
+  rf_truth *truth = NULL;
+  rf_canvas *cv = NULL;
+  rf_plot_list dp = {0};
+  float *pool = NULL;
+  int st = rf__open_capture(p, o, &cap);
+  if (st) return st > 0 ? 0 : st;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  long d = o->dwell;
+  if (d < 0) {
+    const rf_plot *s = rf__strongest(&p->plots, -1);
+    d = s && s->dwell >= 0 && (size_t)s->dwell < m->dwells ? s->dwell : 0;
+  }
+  if ((size_t)d >= m->dwells) {
+    st = rf__err(RF_EINVAL, "%s: --dwell %ld: the capture has %zu dwells (0 to %zu)",
+                 rf_capture_path(cap), d, m->dwells, m->dwells - 1);
+    goto done;
+  }
+  if ((st = rf_pipeline_create(&pl, &p->cfg, m))) goto done;
+  if ((st = rf_pipeline_process_dwell(pl, cap, (size_t)d, &dp))) goto done;
+  if (m->has_truth && (st = rf_capture_read_truth(cap, &truth))) goto done;
+  rf_dwell_view v;
+  rf_pipeline_last_dwell(pl, &v);
+  long b = o->beam;
+  if (b < 0) {
+    const rf_plot *s = rf__strongest(&p->plots, d);
+    b = s ? (long)rf__nearest_beam(&v, s->azimuth_deg, s->elevation_deg) : (long)(v.beams / 2);
+  }
+  if ((size_t)b >= v.beams) {
+    st = rf__err(RF_EINVAL, "%s: --beam %ld: dwell %ld has %zu beams (0 to %zu)",
+                 rf_capture_path(cap), b, d, v.beams, v.beams - 1);
+    goto done;
+  }
+
+  /* Frame: range (km) across, radial velocity up. Bin k is f_d = (k - K/2) /
+   * (K pri), v = -f_d lambda / 2, so bin 0 (v = +lambda / (4 pri)) is the top row. */
+  const rf_dwell_geom *g = v.geom;
+  const size_t S = v.cells, K = v.bins;
+  const double cell_km = RF_C_MPS / (2 * g->sample_rate_hz) / 1e3;
+  const double r0_km = RF_C_MPS / 2 * g->range_gate_delay_s / 1e3;
+  const double dv = g->lambda_m / (2.0 * (double)K * g->pri_s);
+  const double vtop = -((0.0 - (double)K / 2) / ((double)K * g->pri_s)) * g->lambda_m / 2;
+  rf_plot_frame f = {110, 80, RF_QL_RD_WIDTH - 360, RF_QL_RD_HEIGHT - 90,
+                     r0_km - 0.5 * cell_km, r0_km + ((double)S - 0.5) * cell_km,
+                     vtop - ((double)K - 0.5) * dv, vtop + 0.5 * dv};
+  /* Peak-preserving reduction to at most one value per pixel, in dB; the
+   * blanked notch (power exactly 0) stays NaN and is drawn grey. */
+  size_t nx = S, ny = K;
+  const size_t wpx = (size_t)(f.px1 - f.px0), hpx = (size_t)(f.py1 - f.py0);
+  if (nx > wpx) nx = wpx;
+  if (ny > hpx) ny = hpx;
+  if (!(pool = rf__malloc(nx * ny * sizeof *pool))) {
+    st = rf__err(RF_ENOMEM, "range-Doppler map: out of memory");
+    goto done;
+  }
+  const float *pw = v.power + (size_t)b * K * S;
+  double peak = -INFINITY;
+  for (size_t j = 0; j < ny; j++)
+    for (size_t i = 0; i < nx; i++) {
+      float best = -INFINITY;
+      for (size_t k = j * K / ny; k < (j + 1) * K / ny; k++)
+        for (size_t r = i * S / nx; r < (i + 1) * S / nx; r++)
+          if (pw[k * S + r] > best) best = pw[k * S + r];
+      pool[j * nx + i] = best > 0 ? 10.0f * log10f(best) : NAN;
+      if (best > 0 && pool[j * nx + i] > peak) peak = pool[j * nx + i];
+    }
+  /* Colour scale: from a little under the noise floor (mean power 1 = 0 dB
+   * in these units) to the map's peak, in 5 dB steps, at least 30 dB. */
+  double vmin = -10, vmax = isfinite(peak) ? rf__nice_ceil(peak, 5) : 30;
+  if (vmax < vmin + 30) vmax = vmin + 30;
+  res->rd = f;
+  res->rd_vmin_db = vmin;
+  res->rd_vmax_db = vmax;
+
+  if ((st = rf_canvas_create(&cv, RF_QL_RD_WIDTH, RF_QL_RD_HEIGHT))) goto done;
+  char title[600], sub[600], tb[64];
+  snprintf(title, sizeof title, "Range-Doppler map \xe2\x80\x94 %s", p->name);
+  rf__utc(g->time_s, tb, sizeof tb);
+  snprintf(sub, sizeof sub,
+           "dwell %ld of %zu, beam %ld of %zu (az %.1f\xc2\xb0, el %.1f\xc2\xb0), %d pulses, "
+           "%zu Doppler bins, %s",
+           d, m->dwells, b, v.beams, g->beam_az_deg[b], g->beam_el_deg[b], (int)m->num_pulses[d],
+           K, tb);
+  rf_draw_title(cv, title, sub);
+  if ((st = rf_draw_heatmap(cv, &f, pool, nx, ny, vmin, vmax))) goto done;
+  rf_draw_axes(cv, &f, "range (km)", "radial velocity (m/s, + receding)", 0);
+  rf_draw_colorbar(cv, f.px1 + 30, f.py0, 22, f.py1 - f.py0, vmin, vmax,
+                   "power / noise (dB)");
+  /* Truth (red squares), then the dwell's plots: white rings for this beam,
+   * grey for plots that another beam peaked on. Both leave the centre open. */
+  const double vmax_amb = g->lambda_m / (4 * g->pri_s);
+  size_t ntruth = 0;
+  for (size_t i = 0; truth && i < truth->rows; i++) {
+    if (truth->dwell[i] != d) continue;
+    ntruth++;
+    rf_draw_marker(cv, &f, truth->range_m[i] / 1e3, rf_wrap(truth->radial_velocity_mps[i], vmax_amb),
+                   RF_MARK_SQUARE, 22, RF_RGB_RED, 2);
+  }
+  size_t here = 0, other = 0;
+  for (size_t i = 0; i < dp.n; i++) {
+    int mine = rf__nearest_beam(&v, dp.v[i].azimuth_deg, dp.v[i].elevation_deg) == (size_t)b;
+    mine ? here++ : other++;
+    rf_draw_marker(cv, &f, dp.v[i].range_m / 1e3, dp.v[i].radial_velocity_mps, RF_MARK_CIRCLE,
+                   mine ? 14 : 11, mine ? RF_RGB_WHITE : (rf_rgb){0.7, 0.7, 0.7}, mine ? 2 : 1.5);
+  }
+  rf_legend_entry le[4];
+  size_t nl = 0;
+  char l0[64], l1[64], l2[64];
+  snprintf(l0, sizeof l0, "plot, this beam (%zu)", here);
+  snprintf(l1, sizeof l1, "plot, other beam (%zu)", other);
+  snprintf(l2, sizeof l2, "truth (%zu)", ntruth);
+  le[nl++] = (rf_legend_entry){l0, RF_MARK_CIRCLE, RF_RGB_WHITE};
+  le[nl++] = (rf_legend_entry){l1, RF_MARK_CIRCLE, {0.7, 0.7, 0.7}};
+  if (truth) le[nl++] = (rf_legend_entry){l2, RF_MARK_SQUARE, RF_RGB_RED};
+  if (p->cfg.clutter_filter == RF_CLUTTER_NOTCH)
+    le[nl++] = (rf_legend_entry){"clutter notch (blanked)", RF_MARK_DOT, {0.85, 0.85, 0.85}};
+  rf_draw_legend(cv, f.px1 + 125, f.py0, le, nl, 1);
+
+  snprintf(res->rd_png, sizeof res->rd_png, "rd_dwell%ld_beam%ld.png", d, b);
+  char path[RF__PATH + 128];
+  snprintf(path, sizeof path, "%s/%s", qdir, res->rd_png);
+  if ((st = rf_canvas_write_png(cv, path))) {
+    res->rd_png[0] = 0;
+    goto done;
+  }
+  res->has_rd = 1;
+  res->dwell = d;
+  res->beam = b;
+done:
+  rf_canvas_destroy(cv);
+  rf__free(pool);
+  rf_plot_list_free(&dp);
+  rf_truth_free(truth);
+  rf_pipeline_destroy(pl);
+  rf_capture_close(cap);
+  return st;
+}
+
+/* ---- plan view and time plots ------------------------------------------------------- */
+/* Plots' SNR colour scale, dB. */
+static void rf__snr_scale(const rf_plot_list *l, double *lo, double *hi) {
+  double mx = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (isfinite(l->v[i].snr_db) && l->v[i].snr_db > mx) mx = l->v[i].snr_db;
+  *lo = 0;
+  *hi = rf__nice_ceil(mx > 20 ? mx : 20, 5);
+}
+
+static rf_rgb rf__snr_col(double snr, double lo, double hi) {
+  uint8_t c[3];
+  rf_colormap_viridis((snr - lo) / (hi - lo), c);
+  return (rf_rgb){c[0] / 255.0, c[1] / 255.0, c[2] / 255.0};
+}
+
+/* Draws every track as segments coloured by the status at their end, with
+ * its id at the last update. xy(row, &x, &y) gives a row's coordinates. */
+typedef void (*rf__xy_fn)(const rf__track_row *r, double t0, double *x, double *y);
+static void rf__draw_tracks(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p,
+                            double t0, rf__xy_fn xy) {
+  for (size_t i = 0; i < p->ntracks; i++) {
+    const rf__track_row *r = &p->tracks[i];
+    double x[2], y[2];
+    xy(r, t0, &x[1], &y[1]);
+    int first = i == 0 || p->tracks[i - 1].id != r->id;
+    int last = i + 1 == p->ntracks || p->tracks[i + 1].id != r->id;
+    if (!first) {
+      xy(&p->tracks[i - 1], t0, &x[0], &y[0]);
+      rf_draw_polyline(cv, f, x, y, 2, rf__status_col[r->status], 2.5);
+    }
+    if (first && last) rf_draw_marker(cv, f, x[1], y[1], RF_MARK_DIAMOND, 9, rf__status_col[r->status], 2);
+    if (last) {
+      char id[32];
+      snprintf(id, sizeof id, "T%d", (int)r->id);
+      rf_draw_text_at(cv, f, x[1], y[1], 6, -8, id, 13, rf__status_col[r->status]);
+    }
+  }
+}
+
+static void rf__xy_en(const rf__track_row *r, double t0, double *x, double *y) {
+  (void)t0;
+  *x = r->east_m / 1e3;
+  *y = r->north_m / 1e3;
+}
+static void rf__xy_tr(const rf__track_row *r, double t0, double *x, double *y) {
+  *x = r->time_s - t0;
+  *y = r->range_m / 1e3;
+}
+static void rf__xy_tv(const rf__track_row *r, double t0, double *x, double *y) {
+  *x = r->time_s - t0;
+  *y = r->vr_mps;
+}
+
+/* Legend of the track statuses present, after `pre` entries. */
+static size_t rf__status_legend(const rf__products *p, rf_legend_entry *le, size_t n) {
+  for (int s = 0; s < 4; s++)
+    for (size_t i = 0; i < p->ntracks; i++)
+      if (p->tracks[i].status == s) {
+        le[n++] = (rf_legend_entry){rf__status_name[s], -1, rf__status_col[s]};
+        break;
+      }
+  return n;
+}
+
+/* Instrumented range (km) and unambiguous velocity (m/s) from the capture,
+ * when it can be opened, else NaN. */
+typedef struct rf__extent {
+  double range_km, vmax_mps;
+} rf__extent;
+
+static void rf__capture_extent(const rf__products *p, const rf_quicklook_opts *o, rf__extent *e) {
+  e->range_km = e->vmax_mps = NAN;
+  rf_capture *cap = NULL;
+  int saved = rf_log_level;
+  rf_log_level = -1; /* rf__draw_rd already warned */
+  int st = rf__open_capture(p, o, &cap);
+  rf_log_level = saved;
+  if (st) return;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  e->range_km = RF_C_MPS / 2 * (m->range_gate_delay_s + (double)m->samples / m->sample_rate_hz) / 1e3;
+  e->vmax_mps = RF_C_MPS / m->center_frequency_hz / (4 * m->pri_s);
+  rf_capture_close(cap);
+}
+
+static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char *qdir,
+                        rf_quicklook_result *res) {
+  rf_canvas *cv = NULL;
+  int st;
+  double rmax = isfinite(ext->range_km) ? ext->range_km : 0;
+  for (size_t i = 0; i < p->plots.n; i++) rmax = fmax(rmax, p->plots.v[i].range_m / 1e3);
+  for (size_t i = 0; i < p->ntracks; i++)
+    rmax = fmax(rmax, hypot(p->tracks[i].east_m, p->tracks[i].north_m) / 1e3);
+  if (!(rmax > 0)) rmax = 10;
+  double ring = rf_nice_step(rmax, 5);
+  double R = rf__nice_ceil(rmax * 1.02, ring);
+  rf_plot_frame f = {120, 80, 120 + 800, 80 + 800, -R, R, -R, R};
+  res->ppi = f;
+  if ((st = rf_canvas_create(&cv, RF_QL_PPI_WIDTH, RF_QL_PPI_HEIGHT))) return st;
+  char title[600], sub[600];
+  snprintf(title, sizeof title, "Plan view \xe2\x80\x94 %s", p->name);
+  snprintf(sub, sizeof sub, "%zu plots, %zu tracks; site at the centre, rings every %g km", p->plots.n,
+           p->nids, ring);
+  rf_draw_title(cv, title, sub);
+  rf_draw_axes(cv, &f, "east (km)", "north (km)", 0);
+  const rf_rgb grid = {0.72, 0.72, 0.72};
+  for (double r = ring; r <= R + 1e-9; r += ring) {
+    rf_draw_circle(cv, &f, 0, 0, r, grid, 1, 0);
+    char lab[32];
+    snprintf(lab, sizeof lab, "%g km", r);
+    rf_draw_text_at(cv, &f, r * sin(RF_PI * 0.75), r * cos(RF_PI * 0.75), 3, 8, lab, 11,
+                    (rf_rgb){0.45, 0.45, 0.45});
+  }
+  for (int az = 0; az < 360; az += 30) {
+    double s = sin(az * RF_PI / 180), c = cos(az * RF_PI / 180);
+    rf_draw_segment(cv, &f, 0, 0, R * s, R * c, grid, 1, 4);
+    char lab[16];
+    snprintf(lab, sizeof lab, "%d\xc2\xb0", az);
+    double px, py;
+    rf_plot_frame_pixel(&f, 0.93 * R * s, 0.93 * R * c, &px, &py);
+    rf_draw_text(cv, px, py, lab, 12, 1, 1, 0, 0, (rf_rgb){0.45, 0.45, 0.45});
+  }
+  rf_draw_marker(cv, &f, 0, 0, RF_MARK_DIAMOND, 12, RF_RGB_BLACK, 2);
+  rf__draw_tracks(cv, &f, p, 0, rf__xy_en);
+  double lo, hi;
+  rf__snr_scale(&p->plots, &lo, &hi);
+  for (size_t i = 0; i < p->plots.n; i++)
+    rf_draw_marker(cv, &f, p->plots.v[i].east_m / 1e3, p->plots.v[i].north_m / 1e3, RF_MARK_DOT, 7,
+                   rf__snr_col(p->plots.v[i].snr_db, lo, hi), 1);
+  rf_draw_colorbar(cv, f.px1 + 30, f.py0, 20, f.py1 - f.py0, lo, hi, "plot SNR (dB)");
+  rf_legend_entry le[6] = {{"plot (colour: SNR)", RF_MARK_DOT, rf__snr_col(hi, lo, hi)},
+                           {"site", RF_MARK_DIAMOND, RF_RGB_BLACK}};
+  size_t nl = rf__status_legend(p, le, 2);
+  rf_draw_legend(cv, f.px0 + 8, f.py0 + 8, le, nl, 0);
+  char path[RF__PATH + 64];
+  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_PPI_PNG);
+  st = rf_canvas_write_png(cv, path);
+  rf_canvas_destroy(cv);
+  return st;
+}
+
+static int rf__draw_time(const rf__products *p, const rf__extent *ext, const char *qdir,
+                         rf_quicklook_result *res) {
+  rf_canvas *cv = NULL;
+  int st;
+  double t0 = INFINITY, t1 = -INFINITY, rmax = isfinite(ext->range_km) ? ext->range_km : 0;
+  double vm = isfinite(ext->vmax_mps) ? ext->vmax_mps : 0;
+  for (size_t i = 0; i < p->plots.n; i++) {
+    const rf_plot *q = &p->plots.v[i];
+    t0 = fmin(t0, q->time_s), t1 = fmax(t1, q->time_s);
+    rmax = fmax(rmax, q->range_m / 1e3);
+    vm = fmax(vm, fabs(q->radial_velocity_mps));
+  }
+  for (size_t i = 0; i < p->ntracks; i++) {
+    const rf__track_row *r = &p->tracks[i];
+    t0 = fmin(t0, r->time_s), t1 = fmax(t1, r->time_s);
+    rmax = fmax(rmax, r->range_m / 1e3);
+    vm = fmax(vm, fabs(r->vr_mps));
+  }
+  if (!isfinite(t0)) t0 = t1 = 0;
+  double span = t1 - t0, pad = span > 0 ? 0.03 * span : 0.5;
+  if (!(rmax > 0)) rmax = 10;
+  if (!(vm > 0)) vm = 10;
+  rmax = rf__nice_ceil(rmax, rf_nice_step(rmax, 5));
+  rf_plot_frame fr = {110, 80, RF_QL_TIME_WIDTH - 350, 430, -pad, span + pad, 0, rmax};
+  rf_plot_frame fv = {110, 510, RF_QL_TIME_WIDTH - 350, 860, -pad, span + pad, -vm * 1.05, vm * 1.05};
+  res->range_t = fr;
+  res->vel_t = fv;
+  res->time0_s = t0;
+  if ((st = rf_canvas_create(&cv, RF_QL_TIME_WIDTH, RF_QL_TIME_HEIGHT))) return st;
+  char title[600], sub[600], tb[64], xl[128];
+  snprintf(title, sizeof title, "Range and radial velocity against time \xe2\x80\x94 %s", p->name);
+  rf__utc(t0, tb, sizeof tb);
+  snprintf(sub, sizeof sub, "%zu plots, %zu tracks (%zu updates), from %s", p->plots.n, p->nids,
+           p->ntracks, tb);
+  rf_draw_title(cv, title, sub);
+  snprintf(xl, sizeof xl, "time since %s (s)", tb);
+  rf_draw_axes(cv, &fr, NULL, "range (km)", 1);
+  rf_draw_axes(cv, &fv, xl, "radial velocity (m/s)", 1);
+  /* Tracks under the plots, so the plots they follow stay visible. */
+  rf__draw_tracks(cv, &fr, p, t0, rf__xy_tr);
+  rf__draw_tracks(cv, &fv, p, t0, rf__xy_tv);
+  double lo, hi;
+  rf__snr_scale(&p->plots, &lo, &hi);
+  for (size_t i = 0; i < p->plots.n; i++) {
+    const rf_plot *q = &p->plots.v[i];
+    rf_rgb c = rf__snr_col(q->snr_db, lo, hi);
+    rf_draw_marker(cv, &fr, q->time_s - t0, q->range_m / 1e3, RF_MARK_DOT, 7, c, 1);
+    rf_draw_marker(cv, &fv, q->time_s - t0, q->radial_velocity_mps, RF_MARK_DOT, 7, c, 1);
+  }
+  rf_draw_colorbar(cv, fr.px1 + 30, fr.py0, 20, fv.py1 - fr.py0, lo, hi, "plot SNR (dB)");
+  rf_legend_entry le[5] = {{"plot (colour: SNR)", RF_MARK_DOT, rf__snr_col(hi, lo, hi)}};
+  size_t nl = rf__status_legend(p, le, 1);
+  rf_draw_legend(cv, fr.px1 + 125, fr.py0, le, nl, 0);
+  char path[RF__PATH + 64];
+  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_TIME_PNG);
+  st = rf_canvas_write_png(cv, path);
+  rf_canvas_destroy(cv);
+  return st;
+}
+
+/* ---- index.html --------------------------------------------------------------------- */
+/* A growing text buffer; on allocation failure it sets oom and stops. */
+typedef struct rf__text {
+  char *s;
+  size_t n, cap;
+  int oom;
+} rf__text;
+
+static void rf__put(rf__text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rf__put(rf__text *t, const char *fmt, ...) {
+  if (t->oom) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    if (t->s && t->n + (size_t)k < t->cap) {
+      t->n += (size_t)k;
+      return;
+    }
+    size_t cap = t->cap ? t->cap * 2 : 8192;
+    while (cap < t->n + (size_t)k + 1) cap *= 2;
+    char *p = rf__realloc(t->s, cap);
+    if (!p) {
+      t->oom = 1;
+      return;
+    }
+    t->s = p;
+    t->cap = cap;
+  }
+}
+
+/* HTML text, escaped. */
+static void rf__put_esc(rf__text *t, const char *s) {
+  for (; s && *s; s++) {
+    switch (*s) {
+    case '&': rf__put(t, "&amp;"); break;
+    case '<': rf__put(t, "&lt;"); break;
+    case '>': rf__put(t, "&gt;"); break;
+    case '"': rf__put(t, "&quot;"); break;
+    case '\'': rf__put(t, "&#39;"); break;
+    default: rf__put(t, "%c", *s);
+    }
+  }
+}
+
+/* A relative URL path, each byte outside [A-Za-z0-9/._~-] percent-encoded. */
+static void rf__put_url(rf__text *t, const char *s) {
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+        strchr("/._~-", c))
+      rf__put(t, "%c", c);
+    else
+      rf__put(t, "%%%02X", c);
+  }
+}
+
+static void rf__html_head(rf__text *t, const char *title) {
+  rf__put(t, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
+  rf__put_esc(t, title);
+  rf__put(t, "</title>\n<style>\n"
+             "body{font-family:'DejaVu Sans',sans-serif;margin:1.5em;color:#111;background:#fff}\n"
+             "table{border-collapse:collapse;margin:0.5em 0 1em}\n"
+             "td,th{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left}\n"
+             "th{background:#eee}td.num{text-align:right}\n"
+             ".failed{color:#b00}.imgs img{max-width:100%%;height:auto;border:1px solid #ccc;"
+             "margin:0.3em 0.3em 0.3em 0;vertical-align:top}\n"
+             "section{margin-bottom:2em}\n</style>\n</head>\n");
+  /* On load, the body records how many images decoded and any script
+   * errors, so a headless browser (tests/chromium/screenshot.sh) can check. */
+  rf__put(t, "<body data-images-total=\"0\" data-images-loaded=\"0\">\n"
+             "<script>\nwindow.addEventListener('load',function(){"
+             "var im=document.images,n=0;for(var i=0;i<im.length;i++)"
+             "if(im[i].complete&&im[i].naturalWidth>0)n++;"
+             "document.body.setAttribute('data-images-total',im.length);"
+             "document.body.setAttribute('data-images-loaded',n);});\n</script>\n");
+  rf__put(t, "<h1>");
+  rf__put_esc(t, title);
+  rf__put(t, "</h1>\n");
+}
+
+static void rf__html_num(rf__text *t, double v, const char *fmt) {
+  if (isfinite(v)) {
+    rf__put(t, "<td class=\"num\">");
+    rf__put(t, fmt, v);
+    rf__put(t, "</td>");
+  } else {
+    rf__put(t, "<td></td>");
+  }
+}
+
+/* The images of one capture; prefix is the path from the page to its
+ * quicklook folder ("" or "../NAME/quicklook/"). */
+static void rf__html_images(rf__text *t, const char *prefix, const rf_quicklook_result *r) {
+  const char *names[3] = {r->rd_png[0] ? r->rd_png : NULL, RF_QL_PPI_PNG, RF_QL_TIME_PNG};
+  const char *alts[3] = {"range-Doppler map", "plan view of plots and tracks",
+                         "range and radial velocity against time"};
+  const int w[3] = {RF_QL_RD_WIDTH, RF_QL_PPI_WIDTH, RF_QL_TIME_WIDTH};
+  const int h[3] = {RF_QL_RD_HEIGHT, RF_QL_PPI_HEIGHT, RF_QL_TIME_HEIGHT};
+  rf__put(t, "<div class=\"imgs\">\n");
+  for (int i = 0; i < 3; i++) {
+    if (!names[i]) continue;
+    rf__put(t, "<a href=\"");
+    rf__put_url(t, prefix);
+    rf__put_url(t, names[i]);
+    rf__put(t, "\"><img src=\"");
+    rf__put_url(t, prefix);
+    rf__put_url(t, names[i]);
+    rf__put(t, "\" width=\"%d\" height=\"%d\" alt=\"", w[i] / 2, h[i] / 2);
+    rf__put_esc(t, alts[i]);
+    rf__put(t, " of ");
+    rf__put_esc(t, r->capture_name);
+    rf__put(t, "\"></a>\n");
+  }
+  rf__put(t, "</div>\n");
+}
+
+static int rf__write_text(rf__text *t, const char *path) {
+  if (t->oom) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  return rf_write_file_atomic(path, t->s, t->n);
+}
+
+static const char rf__row_head[] =
+    "<tr><th>capture</th><th>status</th><th>dwells</th><th>plots</th><th>tracks</th>"
+    "<th>seconds</th><th>device</th><th>error</th></tr>\n";
+
+/* ---- one product folder ---------------------------------------------------------------- */
+void rf_quicklook_opts_default(rf_quicklook_opts *o) {
+  o->dwell = -1;
+  o->beam = -1;
+  o->capture = NULL;
+}
+
+static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quicklook_result *res,
+                       rf__products *p) {
+  char qdir[RF__PATH + 32];
+  int st;
+  memset(res, 0, sizeof *res);
+  res->dwell = res->beam = -1;
+  if ((st = rf__load(p, outdir))) return st;
+  rf__copy(res->capture_name, sizeof res->capture_name, p->name);
+  res->plots = p->plots.n;
+  res->tracks = p->nids;
+  res->track_rows = p->ntracks;
+  snprintf(qdir, sizeof qdir, "%s/%s", outdir, RF_QL_DIR);
+  if ((st = rf__mkdir1(qdir))) return st;
+  if ((st = rf__draw_rd(p, o, qdir, res))) return st;
+  rf__extent ext;
+  rf__capture_extent(p, o, &ext);
+  if ((st = rf__draw_ppi(p, &ext, qdir, res))) return st;
+  if ((st = rf__draw_time(p, &ext, qdir, res))) return st;
+
+  rf__text t = {0};
+  char title[400], path[RF__PATH + 64];
+  snprintf(title, sizeof title, "radarflow quick look: %s", p->name);
+  rf__html_head(&t, title);
+  rf__put(&t, "<p>Products in <code>");
+  rf__put_esc(&t, outdir);
+  rf__put(&t, "</code>; capture <code>");
+  rf__put_esc(&t, p->capture);
+  rf__put(&t, "</code>");
+  if (p->radar[0]) {
+    rf__put(&t, " (");
+    rf__put_esc(&t, p->radar);
+    rf__put(&t, ")");
+  }
+  rf__put(&t, ".</p>\n<table>\n%s<tr><td>", rf__row_head);
+  rf__put_esc(&t, p->name);
+  rf__put(&t, "</td><td>ok</td>");
+  rf__html_num(&t, p->dwells, "%.0f");
+  rf__html_num(&t, (double)p->plots.n, "%.0f");
+  rf__html_num(&t, (double)p->nids, "%.0f");
+  rf__html_num(&t, p->seconds, "%.3f");
+  rf__put(&t, "<td>");
+  rf__put_esc(&t, p->device);
+  rf__put(&t, "</td><td></td></tr>\n</table>\n");
+  rf__html_images(&t, "", res);
+  rf__put(&t, "</body>\n</html>\n");
+  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_INDEX);
+  st = rf__write_text(&t, path);
+  rf__free(t.s);
+  return st;
+}
+
+int rf_quicklook_product(const char *outdir, const rf_quicklook_opts *o, rf_quicklook_result *res) {
+  rf_quicklook_result tmp;
+  rf_quicklook_opts def;
+  if (!o) rf_quicklook_opts_default(&def), o = &def;
+  rf__products *p = rf__calloc(1, sizeof *p);
+  if (!p) return rf__err(RF_ENOMEM, "%s: out of memory", outdir);
+  int st = rf__product(outdir, o, res ? res : &tmp, p);
+  rf__unload(p);
+  rf__free(p);
+  return st;
+}
+
+/* ---- batch OUTROOT ---------------------------------------------------------------------- */
+static int rf__cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of the subfolders of root that hold run.json (rf__malloc'd
+ * array of rf__strdup'd names). */
+static int rf__capture_dirs(const char *root, char ***names, size_t *n) {
+  *names = NULL;
+  *n = 0;
+  DIR *d = opendir(root);
+  if (!d) return rf__err(RF_EFORMAT, "%s: cannot open folder: %s", root, strerror(errno));
+  size_t cap = 0;
+  int st = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.' || !strcmp(e->d_name, RF_QL_DIR)) continue;
+    char p[RF__PATH + 300];
+    snprintf(p, sizeof p, "%s/%s/run.json", root, e->d_name);
+    if (!rf__is_file(p)) continue;
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 16;
+      char **v = rf__realloc(*names, cap * sizeof *v);
+      if (!v) goto oom;
+      *names = v;
+    }
+    if (!((*names)[*n] = rf__strdup(e->d_name))) goto oom;
+    (*n)++;
+  }
+  closedir(d);
+  if (*n) qsort(*names, *n, sizeof **names, rf__cmp_str);
+  return st;
+oom:
+  closedir(d);
+  return rf__err(RF_ENOMEM, "%s: out of memory", root);
+}
+
+int rf_quicklook_is_batch(const char *dir) {
+  char **names;
+  size_t n;
+  int st = rf__capture_dirs(dir, &names, &n);
+  for (size_t i = 0; i < n; i++) rf__free(names[i]);
+  rf__free(names);
+  if (st) rf_errmsg_clear();
+  return !st && n > 0;
+}
+
+/* summary.json entry for a capture folder: matched by "name", else by the
+ * last component of "output" / "outdir" / "dir". NULL when none. */
+static const cJSON *rf__summary_entry(const cJSON *caps, const char *folder) {
+  static const char *const keys[] = {"name", "output", "outdir", "dir", "capture"};
+  const cJSON *c;
+  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+    cJSON_ArrayForEach(c, caps) {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, keys[k]);
+      if (!cJSON_IsString(v)) continue;
+      const char *s = v->valuestring;
+      size_t len = strlen(s);
+      while (len > 1 && s[len - 1] == '/') len--;
+      const char *b = s + len;
+      while (b > s && b[-1] != '/') b--;
+      if ((size_t)(s + len - b) == strlen(folder) && !strncmp(b, folder, strlen(folder))) return c;
+      /* "name" may be the capture file: demo.h5 for folder demo */
+      if (k == 0 || k == 4) {
+        const char *dot = strrchr(b, '.');
+        if (dot && dot > b && (size_t)(dot - b) == strlen(folder) && !strncmp(b, folder, (size_t)(dot - b)))
+          return c;
+      }
+    }
+  return NULL;
+}
+
+static const char *rf__jstr(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* One summary row: from the summary entry when there is one, else from
+ * what the folder's products say. */
+static void rf__batch_row(rf__text *t, const char *anchor, const char *name, const cJSON *e,
+                          const rf__products *p, const rf_quicklook_result *r, int failed,
+                          const char *err) {
+  const char *status = e && rf__jstr(e, "status") ? rf__jstr(e, "status") : failed ? "failed" : "ok";
+  const char *error = e && rf__jstr(e, "error") ? rf__jstr(e, "error") : err ? err : "";
+  int bad = failed || strcmp(status, "ok") != 0;
+  rf__put(t, "<tr%s><td>", bad ? " class=\"failed\"" : "");
+  if (anchor) {
+    rf__put(t, "<a href=\"#");
+    rf__put_url(t, anchor);
+    rf__put(t, "\">");
+  }
+  rf__put_esc(t, name);
+  rf__put(t, anchor ? "</a></td><td>" : "</td><td>");
+  rf__put_esc(t, status);
+  rf__put(t, "</td>");
+  double dw = e ? rf__json_num(e, "dwells") : NAN, pl = e ? rf__json_num(e, "plots") : NAN;
+  double tr = e ? rf__json_num(e, "tracks") : NAN, sec = e ? rf__json_num(e, "seconds") : NAN;
+  if (p && !failed) {
+    if (!isfinite(dw)) dw = p->dwells;
+    if (!isfinite(pl)) pl = (double)r->plots;
+    if (!isfinite(tr)) tr = (double)r->tracks;
+    if (!isfinite(sec)) sec = p->seconds;
+  }
+  rf__html_num(t, dw, "%.0f");
+  rf__html_num(t, pl, "%.0f");
+  rf__html_num(t, tr, "%.0f");
+  rf__html_num(t, sec, "%.3f");
+  const char *dev = e ? rf__jstr(e, "device") : NULL;
+  if (!dev && p) dev = p->device;
+  rf__put(t, "<td>");
+  rf__put_esc(t, dev);
+  rf__put(t, "</td><td>");
+  rf__put_esc(t, error);
+  rf__put(t, "</td></tr>\n");
+}
+
+int rf_quicklook_batch(const char *root, const rf_quicklook_opts *o, size_t *count) {
+  char **names = NULL;
+  size_t n = 0, drawn = 0;
+  char *sj = NULL;
+  cJSON *summary = NULL;
+  const cJSON *caps = NULL;
+  rf_quicklook_result *res = NULL;
+  rf__products *prod = NULL;
+  int *fail = NULL;
+  char **errs = NULL;
+  rf__text t = {0};
+  int st, first = 0;
+  char path[RF__PATH + 300], qdir[RF__PATH + 32];
+  rf_quicklook_opts def;
+  if (!o) rf_quicklook_opts_default(&def), o = &def;
+  if (count) *count = 0;
+  if ((st = rf__capture_dirs(root, &names, &n))) return st;
+  snprintf(qdir, sizeof qdir, "%s/%s", root, RF_QL_DIR);
+  if ((st = rf__mkdir1(qdir))) goto done;
+  /* summary.json is read defensively: anything unexpected means no rows. */
+  snprintf(path, sizeof path, "%s/summary.json", root);
+  if (rf__is_file(path)) {
+    if (rf__slurp(path, &sj, NULL) == 0 && (summary = cJSON_Parse(sj))) {
+      caps = cJSON_IsArray(summary) ? summary : cJSON_GetObjectItemCaseSensitive(summary, "captures");
+      if (!cJSON_IsArray(caps)) caps = NULL;
+    }
+    if (!caps) rf_log(1, "%s: no captures array; summary rows taken from the folders", path);
+    rf_errmsg_clear();
+  }
+  res = rf__calloc(n + 1, sizeof *res);
+  prod = rf__calloc(n + 1, sizeof *prod);
+  fail = rf__calloc(n + 1, sizeof *fail);
+  errs = rf__calloc(n + 1, sizeof *errs);
+  if (!res || !prod || !fail || !errs) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", root);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    snprintf(path, sizeof path, "%s/%s", root, names[i]);
+    int s = rf__product(path, o, &res[i], &prod[i]);
+    if (s == RF_ENOMEM) {
+      st = s;
+      goto done;
+    }
+    if (s) {
+      fail[i] = 1;
+      errs[i] = rf__strdup(rf_errmsg());
+      rf_log(0, "radarflow quicklook: %s", rf_errmsg());
+      rf_errmsg_clear();
+      if (!first) first = s;
+    } else {
+      drawn++;
+    }
+  }
+
+  rf__html_head(&t, "radarflow batch quick look");
+  rf__put(&t, "<p>Batch <code>");
+  rf__put_esc(&t, root);
+  rf__put(&t, "</code>: %zu capture folders, %zu drawn.</p>\n<table>\n%s", n, drawn, rf__row_head);
+  for (size_t i = 0; i < n; i++)
+    rf__batch_row(&t, names[i], names[i], caps ? rf__summary_entry(caps, names[i]) : NULL, &prod[i],
+                  &res[i], fail[i], errs[i]);
+  /* Captures the summary lists without a product folder (failed runs). */
+  const cJSON *c;
+  cJSON_ArrayForEach(c, caps) {
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++) found = rf__summary_entry(caps, names[i]) == c;
+    if (found) continue;
+    const char *nm = rf__jstr(c, "name");
+    rf__batch_row(&t, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
+  }
+  rf__put(&t, "</table>\n");
+  for (size_t i = 0; i < n; i++) {
+    rf__put(&t, "<section id=\"");
+    rf__put_esc(&t, names[i]);
+    rf__put(&t, "\">\n<h2>");
+    rf__put_esc(&t, names[i]);
+    rf__put(&t, "</h2>\n");
+    if (fail[i]) {
+      rf__put(&t, "<p class=\"failed\">No pictures: ");
+      rf__put_esc(&t, errs[i]);
+      rf__put(&t, "</p>\n");
+    } else {
+      char prefix[600];
+      snprintf(prefix, sizeof prefix, "../%s/%s/", names[i], RF_QL_DIR);
+      rf__html_images(&t, prefix, &res[i]);
+    }
+    rf__put(&t, "</section>\n");
+  }
+  rf__put(&t, "</body>\n</html>\n");
+  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_INDEX);
+  if ((st = rf__write_text(&t, path))) goto done;
+  st = first;
+  if (first) rf__err(first, "%s: %zu of %zu capture folders could not be drawn", root, n - drawn, n);
+  if (count) *count = drawn;
+done:
+  rf__free(t.s);
+  for (size_t i = 0; i < n; i++) {
+    rf__free(names[i]);
+    if (prod) rf__unload(&prod[i]);
+    if (errs) rf__free(errs[i]);
+  }
+  rf__free(names);
+  rf__free(errs);
+  rf__free(fail);
+  rf__free(prod);
+  rf__free(res);
+  cJSON_Delete(summary);
+  rf__free(sj);
+  return st;
+}
+
+int rf_quicklook(const char *dir, const rf_quicklook_opts *o) {
+  char p[RF__PATH + 32];
+  snprintf(p, sizeof p, "%s/run.json", dir);
+  if (rf__is_file(p)) return rf_quicklook_product(dir, o, NULL);
+  if (rf_quicklook_is_batch(dir)) return rf_quicklook_batch(dir, o, NULL);
+  return rf__err(RF_EFORMAT, "%s: neither a product folder (run.json) nor a batch folder "
+                             "(subfolders with run.json)",
+                 dir);
+}

@@ -1,0 +1,193 @@
+/* Track files (io/rf_tracks.h): HDF5 and CSV round trips, the exact CSV
+ * header, the HDF5 enum status, atomic writes; plots.h5 sensor attributes
+ * (io/rf_products.h extension). */
+#include <check.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/rf_tracks.h"
+#include "rf_testutil.h"
+#include "rf_tolerances.h"
+
+static const char tracks_header[] =
+    "time_s,track_id,status,east_m,north_m,up_m,v_east_mps,v_north_mps,v_up_mps,range_m,azimuth_deg,"
+    "elevation_deg,radial_velocity_mps,latitude_deg,longitude_deg,altitude_m,pos_sigma_m,plots,"
+    "time_to_go_s,impact_time_s,impact_latitude_deg,impact_longitude_deg";
+
+static void make_rows(rf_track_row *r, size_t n) {
+  uint64_t seed = 7;
+  for (size_t i = 0; i < n; i++) {
+    double *d = &r[i].east_m;
+    memset(&r[i], 0, sizeof r[i]);
+    r[i].time_s = 1.7e9 + 0.1 * (double)i + 1e-7;
+    r[i].track_id = (int32_t)(i / 3 + 1);
+    r[i].status = (int32_t)(i % 4);
+    for (int k = 0; k < 13; k++) d[k] = (rf_test_uniform(&seed) - 0.5) * 1e5 / 3.0;
+    r[i].pos_sigma_m = 12.5;
+    r[i].plots = (int32_t)i;
+    r[i].time_to_go_s = i % 2 ? NAN : 123.456789;
+    r[i].impact_time_s = i % 3 ? NAN : 1.7e9 + 100;
+    r[i].impact_latitude_deg = i % 3 ? NAN : 54.1;
+    r[i].impact_longitude_deg = i % 3 ? NAN : -0.5;
+  }
+}
+
+/* Equal, with NaN equal to NaN. */
+static int same(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
+
+static void check_rows(const rf_track_row *a, const rf_track_row *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ck_assert(same(a[i].time_s, b[i].time_s));
+    ck_assert_int_eq(a[i].track_id, b[i].track_id);
+    ck_assert_int_eq(a[i].status, b[i].status);
+    ck_assert_int_eq(a[i].plots, b[i].plots);
+    const double *x = &a[i].east_m, *y = &b[i].east_m;
+    for (int k = 0; k < 13; k++) ck_assert(same(x[k], y[k]));
+    ck_assert(same(a[i].pos_sigma_m, b[i].pos_sigma_m));
+    ck_assert(same(a[i].time_to_go_s, b[i].time_to_go_s));
+    ck_assert(same(a[i].impact_time_s, b[i].impact_time_s));
+    ck_assert(same(a[i].impact_latitude_deg, b[i].impact_latitude_deg));
+    ck_assert(same(a[i].impact_longitude_deg, b[i].impact_longitude_deg));
+  }
+}
+
+START_TEST(tracks_round_trip) {
+  char dir[512], h5[512], csv[512];
+  rf_test_fresh_dir(dir, sizeof dir, "tracks_rt");
+  rf_test_join(h5, sizeof h5, dir, "tracks.h5");
+  rf_test_join(csv, sizeof csv, dir, "tracks.csv");
+  enum { N = 17 };
+  rf_track_row rows[N];
+  make_rows(rows, N);
+  rf_product_info info = {.source_path = "cap.h5", .radar_name = "radar", .site_latitude_deg = 54.36,
+                          .site_longitude_deg = -0.67, .site_altitude_m = 260};
+  ck_assert_int_eq(rf_tracks_write_h5(h5, rows, N, &info), 0);
+  ck_assert_int_eq(rf_tracks_write_csv(csv, rows, N), 0);
+  rf_track_list a = {0}, b = {0};
+  ck_assert_int_eq(rf_tracks_read(h5, &a), 0);
+  ck_assert_int_eq(rf_tracks_read(csv, &b), 0);
+  ck_assert_uint_eq(a.n, N);
+  ck_assert_uint_eq(b.n, N);
+  check_rows(rows, a.v, N);
+  check_rows(rows, b.v, N);
+  rf_track_list_free(&a);
+  rf_track_list_free(&b);
+
+  /* CSV: exact header, status words. */
+  size_t len;
+  char *txt = rf_test_read_file(csv, &len);
+  ck_assert_ptr_nonnull(txt);
+  ck_assert(strncmp(txt, tracks_header, strlen(tracks_header)) == 0);
+  ck_assert(txt[strlen(tracks_header)] == '\n');
+  ck_assert_ptr_nonnull(strstr(txt, ",tentative,"));
+  ck_assert_ptr_nonnull(strstr(txt, ",confirmed,"));
+  ck_assert_ptr_nonnull(strstr(txt, ",coasting,"));
+  ck_assert_ptr_nonnull(strstr(txt, ",deleted,"));
+  free(txt);
+
+  /* HDF5: /tracks compound, status an enum with the spec's values, the
+   * columns in order. */
+  hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+  ck_assert_int_ge(f, 0);
+  hid_t d = H5Dopen2(f, "tracks", H5P_DEFAULT), t = H5Dget_type(d);
+  ck_assert_int_eq(H5Tget_class(t), H5T_COMPOUND);
+  ck_assert_int_eq(H5Tget_nmembers(t), 22);
+  const char *names[] = {"time_s", "track_id", "status", "east_m"};
+  for (unsigned k = 0; k < 4; k++) {
+    char *nm = H5Tget_member_name(t, k);
+    ck_assert_str_eq(nm, names[k]);
+    H5free_memory(nm);
+  }
+  hid_t st = H5Tget_member_type(t, 2);
+  ck_assert_int_eq(H5Tget_class(st), H5T_ENUM);
+  const char *words[] = {"tentative", "confirmed", "coasting", "deleted"};
+  for (int v = 0; v < 4; v++) {
+    char nm[32];
+    int32_t val = v;
+    ck_assert_int_ge(H5Tenum_nameof(st, &val, nm, sizeof nm), 0);
+    ck_assert_str_eq(nm, words[v]);
+  }
+  H5Tclose(st);
+  H5Tclose(t);
+  H5Dclose(d);
+  H5Fclose(f);
+}
+END_TEST
+
+START_TEST(tracks_errors_and_atomic) {
+  char dir[512], p[512];
+  rf_test_fresh_dir(dir, sizeof dir, "tracks_err");
+  rf_track_row rows[4];
+  make_rows(rows, 4);
+  /* Unwritable target: RF_EIO naming the file, nothing left behind. */
+  rf_test_join(p, sizeof p, dir, "missing/tracks.csv");
+  ck_assert_int_eq(rf_tracks_write_csv(p, rows, 4), RF_EIO);
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "tracks.csv"));
+  rf_test_join(p, sizeof p, dir, "missing/tracks.h5");
+  ck_assert_int_eq(rf_tracks_write_h5(p, rows, 4, NULL), RF_EIO);
+  ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
+  /* A bad CSV row names its line and column. */
+  rf_test_join(p, sizeof p, dir, "bad.csv");
+  FILE *fp = fopen(p, "w");
+  fprintf(fp, "%s\n1,2,flying,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n", tracks_header);
+  fclose(fp);
+  rf_track_list l = {0};
+  ck_assert_int_eq(rf_tracks_read(p, &l), RF_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "line 2"));
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "status"));
+  ck_assert_int_eq(rf_tracks_read("x.txt", &l), RF_EINVAL);
+  /* No rows: a header-only CSV and a 0-row dataset read back empty. */
+  rf_test_join(p, sizeof p, dir, "empty.h5");
+  ck_assert_int_eq(rf_tracks_write_h5(p, NULL, 0, NULL), 0);
+  ck_assert_int_eq(rf_tracks_read(p, &l), 0);
+  ck_assert_uint_eq(l.n, 0);
+  rf_track_list_free(&l);
+}
+END_TEST
+
+START_TEST(plots_sensor_attrs) {
+  char dir[512], p[512];
+  rf_test_fresh_dir(dir, sizeof dir, "plots_attrs");
+  rf_test_join(p, sizeof p, dir, "plots.h5");
+  rf_plot pl = {1.7e9, 0, 1000, 1, 10, 1, 20, 0, 0, 0};
+  double tm[3] = {1.7e9, 1.7e9 + 0.5, 1.7e9 + 1}, az[3] = {356, 6, 12}, el[3] = {2, 2, 18};
+  rf_product_info info = {.source_path = "c.h5", .radar_name = "r", .site_latitude_deg = 54.36,
+                          .site_longitude_deg = -0.67, .site_altitude_m = 260,
+                          .radial_velocity_interval_mps = 11.53, .range_cell_m = 149.9,
+                          .doppler_cell_mps = 0.72, .beamwidth_az_deg = 17.2, .beamwidth_el_deg = 17.1,
+                          .coverage_az_deg = 25.8, .coverage_el_deg = 17.1, .dwells = 3,
+                          .dwell_time_s = tm, .dwell_azimuth_deg = az, .dwell_elevation_deg = el};
+  ck_assert_int_eq(rf_plots_write_h5(p, &pl, 1, &info), 0);
+  rf_plots_attrs a;
+  ck_assert_int_eq(rf_plots_read_attrs(p, &a), 0);
+  ck_assert_str_eq(a.radar_name, "r");
+  ck_assert(a.site_altitude_m == 260);
+  ck_assert(a.radial_velocity_interval_mps == 11.53 && a.range_cell_m == 149.9 && a.doppler_cell_mps == 0.72);
+  ck_assert(a.beamwidth_az_deg == 17.2 && a.beamwidth_el_deg == 17.1);
+  ck_assert(a.coverage_az_deg == 25.8 && a.coverage_el_deg == 17.1);
+  ck_assert_uint_eq(a.dwells, 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert(a.dwell_time_s[i] == tm[i] && a.dwell_azimuth_deg[i] == az[i] && a.dwell_elevation_deg[i] == el[i]);
+  rf_plots_attrs_free(&a);
+  /* Unknown (0) fields and no table read back as 0. */
+  rf_product_info old = {.source_path = "c.h5", .radar_name = "r", .site_latitude_deg = 1};
+  ck_assert_int_eq(rf_plots_write_h5(p, &pl, 1, &old), 0);
+  ck_assert_int_eq(rf_plots_read_attrs(p, &a), 0);
+  ck_assert(a.radial_velocity_interval_mps == 0 && a.beamwidth_az_deg == 0);
+  ck_assert_uint_eq(a.dwells, 0);
+  rf_plots_attrs_free(&a);
+}
+END_TEST
+
+Suite *test_tracks_io_suite(void) {
+  Suite *s = suite_create("test_tracks_io_suite");
+  TCase *tc = tcase_create("tracks_io");
+  tcase_add_test(tc, tracks_round_trip);
+  tcase_add_test(tc, tracks_errors_and_atomic);
+  tcase_add_test(tc, plots_sensor_attrs);
+  suite_add_tcase(s, tc);
+  return s;
+}
