@@ -2,11 +2,13 @@
 #   make            build library, CLI and test runner
 #   make check      install missing packages, build, run the Check suite
 #   make demo       install, build, simulate and process the demo scenario
-#   make bench      install, build, run the benchmarks (see bench/)
+#   make bench      install, build, run the benchmarks (see bench/); BENCH_DEVICE=opencl
 #   make check SANITIZE=1   the same under ASan + UBSan (build-san/)
 #   make clean
 
 SANITIZE ?= 0
+# make bench BENCH_DEVICE=opencl (or auto, opencl:P:D, a device name)
+BENCH_DEVICE ?= cpu
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -77,7 +79,7 @@ $(TESTBIN): $(TEST_OBJ) $(LIB)
 # Tests run from the top folder; RF_BIN names the CLI they exercise.
 check: deps
 	@$(MAKE) --no-print-directory all
-	RF_BIN=$(BIN) RF_TMP=$(BUILD)/test-tmp $(TESTBIN)
+	RF_BIN=$(BIN) RF_TMP=$(BUILD)/test-tmp RF_CACHE_DIR=$(BUILD)/cl-cache $(TESTBIN)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -85,7 +87,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	$(BIN) bench --json $(BUILD)/bench.json
+	RF_CACHE_DIR=$(BUILD)/cl-cache $(BIN) bench --device $(BENCH_DEVICE) --json $(BUILD)/bench.json
 
 clean:
 	rm -rf build build-san

@@ -3,8 +3,13 @@
  * FFTW, and the machine's memory copy bandwidth. A capture of the workload's
  * shape is written first (noise plus one target) so the end-to-end figure
  * includes reading HDF5 from the page cache. The `big` workload (>= 2 GiB)
- * is processed in a child process whose peak RSS is reported. */
+ * is processed in a child process whose peak RSS is reported.
+ * --device runs the workloads on an OpenCL device instead: the per-stage
+ * figures are then device times from profiling events, set beside the
+ * device's copy bandwidth and its pinned host-to-device bandwidth, both
+ * measured at the start of the same run. */
 #include "rf_bench.h"
+#include "../host/rf_cl.h"
 #include "../pipelines/rf_pipeline.h"
 
 #include <cjson/cJSON.h>
@@ -184,8 +189,10 @@ static double rf__median(double *v, int n) {
 /* Peak RSS (KiB, from its run.json) and wall time of `radarflow process path -o outdir` run as
  * a fresh process (exec of this binary: a fork of an OpenMP process is not
  * safe to use OpenMP in). */
-static int rf__child_rss(const char *path, const char *outdir, long *rss_kb, double *seconds) {
-  char *const argv[] = {"radarflow", "process", (char *)path, "-o", (char *)outdir, "-q", NULL};
+static int rf__child_rss(const char *path, const char *outdir, const char *device, long *rss_kb,
+                         double *seconds) {
+  char *const argv[] = {"radarflow", "process", (char *)path, "-o", (char *)outdir, "-q", "--device",
+                        (char *)device, NULL};
   pid_t pid;
   double t0 = rf_now_s();
   int err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
@@ -212,8 +219,57 @@ static int rf__child_rss(const char *path, const char *outdir, long *rss_kb, dou
   return 0;
 }
 
+/* Device bandwidths for --device runs, bytes/s: buffer-to-buffer copy
+ * (read + write counted) and pinned host-to-device writes; best of 5. */
+typedef struct rf__dev_bw {
+  double copy, h2d;
+} rf__dev_bw;
+
+static int rf__device_bandwidth(const char *device, rf__dev_bw *bw, char *name, size_t name_len) {
+  rf_cl_device_info dev;
+  rf_cl *cl = NULL;
+  cl_mem a = NULL, b = NULL, pin = NULL;
+  void *host = NULL;
+  int st = rf_cl_select(device, &dev);
+  if (st || (st = rf_cl_create(&cl, &dev))) return st;
+  snprintf(name, name_len, "%s (%s)", dev.name, dev.id);
+  size_t bytes = (size_t)256 << 20;
+  while (bytes > ((size_t)16 << 20) && 3 * (uint64_t)bytes > rf_cl_budget(cl)) bytes /= 2;
+  cl_command_queue q = rf_cl_queue(cl, RF_CL_QUEUE_COMPUTE);
+  if ((st = rf_cl_alloc(cl, bytes, CL_MEM_READ_WRITE, "bench source", &a)) ||
+      (st = rf_cl_alloc(cl, bytes, CL_MEM_READ_WRITE, "bench target", &b)) ||
+      (st = rf_cl_pinned(cl, bytes, "bench staging", &pin, &host)))
+    goto done;
+  memset(host, 1, bytes);
+  bw->copy = bw->h2d = 0;
+  for (int r = 0; r < 6; r++) {
+    cl_event e1 = NULL, e2 = NULL;
+    cl_int e = clEnqueueCopyBuffer(q, a, b, 0, 0, bytes, 0, NULL, &e1);
+    if (e == CL_SUCCESS) e = clEnqueueWriteBuffer(q, a, CL_FALSE, 0, bytes, host, 0, NULL, &e2);
+    if (e == CL_SUCCESS) e = clFinish(q);
+    if (e != CL_SUCCESS) {
+      rf_cl_release(&e1);
+      rf_cl_release(&e2);
+      st = rf__cl_err(e, "bench: bandwidth");
+      goto done;
+    }
+    double tc = rf_cl_event_span(e1, e1), th = rf_cl_event_span(e2, e2);
+    if (r > 0 && tc > 0 && 2.0 * (double)bytes / tc > bw->copy) bw->copy = 2.0 * (double)bytes / tc;
+    if (r > 0 && th > 0 && (double)bytes / th > bw->h2d) bw->h2d = (double)bytes / th;
+    rf_cl_release(&e1);
+    rf_cl_release(&e2);
+  }
+done:
+  rf_cl_pinned_free(cl, pin, host);
+  rf_cl_free(cl, a);
+  rf_cl_free(cl, b);
+  rf_cl_destroy(cl);
+  return st;
+}
+
 static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
-                            double copy_bw, cJSON *jout) {
+                            double copy_bw, const char *device, const rf__dev_bw *dbw, cJSON *jout) {
+  const int on_cpu = !strcmp(device, "cpu");
   char cap[4096], out[4096];
   snprintf(cap, sizeof cap, "%s/bench-%s.h5", dir, w->name);
   snprintf(out, sizeof out, "%s/bench-%s-out", dir, w->name);
@@ -246,7 +302,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   if (!strcmp(w->name, "big")) {
     long rss_kb = 0;
     double secs = 0;
-    st = rf__child_rss(cap, out, &rss_kb, &secs);
+    st = rf__child_rss(cap, out, device, &rss_kb, &secs);
     if (!keep) remove(cap);
     if (st) return st;
     printf("   end to end %.2f s, %.1f Msamples/s, peak RSS %.1f MB (goal < 500 MB)\n", secs,
@@ -258,15 +314,21 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   }
 
   /* End to end, `repeat` times (the first warms the page cache and FFTW). */
-  double e2e[64] = {0}, stage[RF_STAGE_COUNT][64] = {{0}};
+  double e2e[64] = {0}, stage[RF_STAGE_COUNT][64] = {{0}}, up[64] = {0}, down[64] = {0}, strm[64] = {0};
   int reps = repeat < 64 ? repeat : 64;
   rf_run_summary s;
-  if ((st = rf_process_capture(cap, out, &cfg, &s))) return st;
+  if ((st = rf_process_capture_on(cap, out, &cfg, device, &s))) return st;
+  if (s.fallback_reason[0]) printf("   (%s: %s)\n", s.device, s.fallback_reason);
   for (int r = 0; r < reps; r++) {
-    if ((st = rf_process_capture(cap, out, &cfg, &s))) return st;
+    if ((st = rf_process_capture_on(cap, out, &cfg, device, &s))) return st;
     e2e[r] = s.seconds;
     for (int i = 0; i < RF_STAGE_COUNT; i++) stage[i][r] = s.stage_s[i];
+    up[r] = s.cl.upload_s;
+    down[r] = s.cl.download_s;
+    strm[r] = s.cl.run_s;
   }
+  cJSON_AddStringToObject(j, "device", s.device);
+  cJSON_AddStringToObject(j, "device_name", s.device_name);
   double e2e_lo = e2e[0], e2e_hi = e2e[0];
   for (int r = 1; r < reps; r++) {
     if (e2e[r] < e2e_lo) e2e_lo = e2e[r];
@@ -277,8 +339,8 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   size_t l = rf_pc_fft_len(w->samples, w->ref_len);
   size_t k = rf_pipeline_bins(&cfg, w->pulses);
   size_t beams = (size_t)cfg.beams_az; /* linear array: one elevation beam */
-  double fft1 = rf__fft_floor(w->channels * w->pulses, l, beams * w->samples, k, repeat);
-  double fft = fft1 * (double)w->dwells;
+  double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, l, beams * w->samples, k, repeat) * (double)w->dwells
+                      : 0;
 
   /* Bytes each stage must move at least (read input once, write output once). */
   const double pair = (double)rf_sample_pair_bytes(w->sample_type);
@@ -292,32 +354,69 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
       [RF_STAGE_cfar] = cells * 4,
       [RF_STAGE_extraction] = 0,
   };
-  printf("   threads %d, FFT length %zu, %zu Doppler bins, %zu beams\n", omp_get_max_threads(), l, k, beams);
+  printf("   threads %d, FFT length %zu, %zu Doppler bins, %zu beams, device %s (%s)\n", omp_get_max_threads(), l, k,
+         beams, s.device, s.device_name);
   printf("   %-18s %10s %12s %10s %10s\n", "stage", "median s", "Msamples/s", "GB/s", "of copy BW");
   cJSON *js = cJSON_AddObjectToObject(j, "stages");
   for (int i = 0; i < RF_STAGE_COUNT; i++) {
     double t = rf__median(stage[i], reps);
     double gbs = t > 0 ? bytes[i] / t / 1e9 : 0;
-    printf("   %-18s %10.4f %12.1f %10.2f %9.1f%%\n", rf_stage_names[i], t, t > 0 ? ns / t / 1e6 : 0, gbs,
-           copy_bw > 0 ? 100.0 * gbs * 1e9 / copy_bw : 0);
+    /* device stages against the device's copy bandwidth, host ones the host's */
+    int dev_stage = !on_cpu && i != RF_STAGE_read && i != RF_STAGE_extraction;
+    double ref = dev_stage ? dbw->copy : copy_bw;
+    printf("   %-18s %10.4f %12.1f %10.2f %9.1f%%%s\n", rf_stage_names[i], t, t > 0 ? ns / t / 1e6 : 0, gbs,
+           ref > 0 ? 100.0 * gbs * 1e9 / ref : 0, dev_stage ? " (device time)" : "");
     cJSON *o = cJSON_AddObjectToObject(js, rf_stage_names[i]);
     cJSON_AddNumberToObject(o, "seconds", t);
     cJSON_AddNumberToObject(o, "samples_per_second", t > 0 ? ns / t : 0);
     cJSON_AddNumberToObject(o, "bytes", bytes[i]);
     cJSON_AddNumberToObject(o, "bytes_per_second", t > 0 ? bytes[i] / t : 0);
+    cJSON_AddNumberToObject(o, "ratio_to_copy_bandwidth", t > 0 && ref > 0 ? bytes[i] / t / ref : 0);
+    cJSON_AddBoolToObject(o, "device_time", dev_stage);
   }
-  printf("   %-18s %10.4f %12.1f   (min %.4f, max %.4f, %d runs)\n", "end to end", e2e_med,
-         ns / e2e_med / 1e6, e2e_lo, e2e_hi, reps);
-  printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor = %.2fx (goal <= 3x)\n", "FFTs alone (FFTW)", fft,
-         ns / fft / 1e6, e2e_med / fft);
+  if (!on_cpu) {
+    double tu = rf__median(up, reps), td = rf__median(down, reps);
+    double ub = ns * pair;
+    printf("   %-18s %10.4f %12.1f %10.2f %9.1f%% of host-to-device BW (device time)\n", "upload", tu,
+           tu > 0 ? ns / tu / 1e6 : 0, tu > 0 ? ub / tu / 1e9 : 0, tu > 0 && dbw->h2d > 0 ? 100.0 * ub / tu / dbw->h2d : 0);
+    printf("   %-18s %10.4f   (candidates only)\n", "download", td);
+    cJSON *o = cJSON_AddObjectToObject(js, "upload");
+    cJSON_AddNumberToObject(o, "seconds", tu);
+    cJSON_AddNumberToObject(o, "bytes", ub);
+    cJSON_AddNumberToObject(o, "bytes_per_second", tu > 0 ? ub / tu : 0);
+    cJSON_AddNumberToObject(o, "ratio_to_h2d_bandwidth", tu > 0 && dbw->h2d > 0 ? ub / tu / dbw->h2d : 0);
+    o = cJSON_AddObjectToObject(js, "download");
+    cJSON_AddNumberToObject(o, "seconds", td);
+  }
+  const double in_bps = ns * pair / e2e_med;
+  printf("   %-18s %10.4f %12.1f %10.2f   (input bytes; min %.4f, max %.4f, %d runs)\n", "end to end", e2e_med,
+         ns / e2e_med / 1e6, in_bps / 1e9, e2e_lo, e2e_hi, reps);
+  if (on_cpu)
+    printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor = %.2fx (goal <= 3x)\n", "FFTs alone (FFTW)", fft,
+           ns / fft / 1e6, e2e_med / fft);
+  else {
+    double ts = rf__median(strm, reps), st_bps = ts > 0 ? ns * pair / ts : 0;
+    printf("   %-18s %10.4f %12.1f %10.2f   (dwells streamed, without context/program/plan setup)\n", "streamed", ts,
+           ts > 0 ? ns / ts / 1e6 : 0, st_bps / 1e9);
+    printf("   input rate = %.1f%% (end to end) and %.1f%% (streamed) of the pinned host-to-device bandwidth "
+           "(%.2f GB/s; goal >= 80%%)\n", dbw->h2d > 0 ? 100.0 * in_bps / dbw->h2d : 0,
+           dbw->h2d > 0 ? 100.0 * st_bps / dbw->h2d : 0, dbw->h2d / 1e9);
+    cJSON_AddNumberToObject(j, "streamed_seconds_median", ts);
+    cJSON_AddNumberToObject(j, "streamed_ratio_to_h2d_bandwidth", dbw->h2d > 0 ? st_bps / dbw->h2d : 0);
+  }
   cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());
   cJSON_AddNumberToObject(j, "seconds_median", e2e_med);
   cJSON_AddNumberToObject(j, "seconds_min", e2e_lo);
   cJSON_AddNumberToObject(j, "seconds_max", e2e_hi);
   cJSON_AddNumberToObject(j, "runs", reps);
   cJSON_AddNumberToObject(j, "samples_per_second", ns / e2e_med);
-  cJSON_AddNumberToObject(j, "fft_floor_seconds", fft);
-  cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
+  cJSON_AddNumberToObject(j, "input_bytes_per_second", in_bps);
+  if (on_cpu) {
+    cJSON_AddNumberToObject(j, "fft_floor_seconds", fft);
+    cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
+  } else {
+    cJSON_AddNumberToObject(j, "ratio_to_h2d_bandwidth", dbw->h2d > 0 ? in_bps / dbw->h2d : 0);
+  }
   if (!keep) remove(cap);
   return 0;
 }
@@ -328,20 +427,23 @@ int rf_bench_main(int argc, char **argv) {
                                        {"json", required_argument, 0, 'j'},
                                        {"dir", required_argument, 0, 'd'},
                                        {"keep", no_argument, 0, 'k'},
+                                       {"device", required_argument, 0, 'D'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *only = "demo,matx,early-warning,big", *json = NULL, *dir = "build/bench";
+  const char *only = "demo,matx,early-warning,big", *json = NULL, *dir = "build/bench", *device = "cpu";
   int repeat = 5, keep = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "w:r:j:d:kh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:h", opts, NULL)) != -1) {
     switch (c) {
     case 'w': only = optarg; break;
     case 'r': repeat = atoi(optarg); break;
     case 'j': json = optarg; break;
     case 'd': dir = optarg; break;
     case 'k': keep = 1; break;
+    case 'D': device = optarg; break;
     case 'h':
-      printf("Usage: radarflow bench [--workload W[,W...]] [--repeat N] [--json FILE] [--dir DIR] [--keep]\n"
+      printf("Usage: radarflow bench [--workload W[,W...]] [--device DEV] [--repeat N] [--json FILE] [--dir DIR] [--keep]\n"
+             "--device: cpu (default), auto, opencl, opencl:P:D or a device name (see 'radarflow devices').\n"
              "Workloads:");
       for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
       printf(" (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");
@@ -355,9 +457,21 @@ int rf_bench_main(int argc, char **argv) {
   double bw = rf__copy_bandwidth();
   printf("radarflow %s bench: %d threads, memory copy bandwidth %.2f GB/s (read+write)\n", RF_VERSION,
          omp_get_max_threads(), bw / 1e9);
+  rf__dev_bw dbw = {0, 0};
+  char dname[400] = "FFTW + OpenMP";
+  if (strcmp(device, "cpu")) {
+    int st0 = rf__device_bandwidth(!strcmp(device, "auto") ? "opencl" : device, &dbw, dname, sizeof dname);
+    if (st0 && strcmp(device, "auto")) return st0;
+    if (!st0)
+      printf("device %s: copy bandwidth %.2f GB/s (read+write), pinned host-to-device %.2f GB/s\n", dname,
+             dbw.copy / 1e9, dbw.h2d / 1e9);
+  }
   cJSON *root = cJSON_CreateObject();
   cJSON_AddStringToObject(root, "version", RF_VERSION);
-  cJSON_AddStringToObject(root, "device", "cpu");
+  cJSON_AddStringToObject(root, "device", device);
+  cJSON_AddStringToObject(root, "device_name", dname);
+  cJSON_AddNumberToObject(root, "device_copy_bandwidth_bytes_per_second", dbw.copy);
+  cJSON_AddNumberToObject(root, "h2d_bandwidth_bytes_per_second", dbw.h2d);
   cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
   cJSON_AddNumberToObject(root, "copy_bandwidth_bytes_per_second", bw);
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
@@ -367,7 +481,7 @@ int rf_bench_main(int argc, char **argv) {
     size_t ln = strlen(n);
     if (!p || (p != only && p[-1] != ',') || (p[ln] && p[ln] != ',')) continue;
     found++;
-    st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, arr);
+    st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, device, &dbw, arr);
     fflush(stdout);
   }
   if (!st && !found) st = rf__err(RF_EINVAL, "bench: no workload named '%s'", only);

@@ -102,6 +102,8 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
     for (int i = RF_STAGE_pulse_compression; i <= RF_STAGE_cfar; i++)
       cJSON_AddNumberToObject(dt, rf_stage_names[i], s->cl.stage_s[i]);
     cJSON_AddNumberToObject(dt, "download", s->cl.download_s);
+    cJSON_AddNumberToObject(dt, "setup_wall", s->cl.setup_s);
+    cJSON_AddNumberToObject(dt, "streaming_wall", s->cl.run_s);
   }
   cJSON_AddNumberToObject(root, "seconds", s->seconds);
   cJSON_AddNumberToObject(root, "peak_rss_bytes", rf__peak_rss_bytes());
@@ -121,11 +123,17 @@ static int rf__run_opencl(const rf_cl_device_info *dev, rf_capture *cap, const r
                           rf_plot_list *plots, rf_run_summary *sum) {
   rf_cl *cl = NULL;
   rf_pipeline_cl *pl = NULL;
+  double t0 = rf_now_s(), t1 = t0;
   int st = rf_cl_create(&cl, dev);
   if (!st) st = rf_pipeline_cl_create(&pl, cl, cfg, rf_capture_get_meta(cap));
-  if (!st) st = rf_pipeline_cl_run(pl, cap, plots);
+  if (!st) {
+    t1 = rf_now_s();
+    st = rf_pipeline_cl_run(pl, cap, plots);
+  }
   if (!st) {
     sum->cl = *rf_pipeline_cl_times(pl);
+    sum->cl.setup_s = t1 - t0;
+    sum->cl.run_s = rf_now_s() - t1;
     memcpy(sum->stage_s, sum->cl.stage_s, sizeof sum->stage_s);
   }
   rf_pipeline_cl_destroy(pl);

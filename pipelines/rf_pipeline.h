@@ -60,6 +60,7 @@ typedef struct rf_cl_times {
   double stage_s[RF_STAGE_COUNT]; /* read, extraction: host; others: device */
   double upload_s, download_s;    /* device time of host<->device copies */
   double upload_bytes, download_bytes;
+  double setup_s, run_s;          /* wall: context, programs, plans, buffers; the streamed dwells */
 } rf_cl_times;
 int rf_pipeline_cl_create(rf_pipeline_cl **pl, rf_cl *cl, const rf_config *cfg,
                           const rf_capture_meta *meta);

@@ -3,7 +3,8 @@
 # missing. Used by `make deps` (and so by make check/demo/bench) and .ci/run.
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
-      check libsubunit-dev)
+      check libsubunit-dev
+      ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
