@@ -499,6 +499,10 @@ int rf_cl_alloc(rf_cl *cl, size_t bytes, cl_mem_flags flags, const char *what, c
   for (size_t i = 0; i < RF__CL_MAX_BUFS; i++) {
     rf__cl_buf *b = &cl->bufs[i];
     if (b->mem && !b->in_use && b->bytes == bytes && b->flags == flags) {
+      const cl_uint zero = 0; /* as good as new: zero filled */
+      cl_int e = clEnqueueFillBuffer(cl->q[RF_CL_QUEUE_COMPUTE], b->mem, &zero, bytes % 4 ? 1 : 4, 0, bytes, 0,
+                                     NULL, NULL);
+      if (e != CL_SUCCESS) return rf__cl_err(e, what);
       b->in_use = 1;
       cl->allocated += bytes;
       *out = b->mem;

@@ -1,3 +1,11 @@
+/* Beamforming on the OpenCL device: radarflow's fused rf_bf_doppler kernel
+ * against CLBlast's strided batched CGEMM on the same shapes (the numbers
+ * in docs/opencl.md). Not part of the build; from the top folder:
+ *   make && gcc -O2 -std=c11 -D_GNU_SOURCE -I. -o build/bf-clblast \
+ *     scripts/bf-clblast-compare.c build/libradarflow.a -lclblast -lOpenCL \
+ *     -lfftw3f -lm -fopenmp && build/bf-clblast        # matx shape
+ *   build/bf-clblast ew                                 # early-warning shape
+ * Needs libclblast-dev. */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <clblast_c.h>
 #include "host/rf_cl.h"
