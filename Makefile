@@ -4,6 +4,7 @@
 #   make demo       install, build, simulate and process the demo scenario
 #   make bench      install, build, run the benchmarks (see bench/); BENCH_DEVICE=opencl
 #   make check SANITIZE=1   the same under ASan + UBSan (build-san/)
+#   make fuzz       libFuzzer on the capture reader and the parsers (FUZZ_SECONDS each)
 #   make clean
 
 SANITIZE ?= 0
@@ -49,7 +50,7 @@ LIB := $(BUILD)/libradarflow.a
 BIN := $(BUILD)/radarflow
 TESTBIN := $(BUILD)/check_radarflow
 
-.PHONY: all deps check demo bench clean
+.PHONY: all deps check demo bench fuzz clean
 all: $(BIN) $(TESTBIN)
 
 deps:
@@ -88,6 +89,13 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	RF_CACHE_DIR=$(BUILD)/cl-cache $(BIN) bench --device $(BENCH_DEVICE) --json $(BUILD)/bench.json
+
+# Fuzz the capture reader and the config and scenario parsers (libFuzzer,
+# clang) for FUZZ_SECONDS each; crashing inputs go to tests/fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build build-san

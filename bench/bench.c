@@ -421,6 +421,14 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   return 0;
 }
 
+/* Whether `name` is one of the comma-separated names in `list`. */
+static int rf__wanted(const char *list, const char *name) {
+  size_t ln = strlen(name);
+  for (const char *p = strstr(list, name); p; p = strstr(p + 1, name))
+    if ((p == list || p[-1] == ',') && (p[ln] == 0 || p[ln] == ',')) return 1;
+  return 0;
+}
+
 int rf_bench_main(int argc, char **argv) {
   static const struct option opts[] = {{"workload", required_argument, 0, 'w'},
                                        {"repeat", required_argument, 0, 'r'},
@@ -430,7 +438,7 @@ int rf_bench_main(int argc, char **argv) {
                                        {"device", required_argument, 0, 'D'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *only = "demo,matx,early-warning,big", *json = NULL, *dir = "build/bench", *device = "cpu";
+  const char *only = "demo,matx,early-warning,big,tracker,batch", *json = NULL, *dir = "build/bench", *device = "cpu";
   int repeat = 5, keep = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "w:r:j:d:kD:h", opts, NULL)) != -1) {
@@ -446,7 +454,7 @@ int rf_bench_main(int argc, char **argv) {
              "--device: cpu (default), auto, opencl, opencl:P:D or a device name (see 'radarflow devices').\n"
              "Workloads:");
       for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
-      printf(" (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");
+      printf(" tracker batch (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");
       return 0;
     default: return rf__err(RF_EINVAL, "bench: unknown option (see radarflow bench --help)");
     }
@@ -477,11 +485,20 @@ int rf_bench_main(int argc, char **argv) {
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
   int st = 0, found = 0;
   for (size_t i = 0; i < RF__NWL && !st; i++) {
-    const char *n = rf__workloads[i].name, *p = strstr(only, n);
-    size_t ln = strlen(n);
-    if (!p || (p != only && p[-1] != ',') || (p[ln] && p[ln] != ',')) continue;
+    if (!rf__wanted(only, rf__workloads[i].name)) continue;
     found++;
     st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, device, &dbw, arr);
+    fflush(stdout);
+  }
+  /* Plots per second through the tracker; captures per second in a batch. */
+  if (!st && rf__wanted(only, "tracker")) {
+    found++;
+    st = rf_bench_tracker(arr);
+    fflush(stdout);
+  }
+  if (!st && rf__wanted(only, "batch")) {
+    found++;
+    st = rf_bench_batch(dir, 200, 0, arr);
     fflush(stdout);
   }
   if (!st && !found) st = rf__err(RF_EINVAL, "bench: no workload named '%s'", only);

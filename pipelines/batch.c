@@ -657,7 +657,8 @@ static int rf__install(const char *root, const char *name, const char *host, con
 }
 
 int rf_batch_process_one(const char *root, const char *input, const char *name,
-                         const rf_config *cfg, uint64_t config_hash, rf_batch_result *res) {
+                         const rf_config *cfg, const char *device, uint64_t config_hash,
+                         rf_batch_result *res) {
   char tmp[RF__PATH_MAX], final[RF__PATH_MAX], host[64];
   rf_batch_fingerprint fp;
   rf_run_summary sum;
@@ -681,7 +682,7 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
     goto done;
   }
   made = 1;
-  if ((st = rf_process_capture(input, tmp, cfg, &sum))) goto done;
+  if ((st = rf_process_capture_on(input, tmp, cfg, device, &sum))) goto done;
   res->dwells = sum.dwells;
   res->plots = sum.plots;
   res->dsp_seconds = 0;

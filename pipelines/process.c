@@ -2,6 +2,7 @@
  * products (plots.h5, plots.csv, run.json), each atomically and only once
  * every dwell has succeeded. */
 #include "rf_pipeline.h"
+#include "rf_tracker.h"
 #include "../host/rf_cl.h"
 
 #include <cjson/cJSON.h>
@@ -57,6 +58,10 @@ static void rf__utc_now(char *out, size_t len) {
   strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Every product file of a capture folder, run.json last. */
+static const char *const rf__products[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv",
+                                           "plots.ast", "tracks.ast", "run.json"};
+
 /* run.json: what ran, on what, with which settings, and how long it took. */
 static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_t size,
                           const rf_config *cfg, const rf_run_summary *s, const char *started) {
@@ -92,6 +97,7 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   }
   cJSON_AddNumberToObject(root, "dwells", (double)s->dwells);
   cJSON_AddNumberToObject(root, "plots", (double)s->plots);
+  cJSON_AddNumberToObject(root, "tracks", (double)s->tracks);
   cJSON_AddNumberToObject(root, "complex_samples", (double)s->samples);
   cJSON *t = cJSON_AddObjectToObject(root, "stage_seconds");
   for (int i = 0; i < RF_STAGE_COUNT; i++) cJSON_AddNumberToObject(t, rf_stage_names[i], s->stage_s[i]);
@@ -160,6 +166,7 @@ int rf_process_capture_on(const char *path, const char *outdir, const rf_config 
   rf_pipeline *pl = NULL;
   rf_plot_list plots = {0};
   char *json = NULL;
+  double *mid = NULL;
   char p_h5[4200], p_csv[4200], p_json[4200];
   const char *dev = device ? device : "auto";
   const int is_auto = !strcmp(dev, "auto");
@@ -219,26 +226,42 @@ int rf_process_capture_on(const char *path, const char *outdir, const rf_config 
   snprintf(p_h5, sizeof p_h5, "%s/plots.h5", outdir);
   snprintf(p_csv, sizeof p_csv, "%s/plots.csv", outdir);
   snprintf(p_json, sizeof p_json, "%s/run.json", outdir);
+  /* The sensor description goes into plots.h5 (so `radarflow track` can
+   * rerun the tracker from it) and drives the tracker. */
+  if (!(mid = rf__malloc((m->dwells ? m->dwells : 1) * sizeof *mid))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", outdir);
+    goto done;
+  }
+  rf_track_dwell_mid_times(m, mid);
+  rf_track_sensor ts;
+  rf_track_sensor_from_meta(&ts, m, cfg);
+  ts.dwell_time_s = mid;
   rf_product_info info = {.source_path = path,
                           .radar_name = m->radar_name,
                           .site_latitude_deg = m->site_latitude_deg,
                           .site_longitude_deg = m->site_longitude_deg,
                           .site_altitude_m = m->site_altitude_m};
+  rf_track_sensor_to_info(&ts, &info);
   if ((st = rf_plots_write_h5(p_h5, plots.v, plots.n, &info))) goto done;
-  if ((st = rf_plots_write_csv(p_csv, plots.v, plots.n))) {
-    remove(p_h5);
-    goto done;
-  }
+  if ((st = rf_plots_write_csv(p_csv, plots.v, plots.n))) goto fail_products;
+  if ((st = rf_track_products_sensor(plots.v, plots.n, cfg, &ts, &info, outdir, &sum->tracks)))
+    goto fail_products;
   sum->write_s = rf_now_s() - tw;
   sum->seconds = rf_now_s() - t0;
   json = rf__run_json(path, m, sum->input_bytes, cfg, sum, started);
-  if (!json || (st = rf_write_file_atomic(p_json, json, strlen(json)))) {
-    if (!json) st = rf__err(RF_ENOMEM, "%s: out of memory", p_json);
-    remove(p_h5);
-    remove(p_csv);
-    goto done;
+  if (!json) st = rf__err(RF_ENOMEM, "%s: out of memory", p_json);
+  else st = rf_write_file_atomic(p_json, json, strlen(json));
+  if (st) goto fail_products;
+  goto done;
+fail_products:
+  /* All products or none: remove what this run already renamed into place. */
+  for (size_t i = 0; i < sizeof rf__products / sizeof rf__products[0]; i++) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", outdir, rf__products[i]);
+    remove(p);
   }
 done:
+  rf__free(mid);
   if (json) cJSON_free(json);
   rf_plot_list_free(&plots);
   rf_pipeline_destroy(pl);

@@ -97,11 +97,13 @@ int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t co
 /* Processes one capture as `radarflow process` does, into
  * root/.<name>.tmp.<host>.<pid>, writes the marker last, and renames the
  * folder to root/<name> (an older one there is swapped out and removed).
+ * device is as for rf_process_capture_on ("cpu", "auto", "opencl", ...).
  * On failure nothing is left under root, res->status is RF_BATCH_FAILED (or
  * RF_BATCH_INTERRUPTED) and res->error holds the one-line message. Returns
  * 0 or the RF_E* status. */
 int rf_batch_process_one(const char *root, const char *input, const char *name,
-                         const rf_config *cfg, uint64_t config_hash, rf_batch_result *res);
+                         const rf_config *cfg, const char *device, uint64_t config_hash,
+                         rf_batch_result *res);
 
 /* Creates the output root (and parents) and checks it can be written:
  * RF_EIO naming the folder and the reason ("Read-only file system", ...). */

@@ -76,7 +76,7 @@ int rf_pipeline_cl_read_power(rf_pipeline_cl *pl, float *power, size_t *bins);
 
 /* A whole capture, as `radarflow process` does it. */
 typedef struct rf_run_summary {
-  size_t dwells, plots;
+  size_t dwells, plots, tracks;  /* tracks: distinct track ids */
   uint64_t input_bytes;
   uint64_t samples;             /* complex input samples processed */
   double seconds;               /* wall time, open to products written */
@@ -87,9 +87,10 @@ typedef struct rf_run_summary {
   char fallback_reason[512];    /* why auto fell back to the CPU; empty if it did not */
   rf_cl_times cl;               /* OpenCL runs: device times */
 } rf_run_summary;
-/* Reads capture_path, writes outdir/plots.h5, plots.csv and run.json (each
- * atomically; outdir is created if missing), on the CPU path. On failure
- * nothing is written and the message names the file and field. */
+/* Reads capture_path, writes outdir/plots.h5, plots.csv, tracks.h5,
+ * tracks.csv, plots.ast, tracks.ast and finally run.json (each atomically;
+ * outdir is created if missing), on the CPU path. On failure no product is
+ * left and the message names the file and field. */
 int rf_process_capture(const char *capture_path, const char *outdir, const rf_config *cfg,
                        rf_run_summary *sum);
 /* The same on a device: "cpu", "auto" (the first OpenCL GPU, else the CPU;

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages radarflow needs to build and test, only those
-# missing. Used by `make deps` (and so by make check/demo/bench) and .ci/run.
+# Installs the Debian packages radarflow needs, only those missing.
+#   install-deps.sh         build, run and `make check` (make deps, check, demo, bench)
+#   install-deps.sh fuzz    + clang and its fuzzer runtime (make fuzz)
+#   install-deps.sh ci      + everything .ci/run uses: fuzzing, tshark (ASTERIX
+#                           decode test), chromium (index.html screenshot),
+#                           slurm-wlm and munge (single-node cluster test),
+#                           python3-venv (Stone Soup comparison)
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
-      check libsubunit-dev
+      check libsubunit-dev libcairo2-dev fonts-dejavu-core
       ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
+case "${1:-}" in
+  "") ;;
+  fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+  ci) pkgs+=(clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-venv curl) ;;
+  *) echo "usage: install-deps.sh [fuzz|ci]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

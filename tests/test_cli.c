@@ -68,9 +68,9 @@ START_TEST(cli_process_writes_products) {
   rf_test_capture_opts o = rf_test_capture_defaults();
   ck_assert_int_eq(rf_test_write_capture(cap, &o), 0);
   ck_assert_int_eq(rf_test_cli(log, "process", cap, "-o", out, "--device", "cpu", NULL), 0);
-  const char *names[] = {"plots.h5", "plots.csv", "run.json"};
-  for (int i = 0; i < 3; i++) ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, names[i])));
-  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 3); /* no temporaries left */
+  const char *names[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv", "plots.ast", "tracks.ast", "run.json"};
+  for (int i = 0; i < 7; i++) ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, names[i])));
+  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 7); /* no temporaries left */
   char *js = rf_test_read_file(rf_test_join(p, sizeof p, out, "run.json"), NULL);
   cJSON *root = cJSON_Parse(js);
   ck_assert_ptr_nonnull(root);
@@ -78,6 +78,7 @@ START_TEST(cli_process_writes_products) {
   ck_assert_str_eq(cJSON_GetObjectItem(root, "device")->valuestring, "cpu");
   ck_assert_int_eq(cJSON_GetObjectItem(root, "dwells")->valueint, 3);
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(root, "plots")));
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(root, "tracks")));
   cJSON *in = cJSON_GetObjectItem(root, "input");
   ck_assert_str_eq(cJSON_GetObjectItem(in, "path")->valuestring, cap);
   ck_assert_int_eq((long long)cJSON_GetObjectItem(in, "size_bytes")->valuedouble, rf_test_file_size(cap));

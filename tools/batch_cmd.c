@@ -8,6 +8,7 @@
  * stdout; it keeps its FFTW wisdom and libraries loaded across captures. A
  * worker that dies fails only the capture it was on and is replaced. */
 #include "../pipelines/rf_batch.h"
+#include "rf_cmds.h"
 #include "../pipelines/rf_pipeline.h"
 
 #include <cjson/cJSON.h>
@@ -48,7 +49,8 @@ static const char rf__help_batch[] =
     "  -o, --output DIR       output root (created if missing; required)\n"
     "  -j, --jobs N           worker processes (default: one per core, at most 32);\n"
     "                         each gets cores/N threads unless run.threads is set\n"
-    "  -d, --device DEV       cpu or auto (default auto)\n"
+    "  -d, --device DEV       as for radarflow process: auto (default), cpu, opencl,\n"
+    "                         opencl:P:D or part of a device name\n"
     "  -c, --config FILE      settings (INI), as for process\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
     "      --resume           skip captures whose products are complete and were made\n"
@@ -116,6 +118,9 @@ int rf_batch_worker_cmd(int argc, char **argv) {
   cJSON *h = cJSON_Parse(line);
   const cJSON *sets = cJSON_GetObjectItemCaseSensitive(h, "settings"), *s;
   const cJSON *hash = cJSON_GetObjectItemCaseSensitive(h, "config_hash");
+  const cJSON *dv = cJSON_GetObjectItemCaseSensitive(h, "device");
+  char device[128] = "auto";
+  if (cJSON_IsString(dv)) snprintf(device, sizeof device, "%s", dv->valuestring);
   if (!h || !cJSON_IsArray(sets) || !cJSON_IsString(hash)) {
     cJSON_Delete(h);
     fprintf(stderr, "radarflow batch-worker: bad header line\n");
@@ -145,7 +150,7 @@ int rf_batch_worker_cmd(int argc, char **argv) {
       st = 2;
       break;
     }
-    rf_batch_process_one(root, in->valuestring, name->valuestring, &cfg, config_hash, &r);
+    rf_batch_process_one(root, in->valuestring, name->valuestring, &cfg, device, config_hash, &r);
     char *ans = rf_batch_result_to_json(&r);
     /* The job number goes first so the coordinator can match the answer. */
     if (!ans || printf("{\"i\":%d,\"r\":%s}\n", ix->valueint, ans) < 0 || fflush(stdout) != 0) {
@@ -587,8 +592,7 @@ int rf_batch_cmd(int argc, char **argv) {
   }
   if (!b.root) return rf__usage("batch", "-o OUTROOT is required");
   if (optind >= argc && !manifest) return rf__usage("batch", "expected INPUT captures, folders or a manifest");
-  if (strcmp(b.device, "cpu") && strcmp(b.device, "auto"))
-    return rf__usage("batch", "--device: only 'cpu' and 'auto' are available in this build");
+  if (!*b.device) return rf__usage("batch", "--device needs a value");
   if (!strcmp(progress, "auto")) {
     const char *term = getenv("TERM");
     b.progress = isatty(2) && !getenv("CI") && term && strcmp(term, "dumb") ? 2 : 1;

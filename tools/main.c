@@ -5,18 +5,14 @@
 #include "../datasets/rf_sim.h"
 #include "../host/rf_cl.h"
 #include "../pipelines/rf_pipeline.h"
+#include "../pipelines/rf_quicklook.h"
+#include "rf_cmds.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Subcommands in other files of tools/ (weak while they are being written). */
-int rf_track_cmd(int argc, char **argv) __attribute__((weak));
-int rf_batch_cmd(int argc, char **argv) __attribute__((weak));
-int rf_batch_merge_cmd(int argc, char **argv) __attribute__((weak));
-int rf_batch_worker_cmd(int argc, char **argv) __attribute__((weak));
-int rf_quicklook_cmd(int argc, char **argv) __attribute__((weak));
 
 static void rf__on_signal(int sig) {
   (void)sig;
@@ -51,7 +47,12 @@ static const char rf__help_main[] =
     "Pulse-Doppler processing of recorded radar IQ captures (HDF5).\n\n"
     "Commands:\n"
     "  simulate SCENARIO -o CAPTURE.h5 [--seed N]   simulate a scenario into a capture\n"
-    "  process CAPTURE.h5 -o OUTDIR [OPTIONS]       detect targets, write plot files\n"
+    "  process CAPTURE.h5 -o OUTDIR [OPTIONS]       detect and track targets, write plot\n"
+    "                                               and track files (HDF5, CSV, ASTERIX)\n"
+    "  track PLOTS.h5|csv -o OUTDIR [OPTIONS]       rerun the tracker on a plot file\n"
+    "  batch INPUT... -o OUTROOT [OPTIONS]          many captures: resumable, sharded\n"
+    "  batch-merge OUTROOT                          join the shards' summaries\n"
+    "  quicklook OUTDIR|OUTROOT [--dwell N]         PNG pictures and index.html of products\n"
     "  bench [OPTIONS]                              run the benchmark workloads\n"
     "  devices                                      list compute devices (--device values)\n"
     "  config-doc                                   print the settings table (markdown)\n\n"
@@ -69,8 +70,9 @@ static const char rf__help_simulate[] =
 
 static const char rf__help_process[] =
     "Usage: radarflow process CAPTURE.h5 -o OUTDIR [OPTIONS]\n"
-    "Runs the pulse-Doppler pipeline on every dwell and writes OUTDIR/plots.h5,\n"
-    "OUTDIR/plots.csv and OUTDIR/run.json.\n\n"
+    "Runs the pulse-Doppler pipeline on every dwell, tracks the plots, and writes\n"
+    "OUTDIR/plots.h5, plots.csv, tracks.h5, tracks.csv, plots.ast, tracks.ast\n"
+    "(ASTERIX CAT048/CAT062) and run.json - all of them or, on failure, none.\n\n"
     "  -o, --output DIR       output folder (created if missing; required)\n"
     "  -c, --config FILE      settings (INI); defaults in docs/config.md\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
@@ -79,6 +81,7 @@ static const char rf__help_process[] =
     "                         of a device name ('radarflow devices' lists them). auto\n"
     "                         falls back to the CPU with a warning if OpenCL fails;\n"
     "                         an explicit OpenCL device that fails exits with 3\n"
+    "      --quicklook        also draw OUTDIR/quicklook/ (see radarflow quicklook --help)\n"
     "      --print-config     print the settings in force and exit\n"
     "  -q, --quiet            print nothing but errors\n"
     "  -v, --verbose          print progress per dwell\n";
@@ -125,18 +128,19 @@ static int rf__cmd_simulate(int argc, char **argv) {
 }
 
 static int rf__cmd_process(int argc, char **argv) {
-  enum { OPT_SET = 256, OPT_PRINT };
+  enum { OPT_SET = 256, OPT_PRINT, OPT_QUICKLOOK };
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"config", required_argument, 0, 'c'},
                                        {"set", required_argument, 0, OPT_SET},
                                        {"device", required_argument, 0, 'd'},
                                        {"print-config", no_argument, 0, OPT_PRINT},
+                                       {"quicklook", no_argument, 0, OPT_QUICKLOOK},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"verbose", no_argument, 0, 'v'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *out = NULL, *device = "auto";
-  int print = 0, st, c;
+  int print = 0, quicklook = 0, st, c;
   rf_config cfg;
   rf_config_defaults(&cfg);
   /* Settings apply in command-line order: a later --set wins. */
@@ -151,6 +155,7 @@ static int rf__cmd_process(int argc, char **argv) {
       break;
     case 'd': device = optarg; break;
     case OPT_PRINT: print = 1; break;
+    case OPT_QUICKLOOK: quicklook = 1; break;
     case 'q': rf_log_level = 0; break;
     case 'v': rf_log_level = 2; break;
     case 'h': fputs(rf__help_process, stdout); return 0;
@@ -171,13 +176,21 @@ static int rf__cmd_process(int argc, char **argv) {
   st = rf_process_capture_on(argv[optind], out, &cfg, device, &s);
   if (st) return rf__fail(st);
   if (rf_log_level >= 1) {
-    printf("%s: %zu dwells, %zu plots, %.3f s (%.1f Msamples/s) on %s (%s)\n", argv[optind], s.dwells,
-           s.plots, s.seconds, s.seconds > 0 ? 1e-6 * (double)s.samples / s.seconds : 0.0, s.device,
+    printf("%s: %zu dwells, %zu plots, %zu tracks, %.3f s (%.1f Msamples/s) on %s (%s)\n",
+           argv[optind], s.dwells, s.plots, s.tracks, s.seconds, s.seconds > 0 ? 1e-6 * (double)s.samples / s.seconds : 0.0, s.device,
            s.device_name);
     for (int i = 0; i < RF_STAGE_COUNT; i++)
       printf("  %-18s %8.3f s\n", rf_stage_names[i], s.stage_s[i]);
     printf("  %-18s %8.3f s\n", "write", s.write_s);
-    printf("outputs: %s/plots.h5 %s/plots.csv %s/run.json\n", out, out, out);
+    printf("outputs in %s/: plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast run.json\n",
+           out);
+  }
+  if (quicklook) {
+    rf_quicklook_opts qo;
+    rf_quicklook_opts_default(&qo);
+    qo.capture = argv[optind];
+    if ((st = rf_quicklook_product(out, &qo, NULL))) return rf__fail(st);
+    if (rf_log_level >= 1) printf("pictures in %s/quicklook/ (index.html)\n", out);
   }
   return 0;
 }
@@ -236,12 +249,11 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "simulate")) return rf__cmd_simulate(argc - 1, argv + 1);
   if (!strcmp(cmd, "process")) return rf__cmd_process(argc - 1, argv + 1);
-  /* Commands whose code lives in tools/track_cmd.c and tools/batch_cmd.c. */
-  if (!strcmp(cmd, "track") && rf_track_cmd) return rf_track_cmd(argc - 1, argv + 1);
-  if (!strcmp(cmd, "batch") && rf_batch_cmd) return rf_batch_cmd(argc - 1, argv + 1);
-  if (!strcmp(cmd, "batch-merge") && rf_batch_merge_cmd) return rf_batch_merge_cmd(argc - 1, argv + 1);
-  if (!strcmp(cmd, "batch-worker") && rf_batch_worker_cmd) return rf_batch_worker_cmd(argc - 1, argv + 1);
-  if (!strcmp(cmd, "quicklook") && rf_quicklook_cmd) return rf_quicklook_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "track")) return rf_track_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "batch")) return rf_batch_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "batch-merge")) return rf_batch_merge_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "batch-worker")) return rf_batch_worker_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "quicklook")) return rf_quicklook_cmd(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) {
     int st = rf_bench_main(argc - 1, argv + 1);
     return st ? rf__fail(st) : 0;

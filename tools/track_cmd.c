@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-int rf_track_cmd(int argc, char **argv);
+#include "rf_cmds.h"
 
 static const char rf__help_track[] =
     "Usage: radarflow track PLOTS.h5|PLOTS.csv -o OUTDIR [OPTIONS]\n"
