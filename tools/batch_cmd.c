@@ -650,6 +650,9 @@ int rf_batch_cmd(int argc, char **argv) {
     st = rf__run_pool(&b);
     rf__draw(&b, 1);
     rf__clear_line(&b);
+    /* Again at the end: workers of a killed earlier run may still have been
+     * exiting (their temporaries then looked alive) when this run began. */
+    rf_batch_clean_stale(b.root, &b.list);
   }
   for (size_t i = 0; i < b.list.n; i++)
     if (b.res[i].status == RF_BATCH_PENDING) {
