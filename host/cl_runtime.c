@@ -227,19 +227,6 @@ int rf_cl_cache_dir(char *out, size_t len) {
   return 0;
 }
 
-static void rf__mkdirs(const char *dir) {
-  char buf[4096];
-  if (strlen(dir) >= sizeof buf) return;
-  strcpy(buf, dir);
-  for (char *p = buf + 1; *p; p++)
-    if (*p == '/') {
-      *p = 0;
-      mkdir(buf, 0777);
-      *p = '/';
-    }
-  mkdir(buf, 0777);
-}
-
 static uint64_t rf__fnv(uint64_t h, const void *data, size_t n) {
   const unsigned char *p = data;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
@@ -363,7 +350,7 @@ static void rf__cache_save(rf_cl *cl, const char *dir, const char *path, const c
   unsigned char *bin = rf__malloc(bl);
   if (!bin) return;
   if (clGetProgramInfo(cl->prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
-    rf__mkdirs(dir);
+    (void)rf_mkdirs(dir);
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");

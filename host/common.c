@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <time.h>
 
 const char *rf_err_name(int status) {
@@ -111,6 +113,24 @@ void rf_log(int level, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
+}
+
+int rf_mkdirs(const char *dir) {
+  char buf[4096];
+  if (strlen(dir) >= sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", dir);
+  strcpy(buf, dir);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(buf, 0777) && errno != EEXIST)
+      return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) && errno != EEXIST)
+    return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
+  struct stat st;
+  if (stat(buf, &st) || !S_ISDIR(st.st_mode)) return rf__err(RF_EIO, "%s: not a folder", buf);
+  return 0;
 }
 
 double rf_now_s(void) {

@@ -78,6 +78,10 @@ void rf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #include <signal.h>
 extern volatile sig_atomic_t rf_cancel;
 
+/* mkdir -p: creates dir and its parents (mode 0777 less umask). 0, or
+ * RF_EIO / RF_EINVAL with a message naming the folder. */
+int rf_mkdirs(const char *dir);
+
 /* Monotonic wall clock in seconds. */
 double rf_now_s(void);
 

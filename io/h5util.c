@@ -1,5 +1,6 @@
 /* radarflow io/: HDF5 access helpers and temp-file commits (see h5util.h). */
 #include "h5util.h"
+#include "rf_products.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -410,4 +411,54 @@ int rf__commit_tmp(const char *tmp, const char *path) {
   }
   rf__fsync_dir(path);
   return 0;
+}
+
+/* ---- in-memory product files --------------------------------------------------- */
+#define RF__H5_IMAGE_INCREMENT ((size_t)64 << 10)
+
+int rf__h5_image_create(hid_t *out, const char *path, const char *format,
+                        const rf_product_info *info) {
+  hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
+  int st = 0;
+  *out = H5I_INVALID_HID;
+  /* A unique name: HDF5 refuses to create a file it holds open already. */
+  char *name = rf__tmp_path(path);
+  if (!name) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  if ((fcpl = rf__h5_fcpl()) < 0 || (fapl = rf__h5_fapl()) < 0 ||
+      H5Pset_fapl_core(fapl, RF__H5_IMAGE_INCREMENT, 0) < 0 ||
+      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 ||
+      rf__h5_write_attr_string(f, "format", format) < 0 ||
+      rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
+      (info && (rf__h5_write_attr_string(f, "source_path", info->source_path ? info->source_path : "") < 0 ||
+                rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
+                rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
+                rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
+                rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0))) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
+    if (f >= 0) H5Fclose(f);
+    f = H5I_INVALID_HID;
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  if (fcpl >= 0) H5Pclose(fcpl);
+  rf__free(name);
+  *out = f;
+  return st;
+}
+
+int rf__h5_image_commit(hid_t f, const char *path) {
+  void *img = NULL;
+  int st;
+  ssize_t size = H5Fflush(f, H5F_SCOPE_LOCAL) < 0 ? -1 : H5Fget_file_image(f, NULL, 0);
+  if (size <= 0) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
+  } else if (!(img = rf__malloc((size_t)size))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+  } else if (H5Fget_file_image(f, img, (size_t)size) != size) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
+  } else {
+    st = rf_write_file_atomic(path, img, (size_t)size);
+  }
+  rf__free(img);
+  H5Fclose(f);
+  return st;
 }

@@ -70,6 +70,21 @@ hid_t rf__h5_create_group(hid_t loc, const char *name);
 hid_t rf__h5_fcpl(void);
 hid_t rf__h5_fapl(void);
 
+/* Product files (plots.h5, tracks.h5) are built in memory (HDF5 core
+ * driver, no backing store) and written with rf_write_file_atomic: HDF5
+ * never touches the disk, so a full disk is an ordinary write error. (HDF5
+ * 1.10 cannot recover from a failed H5Fclose: it leaves a dangling file ID
+ * that crashes the process at exit.)
+ * rf__h5_image_create makes such a file for `path` with the root
+ * attributes format / format_version and, when info is not NULL, the
+ * provenance attributes source_path, radar_name, site_*; it returns 0 and
+ * the file in *f, or RF_ENOMEM / RF_EIO naming path. rf__h5_image_commit
+ * writes the image to path atomically and closes f in all cases. */
+struct rf_product_info;
+int rf__h5_image_create(hid_t *f, const char *path, const char *format,
+                        const struct rf_product_info *info);
+int rf__h5_image_commit(hid_t f, const char *path);
+
 /* Temporary name beside `path` ("<path>.tmp.<pid>.<n>"), rf__malloc'd;
  * NULL when out of memory. */
 char *rf__tmp_path(const char *path);

@@ -119,62 +119,24 @@ static herr_t rf__write_sensor_attrs(hid_t f, const rf_product_info *info) {
   return e;
 }
 
-/* Built in memory (HDF5 core driver, no backing store) and written with
- * rf_write_file_atomic: HDF5 never touches the disk, so a full disk is an
- * ordinary write error here. (HDF5 1.10 cannot recover from a failed
- * H5Fclose: it leaves a dangling file ID that crashes the process at exit.) */
-#define RF_H5_IMAGE_INCREMENT ((size_t)64 << 10)
-
+/* Built in memory and written atomically (rf__h5_image_create). */
 int rf_plots_write_h5(const char *path, const rf_plot *plots, size_t n, const rf_product_info *info) {
-  hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, ft = H5I_INVALID_HID,
-        mt = H5I_INVALID_HID;
-  char *name = NULL;
-  void *img = NULL;
-  int st = 0;
+  hid_t f, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
   rf__h5_quiet();
   if (!path || (n && !plots)) return rf__err(RF_EINVAL, "plots: bad arguments");
-  /* A unique name: HDF5 refuses to create a file it holds open already. */
-  if (!(name = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  int st = rf__h5_image_create(&f, path, "radarflow.plots", info);
+  if (st) return st;
   hsize_t dims[1] = {n};
-  if ((fcpl = rf__h5_fcpl()) < 0 || (fapl = rf__h5_fapl()) < 0 ||
-      H5Pset_fapl_core(fapl, RF_H5_IMAGE_INCREMENT, 0) < 0 ||
-      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 ||
-      rf__h5_write_attr_string(f, "format", "radarflow.plots") < 0 ||
-      rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
-      (info && (rf__h5_write_attr_string(f, "source_path", info->source_path ? info->source_path : "") < 0 ||
-                rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
-                rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0 ||
-                rf__write_sensor_attrs(f, info) < 0)) ||
-      (ft = rf__plot_type(1)) < 0 || (mt = rf__plot_type(0)) < 0 ||
-      rf__h5_write_dset(f, "plots", ft, mt, 1, dims, plots) < 0 || H5Fflush(f, H5F_SCOPE_LOCAL) < 0) {
+  if ((info && rf__write_sensor_attrs(f, info) < 0) || (ft = rf__plot_type(1)) < 0 ||
+      (mt = rf__plot_type(0)) < 0 || rf__h5_write_dset(f, "plots", ft, mt, 1, dims, plots) < 0)
     st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  ssize_t size = H5Fget_file_image(f, NULL, 0);
-  if (size <= 0) {
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  if (!(img = rf__malloc((size_t)size))) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-    goto cleanup;
-  }
-  if (H5Fget_file_image(f, img, (size_t)size) != size) {
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  st = rf_write_file_atomic(path, img, (size_t)size);
-cleanup:
-  rf__free(img);
   if (mt >= 0) H5Tclose(mt);
   if (ft >= 0) H5Tclose(ft);
-  if (f >= 0) H5Fclose(f);
-  if (fapl >= 0) H5Pclose(fapl);
-  if (fcpl >= 0) H5Pclose(fcpl);
-  rf__free(name);
-  return st;
+  if (st) {
+    H5Fclose(f);
+    return st;
+  }
+  return rf__h5_image_commit(f, path);
 }
 
 static int rf__plots_read_h5(const char *path, rf_plot_list *l) {

@@ -15,8 +15,6 @@
 
 #define RF_TRACK_LIST_MIN_CAP 64
 #define RF_TRACK_CSV_LINE_MAX 2048
-/* Built in memory and written with rf_write_file_atomic (as plots.h5). */
-#define RF_TRACK_H5_INCREMENT ((size_t)64 << 10)
 
 enum { RF__COL_D = 0, RF__COL_I = 1, RF__COL_S = 2 };
 static const struct {
@@ -111,55 +109,25 @@ fail:
   return H5I_INVALID_HID;
 }
 
+/* Built in memory and written atomically (rf__h5_image_create). */
 int rf_tracks_write_h5(const char *path, const rf_track_row *rows, size_t n,
                        const rf_product_info *info) {
-  hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, ft = H5I_INVALID_HID,
-        mt = H5I_INVALID_HID;
-  char *name = NULL;
-  void *img = NULL;
-  int st = 0;
+  hid_t f, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
   rf__h5_quiet();
   if (!path || (n && !rows)) return rf__err(RF_EINVAL, "tracks: bad arguments");
-  if (!(name = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  int st = rf__h5_image_create(&f, path, "radarflow.tracks", info);
+  if (st) return st;
   hsize_t dims[1] = {n};
-  if ((fcpl = rf__h5_fcpl()) < 0 || (fapl = rf__h5_fapl()) < 0 ||
-      H5Pset_fapl_core(fapl, RF_TRACK_H5_INCREMENT, 0) < 0 ||
-      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 ||
-      rf__h5_write_attr_string(f, "format", "radarflow.tracks") < 0 ||
-      rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
-      (info && (rf__h5_write_attr_string(f, "source_path", info->source_path ? info->source_path : "") < 0 ||
-                rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
-                rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0)) ||
-      (ft = rf__track_type(1, 1)) < 0 || (mt = rf__track_type(0, 1)) < 0 ||
-      rf__h5_write_dset(f, "tracks", ft, mt, 1, dims, rows) < 0 || H5Fflush(f, H5F_SCOPE_LOCAL) < 0) {
+  if ((ft = rf__track_type(1, 1)) < 0 || (mt = rf__track_type(0, 1)) < 0 ||
+      rf__h5_write_dset(f, "tracks", ft, mt, 1, dims, rows) < 0)
     st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  ssize_t size = H5Fget_file_image(f, NULL, 0);
-  if (size <= 0) {
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  if (!(img = rf__malloc((size_t)size))) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-    goto cleanup;
-  }
-  if (H5Fget_file_image(f, img, (size_t)size) != size) {
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  st = rf_write_file_atomic(path, img, (size_t)size);
-cleanup:
-  rf__free(img);
   if (mt >= 0) H5Tclose(mt);
   if (ft >= 0) H5Tclose(ft);
-  if (f >= 0) H5Fclose(f);
-  if (fapl >= 0) H5Pclose(fapl);
-  if (fcpl >= 0) H5Pclose(fcpl);
-  rf__free(name);
-  return st;
+  if (st) {
+    H5Fclose(f);
+    return st;
+  }
+  return rf__h5_image_commit(f, path);
 }
 
 static int rf__tracks_read_h5(const char *path, rf_track_list *l) {

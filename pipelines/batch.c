@@ -708,19 +708,9 @@ done:
 }
 
 int rf_batch_prepare_root(const char *root) {
-  char buf[RF__PATH_MAX];
-  if (snprintf(buf, sizeof buf, "%s", root) >= (int)sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", root);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-      return rf__err(RF_EIO, "%s: cannot create output folder: %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-    return rf__err(RF_EIO, "%s: cannot create output folder: %s", buf, strerror(errno));
-  struct stat sb;
-  if (stat(buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) return rf__err(RF_EIO, "%s: output path is not a folder", buf);
+  int st = rf_mkdirs(root);
+  if (st) return st;
+  const char *buf = root;
   /* access() reports a read-only mount (EROFS) even to root. */
   if (access(buf, W_OK | X_OK) < 0)
     return rf__err(RF_EIO, "%s: output folder is not writable: %s", buf, strerror(errno));

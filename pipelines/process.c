@@ -14,26 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* mkdir -p; RF_EIO naming the folder on failure. */
-static int rf__mkdirs(const char *dir) {
-  char buf[4096];
-  if (strlen(dir) >= sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", dir);
-  strcpy(buf, dir);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(buf, 0777) && errno != EEXIST)
-      return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0777) && errno != EEXIST)
-    return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-  struct stat stt;
-  if (stat(buf, &stt) || !S_ISDIR(stt.st_mode))
-    return rf__err(RF_EIO, "%s: not a folder", buf);
-  return 0;
-}
-
 /* Peak resident memory of this process image, bytes: VmHWM of
  * /proc/self/status (per address space, so not inflated by a parent before
  * exec, unlike ru_maxrss); getrusage elsewhere. */
@@ -222,7 +202,7 @@ int rf_process_capture_on(const char *path, const char *outdir, const rf_config 
   sum->input_bytes = rf_capture_file_size(cap);
 
   double tw = rf_now_s();
-  if ((st = rf__mkdirs(outdir))) goto done;
+  if ((st = rf_mkdirs(outdir))) goto done;
   snprintf(p_h5, sizeof p_h5, "%s/plots.h5", outdir);
   snprintf(p_csv, sizeof p_csv, "%s/plots.csv", outdir);
   snprintf(p_json, sizeof p_json, "%s/run.json", outdir);

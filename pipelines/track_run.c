@@ -10,25 +10,6 @@
 
 #include "../io/rf_asterix.h"
 
-/* mkdir -p; RF_EIO naming the folder on failure. */
-static int rf__track_mkdirs(const char *dir) {
-  char buf[4096];
-  if (strlen(dir) >= sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", dir);
-  strcpy(buf, dir);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(buf, 0777) && errno != EEXIST)
-      return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0777) && errno != EEXIST)
-    return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-  struct stat stt;
-  if (stat(buf, &stt) || !S_ISDIR(stt.st_mode)) return rf__err(RF_EIO, "%s: not a folder", buf);
-  return 0;
-}
-
 int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cfg,
                              const rf_track_sensor *s, const rf_product_info *info,
                              const char *outdir, size_t *ntracks) {
@@ -39,7 +20,7 @@ int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cf
   if (ntracks) *ntracks = 0;
   if (!outdir || (n && !plots) || !cfg || !s) return rf__err(RF_EINVAL, "track products: bad arguments");
   if ((st = rf_track_plots(plots, n, cfg, s, &rows))) goto done;
-  if ((st = rf__track_mkdirs(outdir))) goto done;
+  if ((st = rf_mkdirs(outdir))) goto done;
   for (int k = 0; k < 4; k++)
     if (snprintf(path[k], sizeof path[k], "%s/%s", outdir, names[k]) >= (int)sizeof path[k]) {
       st = rf__err(RF_EINVAL, "%s: path too long", outdir);

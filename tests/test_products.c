@@ -66,7 +66,8 @@ static void roundtrip(const char *name, const char *file, int h5) {
   char path[4096];
   rf_plot p[40];
   size_t n = make_plots(p, 40);
-  rf_product_info info = {"in/capture.h5", "radar one", 52.5, 4.25, -3.0};
+  rf_product_info info = {.source_path = "in/capture.h5", .radar_name = "radar one", .site_latitude_deg = 52.5,
+                          .site_longitude_deg = 4.25, .site_altitude_m = -3.0};
   rf_test_join(path, sizeof path, d, file);
   int st = h5 ? rf_plots_write_h5(path, p, n, &info) : rf_plots_write_csv(path, p, n);
   ck_assert_msg(st == 0, "write: %s", rf_errmsg());
@@ -115,7 +116,8 @@ START_TEST(test_h5_layout) {
   char path[4096];
   rf_plot p[3];
   size_t n = make_plots(p, 3);
-  rf_product_info info = {"captures/a.h5", "radar \xc3\xa9", 52.5, 4.25, -3.0};
+  rf_product_info info = {.source_path = "captures/a.h5", .radar_name = "radar \xc3\xa9", .site_latitude_deg = 52.5,
+                          .site_longitude_deg = 4.25, .site_altitude_m = -3.0};
   rf_test_join(path, sizeof path, d, "plots.h5");
   ck_assert_int_eq(rf_plots_write_h5(path, p, n, &info), 0);
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -192,7 +194,8 @@ START_TEST(test_h5_deterministic) {
   char a[4096], b[4096];
   rf_plot p[40];
   size_t n = make_plots(p, 40), la, lb;
-  rf_product_info info = {"x.h5", "r", 1, 2, 3};
+  rf_product_info info = {.source_path = "x.h5", .radar_name = "r", .site_latitude_deg = 1,
+                          .site_longitude_deg = 2, .site_altitude_m = 3};
   rf_test_join(a, sizeof a, d, "a.h5");
   rf_test_join(b, sizeof b, d, "b.h5");
   ck_assert_int_eq(rf_plots_write_h5(a, p, n, &info), 0);
@@ -302,7 +305,8 @@ START_TEST(test_alloc_failures) {
   char path[3][4096];
   rf_plot p[40];
   size_t n = make_plots(p, 40);
-  rf_product_info info = {"x.h5", "r", 1, 2, 3};
+  rf_product_info info = {.source_path = "x.h5", .radar_name = "r", .site_latitude_deg = 1,
+                          .site_longitude_deg = 2, .site_altitude_m = 3};
   rf_test_join(path[0], sizeof path[0], d, "plots.h5");
   rf_test_join(path[1], sizeof path[1], d, "plots.csv");
   rf_test_join(path[2], sizeof path[2], d, "raw.bin");
