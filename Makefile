@@ -8,6 +8,7 @@
 #   make clean
 
 SANITIZE ?= 0
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 # make bench BENCH_DEVICE=opencl (or auto, opencl:P:D, a device name)
 BENCH_DEVICE ?= cpu
 ifeq ($(SANITIZE),1)
@@ -79,15 +80,15 @@ $(TESTBIN): $(TEST_OBJ) $(LIB)
 
 # Tests run from the top folder; RF_BIN names the CLI they exercise.
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(NPROC) all
 	RF_BIN=$(BIN) RF_TMP=$(BUILD)/test-tmp RF_CACHE_DIR=$(BUILD)/cl-cache $(TESTBIN)
 
 demo: deps
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BIN)
 	@bash scripts/demo.sh $(BIN) $(BUILD)/demo
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory -j$(NPROC) $(BIN)
 	RF_CACHE_DIR=$(BUILD)/cl-cache $(BIN) bench --device $(BENCH_DEVICE) --json $(BUILD)/bench.json
 
 # Fuzz the capture reader and the config and scenario parsers (libFuzzer,
