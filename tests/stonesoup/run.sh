@@ -42,5 +42,5 @@ PY
     --cutoff "$cutoff" --max-speed "$speed" $sensor || status=1
 }
 run demo datasets/scenarios/demo.ini "tracker.max_speed_mps=120" 200 120
-run early-warning datasets/scenarios/early-warning.ini "tracker.earth=flat" 50000 4000
+run early-warning datasets/scenarios/early-warning.ini "tracker.earth=flat tracker.ballistic_accel_mps2=10" 50000 4000
 exit $status
