@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -461,4 +462,22 @@ int rf__h5_image_commit(hid_t f, const char *path) {
   rf__free(img);
   H5Fclose(f);
   return st;
+}
+
+/* ---- CSV helpers ------------------------------------------------------------------ */
+int rf__c_locale_enter(rf__c_locale *s) {
+  s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+  if (s->c == (locale_t)0) return -1;
+  s->old = uselocale(s->c);
+  return 0;
+}
+
+void rf__c_locale_leave(rf__c_locale *s) {
+  uselocale(s->old);
+  freelocale(s->c);
+}
+
+int rf__has_ext(const char *path, const char *ext) {
+  size_t n = strlen(path), e = strlen(ext);
+  return n > e && strcasecmp(path + n - e, ext) == 0;
 }

@@ -85,6 +85,18 @@ int rf__h5_image_create(hid_t *f, const char *path, const char *format,
                         const struct rf_product_info *info);
 int rf__h5_image_commit(hid_t f, const char *path);
 
+/* CSV numbers are printed and parsed in the C locale ('.' decimal point)
+ * whatever the process locale is: enter switches this thread to it (-1 when
+ * the locale cannot be made), leave restores the previous one. */
+#include <locale.h>
+typedef struct rf__c_locale {
+  locale_t c, old;
+} rf__c_locale;
+int rf__c_locale_enter(rf__c_locale *s);
+void rf__c_locale_leave(rf__c_locale *s);
+/* 1 when path ends in ext (case-insensitive, and is longer than it). */
+int rf__has_ext(const char *path, const char *ext);
+
 /* Temporary name beside `path` ("<path>.tmp.<pid>.<n>"), rf__malloc'd;
  * NULL when out of memory. */
 char *rf__tmp_path(const char *path);

@@ -184,24 +184,6 @@ cleanup:
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
-/* Numbers are printed and parsed in the C locale ('.' decimal point) whatever
- * the process locale is. */
-typedef struct rf__c_locale {
-  locale_t c, old;
-} rf__c_locale;
-
-static int rf__c_locale_enter(rf__c_locale *s) {
-  s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  if (s->c == (locale_t)0) return -1;
-  s->old = uselocale(s->c);
-  return 0;
-}
-
-static void rf__c_locale_leave(rf__c_locale *s) {
-  uselocale(s->old);
-  freelocale(s->c);
-}
-
 int rf_plots_write_csv(const char *path, const rf_plot *plots, size_t n) {
   char *tmp = NULL;
   FILE *fp = NULL;
@@ -302,11 +284,6 @@ static int rf__plots_read_csv(const char *path, rf_plot_list *l) {
   rf__c_locale_leave(&loc);
   fclose(fp);
   return st;
-}
-
-static int rf__has_ext(const char *path, const char *ext) {
-  size_t n = strlen(path), e = strlen(ext);
-  return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
 int rf_plots_read(const char *path, rf_plot_list *out) {

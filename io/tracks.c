@@ -183,22 +183,6 @@ cleanup:
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
-typedef struct rf__tloc {
-  locale_t c, old;
-} rf__tloc;
-
-static int rf__tloc_enter(rf__tloc *s) {
-  s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  if (s->c == (locale_t)0) return -1;
-  s->old = uselocale(s->c);
-  return 0;
-}
-
-static void rf__tloc_leave(rf__tloc *s) {
-  uselocale(s->old);
-  freelocale(s->c);
-}
-
 static int rf__csv_header_line(char *buf, size_t len) {
   size_t o = 0;
   for (int k = 0; k < RF__NTCOLS; k++) {
@@ -212,12 +196,12 @@ static int rf__csv_header_line(char *buf, size_t len) {
 int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n) {
   char *tmp = NULL, header[1024];
   FILE *fp = NULL;
-  rf__tloc loc;
+  rf__c_locale loc;
   int st = 0, have_loc = 0;
   if (!path || (n && !rows)) return rf__err(RF_EINVAL, "tracks: bad arguments");
   rf__csv_header_line(header, sizeof header);
   if (!(tmp = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if (rf__tloc_enter(&loc) < 0) {
+  if (rf__c_locale_enter(&loc) < 0) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto cleanup;
   }
@@ -255,7 +239,7 @@ cleanup:
   if (fp) fclose(fp);
   if (tmp) unlink(tmp);
   rf__free(tmp);
-  if (have_loc) rf__tloc_leave(&loc);
+  if (have_loc) rf__c_locale_leave(&loc);
   return st;
 }
 
@@ -290,11 +274,11 @@ static int rf__parse_track_row(char *s, rf_track_row *r) {
 static int rf__tracks_read_csv(const char *path, rf_track_list *l) {
   FILE *fp = fopen(path, "r");
   char line[RF_TRACK_CSV_LINE_MAX], header[1024];
-  rf__tloc loc;
+  rf__c_locale loc;
   size_t lineno = 0;
   int st = 0;
   if (!fp) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
-  if (rf__tloc_enter(&loc) < 0) {
+  if (rf__c_locale_enter(&loc) < 0) {
     fclose(fp);
     return rf__err(RF_ENOMEM, "%s: out of memory", path);
   }
@@ -329,22 +313,17 @@ static int rf__tracks_read_csv(const char *path, rf_track_list *l) {
   }
   if (st == 0 && ferror(fp)) st = rf__err(RF_EFORMAT, "%s: cannot read: %s", path, strerror(errno));
   if (st == 0 && lineno == 0) st = rf__err(RF_EFORMAT, "%s: line 1: missing header", path);
-  rf__tloc_leave(&loc);
+  rf__c_locale_leave(&loc);
   fclose(fp);
   return st;
-}
-
-static int rf__ends_with(const char *path, const char *ext) {
-  size_t n = strlen(path), e = strlen(ext);
-  return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
 int rf_tracks_read(const char *path, rf_track_list *out) {
   rf_track_list l = {0};
   int st;
   rf__h5_quiet();
-  if (rf__ends_with(path, ".h5")) st = rf__tracks_read_h5(path, &l);
-  else if (rf__ends_with(path, ".csv")) st = rf__tracks_read_csv(path, &l);
+  if (rf__has_ext(path, ".h5")) st = rf__tracks_read_h5(path, &l);
+  else if (rf__has_ext(path, ".csv")) st = rf__tracks_read_csv(path, &l);
   else return rf__err(RF_EINVAL, "%s: track file name must end in .h5 or .csv", path);
   if (st < 0) {
     rf_track_list_free(&l);
