@@ -176,6 +176,45 @@ done:
   return best;
 }
 
+/* Other processes' share of the machine while a workload runs: CPU seconds
+ * of all cores (/proc/stat, steal included) less this process's own (all its
+ * threads), per second of wall time. A run during which others kept more
+ * than RF__BUSY_CORES cores busy on average is not meaningful as a ratio to
+ * floors measured at another moment: OpenMP's static schedules wait for the
+ * slowest thread, so one shared core slows a whole stage. The load averages
+ * (1 minute) are recorded beside it. */
+#define RF__BUSY_CORES 0.25
+typedef struct rf__load {
+  double wall_s, machine_cpu_s, own_cpu_s, loadavg;
+} rf__load;
+
+static void rf__load_sample(rf__load *l) {
+  unsigned long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  if (f) {
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+               &v[7]) != 8)
+      memset(v, 0, sizeof v);
+    fclose(f);
+  }
+  /* user nice system (idle iowait) irq softirq steal */
+  l->machine_cpu_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  l->own_cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                 1e-6 * (double)ru.ru_stime.tv_usec;
+  if (getloadavg(&l->loadavg, 1) != 1) l->loadavg = -1;
+  l->wall_s = rf_now_s();
+}
+
+/* Cores other processes kept busy on average between a and b (-1: unknown). */
+static double rf__others_cores(const rf__load *a, const rf__load *b) {
+  double wall = b->wall_s - a->wall_s;
+  if (wall <= 0 || b->machine_cpu_s <= 0) return -1;
+  double o = (b->machine_cpu_s - a->machine_cpu_s - (b->own_cpu_s - a->own_cpu_s)) / wall;
+  return o > 0 ? o : 0;
+}
+
 static double rf__median(double *v, int n) {
   for (int i = 1; i < n; i++)
     for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
@@ -317,6 +356,8 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   double e2e[64] = {0}, stage[RF_STAGE_COUNT][64] = {{0}}, up[64] = {0}, down[64] = {0}, strm[64] = {0};
   int reps = repeat < 64 ? repeat : 64;
   rf_run_summary s;
+  rf__load load0, load1;
+  rf__load_sample(&load0);
   if ((st = rf_process_capture_on(cap, out, &cfg, device, &s))) return st;
   if (s.fallback_reason[0]) printf("   (%s: %s)\n", s.device, s.fallback_reason);
   for (int r = 0; r < reps; r++) {
@@ -341,6 +382,16 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   size_t beams = (size_t)cfg.beams_az; /* linear array: one elevation beam */
   double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, l, beams * w->samples, k, repeat) * (double)w->dwells
                       : 0;
+  rf__load_sample(&load1);
+  const double others = rf__others_cores(&load0, &load1);
+  const int busy = others > RF__BUSY_CORES;
+  if (busy)
+    printf("   machine busy: other processes kept %.2f cores busy (load average %.2f at start, %.2f at end); "
+           "times are not meaningful\n", others, load0.loadavg, load1.loadavg);
+  cJSON_AddNumberToObject(j, "load_average_start", load0.loadavg);
+  cJSON_AddNumberToObject(j, "load_average_end", load1.loadavg);
+  cJSON_AddNumberToObject(j, "other_processes_cores", others);
+  cJSON_AddBoolToObject(j, "machine_busy", busy);
 
   /* Bytes each stage must move at least (read input once, write output once). */
   const double pair = (double)rf_sample_pair_bytes(w->sample_type);
@@ -391,18 +442,27 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   const double in_bps = ns * pair / e2e_med;
   printf("   %-18s %10.4f %12.1f %10.2f   (input bytes; min %.4f, max %.4f, %d runs)\n", "end to end", e2e_med,
          ns / e2e_med / 1e6, in_bps / 1e9, e2e_lo, e2e_hi, reps);
-  if (on_cpu)
+  if (on_cpu && busy)
+    printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor not reported: machine busy\n", "FFTs alone (FFTW)",
+           fft, ns / fft / 1e6);
+  else if (on_cpu)
     printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor = %.2fx (goal <= 3x)\n", "FFTs alone (FFTW)", fft,
            ns / fft / 1e6, e2e_med / fft);
   else {
     double ts = rf__median(strm, reps), st_bps = ts > 0 ? ns * pair / ts : 0;
     printf("   %-18s %10.4f %12.1f %10.2f   (dwells streamed, without context/program/plan setup)\n", "streamed", ts,
            ts > 0 ? ns / ts / 1e6 : 0, st_bps / 1e9);
-    printf("   input rate = %.1f%% (end to end) and %.1f%% (streamed) of the pinned host-to-device bandwidth "
-           "(%.2f GB/s; goal >= 80%%)\n", dbw->h2d > 0 ? 100.0 * in_bps / dbw->h2d : 0,
-           dbw->h2d > 0 ? 100.0 * st_bps / dbw->h2d : 0, dbw->h2d / 1e9);
+    if (busy)
+      printf("   input rate / host-to-device bandwidth not reported: machine busy\n");
+    else
+      printf("   input rate = %.1f%% (end to end) and %.1f%% (streamed) of the pinned host-to-device bandwidth "
+             "(%.2f GB/s; goal >= 80%%)\n", dbw->h2d > 0 ? 100.0 * in_bps / dbw->h2d : 0,
+             dbw->h2d > 0 ? 100.0 * st_bps / dbw->h2d : 0, dbw->h2d / 1e9);
     cJSON_AddNumberToObject(j, "streamed_seconds_median", ts);
-    cJSON_AddNumberToObject(j, "streamed_ratio_to_h2d_bandwidth", dbw->h2d > 0 ? st_bps / dbw->h2d : 0);
+    if (busy)
+      cJSON_AddNullToObject(j, "streamed_ratio_to_h2d_bandwidth");
+    else
+      cJSON_AddNumberToObject(j, "streamed_ratio_to_h2d_bandwidth", dbw->h2d > 0 ? st_bps / dbw->h2d : 0);
   }
   cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());
   cJSON_AddNumberToObject(j, "seconds_median", e2e_med);
@@ -411,9 +471,15 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddNumberToObject(j, "runs", reps);
   cJSON_AddNumberToObject(j, "samples_per_second", ns / e2e_med);
   cJSON_AddNumberToObject(j, "input_bytes_per_second", in_bps);
+  /* A busy machine's ratios are null: not reported. */
   if (on_cpu) {
     cJSON_AddNumberToObject(j, "fft_floor_seconds", fft);
-    cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
+    if (busy)
+      cJSON_AddNullToObject(j, "ratio_to_fft_floor");
+    else
+      cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
+  } else if (busy) {
+    cJSON_AddNullToObject(j, "ratio_to_h2d_bandwidth");
   } else {
     cJSON_AddNumberToObject(j, "ratio_to_h2d_bandwidth", dbw->h2d > 0 ? in_bps / dbw->h2d : 0);
   }

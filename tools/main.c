@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 
 static void rf__on_signal(int sig) {
@@ -228,7 +229,20 @@ static int rf__cmd_devices(int argc, char **argv) {
   return 0;
 }
 
+/* OpenMP threads wait passively (they sleep at a barrier instead of
+ * spinning), so a busy shared machine, or this program's own batch workers,
+ * keep their cores. libgomp reads OMP_WAIT_POLICY once, when it is loaded
+ * (before main), so the variable is set here and the program executes itself
+ * again. A policy the user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set) is
+ * kept. If the exec fails the run goes on under libgomp's default. */
+static void rf__omp_passive_default(char **argv) {
+  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
+  execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+  rf__omp_passive_default(argv);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = rf__on_signal;
