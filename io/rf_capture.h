@@ -1,4 +1,4 @@
-/* radarflow: capture files (../shared/spec/formats.md, "Capture file").
+/* radarflow: capture files (docs/formats.md, "Capture file").
  * The reader validates the whole file before anything is allocated for
  * samples, then streams /iq by whole pulses (HDF5 hyperslabs), so memory does
  * not grow with the file. The writer (used by the simulator) writes to a

@@ -1,4 +1,4 @@
-/* radarflow: product files (../shared/spec/formats.md, "Plot file").
+/* radarflow: product files (docs/formats.md, "Plot file").
  * Each file is written under a temporary name in the same folder and renamed
  * into place only when complete. */
 #ifndef RF_PRODUCTS_H

@@ -1,5 +1,5 @@
-/* radarflow: track files (../shared/spec/formats.md "Track file", with the
- * extra columns of docs/formats.md). HDF5 (compound dataset /tracks, status
+/* radarflow: track files (docs/formats.md, "Track file", with its
+ * extension columns). HDF5 (compound dataset /tracks, status
  * an HDF5 enum) and CSV (status as a word); both written under a temporary
  * name and renamed. */
 #ifndef RF_TRACKS_H
@@ -17,7 +17,7 @@ enum rf_track_status {
 /* "tentative", "confirmed", "coasting", "deleted"; NULL for other values. */
 const char *rf_track_status_name(int status);
 
-/* One track row: the spec's columns in order, then the extension columns
+/* One track row: the columns of docs/formats.md in order, then the extension columns
  * (impact_*: NaN unless the track is ballistic and descending). */
 typedef struct rf_track_row {
   double time_s;
