@@ -49,6 +49,10 @@ _radarflow() {
     mapfile -t COMPREPLY < <(compgen -W "$(_radarflow_commands "$prog") help --help --version" -- "$cur")
     return
   fi
+  if [[ $cmd == help ]]; then
+    (( n == 3 )) && mapfile -t COMPREPLY < <(compgen -W "$(_radarflow_commands "$prog")" -- "$cur")
+    return 0
+  fi
   case $prev in
     --set)
       if [[ $cur == *=* ]]; then
