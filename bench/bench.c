@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,28 +178,32 @@ done:
 }
 
 /* Other processes' share of the machine while a workload runs: CPU seconds
- * of all cores (/proc/stat, steal included) less this process's own (all its
- * threads), per second of wall time. A run during which others kept more
- * than RF__BUSY_CORES cores busy on average is not meaningful as a ratio to
- * floors measured at another moment: OpenMP's static schedules wait for the
- * slowest thread, so one shared core slows a whole stage. The load averages
- * (1 minute) are recorded beside it. */
+ * of the cores it may use (/proc/stat, steal included) less this process's
+ * own (all its threads), per second of wall time. A run during which others
+ * kept more than RF__BUSY_CORES cores busy on average is not meaningful as a
+ * ratio to floors measured at another moment: OpenMP's static schedules wait
+ * for the slowest thread, so one shared core slows a whole stage. The load
+ * averages (1 minute) are recorded beside it. */
 #define RF__BUSY_CORES 0.25
 typedef struct rf__load {
   double wall_s, machine_cpu_s, own_cpu_s, loadavg;
 } rf__load;
 
 static void rf__load_sample(rf__load *l) {
-  unsigned long long v[8] = {0};
+  /* Busy time (user nice system irq softirq steal) of the CPUs this process
+   * may run on (a Slurm or taskset CPU set), from their /proc/stat lines. */
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine)) CPU_ZERO(&mine);
+  unsigned long long busy = 0, v[8];
+  unsigned cpu;
+  char line[512];
   FILE *f = fopen("/proc/stat", "r");
-  if (f) {
-    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-               &v[7]) != 8)
-      memset(v, 0, sizeof v);
-    fclose(f);
-  }
-  /* user nice system (idle iowait) irq softirq steal */
-  l->machine_cpu_s = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)sysconf(_SC_CLK_TCK);
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]) == 9 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &mine))
+      busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  if (f) fclose(f);
+  l->machine_cpu_s = (double)busy / (double)sysconf(_SC_CLK_TCK);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   l->own_cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
