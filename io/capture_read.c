@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capture_sources.h"
 #include "h5util.h"
 
 /* Chunk cache for /iq: pulses are read whole, so a cache only helps when a
@@ -156,11 +157,12 @@ static int rf__read_iq_shape(rf_capture *c) {
   rf_capture_meta *m = &c->m;
   hsize_t d[4];
   int st, has_scale;
-  hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-  if (dapl < 0 || H5Pset_chunk_cache(dapl, RF_IQ_CACHE_SLOTS, RF_IQ_CACHE_BYTES, 1.0) < 0) {
-    if (dapl >= 0) H5Pclose(dapl);
-    return rf__err(RF_EFORMAT, "%s: /iq: %s", p, rf__h5_errdesc());
-  }
+  /* External raw storage and virtual-dataset sources with relative names
+   * are found in the capture's folder, not the current one (see
+   * capture_sources.h for why the environment is set too). */
+  rf__h5_origin_prefix();
+  hid_t dapl = rf__iq_dapl(RF_IQ_CACHE_SLOTS, RF_IQ_CACHE_BYTES);
+  if (dapl < 0) return rf__err(RF_EFORMAT, "%s: /iq: %s", p, rf__h5_errdesc());
   if (!rf__h5_has(c->file, "iq")) {
     H5Pclose(dapl);
     return rf__err(RF_EFORMAT, "%s: /iq: missing dataset", p);
@@ -213,7 +215,8 @@ static int rf__read_iq_shape(rf_capture *c) {
   if ((st = rf__h5_attr_double(c->iq, p, "/iq", "scale", &m->scale, &has_scale)) < 0) return st;
   if (!isfinite(m->scale) || m->scale == 0)
     return rf__err(RF_EFORMAT, "%s: /iq: scale must be finite and nonzero (got %g)", p, m->scale);
-  return 0;
+  /* Samples stored in other files: each must be there, whole. */
+  return rf__iq_sources_check(c->file, c->iq, p);
 }
 
 static int rf__read_array(rf_capture *c) {
