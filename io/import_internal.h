@@ -38,6 +38,7 @@ typedef struct rf__imp_array {
   int role[RF__IMP_MAXR];
   hsize_t fixed[RF__IMP_MAXR]; /* RF__AX_FIXED: the index taken */
   int q;                    /* split encoding: 0 holds I, 1 holds Q; -1: both (iq axis or compound) */
+  int chan;                 /* no channel axis: the channel it holds (0 for a one-channel recording) */
   int iq_swap;              /* the iq axis (or compound) holds Q first */
   int compound;             /* h5: element is a compound (re, im) */
   char re_name[64], im_name[64]; /* compound member names */

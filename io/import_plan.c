@@ -126,6 +126,7 @@ static int rf__gen_array(const rf__imp_source *s, int ai, size_t channels, size_
   int vp = v & 1u, vc = (v >> RF__C) & 1u, vs = (v >> RF__S) & 1u, vq = (v >> RF__Q) & 1u;
   size_t S = pl->samples;
   size_t nc = vc ? 1 : channels, ns = vs ? 1 : S, nq = (a->q >= 0 || vq) ? 1 : 2;
+  if (x.ax[RF__C] < 0) nc = 1; /* the array holds channel a->chan alone */
   size_t p = p0;
   while (p < p1) {
     if (pl->group && pl->group[p] != (uint32_t)a->group) {
@@ -191,8 +192,8 @@ static int rf__gen_array(const rf__imp_source *s, int ai, size_t channels, size_
           }
           m.dstart[0] = p;
           m.dcount[0] = n;
-          m.dstart[1] = vc ? 0 : c;
-          m.dcount[1] = vc ? channels : 1;
+          m.dstart[1] = x.ax[RF__C] < 0 ? (hsize_t)a->chan : vc ? 0 : c;
+          m.dcount[1] = x.ax[RF__C] < 0 ? 1 : vc ? channels : 1;
           m.dstart[2] = vs ? 0 : sm;
           m.dcount[2] = vs ? S : 1;
           m.dstart[3] = (vq || (a->q < 0 && x.ax[RF__Q] < 0)) ? 0 : qq;
@@ -238,6 +239,18 @@ static void rf__byte_strides(const rf__imp_array *a, size_t elem, uint64_t *bs) 
   }
 }
 
+/* The array of group g holding channel c (-1 if none). */
+static int rf__array_of(const rf__imp_source *s, uint32_t g, size_t c) {
+  for (size_t i = 0; i < s->narr; i++) {
+    const rf__imp_array *a = &s->arr[i];
+    if ((uint32_t)a->group != g) continue;
+    int has_c = 0;
+    for (int k = 0; k < a->rank; k++) has_c |= a->role[k] == RF__AX_CHANNEL;
+    if (has_c || (size_t)a->chan == c) return (int)i;
+  }
+  return -1;
+}
+
 /* Fills segs (at most RF__IMP_MAX_SEGMENTS); 0 when /iq cannot be described
  * that way. */
 static size_t rf__segments(const rf__imp_source *s, size_t channels, rf__seg *segs) {
@@ -258,11 +271,13 @@ static size_t rf__segments(const rf__imp_source *s, size_t channels, rf__seg *se
   size_t n = 0;
   uint64_t len = (uint64_t)pl->samples * 2 * elem;
   for (size_t p = 0; p < pl->n; p++) {
-    int ai = pl->group ? (int)pl->group[p] : 0;
-    const rf__imp_array *a = &s->arr[ai];
-    uint64_t bs[RF__IMP_MAXR];
-    rf__byte_strides(a, elem, bs);
+    uint32_t g = pl->group ? pl->group[p] : 0;
     for (size_t c = 0; c < channels; c++) {
+      int ai = rf__array_of(s, g, c);
+      if (ai < 0) return 0;
+      const rf__imp_array *a = &s->arr[ai];
+      uint64_t bs[RF__IMP_MAXR];
+      rf__byte_strides(a, elem, bs);
       uint64_t off = a->offset;
       for (int k = 0; k < a->rank; k++) {
         uint64_t idx = 0;
@@ -288,6 +303,145 @@ static size_t rf__segments(const rf__imp_source *s, size_t channels, rf__seg *se
     }
   }
   return n;
+}
+
+/* ---- pulses cut from a continuous recording: rows ------------------------------------------ */
+/* A raw array with a time axis becomes one array per run of equally spaced
+ * pulses (and per index of the axes before the time axis): rows of `stride`
+ * samples, each starting at a pulse's fast-time sample 0, so that a mapping
+ * is one block (HDF5 1.10 writes every block of a selection into the file:
+ * a strided selection of a million pulses would take megabytes). Arrays
+ * without a time axis are kept. *out owns copies of the types and the pulse
+ * arrays; 1 when there would be more than RF__IMP_MAX_MAPPINGS arrays. */
+static int rf__rows(const rf__imp_source *in, rf__imp_source *out) {
+  const rf__imp_pulses *pl = &in->pulses;
+  size_t cap = 16, n = 0;
+  int st = 0;
+  memset(out, 0, sizeof *out);
+  out->kind = in->kind;
+  out->pulses = *pl;
+  out->pulses.start = rf__malloc((pl->n ? pl->n : 1) * sizeof *pl->start);
+  out->pulses.group = rf__malloc((pl->n ? pl->n : 1) * sizeof *pl->group);
+  out->arr = rf__calloc(cap, sizeof *out->arr);
+  if (!out->pulses.start || !out->pulses.group || !out->arr) goto nomem;
+  for (size_t p = 0; p < pl->n; p++) {
+    out->pulses.start[p] = pl->start[p];
+    out->pulses.group[p] = pl->group ? pl->group[p] : 0;
+  }
+  uint32_t next_group = 0;
+  for (size_t i = 0; i < in->narr; i++)
+    if ((uint32_t)in->arr[i].group >= next_group) next_group = (uint32_t)in->arr[i].group + 1;
+  int any_rows = 0;
+  for (size_t i = 0; i < in->narr && !st; i++) {
+    const rf__imp_array *a = &in->arr[i];
+    int kt = -1;
+    for (int k = 0; k < a->rank; k++)
+      if (a->role[k] == RF__AX_TIME) kt = k;
+    if (a->h5 || kt < 0) {
+      if (n == cap) {
+        rf__imp_array *na = rf__realloc(out->arr, 2 * cap * sizeof *na);
+        if (!na) goto nomem;
+        out->arr = na;
+        cap *= 2;
+      }
+      out->arr[n] = *a;
+      out->arr[n].type = H5Tcopy(a->type);
+      n++;
+      continue;
+    }
+    any_rows = 1;
+    size_t elem = H5Tget_size(a->type);
+    uint64_t bs[RF__IMP_MAXR];
+    rf__byte_strides(a, elem, bs);
+    /* Outer axes (before the time axis) of more than one index. */
+    size_t combos = 1;
+    for (int k = 0; k < kt; k++)
+      if (a->role[k] != RF__AX_FIXED) combos *= (size_t)a->dims[k];
+    const int64_t S = (int64_t)pl->samples, T = (int64_t)a->dims[kt];
+    size_t p = 0;
+    while (p < pl->n) {
+      if ((pl->group ? pl->group[p] : 0) != (uint32_t)a->group) {
+        p++;
+        continue;
+      }
+      size_t m = 1;
+      int64_t d = S;
+      if (p + 1 < pl->n && (pl->group ? pl->group[p + 1] : 0) == (uint32_t)a->group &&
+          pl->start[p + 1] - pl->start[p] >= S) {
+        d = pl->start[p + 1] - pl->start[p];
+        m = 2;
+        while (p + m < pl->n && (pl->group ? pl->group[p + m] : 0) == (uint32_t)a->group &&
+               pl->start[p + m] - pl->start[p + m - 1] == d)
+          m++;
+        /* The last row must lie inside the array; else it is a run of its own. */
+        if (pl->start[p] + (int64_t)m * d > T) m--;
+        if (m == 1) d = S;
+      }
+      uint32_t g = next_group++;
+      for (size_t j = 0; j < m; j++) {
+        out->pulses.start[p + j] = (int64_t)j;
+        out->pulses.group[p + j] = g;
+      }
+      if (n + combos > RF__IMP_MAX_MAPPINGS) {
+        st = 1;
+        break;
+      }
+      for (size_t cb = 0; cb < combos; cb++) {
+        if (n == cap) {
+          size_t nc = 2 * cap + combos;
+          rf__imp_array *na = rf__realloc(out->arr, nc * sizeof *na);
+          if (!na) goto nomem;
+          out->arr = na;
+          cap = nc;
+        }
+        rf__imp_array *o = &out->arr[n];
+        *o = *a;
+        o->type = H5Tcopy(a->type);
+        o->group = (int)g;
+        uint64_t off = a->offset + (uint64_t)pl->start[p] * bs[kt];
+        size_t rest = cb;
+        for (int k = kt - 1; k >= 0; k--) {
+          uint64_t idx = a->fixed[k];
+          if (a->role[k] != RF__AX_FIXED) {
+            idx = rest % a->dims[k];
+            rest /= a->dims[k];
+          }
+          off += idx * bs[k];
+          if (a->role[k] == RF__AX_CHANNEL) o->chan = (int)idx;
+          if (a->role[k] == RF__AX_IQ) o->q = a->iq_swap ? 1 - (int)idx : (int)idx;
+        }
+        o->offset = off;
+        o->rank = 0;
+        o->dims[o->rank] = m;
+        o->role[o->rank++] = RF__AX_PULSE;
+        o->dims[o->rank] = (hsize_t)d;
+        o->role[o->rank++] = RF__AX_SAMPLE;
+        for (int k = kt + 1; k < a->rank; k++) {
+          o->dims[o->rank] = a->dims[k];
+          o->role[o->rank] = a->role[k];
+          o->fixed[o->rank] = a->fixed[k];
+          o->rank++;
+        }
+        n++;
+      }
+      p += m;
+    }
+  }
+  out->narr = n;
+  if (any_rows) out->pulses.s0 = 0;
+  return st;
+nomem:
+  out->narr = n;
+  return rf__err(RF_ENOMEM, "out of memory");
+}
+
+static void rf__rows_free(rf__imp_source *s) {
+  for (size_t i = 0; i < s->narr; i++)
+    if (s->arr[i].type > 0) H5Tclose(s->arr[i].type);
+  rf__free(s->arr);
+  rf__free(s->pulses.start);
+  rf__free(s->pulses.group);
+  memset(s, 0, sizeof *s);
 }
 
 /* ---- names the capture stores ------------------------------------------------------------ */
@@ -501,14 +655,32 @@ static int rf__vds_cb(void *vctx, const rf__map *m) {
   return 0;
 }
 
-int rf__imp_write_iq(hid_t file, const char *final_path, const rf__imp_source *s, size_t channels,
+static int rf__imp_write_iq_from(hid_t file, const char *final_path, const rf__imp_source *s, size_t channels,
+                                 double scale, int copy, rf__imp_plan_out *o);
+
+int rf__imp_write_iq(hid_t file, const char *final_path, const rf__imp_source *src, size_t channels,
                      double scale, int copy, rf__imp_plan_out *o) {
+  rf__imp_source rows;
+  memset(o, 0, sizeof *o);
+  int st = rf__rows(src, &rows);
+  if (st < 0) {
+    rf__rows_free(&rows);
+    return st;
+  }
+  /* Too many runs of pulses for rows: map the original arrays (and copy). */
+  const rf__imp_source *s = st == 0 ? &rows : src;
+  st = rf__imp_write_iq_from(file, final_path, s, channels, scale, copy, o);
+  rf__rows_free(&rows);
+  return st;
+}
+
+static int rf__imp_write_iq_from(hid_t file, const char *final_path, const rf__imp_source *s, size_t channels,
+                                 double scale, int copy, rf__imp_plan_out *o) {
   const rf__imp_pulses *pl = &s->pulses;
   rf__seg *segs = NULL;
   hid_t dcpl = H5I_INVALID_HID, sp = H5I_INVALID_HID, iq = H5I_INVALID_HID, grp = H5I_INVALID_HID;
   rf__vds_ctx vc = {H5I_INVALID_HID, H5I_INVALID_HID, NULL, NULL, NULL};
   int st = 0;
-  memset(o, 0, sizeof *o);
   /* /iq's type: int16 from integers of at most 16 bits, else float32. */
   hid_t part = s->arr[0].type;
   H5T_class_t cls = H5Tget_class(part);
