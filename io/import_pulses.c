@@ -60,8 +60,11 @@ int rf__imp_cut_time(const rf__facts *f, rf__imp_source *s, int64_t seg_start, i
   int64_t step = 0;
   if (!tx) {
     double pri_s;
-    int has_first = 0;
-    if ((st = rf__facts_num(f, "waveform", "pri_s", 1e-12, 1e6, &pri_s, NULL))) return st;
+    int has_first = 0, has_pri = 0;
+    if ((st = rf__facts_num(f, "waveform", "pri_s", 1e-12, 1e6, &pri_s, &has_pri))) return st;
+    if (!has_pri)
+      return rf__fact_missing(f, "waveform", "pri_s", "(pulses are cut on a PRI grid: SigMF radarflow:pri_s, or "
+                              "give the transmit instants: pulse annotations or [pulses] transmit_samples)");
     double p = pri_s * fs_hz;
     if (!(p >= 1 && p < 9e15) || fabs(p - round(p)) > 1e-6 * (p > 1 ? 1 : p))
       return rf__fact_err(rf__facts_get(f, "waveform", "pri_s"),
@@ -87,6 +90,17 @@ int rf__imp_cut_time(const rf__facts *f, rf__imp_source *s, int64_t seg_start, i
                      f->where, (long long)gate, (long long)gap);
     if (samples > RF_MAX_SAMPLES) samples = RF_MAX_SAMPLES;
   }
+  /* A pulse's window must end before the next pulse is transmitted. */
+  const rf__fact *ws = rf__facts_get(f, "pulses", has_s ? "samples" : "gate_samples");
+  if (!tx && gate + samples > step)
+    return ws ? rf__fact_err(ws, "gate %lld + %lld samples run past the next pulse (%lld samples later)",
+                             (long long)gate, (long long)samples, (long long)step)
+              : rf__err(RF_EFORMAT, "%s: the PRI is shorter than the samples per pulse", where);
+  for (size_t i = 1; tx && i < ntx; i++)
+    if (tx[i] - tx[i - 1] < gate + samples)
+      return rf__err(RF_EFORMAT, "%s: pulses %zu and %zu are %lld samples apart, less than gate %lld + %lld "
+                     "samples (windows would overlap the next pulse)", where, i - 1, i,
+                     (long long)(tx[i] - tx[i - 1]), (long long)gate, (long long)samples);
   if (s->pulses.n && s->pulses.samples != (size_t)samples)
     return rf__err(RF_EFORMAT, "%s: pulses of %lld samples here but %zu before: every pulse must have the "
                    "same length", where, (long long)samples, s->pulses.samples);

@@ -638,7 +638,6 @@ int rf__sigmf_read(const char *source, rf__facts *f, rf__imp_source *s) {
         if (d < d0) d0 = d;
         d1 = d + 1;
       }
-    if (d0 >= d1) continue;
     const cJSON *c = cJSON_GetArrayItem(caps, (int)k);
     snprintf(where, sizeof where, "captures[%zu]", k);
     for (const cJSON *it = c->child; it && !st; it = it->next)
@@ -647,7 +646,9 @@ int rf__sigmf_read(const char *source, rf__facts *f, rf__imp_source *s) {
           strcmp(it->string, "radarflow:tx_beamwidth_el_deg"))
         st = rf__err(RF_EFORMAT, "%s: %s %s: unknown key of the radarflow namespace for captures", meta, where,
                      it->string);
-    if (st ||
+    if (st) break;
+    if (d0 >= d1) continue;
+    if (
         (st = rf__override(c, "radarflow:azimuth_deg", -720, 720, &s->azimuth_deg, s->dwells, d0, d1, meta, where)) ||
         (st = rf__override(c, "radarflow:elevation_deg", -90, 90, &s->elevation_deg, s->dwells, d0, d1, meta, where)) ||
         (st = rf__override(c, "radarflow:tx_beamwidth_az_deg", 1e-6, 360, &s->tx_bw_az_deg, s->dwells, d0, d1, meta,
