@@ -282,12 +282,54 @@ static int rf__cover_check(hid_t f, const char *dname, hid_t srcspace, const cha
   return st;
 }
 
+/* External storage over another HDF5 file's dataset bytes (import of a
+ * contiguous complex compound): that dataset must still begin where it did,
+ * or the file was rewritten and the bytes are something else. */
+static int rf__h5_bytes_check(hid_t d, const char *path, const char *what) {
+  if (H5Aexists(d, "hdf5_dataset") <= 0) return 0;
+  char dset[1024], name[PATH_MAX];
+  double want = 0;
+  int st = 0;
+  hid_t dcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, s = H5I_INVALID_HID;
+  char *dir = NULL, *full = NULL;
+  off_t off;
+  hsize_t size;
+  if ((st = rf__h5_attr_string(d, path, what, "hdf5_dataset", dset, sizeof dset, NULL)) ||
+      (st = rf__h5_attr_double(d, path, what, "hdf5_data_offset", &want, NULL)))
+    return st;
+  if ((dcpl = H5Dget_create_plist(d)) < 0 || H5Pget_external(dcpl, 0, sizeof name, name, &off, &size) < 0) {
+    st = rf__err(RF_EFORMAT, "%s: %s: hdf5_dataset given but no external storage", path, what);
+    goto cleanup;
+  }
+  name[sizeof name - 1] = 0;
+  if (!(dir = rf__path_dirname(path)) || !(full = rf__path_join(dir, name))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+    goto cleanup;
+  }
+  haddr_t now = HADDR_UNDEF;
+  if ((fapl = rf__h5_fapl()) >= 0 && (f = H5Fopen(full, H5F_ACC_RDONLY, fapl)) >= 0 &&
+      H5Lexists(f, dset, H5P_DEFAULT) > 0 && (s = H5Dopen2(f, dset, H5P_DEFAULT)) >= 0)
+    now = H5Dget_offset(s);
+  if (now == HADDR_UNDEF || (double)now != want)
+    st = rf__err(RF_EFORMAT, "%s: %s: %s was changed after the import: its dataset %s no longer holds its samples "
+                 "at byte %.0f (import the recording again)", path, what, full, dset, want);
+cleanup:
+  H5Eclear2(H5E_DEFAULT);
+  if (s >= 0) H5Dclose(s);
+  if (f >= 0) H5Fclose(f);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  rf__free(dir);
+  rf__free(full);
+  return st;
+}
+
 int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
   rf_iq_source *src = NULL;
   size_t nsrc = 0, mappings = 0, segments = 0;
   int storage, st;
   hid_t dcpl = H5I_INVALID_HID, other = H5I_INVALID_HID, fapl = H5I_INVALID_HID;
-  char *fname = NULL, *dname = NULL, *open_name = NULL;
+  char *fname = NULL, *dname = NULL, *open_name = NULL, *checked = NULL;
   if ((st = rf__iq_sources(file, iq, path, &storage, &mappings, &segments, &src, &nsrc))) return st;
   for (size_t i = 0; i < nsrc && !st; i++) {
     const rf_iq_source *s = &src[i];
@@ -302,6 +344,7 @@ int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
                    "truncated or rewritten?)", path, what, s->path, (long long)s->size_bytes,
                    (unsigned long long)s->bytes_needed);
   }
+  if (!st && storage == RF_IQ_EXTERNAL) st = rf__h5_bytes_check(iq, path, "/iq");
   if (st || storage != RF_IQ_VIRTUAL) goto cleanup;
   if ((dcpl = H5Dget_create_plist(iq)) < 0 || (fapl = rf__h5_fapl()) < 0) {
     st = rf__err(RF_EFORMAT, "%s: /iq: cannot read its storage layout: %s", path, rf__h5_errdesc());
@@ -336,6 +379,16 @@ int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
       f = other;
     }
     if (!st) st = rf__cover_check(f, dname, ss, path, shown ? shown : "(this file)");
+    if (!st && f == file && (!checked || strcmp(dname, checked))) {
+      /* A raw-storage view of this file over another HDF5 file's bytes. */
+      hid_t sd = H5Dopen2(file, dname, H5P_DEFAULT);
+      if (sd >= 0) {
+        st = rf__h5_bytes_check(sd, path, dname);
+        H5Dclose(sd);
+      }
+      rf__free(checked);
+      if (!(checked = rf__strdup(dname)) && !st) st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+    }
     rf__free(shown);
     H5Sclose(ss);
   }
@@ -345,6 +398,7 @@ cleanup:
   if (fapl >= 0) H5Pclose(fapl);
   if (dcpl >= 0) H5Pclose(dcpl);
   rf__free(open_name);
+  rf__free(checked);
   rf__free(fname);
   rf__free(dname);
   rf__iq_sources_free(src, nsrc);

@@ -43,6 +43,8 @@ typedef struct rf__imp_array {
   int compound;             /* h5: element is a compound (re, im) */
   char re_name[64], im_name[64]; /* compound member names */
   int group;                /* arrays of one group supply the same pulses (I and Q of split) */
+  char h5_dset[1024];       /* raw bytes of this HDF5 dataset (a contiguous compound), else "" */
+  uint64_t h5_offset;       /* ... whose data began at this byte of the file */
   char what[1100];          /* for messages: "file" or "file: /dataset" */
 } rf__imp_array;
 

@@ -246,6 +246,8 @@ static int rf__h5_array(const rf__facts *f, const char *source, const char *dset
       a->h5 = 0;
       a->compound = 0;
       a->offset = (uint64_t)off;
+      snprintf(a->h5_dset, sizeof a->h5_dset, "%s", dset);
+      a->h5_offset = (uint64_t)off;
       a->dims[a->rank] = 2;
       a->role[a->rank] = RF__AX_IQ;
       a->rank++;

@@ -482,6 +482,18 @@ void rf__imp_plan_out_free(rf__imp_plan_out *o) {
   o->nsources = 0;
 }
 
+/* External storage over the bytes of an HDF5 dataset (a contiguous
+ * compound): notes the dataset and where its data began, so that the
+ * reader can tell when that file has been rewritten (capture_sources.c). */
+static int rf__mark_h5_bytes(hid_t d, const rf__imp_array *a) {
+  if (!a->h5_dset[0]) return 0;
+  errno = 0;
+  if (rf__h5_write_attr_string(d, "hdf5_dataset", a->h5_dset) < 0 ||
+      rf__h5_write_attr_double(d, "hdf5_data_offset", (double)a->h5_offset) < 0)
+    return rf__err(RF_EIO, "/iq: cannot write: %s", rf__io_reason());
+  return 0;
+}
+
 /* HDF5 reads '%' in virtual source names as printf-style: write "%%". */
 static void rf__vds_escape(const char *in, char *out, size_t len) {
   size_t w = 0;
@@ -727,6 +739,7 @@ static int rf__imp_write_iq_from(hid_t file, const char *final_path, const rf__i
           (iq = H5Dcreate2(file, "iq", s->arr[0].type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
           rf__h5_write_attr_double(iq, "scale", scale) < 0)
         goto h5fail;
+      if ((st = rf__mark_h5_bytes(iq, &s->arr[segs[0].a]))) goto cleanup;
       o->storage = RF_IQ_EXTERNAL;
       o->sample_type = H5Tget_class(s->arr[0].type) == H5T_INTEGER ? RF_SAMPLE_INT16 : RF_SAMPLE_FLOAT32;
       o->segments = nseg;
@@ -779,7 +792,9 @@ static int rf__imp_write_iq_from(hid_t file, const char *final_path, const rf__i
       ed = H5Dcreate2(grp, nm, a->type, vc.srcspace[i], H5P_DEFAULT, edcpl, H5P_DEFAULT);
     if (edcpl >= 0) H5Pclose(edcpl);
     if (ed < 0) goto h5fail;
+    st = rf__mark_h5_bytes(ed, a);
     H5Dclose(ed);
+    if (st) goto cleanup;
     snprintf(vc.src_file[i], sizeof vc.src_file[i], ".");
     snprintf(vc.src_dset[i], sizeof vc.src_dset[i], "/import/%s", nm);
   }
