@@ -139,18 +139,18 @@ int rf_inspect_derive(const rf_capture_meta *m, const rf_config *cfg, const doub
     o->first_time_s = fmin(o->first_time_s, m->pulse_time_s[p]);
     o->last_time_s = fmax(o->last_time_s, m->pulse_time_s[p]);
   }
+  /* Each dwell's mean spacing (first to last pulse: float64 epoch times
+   * resolve only 0.24 us, a single spacing is that coarse), then the median
+   * over the dwells. */
+  double *dt = rf__malloc((m->dwells ? m->dwells : 1) * sizeof *dt);
+  if (!dt) return rf__err(RF_ENOMEM, "inspect: out of memory");
   size_t nd = 0;
-  for (size_t d = 0; d < m->dwells; d++) nd += (size_t)m->num_pulses[d] - 1;
-  double *dt = nd ? rf__malloc(nd * sizeof *dt) : NULL;
-  if (nd && !dt) return rf__err(RF_ENOMEM, "inspect: out of memory");
-  size_t k = 0;
-  for (size_t d = 0; d < m->dwells; d++)
-    for (int32_t i = 1; i < m->num_pulses[d]; i++) {
-      size_t p = (size_t)m->first_pulse[d] + (size_t)i;
-      double v = m->pulse_time_s[p] - m->pulse_time_s[p - 1];
-      if (!(v > 0)) o->times_not_increasing++;
-      dt[k++] = v;
-    }
+  for (size_t d = 0; d < m->dwells; d++) {
+    size_t p0 = (size_t)m->first_pulse[d], k = (size_t)m->num_pulses[d];
+    for (size_t i = 1; i < k; i++)
+      if (!(m->pulse_time_s[p0 + i] > m->pulse_time_s[p0 + i - 1])) o->times_not_increasing++;
+    if (k > 1) dt[nd++] = (m->pulse_time_s[p0 + k - 1] - m->pulse_time_s[p0]) / (double)(k - 1);
+  }
   if (nd) {
     qsort(dt, nd, sizeof *dt, rf__cmp_double);
     o->pri_measured_s = dt[nd / 2];

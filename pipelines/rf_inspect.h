@@ -49,7 +49,7 @@ typedef struct rf_inspect {
   double gain_total_db;
   /* time */
   double first_time_s, last_time_s;
-  double pri_measured_s;        /* median pulse spacing inside dwells (0: one-pulse dwells) */
+  double pri_measured_s;        /* median over dwells of the mean pulse spacing (0: one-pulse dwells) */
   size_t times_not_increasing;  /* pulse pairs inside a dwell whose time does not increase */
 } rf_inspect;
 
