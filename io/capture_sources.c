@@ -62,6 +62,11 @@ int rf__path_inside(const char *dir, const char *path) {
   return strncmp(p, d, n) == 0 && p[n] == '/';
 }
 
+int rf__same_file(const char *a, const char *b) {
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 /* ---- HDF5 access ------------------------------------------------------------------ */
 void rf__h5_origin_prefix(void) {
   static int done;
@@ -263,8 +268,14 @@ static int rf__cover_check(hid_t f, const char *dname, hid_t srcspace, const cha
     return rf__err(RF_EFORMAT, "%s: /iq: virtual dataset source %s has no dataset %s", path, shown, dname);
   hsize_t lo[H5S_MAX_RANK], hi[H5S_MAX_RANK], dims[H5S_MAX_RANK];
   int rank = H5Sget_simple_extent_ndims(srcspace);
+  /* A whole-dataset ("all") selection is stored without an extent: HDF5
+   * takes the source's own; nothing more to check. */
+  if (rank < 1 || H5Sget_select_type(srcspace) == H5S_SEL_ALL) {
+    H5Dclose(d);
+    return 0;
+  }
   s = H5Dget_space(d);
-  if (s < 0 || rank < 0 || H5Sget_simple_extent_ndims(s) != rank ||
+  if (s < 0 || H5Sget_simple_extent_ndims(s) != rank ||
       H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
     st = rf__err(RF_EFORMAT, "%s: /iq: virtual dataset source %s: %s does not have the mapped rank %d", path,
                  shown, dname, rank);
@@ -367,6 +378,12 @@ int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
       shown = rf__path_join(dir, fname);
       if (!shown) {
         st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+      } else if (rf__same_file(shown, path)) {
+        /* The capture named by its file name: its own handle (a second
+         * open closed with H5F_CLOSE_STRONG would close /iq). */
+        f = file;
+        rf__free(shown);
+        shown = NULL;
       } else if (!open_name || strcmp(open_name, shown)) {
         if (other >= 0) H5Fclose(other);
         rf__free(open_name);
@@ -376,7 +393,7 @@ int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
           st = rf__err(RF_EFORMAT, "%s: /iq: virtual dataset source %s cannot be opened as HDF5: %s", path,
                        shown, rf__h5_errdesc());
       }
-      f = other;
+      if (shown) f = other;
     }
     if (!st) st = rf__cover_check(f, dname, ss, path, shown ? shown : "(this file)");
     if (!st && f == file && (!checked || strcmp(dname, checked))) {

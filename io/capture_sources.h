@@ -47,5 +47,7 @@ int rf__iq_sources_check(hid_t file, hid_t iq, const char *path);
 char *rf__path_dirname(const char *path);
 char *rf__path_join(const char *dir, const char *name);
 int rf__path_inside(const char *dir, const char *path);
+/* 1 when both paths name the same existing file. */
+int rf__same_file(const char *a, const char *b);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct rf__vmap {
   int kp;                        /* source axis that follows the pulses */
   int per_count;                 /* 1: one count per pulse (stride apart); 0: one index per pulse */
   hsize_t d0, n;                 /* /iq pulses d0 .. d0 + n - 1 */
+  int all;                       /* the source side selects the whole source ("all") */
   hsize_t dlo[4], dn[4];         /* the /iq box */
 } rf__vmap;
 
@@ -88,6 +89,22 @@ static int rf__pulse_axis(const rf__vmap *m, int k, hsize_t n, int *per_count) {
   return 0;
 }
 
+/* The source axis that follows the pulses: the first selecting more than
+ * one index, after single-index axes. 0, or 1 when the mapping is not of
+ * the fast form. */
+static int rf__vmap_pulse_axis(rf__vmap *m) {
+  m->kp = -1;
+  for (int k = 0; k < m->rank && m->kp < 0; k++)
+    if (m->count[k] * m->block[k] > 1) m->kp = k;
+  if (m->kp < 0) {
+    if (m->n != 1) return 1;
+    m->kp = 0;
+    m->per_count = 0;
+    return 0;
+  }
+  return rf__pulse_axis(m, m->kp, m->n, &m->per_count) ? 0 : 1;
+}
+
 /* Reads mapping i into m; 0 when it has the fast form, 1 when not, <0 on
  * error. */
 static int rf__vmap_read(hid_t dcpl, size_t i, rf__vmap *m) {
@@ -109,19 +126,17 @@ static int rf__vmap_read(hid_t dcpl, size_t i, rf__vmap *m) {
   if (box != (hsize_t)np) goto done; /* not one box */
   m->d0 = lo[0];
   m->n = m->dn[0];
-  if ((m->rank = H5Sget_simple_extent_ndims(ss)) < 1 || H5Sis_regular_hyperslab(ss) <= 0 ||
-      H5Sget_regular_hyperslab(ss, m->start, m->stride, m->count, m->block) < 0)
-    goto done;
-  m->kp = -1;
-  for (int k = 0; k < m->rank && m->kp < 0; k++)
-    if (m->count[k] * m->block[k] > 1) m->kp = k;
-  if (m->kp < 0) {
-    if (m->n != 1) goto done;
-    m->kp = 0;
-    m->per_count = 0;
-  } else if (!rf__pulse_axis(m, m->kp, m->n, &m->per_count)) {
+  /* A whole-source ("all") selection is stored without an extent: it is
+   * completed from the source's dims once that is open. */
+  m->rank = H5Sget_simple_extent_ndims(ss);
+  if (m->rank < 1 || H5Sget_select_type(ss) == H5S_SEL_ALL) {
+    m->all = 1;
+    res = 0;
     goto done;
   }
+  if (H5Sis_regular_hyperslab(ss) <= 0 || H5Sget_regular_hyperslab(ss, m->start, m->stride, m->count, m->block) < 0)
+    goto done;
+  if (rf__vmap_pulse_axis(m)) goto done;
   res = 0;
 done:
   if (vs >= 0) H5Sclose(vs);
@@ -167,9 +182,10 @@ int rf__vds_create(rf__vds **out, hid_t file, hid_t iq, const char *path) {
       v->ns++;
       src->fname = rf__strdup(fname);
       src->dname = rf__strdup(dname);
-      char *full = strcmp(fname, ".") ? rf__path_join(dir, fname) : NULL;
-      int bad = !src->fname || !src->dname || (strcmp(fname, ".") && !full) ||
-                (full && (src->file = H5Fopen(full, H5F_ACC_RDONLY, fapl)) < 0);
+      int self = !strcmp(fname, ".");
+      char *full = self ? NULL : rf__path_join(dir, fname);
+      if (full && rf__same_file(full, path)) self = 1; /* the capture by its name: its own handle */
+      int bad = !src->fname || !src->dname || (!self && (!full || (src->file = H5Fopen(full, H5F_ACC_RDONLY, fapl)) < 0));
       rf__free(full);
       if (bad) goto fallback;
       hid_t t = H5I_INVALID_HID;
@@ -182,12 +198,22 @@ int rf__vds_create(rf__vds **out, hid_t file, hid_t iq, const char *path) {
       H5Tclose(t);
       hid_t sp = H5Dget_space(src->dset);
       src->rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-      if (sp < 0 || src->rank != m->rank || H5Sget_simple_extent_dims(sp, src->dims, NULL) < 0) {
+      if (sp < 0 || src->rank < 1 || H5Sget_simple_extent_dims(sp, src->dims, NULL) < 0) {
         if (sp >= 0) H5Sclose(sp);
         goto fallback;
       }
       H5Sclose(sp);
     }
+    if (m->all) {
+      m->rank = v->s[s].rank;
+      for (int k = 0; k < m->rank; k++) {
+        m->start[k] = 0;
+        m->stride[k] = m->count[k] = 1;
+        m->block[k] = v->s[s].dims[k];
+      }
+      if (rf__vmap_pulse_axis(m)) goto fallback;
+    }
+    if (v->s[s].rank != m->rank) goto fallback;
     m->src = (int)s;
     v->nm++;
   }
@@ -197,6 +223,21 @@ int rf__vds_create(rf__vds **out, hid_t file, hid_t iq, const char *path) {
 fallback:
   rf_errmsg_clear();
   H5Eclear2(H5E_DEFAULT);
+  /* HDF5 reopens a source file named by name; for the capture itself that
+   * open fails (it is open with another close degree) and the samples read
+   * as zeros, silently. Such a capture is only read directly. */
+  for (size_t i = 0; i < n && !st; i++) {
+    ssize_t nf = H5Pget_virtual_filename(dcpl, i, NULL, 0);
+    char *nm = nf > 0 ? rf__malloc((size_t)nf + 1) : NULL;
+    if (nm && H5Pget_virtual_filename(dcpl, i, nm, (size_t)nf + 1) >= 0 && strcmp(nm, ".")) {
+      char *full = rf__path_join(dir, nm);
+      if (full && rf__same_file(full, path))
+        st = rf__err(RF_EFORMAT, "%s: /iq: virtual mapping %zu names this file (\"%s\") instead of \".\" in a form "
+                     "radarflow cannot read directly, and HDF5 1.10 would read it as zeros", path, i, nm);
+      rf__free(full);
+    }
+    rf__free(nm);
+  }
 cleanup:
   rf__free(fname);
   rf__free(dname);

@@ -810,6 +810,49 @@ START_TEST(import_sources_resolve_against_the_capture_folder) {
 }
 END_TEST
 
+/* A virtual /iq that names its own file by name with a whole-dataset
+ * selection (what h5py writes when the capture was opened under another
+ * name): HDF5 1.10 reads it as zeros through a second open of the file;
+ * the reader must give the samples. */
+START_TEST(reader_reads_a_virtual_iq_naming_its_own_file) {
+  char dir[512], cap[700];
+  rf_test_fresh_dir(dir, sizeof dir, "self_vds");
+  rf_test_join(cap, sizeof cap, dir, "self.h5");
+  rf_test_capture_opts o = rf_test_capture_defaults();
+  rf_test_capture tc;
+  ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
+  ck_assert_int_eq(rf_test_capture_write(&tc, cap), 0);
+  hid_t f = H5Fopen(cap, H5F_ACC_RDWR, H5P_DEFAULT);
+  ck_assert_int_ge(f, 0);
+  const rf_capture_meta *m = &tc.meta;
+  hsize_t dims[4] = {m->pulses, m->channels, m->samples, 2};
+  hid_t sp = H5Screate_simple(4, dims, NULL);
+  hid_t d = H5Dcreate2(f, "iq_data", H5T_STD_I16LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ck_assert_int_ge(H5Dwrite(d, H5T_NATIVE_INT16, H5S_ALL, H5S_ALL, H5P_DEFAULT, tc.raw), 0);
+  H5Dclose(d);
+  ck_assert_int_ge(H5Ldelete(f, "iq", H5P_DEFAULT), 0);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), src = H5Screate_simple(4, dims, NULL);
+  ck_assert_int_ge(H5Pset_virtual(dcpl, sp, "self.h5", "/iq_data", src), 0);
+  d = H5Dcreate2(f, "iq", H5T_STD_I16LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ck_assert_int_ge(d, 0);
+  hid_t as = H5Screate(H5S_SCALAR), a = H5Acreate2(d, "scale", H5T_IEEE_F64LE, as, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, H5T_NATIVE_DOUBLE, &m->scale);
+  H5Aclose(a);
+  H5Sclose(as);
+  H5Dclose(d);
+  H5Sclose(src);
+  H5Pclose(dcpl);
+  H5Sclose(sp);
+  H5Fclose(f);
+  size_t bytes;
+  void *v = read_all(cap, 1, &bytes);
+  ck_assert_uint_eq(bytes, m->pulses * rf_capture_pulse_bytes(m));
+  ck_assert_msg(memcmp(v, tc.raw, bytes) == 0, "samples of a self-named virtual /iq differ");
+  free(v);
+  rf_test_capture_free(&tc);
+}
+END_TEST
+
 static double jnum(const cJSON *o, const char *a, const char *b) {
   const cJSON *x = cJSON_GetObjectItem(cJSON_GetObjectItem(o, a), b);
   ck_assert_msg(cJSON_IsNumber(x), "inspect JSON lacks %s.%s", a, b);
@@ -888,6 +931,7 @@ Suite *test_import_suite(void) {
   tcase_add_test(t, import_refuses_malformed_layouts);
   tcase_add_test(t, import_never_overwrites_what_it_did_not_write);
   tcase_add_test(t, import_sources_resolve_against_the_capture_folder);
+  tcase_add_test(t, reader_reads_a_virtual_iq_naming_its_own_file);
   tcase_add_test(t, inspect_gives_the_closed_forms);
   suite_add_tcase(s, t);
   return s;

@@ -300,7 +300,9 @@ int rf_inspect_cmd(int argc, char **argv) {
   rf_capture *cap = NULL;
   rf_capture_storage *s = NULL;
   rf_inspect x;
-  if ((st = rf_capture_open(&cap, path)) || (st = rf_capture_storage_read(&s, path))) goto fail;
+  /* The storage first: both open the file, and HDF5 closes every object of
+   * a file when one of its handles closes (H5F_CLOSE_STRONG). */
+  if ((st = rf_capture_storage_read(&s, path)) || (st = rf_capture_open(&cap, path))) goto fail;
   const rf_capture_meta *m = rf_capture_get_meta(cap);
   if (s->dwells && s->dwells != m->dwells) {
     st = rf__err(RF_EFORMAT, "%s: /dwell/tx_beamwidth_*: %zu rows but %zu dwells", path, s->dwells, m->dwells);
