@@ -674,6 +674,11 @@ START_TEST(import_never_overwrites_what_it_did_not_write) {
   rf_test_join(out, sizeof out, n.dir, "a.h5");
   rf_test_join(log, sizeof log, n.dir, "log.txt");
   write_raw_channel_major(&n, bin, ini);
+  ck_assert_int_eq(rf_test_cli(log, "import", "--help", NULL), 0);
+  ck_assert_int_eq(rf_test_cli(log, "inspect", "--help", NULL), 0);
+  ck_assert_int_eq(rf_test_cli(log, "import", bin, NULL), 2);                /* no -o */
+  ck_assert_int_eq(rf_test_cli(log, "import", "-o", out, NULL), 2);          /* no SOURCE */
+  ck_assert_int_eq(rf_test_cli(log, "import", bin, "-o", out, "--bogus", NULL), 2);
   /* A user's file at -o. */
   write_text(out, "precious\n");
   ck_assert_int_eq(rf_test_cli(log, "import", bin, "--layout", ini, "-o", out, "--force", NULL), 2);
