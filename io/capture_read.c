@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capture_sources.h"
+#include "capture_vds.h"
 #include "h5util.h"
 
 /* Chunk cache for /iq: pulses are read whole, so a cache only helps when a
@@ -24,6 +26,7 @@ struct rf_capture {
   char *path;
   hid_t file, iq;
   hid_t iq_mtype; /* native int16 or float; not owned */
+  rf__vds *vds;   /* a virtual /iq read directly (capture_vds.c), or NULL */
   uint64_t file_size;
   rf_capture_meta m;
 };
@@ -156,11 +159,12 @@ static int rf__read_iq_shape(rf_capture *c) {
   rf_capture_meta *m = &c->m;
   hsize_t d[4];
   int st, has_scale;
-  hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-  if (dapl < 0 || H5Pset_chunk_cache(dapl, RF_IQ_CACHE_SLOTS, RF_IQ_CACHE_BYTES, 1.0) < 0) {
-    if (dapl >= 0) H5Pclose(dapl);
-    return rf__err(RF_EFORMAT, "%s: /iq: %s", p, rf__h5_errdesc());
-  }
+  /* External raw storage and virtual-dataset sources with relative names
+   * are found in the capture's folder, not the current one (see
+   * capture_sources.h for why the environment is set too). */
+  rf__h5_origin_prefix();
+  hid_t dapl = rf__iq_dapl(RF_IQ_CACHE_SLOTS, RF_IQ_CACHE_BYTES);
+  if (dapl < 0) return rf__err(RF_EFORMAT, "%s: /iq: %s", p, rf__h5_errdesc());
   if (!rf__h5_has(c->file, "iq")) {
     H5Pclose(dapl);
     return rf__err(RF_EFORMAT, "%s: /iq: missing dataset", p);
@@ -213,7 +217,9 @@ static int rf__read_iq_shape(rf_capture *c) {
   if ((st = rf__h5_attr_double(c->iq, p, "/iq", "scale", &m->scale, &has_scale)) < 0) return st;
   if (!isfinite(m->scale) || m->scale == 0)
     return rf__err(RF_EFORMAT, "%s: /iq: scale must be finite and nonzero (got %g)", p, m->scale);
-  return 0;
+  /* Samples stored in other files: each must be there, whole. */
+  if ((st = rf__iq_sources_check(c->file, c->iq, p)) < 0) return st;
+  return rf__vds_create(&c->vds, c->file, c->iq, p);
 }
 
 static int rf__read_array(rf_capture *c) {
@@ -459,6 +465,7 @@ cleanup:
 
 void rf_capture_close(rf_capture *c) {
   if (!c) return;
+  rf__vds_destroy(c->vds);
   if (c->iq >= 0) H5Dclose(c->iq);
   if (c->file >= 0) H5Fclose(c->file);
   rf__meta_free(&c->m);
@@ -480,12 +487,16 @@ int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw)
   if (count == 0) return 0;
   rf__h5_quiet();
   hsize_t start[4] = {first, 0, 0, 0}, cnt[4] = {count, m->channels, m->samples, 2};
-  fs = H5Dget_space(c->iq);
-  ms = H5Screate_simple(4, cnt, NULL);
-  if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
-      H5Dread(c->iq, c->iq_mtype, ms, fs, H5P_DEFAULT, raw) < 0)
-    st = rf__err(RF_EFORMAT, "%s: /iq: cannot read pulses %zu..%zu: %s", c->path, first,
-                 first + count - 1, rf__h5_errdesc());
+  if (c->vds) {
+    st = rf__vds_read(c->vds, first, count, m->channels, m->samples, c->iq_mtype, raw);
+  } else {
+    fs = H5Dget_space(c->iq);
+    ms = H5Screate_simple(4, cnt, NULL);
+    if (fs < 0 || ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
+        H5Dread(c->iq, c->iq_mtype, ms, fs, H5P_DEFAULT, raw) < 0)
+      st = rf__err(RF_EFORMAT, "%s: /iq: cannot read pulses %zu..%zu: %s", c->path, first,
+                   first + count - 1, rf__h5_errdesc());
+  }
   /* formats.md: numbers that are not finite are refused; float32 samples are
    * checked as they are read (int16 cannot be NaN). */
   if (!st && m->sample_type == RF_SAMPLE_FLOAT32) {

@@ -5,9 +5,10 @@
 #   install-deps.sh ci      + everything .ci/run uses: fuzzing, tshark (ASTERIX
 #                           decode test), chromium (index.html screenshot),
 #                           slurm-wlm and munge (single-node cluster test),
-#                           python3-venv (Stone Soup comparison), man-db and
-#                           groff-base (the installed man page), python3-h5py
-#                           (docs/python.md examples, install check)
+#                           python3-venv (Stone Soup comparison; sigmf for the
+#                           import test), man-db and groff-base (the installed
+#                           man page), python3-h5py (docs/python.md examples,
+#                           install check, import test)
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
       check libsubunit-dev libcairo2-dev fonts-dejavu-core

@@ -12,7 +12,7 @@
   X(test_cl_suite) X(test_cl_e2e_suite)                                         \
   X(test_assign_suite) X(test_tracker_suite) X(test_tracks_io_suite)            \
   X(test_asterix_suite) X(test_batch_suite) X(test_fuzz_regress_suite)          \
-  X(test_quicklook_suite)
+  X(test_quicklook_suite) X(test_import_suite)
 
 #define RF__DECL(s) Suite *s(void) __attribute__((weak));
 RF_SUITES(RF__DECL)

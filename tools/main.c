@@ -54,6 +54,9 @@ static const char rf__help_main[] =
     "  batch INPUT... -o OUTROOT [OPTIONS]          many captures: resumable, sharded\n"
     "  batch-merge OUTROOT                          join the shards' summaries\n"
     "  quicklook OUTDIR|OUTROOT [--dwell N]         PNG pictures and index.html of products\n"
+    "  import SOURCE -o CAPTURE.h5 [--layout L]     a capture from a SigMF, raw or HDF5\n"
+    "                                               recording, referring to its samples\n"
+    "  inspect CAPTURE.h5                           what a capture holds and what follows\n"
     "  bench [OPTIONS]                              run the benchmark workloads\n"
     "  devices                                      list compute devices (--device values)\n"
     "  config-doc                                   print the settings table (markdown)\n\n"
@@ -268,6 +271,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "batch-merge")) return rf_batch_merge_cmd(argc - 1, argv + 1);
   if (!strcmp(cmd, "batch-worker")) return rf_batch_worker_cmd(argc - 1, argv + 1);
   if (!strcmp(cmd, "quicklook")) return rf_quicklook_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "import")) return rf_import_cmd(argc - 1, argv + 1);
+  if (!strcmp(cmd, "inspect")) return rf_inspect_cmd(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) {
     int st = rf_bench_main(argc - 1, argv + 1);
     return st ? rf__fail(st) : 0;
