@@ -17,6 +17,9 @@
 
 #include "rf_common.h"
 
+/* Raw sample types (formats.md /iq): interleaved I, Q pairs. */
+enum rf_sample_type { RF_SAMPLE_INT16 = 1, RF_SAMPLE_FLOAT32 = 2 };
+
 /* ---- 1+2: convert, calibrate, pulse-compress ------------------------------ */
 typedef struct rf_pc_config {
   size_t channels;                 /* N >= 1 */

@@ -13,18 +13,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RF__PATH_MAX 4096
-#define RF__FNV_OFFSET 0xcbf29ce484222325ull
-#define RF__FNV_PRIME 0x100000001b3ull
-
-static uint64_t rf__fnv(uint64_t h, const void *data, size_t n) {
-  const unsigned char *p = data;
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * RF__FNV_PRIME;
-  return h;
-}
+/* Largest manifest and shard summary read; marker and run.json files. */
+#define RF__BIG_TEXT_MAX ((size_t)1 << 30)
+#define RF__SMALL_TEXT_MAX ((size_t)16 << 20)
 
 static const char *const rf__status_names[] = {"pending", "done", "skipped", "failed", "interrupted"};
 
@@ -49,56 +43,6 @@ static int rf__rm_rf(const char *path) {
   struct stat sb;
   if (lstat(path, &sb) < 0) return errno == ENOENT ? 0 : -1;
   return nftw(path, rf__rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int rf__ends_with_ci(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && !strcasecmp(s + a - b, suffix);
-}
-
-/* "<dir>/<name>" without doubling a trailing slash; -1 when too long. */
-static int rf__join(char *out, size_t len, const char *dir, const char *name) {
-  size_t dl = strlen(dir);
-  int n = dl && dir[dl - 1] == '/' ? snprintf(out, len, "%s%s", dir, name)
-                                    : snprintf(out, len, "%s/%s", dir, name);
-  return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* Whole (small) file into an rf__malloc'd NUL-terminated buffer; NULL on failure. */
-static char *rf__slurp(const char *path, size_t limit) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *b = rf__malloc(cap);
-  while (b) {
-    if (n + 1 == cap) {
-      char *nb = cap * 2 > limit ? NULL : rf__realloc(b, cap * 2);
-      if (!nb) {
-        rf__free(b);
-        b = NULL;
-        break;
-      }
-      b = nb;
-      cap *= 2;
-    }
-    size_t r = fread(b + n, 1, cap - n - 1, f);
-    if (r == 0) break;
-    n += r;
-  }
-  if (b && ferror(f)) {
-    rf__free(b);
-    b = NULL;
-  }
-  fclose(f);
-  if (b) b[n] = 0;
-  return b;
-}
-
-static void rf__utc_now(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- input expansion -------------------------------------------------------------- */
@@ -144,8 +88,8 @@ static int rf__add_folder(rf__entries *e, const char *dir) {
   int st = 0;
   while (!st && (de = readdir(d))) {
     struct stat sb;
-    if (de->d_name[0] == '.' || !rf__ends_with_ci(de->d_name, ".h5")) continue;
-    if (rf__join(p, sizeof p, dir, de->d_name)) {
+    if (de->d_name[0] == '.' || !rf_has_ext(de->d_name, ".h5")) continue;
+    if (rf_path_join(p, sizeof p, dir, de->d_name)) {
       st = rf__err(RF_EINVAL, "%s/%s: path too long", dir, de->d_name);
       break;
     }
@@ -159,7 +103,7 @@ static int rf__add_folder(rf__entries *e, const char *dir) {
 /* A file is a manifest unless it is named .h5 or .hdf5, starts with the HDF5
  * signature or holds a NUL in its first 4 KiB. */
 static int rf__looks_like_manifest(const char *path) {
-  if (rf__ends_with_ci(path, ".h5") || rf__ends_with_ci(path, ".hdf5")) return 0;
+  if (rf_has_ext(path, ".h5") || rf_has_ext(path, ".hdf5")) return 0;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return 0;
   char b[4096];
@@ -171,13 +115,14 @@ static int rf__looks_like_manifest(const char *path) {
 }
 
 static int rf__add_manifest(rf__entries *e, const char *path) {
-  char *txt = rf__slurp(path, (size_t)1 << 30);
-  if (!txt) return rf__err(RF_EINVAL, "%s: cannot read manifest: %s", path, strerror(errno ? errno : EIO));
-  char dir[RF__PATH_MAX];
+  char *txt, dir[RF__PATH_MAX];
   const char *slash = strrchr(path, '/');
-  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-  if (slash == path) snprintf(dir, sizeof dir, "/");
-  int st = 0;
+  size_t dl = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
+  if (dl >= sizeof dir) return rf__err(RF_EINVAL, "%s: path too long", path);
+  snprintf(dir, sizeof dir, "%.*s", (int)dl, slash ? path : "");
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  int st = rf_slurp(path, RF__BIG_TEXT_MAX, &txt, NULL);
+  if (st) return st;
   size_t lineno = 0;
   for (char *line = txt, *next; line && !st; line = next) {
     next = strchr(line, '\n');
@@ -188,8 +133,7 @@ static int rf__add_manifest(rf__entries *e, const char *path) {
     while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r')) line[--l] = 0;
     if (!l || line[0] == '#') continue;
     char p[RF__PATH_MAX];
-    if (line[0] == '/' ? snprintf(p, sizeof p, "%s", line) >= (int)sizeof p
-                       : rf__join(p, sizeof p, dir, line)) {
+    if (rf_path_join(p, sizeof p, line[0] == '/' ? "" : dir, line)) {
       st = rf__err(RF_EINVAL, "%s:%zu: path too long", path, lineno);
       break;
     }
@@ -222,7 +166,7 @@ typedef struct rf__nameset {
 } rf__nameset;
 
 static int rf__nameset_add(rf__nameset *s, const char *name) {
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, name, strlen(name));
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, name, strlen(name));
   for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
     if (!s->slot[i]) {
       s->slot[i] = name;
@@ -233,7 +177,7 @@ static int rf__nameset_add(rf__nameset *s, const char *name) {
 }
 
 static int rf__nameset_has(const rf__nameset *s, const char *name) {
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, name, strlen(name));
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, name, strlen(name));
   for (size_t i = (size_t)h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
     if (!strcmp(s->slot[i], name)) return 1;
   return 0;
@@ -252,7 +196,7 @@ static char *rf__base_name(const char *path) {
   const char *b = strrchr(path, '/');
   b = b ? b + 1 : path;
   size_t n = strlen(b);
-  if (rf__ends_with_ci(b, ".h5") && n > 3) n -= 3;
+  if (rf_has_ext(b, ".h5") && n > 3) n -= 3;
   char *s = rf__malloc(n + 2);
   if (!s) return NULL;
   int pre = b[0] == '.' || !strncmp(b, "summary.", 8) || n == 0;
@@ -413,7 +357,7 @@ int rf_batch_fingerprint_file(const char *path, rf_batch_fingerprint *fp) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, &fp->size_bytes, sizeof fp->size_bytes);
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, &fp->size_bytes, sizeof fp->size_bytes);
   off_t size = sb.st_size, at[2] = {0, size > (off_t)RF_BATCH_HASH_BYTES ? size - (off_t)RF_BATCH_HASH_BYTES : 0};
   for (int part = 0; part < 2; part++) {
     size_t want = size - at[part] < (off_t)RF_BATCH_HASH_BYTES ? (size_t)(size - at[part]) : RF_BATCH_HASH_BYTES;
@@ -427,7 +371,7 @@ int rf_batch_fingerprint_file(const char *path, rf_batch_fingerprint *fp) {
       }
       got += (size_t)r;
     }
-    h = rf__fnv(h, buf, got);
+    h = rf_fnv1a64(h, buf, got);
   }
   fp->header_hash = h;
 done:
@@ -441,7 +385,7 @@ uint64_t rf_batch_config_hash(const rf_config *cfg) {
   c.threads = 0;
   char *ini = rf_config_to_ini(&c);
   if (!ini) return 0;
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, ini, strlen(ini));
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, ini, strlen(ini));
   rf__free(ini);
   return h;
 }
@@ -449,6 +393,21 @@ uint64_t rf_batch_config_hash(const rf_config *cfg) {
 static void rf__hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)v); }
 
 /* ---- resume ------------------------------------------------------------------------- */
+/* A JSON file that may be absent or damaged: NULL then, and the thread's
+ * message is left as it was (a failed look is not this run's error). */
+static cJSON *rf__read_json(const char *path, size_t limit) {
+  char saved[1024], *txt;
+  snprintf(saved, sizeof saved, "%s", rf_errmsg());
+  int saved_errno = errno;
+  cJSON *j = rf_slurp(path, limit, &txt, NULL) ? NULL : cJSON_Parse(txt);
+  if (!j) {
+    rf__err(0, "%s", saved);
+    errno = saved_errno;
+  }
+  rf__free(txt);
+  return j;
+}
+
 static double rf__num(const cJSON *o, const char *k, double def) {
   const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
   return cJSON_IsNumber(x) ? x->valuedouble : def;
@@ -462,10 +421,8 @@ static const char *rf__str(const cJSON *o, const char *k) {
 /* Fills counts and device from a product folder's run.json, when present. */
 static void rf__read_run_json(const char *dir, rf_batch_result *res) {
   char p[RF__PATH_MAX];
-  if (rf__join(p, sizeof p, dir, "run.json")) return;
-  char *txt = rf__slurp(p, (size_t)16 << 20);
-  cJSON *r = txt ? cJSON_Parse(txt) : NULL;
-  rf__free(txt);
+  if (rf_path_join(p, sizeof p, dir, "run.json")) return;
+  cJSON *r = rf__read_json(p, RF__SMALL_TEXT_MAX);
   if (!r) return;
   res->dwells = (size_t)rf__num(r, "dwells", (double)res->dwells);
   res->plots = (size_t)rf__num(r, "plots", (double)res->plots);
@@ -478,10 +435,8 @@ static void rf__read_run_json(const char *dir, rf_batch_result *res) {
 int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t config_hash,
                           rf_batch_result *res) {
   char dir[RF__PATH_MAX], p[RF__PATH_MAX], hex[17];
-  if (rf__join(dir, sizeof dir, root, it->name) || rf__join(p, sizeof p, dir, RF_BATCH_MARKER)) return 0;
-  char *txt = rf__slurp(p, (size_t)16 << 20);
-  cJSON *m = txt ? cJSON_Parse(txt) : NULL;
-  rf__free(txt);
+  if (rf_path_join(dir, sizeof dir, root, it->name) || rf_path_join(p, sizeof p, dir, RF_BATCH_MARKER)) return 0;
+  cJSON *m = rf__read_json(p, RF__SMALL_TEXT_MAX);
   int ok = 0;
   rf_batch_fingerprint fp;
   const cJSON *in = cJSON_GetObjectItemCaseSensitive(m, "input");
@@ -505,7 +460,7 @@ int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t co
   cJSON_ArrayForEach(pr, prods) {
     const char *n = rf__str(pr, "name");
     struct stat sb;
-    if (!n || strchr(n, '/') || rf__join(p, sizeof p, dir, n) || stat(p, &sb) < 0 ||
+    if (!n || strchr(n, '/') || rf_path_join(p, sizeof p, dir, n) || stat(p, &sb) < 0 ||
         (double)sb.st_size != rf__num(pr, "size_bytes", -1))
       goto done;
   }
@@ -590,7 +545,7 @@ static int rf__write_marker(const char *dir, const char *input, const rf_batch_f
   cJSON_AddStringToObject(in, "header_hash", hex);
   for (size_t i = 0; i < n; i++) {
     struct stat sb;
-    if (rf__join(p, sizeof p, dir, names[i]) || stat(p, &sb) < 0) {
+    if (rf_path_join(p, sizeof p, dir, names[i]) || stat(p, &sb) < 0) {
       st = rf__err(RF_EIO, "%s/%s: cannot stat: %s", dir, names[i], strerror(errno));
       goto done;
     }
@@ -607,7 +562,7 @@ static int rf__write_marker(const char *dir, const char *input, const rf_batch_f
     st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
     goto done;
   }
-  if (rf__join(p, sizeof p, dir, RF_BATCH_MARKER)) {
+  if (rf_path_join(p, sizeof p, dir, RF_BATCH_MARKER)) {
     st = rf__err(RF_EINVAL, "%s: path too long", dir);
     goto done;
   }
@@ -619,14 +574,6 @@ done:
   rf__free(names);
   closedir(d);
   return st;
-}
-
-static void rf__fsync_path(const char *path) {
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
 }
 
 /* Puts the finished folder tmp at final: rename, or swap with an older
@@ -670,7 +617,7 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
   rf_errmsg_clear();
   rf__host(host, sizeof host);
   if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof tmp ||
-      rf__join(final, sizeof final, root, name)) {
+      rf_path_join(final, sizeof final, root, name)) {
     st = rf__err(RF_EINVAL, "%s: output path too long", name);
     goto done;
   }
@@ -693,7 +640,7 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
   if ((st = rf__write_marker(tmp, input, &fp, config_hash))) goto done;
   if ((st = rf__install(root, name, host, tmp, final))) goto done;
   made = 0;
-  rf__fsync_path(root);
+  rf_fsync_dir(root);
   res->status = RF_BATCH_DONE;
 done:
   if (made) rf__rm_rf(tmp);
@@ -770,7 +717,7 @@ size_t rf_batch_clean_stale(const char *root, const rf_batch_list *l) {
     if (rf__parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid) || !rf__nameset_has(&set, name))
       continue;
     if (!strcmp(h, host) && pid != (long)getpid() && rf__pid_alive(pid)) continue;
-    if (rf__join(p, sizeof p, root, de->d_name) == 0 && rf__rm_rf(p) == 0) removed++;
+    if (rf_path_join(p, sizeof p, root, de->d_name) == 0 && rf__rm_rf(p) == 0) removed++;
   }
 done:
   if (d) closedir(d);
@@ -839,7 +786,7 @@ int rf_batch_summary_path(char *out, size_t len, const char *root, size_t k, siz
   char name[128];
   if (n) snprintf(name, sizeof name, "summary.shard-%zu-of-%zu.json", k, n);
   else snprintf(name, sizeof name, "summary.json");
-  return rf__join(out, len, root, name) ? rf__err(RF_EINVAL, "%s: path too long", root) : 0;
+  return rf_path_join(out, len, root, name);
 }
 
 void rf_batch_count(const rf_batch_result *res, size_t n, rf_batch_totals *t) {
@@ -885,7 +832,7 @@ int rf_batch_write_summary(const char *path, const rf_batch_list *l, const rf_ba
   cJSON *root = cJSON_CreateObject();
   if (!root) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   char when[32], hex[17];
-  rf__utc_now(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   rf__hex64(info->config_hash, hex);
   rf_batch_totals t;
   rf_batch_count(res, l->n, &t);
@@ -956,10 +903,8 @@ int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
         goto done;
       }
     }
-    if (rf__join(p, sizeof p, root, de->d_name)) continue;
-    char *txt = rf__slurp(p, (size_t)1 << 30);
-    cJSON *s = txt ? cJSON_Parse(txt) : NULL;
-    rf__free(txt);
+    if (rf_path_join(p, sizeof p, root, de->d_name)) continue;
+    cJSON *s = rf__read_json(p, RF__BIG_TEXT_MAX);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "captures");
     double tot = rf__num(s, "total_inputs", -1);
     if (!s || !cJSON_IsArray(arr) || tot < 0) {
@@ -1045,7 +990,7 @@ int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
     }
   if (!*missing && covered != total) *missing = total - covered;
   char when[32];
-  rf__utc_now(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   const char *ch = rf__str(first, "config_hash");
   cJSON_AddStringToObject(out, "program", "radarflow");
   cJSON_AddStringToObject(out, "version", RF_VERSION);

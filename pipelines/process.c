@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
 /* Peak resident memory of this process image, bytes: VmHWM of
  * /proc/self/status (per address space, so not inflated by a parent before
@@ -31,12 +30,6 @@ static double rf__peak_rss_bytes(void) {
   return getrusage(RUSAGE_SELF, &ru) == 0 ? 1024.0 * (double)ru.ru_maxrss : 0.0;
 }
 
-static void rf__utc_now(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* Every product file of a capture folder, run.json last. */
 static const char *const rf__products[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv",
@@ -48,7 +41,7 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   cJSON *root = cJSON_CreateObject();
   if (!root) return NULL;
   char when[32];
-  rf__utc_now(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   cJSON_AddStringToObject(root, "program", "radarflow");
   cJSON_AddStringToObject(root, "version", RF_VERSION);
   cJSON_AddStringToObject(root, "started_utc", started);
@@ -140,7 +133,7 @@ int rf_process_capture_on(const char *path, const char *outdir, const rf_config 
   memset(sum, 0, sizeof *sum);
   double t0 = rf_now_s();
   char started[32];
-  rf__utc_now(started, sizeof started);
+  rf_utc_now(started, sizeof started);
   if (cfg->threads > 0) omp_set_num_threads(cfg->threads);
   rf_capture *cap = NULL;
   rf_pipeline *pl = NULL;

@@ -4,6 +4,7 @@
  * pipeline and settings, lays out the pictures and writes index.html. */
 #include "rf_quicklook.h"
 #include "rf_pipeline.h"
+#include "../io/rf_tracks.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -17,18 +18,13 @@
 #include <time.h>
 
 #define RF__PATH 4096
+/* Largest run.json / summary.json read. */
+#define RF__JSON_MAX ((size_t)256 << 20)
 
-/* Track status colours (tentative, confirmed, coasting, deleted). */
-static const rf_rgb rf__status_col[4] = {
+/* Track status colours, by enum rf_track_status (tentative, confirmed,
+ * coasting, deleted). */
+static const rf_rgb rf__status_col[RF_TRACK_STATUS_COUNT] = {
     {0.96, 0.56, 0.10}, {0.80, 0.10, 0.12}, {0.15, 0.45, 0.80}, {0.55, 0.55, 0.55}};
-static const char *const rf__status_name[4] = {"tentative", "confirmed", "coasting", "deleted"};
-
-/* One row of tracks.csv, the columns the pictures use. */
-typedef struct rf__track_row {
-  double time_s, east_m, north_m, range_m, vr_mps;
-  int32_t id;
-  int status;
-} rf__track_row;
 
 /* Everything read from one product folder. */
 typedef struct rf__products {
@@ -38,60 +34,17 @@ typedef struct rf__products {
   char radar[256];
   rf_config cfg;
   rf_plot_list plots;
-  rf__track_row *tracks;
-  size_t ntracks, nids;
+  rf_track_list tracks;         /* sorted by track, then time */
+  size_t nids;
   /* From run.json, for the index row; NaN / "" when absent. */
   double dwells, seconds;
   char device[64];
 } rf__products;
 
 /* ---- small helpers --------------------------------------------------------------- */
-static int rf__mkdir1(const char *dir) {
-  if (mkdir(dir, 0777) && errno != EEXIST)
-    return rf__err(RF_EIO, "%s: cannot create folder: %s", dir, strerror(errno));
-  struct stat s;
-  if (stat(dir, &s) || !S_ISDIR(s.st_mode)) return rf__err(RF_EIO, "%s: not a folder", dir);
-  return 0;
-}
-
 static int rf__is_file(const char *p) {
   struct stat s;
   return stat(p, &s) == 0 && S_ISREG(s.st_mode);
-}
-
-/* Whole file, NUL-terminated, rf__malloc'd; RF_EFORMAT naming it if unreadable. */
-static int rf__slurp(const char *path, char **out, size_t *len) {
-  *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
-  int st = 0;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n + 65536 + 1 > cap) {
-      cap = cap ? 2 * cap : 65536 * 2;
-      char *p = rf__realloc(buf, cap);
-      if (!p) {
-        st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      buf = p;
-    }
-    size_t r = fread(buf + n, 1, 65536, f);
-    n += r;
-    if (r < 65536) break;
-  }
-  if (ferror(f)) st = rf__err(RF_EFORMAT, "%s: read error", path);
-done:
-  fclose(f);
-  if (st) {
-    rf__free(buf);
-    return st;
-  }
-  buf[n] = 0;
-  *out = buf;
-  if (len) *len = n;
-  return 0;
 }
 
 static const char *rf__basename(const char *p) {
@@ -124,105 +77,25 @@ static void rf__utc(double t, char *out, size_t len) {
 static double rf__nice_ceil(double v, double step) { return ceil(v / step - 1e-9) * step; }
 
 /* ---- reading the products -------------------------------------------------------- */
-static int rf__status_of(const char *w, int *st) {
-  for (int i = 0; i < 4; i++)
-    if (!strcmp(w, rf__status_name[i])) return *st = i, 0;
-  char *end;
-  long v = strtol(w, &end, 10);
-  if (*w && !*end && v >= 0 && v <= 3) return *st = (int)v, 0;
-  return -1;
-}
-
 static int rf__cmp_track(const void *a, const void *b) {
-  const rf__track_row *x = a, *y = b;
-  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  const rf_track_row *x = a, *y = b;
+  if (x->track_id != y->track_id) return x->track_id < y->track_id ? -1 : 1;
   return x->time_s < y->time_s ? -1 : x->time_s > y->time_s;
 }
 
-/* tracks.csv by header names (formats.md "Track file"); extra columns are
- * ignored. A missing file is no tracks. */
+/* tracks.csv (io/tracks.c's reader), sorted by track and time. A missing
+ * file is no tracks. */
 static int rf__read_tracks(rf__products *p) {
   char path[RF__PATH + 32];
-  snprintf(path, sizeof path, "%s/tracks.csv", p->dir);
+  int st;
+  if ((st = rf_path_join(path, sizeof path, p->dir, "tracks.csv"))) return st;
   if (!rf__is_file(path)) return 0;
-  char *buf = NULL;
-  int st = rf__slurp(path, &buf, NULL);
-  if (st) return st;
-  enum { C_TIME, C_ID, C_STATUS, C_EAST, C_NORTH, C_RANGE, C_VR, C_N };
-  static const char *const need[C_N] = {"time_s",  "track_id", "status",             "east_m",
-                                        "north_m", "range_m",  "radial_velocity_mps"};
-  int col[C_N];
-  for (int i = 0; i < C_N; i++) col[i] = -1;
-  size_t cap = 0, line = 1;
-  char *save = NULL, *ln = strtok_r(buf, "\n", &save);
-  if (!ln) goto done; /* empty file: no tracks */
-  {
-    char *fs = NULL;
-    int c = 0;
-    ln[strcspn(ln, "\r")] = 0;
-    for (char *f = strtok_r(ln, ",", &fs); f; f = strtok_r(NULL, ",", &fs), c++)
-      for (int i = 0; i < C_N; i++)
-        if (!strcmp(f, need[i])) col[i] = c;
-    for (int i = 0; i < C_N; i++)
-      if (col[i] < 0) {
-        st = rf__err(RF_EFORMAT, "%s: header: no column %s", path, need[i]);
-        goto done;
-      }
-  }
-  while ((ln = strtok_r(NULL, "\n", &save))) {
-    line++;
-    ln[strcspn(ln, "\r")] = 0;
-    if (!*ln) continue;
-    if (p->ntracks == cap) {
-      cap = cap ? 2 * cap : 256;
-      rf__track_row *t = rf__realloc(p->tracks, cap * sizeof *t);
-      if (!t) {
-        st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      p->tracks = t;
-    }
-    rf__track_row *r = &p->tracks[p->ntracks];
-    int seen = 0, c = 0;
-    /* Split by hand: strtok_r would merge empty fields. */
-    for (char *f = ln;; c++) {
-      char *e = strchr(f, ',');
-      if (e) *e = 0;
-      for (int i = 0; i < C_N; i++) {
-        if (col[i] != c) continue;
-        seen++;
-        char *end;
-        double v = strtod(f, &end);
-        int ok = *f && !*end;
-        switch (i) {
-        case C_TIME: r->time_s = v; break;
-        case C_ID: r->id = (int32_t)v; ok = ok && v == floor(v); break;
-        case C_STATUS: ok = !rf__status_of(f, &r->status); break;
-        case C_EAST: r->east_m = v; break;
-        case C_NORTH: r->north_m = v; break;
-        case C_RANGE: r->range_m = v; break;
-        default: r->vr_mps = v;
-        }
-        if (!ok) {
-          st = rf__err(RF_EFORMAT, "%s: line %zu: /%s: bad value '%s'", path, line, need[i], f);
-          goto done;
-        }
-      }
-      if (!e) break;
-      f = e + 1;
-    }
-    if (seen != C_N) {
-      st = rf__err(RF_EFORMAT, "%s: line %zu: too few columns", path, line);
-      goto done;
-    }
-    p->ntracks++;
-  }
-  qsort(p->tracks, p->ntracks, sizeof *p->tracks, rf__cmp_track);
-  for (size_t i = 0; i < p->ntracks; i++)
-    if (i == 0 || p->tracks[i].id != p->tracks[i - 1].id) p->nids++;
-done:
-  rf__free(buf);
-  return st;
+  if ((st = rf_tracks_read(path, &p->tracks))) return st;
+  rf_track_row *v = p->tracks.v;
+  qsort(v, p->tracks.n, sizeof *v, rf__cmp_track);
+  for (size_t i = 0; i < p->tracks.n; i++)
+    if (i == 0 || v[i].track_id != v[i - 1].track_id) p->nids++;
+  return 0;
 }
 
 /* Applies run.json "config" (section -> key -> text) over the defaults.
@@ -257,7 +130,7 @@ static int rf__load(rf__products *p, const char *dir) {
   rf__copy(p->dir, sizeof p->dir, dir);
   rf_config_defaults(&p->cfg);
   snprintf(path, sizeof path, "%s/run.json", dir);
-  if ((st = rf__slurp(path, &txt, NULL))) return st;
+  if ((st = rf_slurp(path, RF__JSON_MAX, &txt, NULL))) return st;
   if (!(root = cJSON_Parse(txt)) || !cJSON_IsObject(root)) {
     st = rf__err(RF_EFORMAT, "%s: not a JSON object", path);
     goto done;
@@ -294,8 +167,7 @@ done:
 
 static void rf__unload(rf__products *p) {
   rf_plot_list_free(&p->plots);
-  rf__free(p->tracks);
-  p->tracks = NULL;
+  rf_track_list_free(&p->tracks);
 }
 
 /* Strongest plot, of dwell d (d < 0: of all); NULL when none. */
@@ -497,48 +369,48 @@ static rf_rgb rf__snr_col(double snr, double lo, double hi) {
 
 /* Draws every track as segments coloured by the status at their end, with
  * its id at the last update. xy(row, &x, &y) gives a row's coordinates. */
-typedef void (*rf__xy_fn)(const rf__track_row *r, double t0, double *x, double *y);
+typedef void (*rf__xy_fn)(const rf_track_row *r, double t0, double *x, double *y);
 static void rf__draw_tracks(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p,
                             double t0, rf__xy_fn xy) {
-  for (size_t i = 0; i < p->ntracks; i++) {
-    const rf__track_row *r = &p->tracks[i];
+  for (size_t i = 0; i < p->tracks.n; i++) {
+    const rf_track_row *r = &p->tracks.v[i];
     double x[2], y[2];
     xy(r, t0, &x[1], &y[1]);
-    int first = i == 0 || p->tracks[i - 1].id != r->id;
-    int last = i + 1 == p->ntracks || p->tracks[i + 1].id != r->id;
+    int first = i == 0 || p->tracks.v[i - 1].track_id != r->track_id;
+    int last = i + 1 == p->tracks.n || p->tracks.v[i + 1].track_id != r->track_id;
     if (!first) {
-      xy(&p->tracks[i - 1], t0, &x[0], &y[0]);
+      xy(&p->tracks.v[i - 1], t0, &x[0], &y[0]);
       rf_draw_polyline(cv, f, x, y, 2, rf__status_col[r->status], 2.5);
     }
     if (first && last) rf_draw_marker(cv, f, x[1], y[1], RF_MARK_DIAMOND, 9, rf__status_col[r->status], 2);
     if (last) {
       char id[32];
-      snprintf(id, sizeof id, "T%d", (int)r->id);
+      snprintf(id, sizeof id, "T%d", (int)r->track_id);
       rf_draw_text_at(cv, f, x[1], y[1], 6, -8, id, 13, rf__status_col[r->status]);
     }
   }
 }
 
-static void rf__xy_en(const rf__track_row *r, double t0, double *x, double *y) {
+static void rf__xy_en(const rf_track_row *r, double t0, double *x, double *y) {
   (void)t0;
   *x = r->east_m / 1e3;
   *y = r->north_m / 1e3;
 }
-static void rf__xy_tr(const rf__track_row *r, double t0, double *x, double *y) {
+static void rf__xy_tr(const rf_track_row *r, double t0, double *x, double *y) {
   *x = r->time_s - t0;
   *y = r->range_m / 1e3;
 }
-static void rf__xy_tv(const rf__track_row *r, double t0, double *x, double *y) {
+static void rf__xy_tv(const rf_track_row *r, double t0, double *x, double *y) {
   *x = r->time_s - t0;
-  *y = r->vr_mps;
+  *y = r->radial_velocity_mps;
 }
 
 /* Legend of the track statuses present, after `pre` entries. */
 static size_t rf__status_legend(const rf__products *p, rf_legend_entry *le, size_t n) {
-  for (int s = 0; s < 4; s++)
-    for (size_t i = 0; i < p->ntracks; i++)
-      if (p->tracks[i].status == s) {
-        le[n++] = (rf_legend_entry){rf__status_name[s], -1, rf__status_col[s]};
+  for (int s = 0; s < RF_TRACK_STATUS_COUNT; s++)
+    for (size_t i = 0; i < p->tracks.n; i++)
+      if (p->tracks.v[i].status == s) {
+        le[n++] = (rf_legend_entry){rf_track_status_name(s), -1, rf__status_col[s]};
         break;
       }
   return n;
@@ -570,8 +442,8 @@ static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char
   int st;
   double rmax = isfinite(ext->range_km) ? ext->range_km : 0;
   for (size_t i = 0; i < p->plots.n; i++) rmax = fmax(rmax, p->plots.v[i].range_m / 1e3);
-  for (size_t i = 0; i < p->ntracks; i++)
-    rmax = fmax(rmax, hypot(p->tracks[i].east_m, p->tracks[i].north_m) / 1e3);
+  for (size_t i = 0; i < p->tracks.n; i++)
+    rmax = fmax(rmax, hypot(p->tracks.v[i].east_m, p->tracks.v[i].north_m) / 1e3);
   if (!(rmax > 0)) rmax = 10;
   double ring = rf_nice_step(rmax, 5);
   double R = rf__nice_ceil(rmax * 1.02, ring);
@@ -632,11 +504,11 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
     rmax = fmax(rmax, q->range_m / 1e3);
     vm = fmax(vm, fabs(q->radial_velocity_mps));
   }
-  for (size_t i = 0; i < p->ntracks; i++) {
-    const rf__track_row *r = &p->tracks[i];
+  for (size_t i = 0; i < p->tracks.n; i++) {
+    const rf_track_row *r = &p->tracks.v[i];
     t0 = fmin(t0, r->time_s), t1 = fmax(t1, r->time_s);
     rmax = fmax(rmax, r->range_m / 1e3);
-    vm = fmax(vm, fabs(r->vr_mps));
+    vm = fmax(vm, fabs(r->radial_velocity_mps));
   }
   if (!isfinite(t0)) t0 = t1 = 0;
   double span = t1 - t0, pad = span > 0 ? 0.03 * span : 0.5;
@@ -653,7 +525,7 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
   snprintf(title, sizeof title, "Range and radial velocity against time \xe2\x80\x94 %s", p->name);
   rf__utc(t0, tb, sizeof tb);
   snprintf(sub, sizeof sub, "%zu plots, %zu tracks (%zu updates), from %s", p->plots.n, p->nids,
-           p->ntracks, tb);
+           p->tracks.n, tb);
   rf_draw_title(cv, title, sub);
   snprintf(xl, sizeof xl, "time since %s (s)", tb);
   rf_draw_axes(cv, &fr, NULL, "range (km)", 1);
@@ -825,9 +697,9 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
   rf__copy(res->capture_name, sizeof res->capture_name, p->name);
   res->plots = p->plots.n;
   res->tracks = p->nids;
-  res->track_rows = p->ntracks;
+  res->track_rows = p->tracks.n;
   snprintf(qdir, sizeof qdir, "%s/%s", outdir, RF_QL_DIR);
-  if ((st = rf__mkdir1(qdir))) return st;
+  if ((st = rf_mkdirs(qdir))) return st;
   if ((st = rf__draw_rd(p, o, qdir, res))) return st;
   rf__extent ext;
   rf__capture_extent(p, o, &ext);
@@ -1012,11 +884,11 @@ int rf_quicklook_batch(const char *root, const rf_quicklook_opts *o, size_t *cou
   if (count) *count = 0;
   if ((st = rf__capture_dirs(root, &names, &n))) return st;
   snprintf(qdir, sizeof qdir, "%s/%s", root, RF_QL_DIR);
-  if ((st = rf__mkdir1(qdir))) goto done;
+  if ((st = rf_mkdirs(qdir))) goto done;
   /* summary.json is read defensively: anything unexpected means no rows. */
   snprintf(path, sizeof path, "%s/summary.json", root);
   if (rf__is_file(path)) {
-    if (rf__slurp(path, &sj, NULL) == 0 && (summary = cJSON_Parse(sj))) {
+    if (rf_slurp(path, RF__JSON_MAX, &sj, NULL) == 0 && (summary = cJSON_Parse(sj))) {
       caps = cJSON_IsArray(summary) ? summary : cJSON_GetObjectItemCaseSensitive(summary, "captures");
       if (!cJSON_IsArray(caps)) caps = NULL;
     }

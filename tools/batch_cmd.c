@@ -25,7 +25,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -93,12 +92,6 @@ static int rf__cores(void) {
   return n > 0 ? n : 1;
 }
 
-static void rf__utc(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* ---- worker ------------------------------------------------------------------------ */
 int rf_batch_worker_cmd(int argc, char **argv) {
@@ -239,7 +232,7 @@ static void rf__report(rf__batch *b, size_t i) {
   if (!fail && (b->quiet || (b->progress == 2 && !b->verbose) || b->progress == 0)) return;
   rf__clear_line(b);
   char when[32], st[128];
-  rf__utc(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   rf__stats(b, st, sizeof st);
   size_t done = b->finished + (b->list.n - b->to_run);
   if (r->status == RF_BATCH_DONE)
@@ -603,7 +596,7 @@ int rf_batch_cmd(int argc, char **argv) {
   if (b.quiet && b.progress == 2) b.progress = 0;
 
   char started[32], sum_path[4200];
-  rf__utc(started, sizeof started);
+  rf_utc_now(started, sizeof started);
   b.t0 = rf_now_s();
   if ((st = rf_batch_expand(&b.list, (const char *const *)argv + optind, (size_t)(argc - optind), manifest)))
     return rf__fail_msg(st);
