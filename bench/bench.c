@@ -323,9 +323,9 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
     if ((st = rf_process_capture_on(cap, out, &cfg, device, &s))) return st;
     e2e[r] = s.seconds;
     for (int i = 0; i < RF_STAGE_COUNT; i++) stage[i][r] = s.stage_s[i];
-    up[r] = s.cl.upload_s;
-    down[r] = s.cl.download_s;
-    strm[r] = s.cl.run_s;
+    up[r] = s.engine.upload_s;
+    down[r] = s.engine.download_s;
+    strm[r] = s.stream_s;
   }
   cJSON_AddStringToObject(j, "device", s.device);
   cJSON_AddStringToObject(j, "device_name", s.device_name);

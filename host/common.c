@@ -183,21 +183,39 @@ static double rf__taylor_fm(int m, double sll_db, int nbar) {
   return sign * num / (2.0 * den);
 }
 
-double rf_taper_at(int kind, double x, double sll_db, int nbar) {
-  switch (kind) {
+void rf_taper_init(rf_taper_plan *t, int kind, double sll_db, int nbar) {
+  t->kind = kind;
+  t->sll_db = sll_db;
+  t->nbar = nbar;
+  if (kind != RF_TAPER_TAYLOR) return;
+  for (int m = 1; m < nbar && m < RF_TAPER_MAX_COEF; m++) t->fm[m] = rf__taylor_fm(m, sll_db, nbar);
+}
+
+double rf_taper_eval(const rf_taper_plan *t, double x) {
+  switch (t->kind) {
   case RF_TAPER_HAMMING: return 0.54 + 0.46 * cos(2.0 * RF_PI * x);
   case RF_TAPER_TAYLOR: {
     double g = 1.0;
-    for (int m = 1; m < nbar; m++) g += 2.0 * rf__taylor_fm(m, sll_db, nbar) * cos(2.0 * RF_PI * m * x);
+    for (int m = 1; m < t->nbar; m++) {
+      double fm = m < RF_TAPER_MAX_COEF ? t->fm[m] : rf__taylor_fm(m, t->sll_db, t->nbar);
+      g += 2.0 * fm * cos(2.0 * RF_PI * m * x);
+    }
     return g;
   }
   default: return 1.0;
   }
 }
 
+double rf_taper_at(int kind, double x, double sll_db, int nbar) {
+  rf_taper_plan t;
+  rf_taper_init(&t, kind, sll_db, nbar);
+  return rf_taper_eval(&t, x);
+}
+
 void rf_taper_fill(int kind, double sll_db, int nbar, size_t n, double *w) {
-  for (size_t i = 0; i < n; i++)
-    w[i] = rf_taper_at(kind, ((double)i + 0.5) / (double)n - 0.5, sll_db, nbar);
+  rf_taper_plan t;
+  rf_taper_init(&t, kind, sll_db, nbar);
+  for (size_t i = 0; i < n; i++) w[i] = rf_taper_eval(&t, ((double)i + 0.5) / (double)n - 0.5);
 }
 
 double rf_taper_loss_db(const double *w, size_t n) {

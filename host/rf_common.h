@@ -100,6 +100,16 @@ void rf_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const v
  * uses sidelobe level sll_db (> 0, e.g. 35) and nbar (>= 1). */
 enum rf_taper { RF_TAPER_NONE = 0, RF_TAPER_HAMMING = 1, RF_TAPER_TAYLOR = 2 };
 double rf_taper_at(int kind, double x, double sll_db, int nbar);
+/* The same with the coefficients computed once, for many evaluations:
+ * rf_taper_eval(&t, x) == rf_taper_at(kind, x, sll_db, nbar), bit for bit. */
+#define RF_TAPER_MAX_COEF 64 /* Taylor F_m kept for m < 64; higher ones computed per call */
+typedef struct rf_taper_plan {
+  int kind, nbar;
+  double sll_db;
+  double fm[RF_TAPER_MAX_COEF];
+} rf_taper_plan;
+void rf_taper_init(rf_taper_plan *t, int kind, double sll_db, int nbar);
+double rf_taper_eval(const rf_taper_plan *t, double x);
 /* n samples of the taper at x_i = (i + 0.5) / n - 0.5. */
 void rf_taper_fill(int kind, double sll_db, int nbar, size_t n, double *w);
 /* Coherent gain loss of a taper, in dB (>= 0): -10 log10(|sum w|^2 / (n sum w^2)). */

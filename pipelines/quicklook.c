@@ -194,11 +194,12 @@ static size_t rf__nearest_beam(const rf_dwell_view *v, double az, double el) {
 /* Opens the capture named by the products (or opts), warning and returning 1
  * when it cannot be opened. */
 static int rf__open_capture(const rf__products *p, const rf_quicklook_opts *o, rf_capture **cap) {
-  char alt[2 * RF__PATH + 2];
+  char alt[2 * RF__PATH];
   const char *path = o->capture ? o->capture : p->capture;
+  /* A relative capture path may be relative to the product folder. */
   if (!o->capture && p->capture[0] != '/' && !rf__is_file(path)) {
-    snprintf(alt, sizeof alt, "%s/%s", p->dir, p->capture);
-    if (rf__is_file(alt)) path = alt;
+    if (!rf_path_join(alt, sizeof alt, p->dir, p->capture) && rf__is_file(alt)) path = alt;
+    rf_errmsg_clear();
   }
   int st = rf_capture_open(cap, path);
   if (st == RF_ENOMEM) return st;
@@ -210,113 +211,77 @@ static int rf__open_capture(const rf__products *p, const rf_quicklook_opts *o, r
   return 0;
 }
 
-static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const char *qdir,
-                       rf_quicklook_result *res) {
-  rf_capture *cap = NULL;
-  rf_pipeline *pl = NULL;
-  rf_truth *truth = NULL;
-  rf_canvas *cv = NULL;
-  rf_plot_list dp = {0};
-  float *pool = NULL;
-  int st = rf__open_capture(p, o, &cap);
-  if (st) return st > 0 ? 0 : st;
-  const rf_capture_meta *m = rf_capture_get_meta(cap);
-  long d = o->dwell;
-  if (d < 0) {
-    const rf_plot *s = rf__strongest(&p->plots, -1);
-    d = s && s->dwell >= 0 && (size_t)s->dwell < m->dwells ? s->dwell : 0;
-  }
-  if ((size_t)d >= m->dwells) {
-    st = rf__err(RF_EINVAL, "%s: --dwell %ld: the capture has %zu dwells (0 to %zu)",
-                 rf_capture_path(cap), d, m->dwells, m->dwells - 1);
-    goto done;
-  }
-  if ((st = rf_pipeline_create(&pl, &p->cfg, m))) goto done;
-  if ((st = rf_pipeline_process_dwell(pl, cap, (size_t)d, &dp))) goto done;
-  if (m->has_truth && (st = rf_capture_read_truth(cap, &truth))) goto done;
-  rf_dwell_view v;
-  rf_pipeline_last_dwell(pl, &v);
-  long b = o->beam;
-  if (b < 0) {
-    const rf_plot *s = rf__strongest(&p->plots, d);
-    b = s ? (long)rf__nearest_beam(&v, s->azimuth_deg, s->elevation_deg) : (long)(v.beams / 2);
-  }
-  if ((size_t)b >= v.beams) {
-    st = rf__err(RF_EINVAL, "%s: --beam %ld: dwell %ld has %zu beams (0 to %zu)",
-                 rf_capture_path(cap), b, d, v.beams, v.beams - 1);
-    goto done;
-  }
+/* Dwell d of the capture through the CPU engine (the quick look needs its
+ * power cube): its plots in dp, the engine kept for the view. */
+static int rf__rd_dwell(const rf__products *p, rf_capture *cap, long d, rf_engine **e, rf_plot_list *dp,
+                        rf_dwell_view *v) {
+  int st;
+  if ((st = rf_engine_create_cpu(e, &p->cfg, cap)) || (st = rf_engine_dwell(*e, (size_t)d, dp)) ||
+      (st = rf_engine_finish(*e, dp)))
+    return st;
+  return rf_engine_last_dwell(*e, v);
+}
 
-  /* Frame: range (km) across, radial velocity up. Bin k is f_d = (k - K/2) /
-   * (K pri), v = -f_d lambda / 2, so bin 0 (v = +lambda / (4 pri)) is the top row. */
-  const rf_dwell_geom *g = v.geom;
-  const size_t S = v.cells, K = v.bins;
+/* The map's frame: range (km) across, radial velocity up. Bin k is f_d =
+ * (k - K/2) / (K pri), v = -f_d lambda / 2, so bin 0 (v = +lambda / (4
+ * pri)) is the top row. */
+static rf_plot_frame rf__rd_frame(const rf_dwell_view *v) {
+  const rf_dwell_geom *g = v->geom;
+  const size_t S = v->cells, K = v->bins;
   const double cell_km = RF_C_MPS / (2 * g->sample_rate_hz) / 1e3;
   const double r0_km = RF_C_MPS / 2 * g->range_gate_delay_s / 1e3;
   const double dv = g->lambda_m / (2.0 * (double)K * g->pri_s);
   const double vtop = -((0.0 - (double)K / 2) / ((double)K * g->pri_s)) * g->lambda_m / 2;
-  rf_plot_frame f = {110, 80, RF_QL_RD_WIDTH - 360, RF_QL_RD_HEIGHT - 90,
-                     r0_km - 0.5 * cell_km, r0_km + ((double)S - 0.5) * cell_km,
-                     vtop - ((double)K - 0.5) * dv, vtop + 0.5 * dv};
-  /* Peak-preserving reduction to at most one value per pixel, in dB; the
-   * blanked notch (power exactly 0) stays NaN and is drawn grey. */
-  size_t nx = S, ny = K;
-  const size_t wpx = (size_t)(f.px1 - f.px0), hpx = (size_t)(f.py1 - f.py0);
-  if (nx > wpx) nx = wpx;
-  if (ny > hpx) ny = hpx;
-  if (!(pool = rf__malloc(nx * ny * sizeof *pool))) {
-    st = rf__err(RF_ENOMEM, "range-Doppler map: out of memory");
-    goto done;
-  }
-  const float *pw = v.power + (size_t)b * K * S;
-  double peak = -INFINITY;
-  for (size_t j = 0; j < ny; j++)
-    for (size_t i = 0; i < nx; i++) {
-      float best = -INFINITY;
-      for (size_t k = j * K / ny; k < (j + 1) * K / ny; k++)
-        for (size_t r = i * S / nx; r < (i + 1) * S / nx; r++)
-          if (pw[k * S + r] > best) best = pw[k * S + r];
-      pool[j * nx + i] = best > 0 ? 10.0f * log10f(best) : NAN;
-      if (best > 0 && pool[j * nx + i] > peak) peak = pool[j * nx + i];
-    }
-  /* Colour scale: from a little under the noise floor (mean power 1 = 0 dB
-   * in these units) to the map's peak, in 5 dB steps, at least 30 dB. */
-  double vmin = -10, vmax = isfinite(peak) ? rf__nice_ceil(peak, 5) : 30;
-  if (vmax < vmin + 30) vmax = vmin + 30;
-  res->rd = f;
-  res->rd_vmin_db = vmin;
-  res->rd_vmax_db = vmax;
+  return (rf_plot_frame){110, 80, RF_QL_RD_WIDTH - 360, RF_QL_RD_HEIGHT - 90,
+                         r0_km - 0.5 * cell_km, r0_km + ((double)S - 0.5) * cell_km,
+                         vtop - ((double)K - 0.5) * dv, vtop + 0.5 * dv};
+}
 
-  if ((st = rf_canvas_create(&cv, RF_QL_RD_WIDTH, RF_QL_RD_HEIGHT))) goto done;
-  char title[600], sub[600], tb[64];
-  snprintf(title, sizeof title, "Range-Doppler map \xe2\x80\x94 %s", p->name);
-  rf__utc(g->time_s, tb, sizeof tb);
-  snprintf(sub, sizeof sub,
-           "dwell %ld of %zu, beam %ld of %zu (az %.1f\xc2\xb0, el %.1f\xc2\xb0), %d pulses, "
-           "%zu Doppler bins, %s",
-           d, m->dwells, b, v.beams, g->beam_az_deg[b], g->beam_el_deg[b], (int)m->num_pulses[d],
-           K, tb);
-  rf_draw_title(cv, title, sub);
-  if ((st = rf_draw_heatmap(cv, &f, pool, nx, ny, vmin, vmax))) goto done;
-  rf_draw_axes(cv, &f, "range (km)", "radial velocity (m/s, + receding)", 0);
-  rf_draw_colorbar(cv, f.px1 + 30, f.py0, 22, f.py1 - f.py0, vmin, vmax,
-                   "power / noise (dB)");
-  /* Truth (red squares), then the dwell's plots: white rings for this beam,
-   * grey for plots that another beam peaked on. Both leave the centre open. */
+/* Beam b's map reduced, peak-preserving, to at most one value per pixel of
+ * frame f, in dB (*pool, rf__malloc'd, nx by ny); the blanked notch (power
+ * exactly 0) stays NaN and is drawn grey. *peak: the largest value. */
+static int rf__rd_pool(const rf_dwell_view *v, size_t b, const rf_plot_frame *f, float **pool, size_t *nx,
+                       size_t *ny, double *peak) {
+  const size_t S = v->cells, K = v->bins;
+  const size_t wpx = (size_t)(f->px1 - f->px0), hpx = (size_t)(f->py1 - f->py0);
+  *nx = S < wpx ? S : wpx;
+  *ny = K < hpx ? K : hpx;
+  if (!(*pool = rf__malloc(*nx * *ny * sizeof **pool))) return rf__err(RF_ENOMEM, "range-Doppler map: out of memory");
+  const float *pw = v->power + b * K * S;
+  *peak = -INFINITY;
+  for (size_t j = 0; j < *ny; j++)
+    for (size_t i = 0; i < *nx; i++) {
+      float best = -INFINITY;
+      for (size_t k = j * K / *ny; k < (j + 1) * K / *ny; k++)
+        for (size_t r = i * S / *nx; r < (i + 1) * S / *nx; r++)
+          if (pw[k * S + r] > best) best = pw[k * S + r];
+      float *q = &(*pool)[j * *nx + i];
+      *q = best > 0 ? 10.0f * log10f(best) : NAN;
+      if (best > 0 && *q > *peak) *peak = *q;
+    }
+  return 0;
+}
+
+/* Truth (red squares), then the dwell's plots: white rings for beam b,
+ * grey for plots that another beam peaked on (both leave the centre open),
+ * and their legend. */
+static void rf__rd_markers(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p, const rf_truth *truth,
+                           long d, const rf_plot_list *dp, const rf_dwell_view *v, long b) {
+  const rf_dwell_geom *g = v->geom;
   const double vmax_amb = g->lambda_m / (4 * g->pri_s);
   size_t ntruth = 0;
   for (size_t i = 0; truth && i < truth->rows; i++) {
     if (truth->dwell[i] != d) continue;
     ntruth++;
-    rf_draw_marker(cv, &f, truth->range_m[i] / 1e3, rf_wrap(truth->radial_velocity_mps[i], vmax_amb),
+    rf_draw_marker(cv, f, truth->range_m[i] / 1e3, rf_wrap(truth->radial_velocity_mps[i], vmax_amb),
                    RF_MARK_SQUARE, 22, RF_RGB_RED, 2);
   }
   size_t here = 0, other = 0;
-  for (size_t i = 0; i < dp.n; i++) {
-    int mine = rf__nearest_beam(&v, dp.v[i].azimuth_deg, dp.v[i].elevation_deg) == (size_t)b;
+  for (size_t i = 0; i < dp->n; i++) {
+    int mine = rf__nearest_beam(v, dp->v[i].azimuth_deg, dp->v[i].elevation_deg) == (size_t)b;
     mine ? here++ : other++;
-    rf_draw_marker(cv, &f, dp.v[i].range_m / 1e3, dp.v[i].radial_velocity_mps, RF_MARK_CIRCLE,
-                   mine ? 14 : 11, mine ? RF_RGB_WHITE : (rf_rgb){0.7, 0.7, 0.7}, mine ? 2 : 1.5);
+    rf_draw_marker(cv, f, dp->v[i].range_m / 1e3, dp->v[i].radial_velocity_mps, RF_MARK_CIRCLE, mine ? 14 : 11,
+                   mine ? RF_RGB_WHITE : (rf_rgb){0.7, 0.7, 0.7}, mine ? 2 : 1.5);
   }
   rf_legend_entry le[4];
   size_t nl = 0;
@@ -329,12 +294,83 @@ static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const 
   if (truth) le[nl++] = (rf_legend_entry){l2, RF_MARK_SQUARE, RF_RGB_RED};
   if (p->cfg.clutter_filter == RF_CLUTTER_NOTCH)
     le[nl++] = (rf_legend_entry){"clutter notch (blanked)", RF_MARK_DOT, {0.85, 0.85, 0.85}};
-  rf_draw_legend(cv, f.px1 + 125, f.py0, le, nl, 1);
+  rf_draw_legend(cv, f->px1 + 125, f->py0, le, nl, 1);
+}
+
+/* The dwell and beam of the map: the options', else the strongest plot's
+ * (of the capture, then of the dwell). */
+static int rf__rd_pick(const rf__products *p, const rf_quicklook_opts *o, const rf_capture *cap, long *d) {
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  *d = o->dwell;
+  if (*d < 0) {
+    const rf_plot *s = rf__strongest(&p->plots, -1);
+    *d = s && s->dwell >= 0 && (size_t)s->dwell < m->dwells ? s->dwell : 0;
+  }
+  if ((size_t)*d >= m->dwells)
+    return rf__err(RF_EINVAL, "%s: --dwell %ld: the capture has %zu dwells (0 to %zu)", rf_capture_path(cap), *d,
+                   m->dwells, m->dwells - 1);
+  return 0;
+}
+
+static int rf__rd_beam(const rf__products *p, const rf_quicklook_opts *o, const rf_capture *cap, long d,
+                       const rf_dwell_view *v, long *b) {
+  *b = o->beam;
+  if (*b < 0) {
+    const rf_plot *s = rf__strongest(&p->plots, d);
+    *b = s ? (long)rf__nearest_beam(v, s->azimuth_deg, s->elevation_deg) : (long)(v->beams / 2);
+  }
+  if ((size_t)*b >= v->beams)
+    return rf__err(RF_EINVAL, "%s: --beam %ld: dwell %ld has %zu beams (0 to %zu)", rf_capture_path(cap), *b, d,
+                   v->beams, v->beams - 1);
+  return 0;
+}
+
+static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const char *qdir,
+                       rf_quicklook_result *res) {
+  rf_capture *cap = NULL;
+  rf_engine *e = NULL;
+  rf_truth *truth = NULL;
+  rf_canvas *cv = NULL;
+  rf_plot_list dp = {0};
+  float *pool = NULL;
+  rf_dwell_view v;
+  long d, b;
+  size_t nx, ny;
+  double peak = -INFINITY;
+  int st = rf__open_capture(p, o, &cap);
+  if (st) return st > 0 ? 0 : st;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  if ((st = rf__rd_pick(p, o, cap, &d)) || (st = rf__rd_dwell(p, cap, d, &e, &dp, &v)) ||
+      (m->has_truth && (st = rf_capture_read_truth(cap, &truth))) || (st = rf__rd_beam(p, o, cap, d, &v, &b)))
+    goto done;
+  const rf_plot_frame f = rf__rd_frame(&v);
+  if ((st = rf__rd_pool(&v, (size_t)b, &f, &pool, &nx, &ny, &peak))) goto done;
+  /* Colour scale: from a little under the noise floor (mean power 1 = 0 dB
+   * in these units) to the map's peak, in 5 dB steps, at least 30 dB. */
+  double vmin = -10, vmax = isfinite(peak) ? rf__nice_ceil(peak, 5) : 30;
+  if (vmax < vmin + 30) vmax = vmin + 30;
+  res->rd = f;
+  res->rd_vmin_db = vmin;
+  res->rd_vmax_db = vmax;
+
+  if ((st = rf_canvas_create(&cv, RF_QL_RD_WIDTH, RF_QL_RD_HEIGHT))) goto done;
+  const rf_dwell_geom *g = v.geom;
+  char title[600], sub[600], tb[64];
+  snprintf(title, sizeof title, "Range-Doppler map \xe2\x80\x94 %s", p->name);
+  rf__utc(g->time_s, tb, sizeof tb);
+  snprintf(sub, sizeof sub,
+           "dwell %ld of %zu, beam %ld of %zu (az %.1f\xc2\xb0, el %.1f\xc2\xb0), %d pulses, "
+           "%zu Doppler bins, %s",
+           d, m->dwells, b, v.beams, g->beam_az_deg[b], g->beam_el_deg[b], (int)m->num_pulses[d], v.bins, tb);
+  rf_draw_title(cv, title, sub);
+  if ((st = rf_draw_heatmap(cv, &f, pool, nx, ny, vmin, vmax))) goto done;
+  rf_draw_axes(cv, &f, "range (km)", "radial velocity (m/s, + receding)", 0);
+  rf_draw_colorbar(cv, f.px1 + 30, f.py0, 22, f.py1 - f.py0, vmin, vmax, "power / noise (dB)");
+  rf__rd_markers(cv, &f, p, truth, d, &dp, &v, b);
 
   snprintf(res->rd_png, sizeof res->rd_png, "rd_dwell%ld_beam%ld.png", d, b);
   char path[RF__PATH + 128];
-  snprintf(path, sizeof path, "%s/%s", qdir, res->rd_png);
-  if ((st = rf_canvas_write_png(cv, path))) {
+  if ((st = rf_path_join(path, sizeof path, qdir, res->rd_png)) || (st = rf_canvas_write_png(cv, path))) {
     res->rd_png[0] = 0;
     goto done;
   }
@@ -346,7 +382,7 @@ done:
   rf__free(pool);
   rf_plot_list_free(&dp);
   rf_truth_free(truth);
-  rf_pipeline_destroy(pl);
+  rf_engine_destroy(e);
   rf_capture_close(cap);
   return st;
 }
