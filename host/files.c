@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,17 @@ int rf_mkdirs(const char *dir) {
   struct stat st;
   if (stat(buf, &st) || !S_ISDIR(st.st_mode)) return rf__err(RF_EIO, "%s: not a folder", buf);
   return 0;
+}
+
+static int rf__remove_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(p);
+}
+
+int rf_remove_tree(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) < 0) return errno == ENOENT ? 0 : -1;
+  return nftw(path, rf__remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int rf_slurp(const char *path, size_t limit, char **text, size_t *len) {

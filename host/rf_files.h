@@ -20,6 +20,10 @@ int rf_has_ext(const char *path, const char *ext);
  * RF_EIO / RF_EINVAL with a message naming the folder. */
 int rf_mkdirs(const char *dir);
 
+/* rm -rf of a path this program made (a temporary folder of its own; never
+ * a user's path). 0, also when it is missing; -1 when something stayed. */
+int rf_remove_tree(const char *path);
+
 /* Whole file into *text (rf__malloc'd, NUL-terminated; free with rf__free),
  * its length in *len (may be NULL). Refuses files longer than limit bytes.
  * 0; RF_EFORMAT when it cannot be opened or read or is too long (message

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +29,6 @@ static int rf__status_from_name(const char *s) {
   for (int i = 0; i <= RF_BATCH_INTERRUPTED; i++)
     if (s && !strcmp(s, rf__status_names[i])) return i;
   return -1;
-}
-
-/* ---- small file helpers --------------------------------------------------------- */
-static int rf__rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(p);
-}
-
-/* rm -rf; 0 or -1 (a missing path is 0). */
-static int rf__rm_rf(const char *path) {
-  struct stat sb;
-  if (lstat(path, &sb) < 0) return errno == ENOENT ? 0 : -1;
-  return nftw(path, rf__rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- input expansion -------------------------------------------------------------- */
@@ -216,96 +202,98 @@ void rf_batch_list_free(rf_batch_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-int rf_batch_expand(rf_batch_list *l, const char *const *inputs, size_t n_inputs,
-                    const char *manifest) {
-  rf__entries e = {0};
-  rf__nameset names = {0};
+/* The captures the command line names: files, folders' *.h5, manifests. */
+static int rf__gather_inputs(rf__entries *e, const char *const *inputs, size_t n_inputs, const char *manifest) {
   int st = 0;
-  memset(l, 0, sizeof *l);
   for (size_t i = 0; i < n_inputs && !st; i++) {
     struct stat sb;
     if (stat(inputs[i], &sb) < 0)
       st = rf__err(RF_EINVAL, "%s: %s", inputs[i], strerror(errno));
-    else if (S_ISDIR(sb.st_mode)) st = rf__add_folder(&e, inputs[i]);
-    else if (S_ISREG(sb.st_mode) && rf__looks_like_manifest(inputs[i])) st = rf__add_manifest(&e, inputs[i]);
-    else st = rf__entries_add(&e, inputs[i]);
+    else if (S_ISDIR(sb.st_mode)) st = rf__add_folder(e, inputs[i]);
+    else if (S_ISREG(sb.st_mode) && rf__looks_like_manifest(inputs[i])) st = rf__add_manifest(e, inputs[i]);
+    else st = rf__entries_add(e, inputs[i]);
   }
   if (!st && manifest) {
     struct stat sb;
     if (stat(manifest, &sb) < 0 || !S_ISREG(sb.st_mode))
       st = rf__err(RF_EINVAL, "%s: manifest: %s", manifest, errno ? strerror(errno) : "not a file");
-    else st = rf__add_manifest(&e, manifest);
+    else st = rf__add_manifest(e, manifest);
   }
-  if (st) goto done;
-  qsort(e.v, e.n, sizeof *e.v, rf__cmp_path);
-  /* Drop repeats: the same path, or the same file under another path
-   * (symlinks, ./, ..); the first in path order is kept. Same paths are
-   * neighbours after the sort; same files are found by sorting positions by
-   * real path. Hard links are different paths and are kept. */
-  if (e.n) {
-    size_t *ix = rf__malloc(e.n * sizeof *ix);
-    if (!ix) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
-    for (size_t i = 0; i < e.n; i++) ix[i] = i;
-    qsort_r(ix, e.n, sizeof *ix, rf__cmp_real, e.v);
-    for (size_t i = 1; i < e.n; i++) {
-      const rf__entry *x = &e.v[ix[i - 1]], *y = &e.v[ix[i]];
-      if (x->real && y->real && !strcmp(x->real, y->real)) e.v[ix[i]].dup = 1;
+  return st;
+}
+
+/* Sorts by path and drops repeats: the same path, or the same file under
+ * another path (symlinks, ./, ..); the first in path order is kept. Same
+ * paths are neighbours after the sort; same files are found by sorting
+ * positions by real path. Hard links are different paths and are kept. */
+static int rf__drop_repeats(rf__entries *e) {
+  qsort(e->v, e->n, sizeof *e->v, rf__cmp_path);
+  if (e->n) {
+    size_t *ix = rf__malloc(e->n * sizeof *ix);
+    if (!ix) return rf__err(RF_ENOMEM, "batch: out of memory");
+    for (size_t i = 0; i < e->n; i++) ix[i] = i;
+    qsort_r(ix, e->n, sizeof *ix, rf__cmp_real, e->v);
+    for (size_t i = 1; i < e->n; i++) {
+      const rf__entry *x = &e->v[ix[i - 1]], *y = &e->v[ix[i]];
+      if (x->real && y->real && !strcmp(x->real, y->real)) e->v[ix[i]].dup = 1;
     }
     rf__free(ix);
-    for (size_t i = 1; i < e.n; i++)
-      if (!strcmp(e.v[i - 1].path, e.v[i].path)) e.v[i].dup = 1;
+    for (size_t i = 1; i < e->n; i++)
+      if (!strcmp(e->v[i - 1].path, e->v[i].path)) e->v[i].dup = 1;
   }
   size_t kept = 0;
-  for (size_t i = 0; i < e.n; i++) {
-    rf__free(e.v[i].real);
-    e.v[i].real = NULL;
-    if (e.v[i].dup) {
-      rf__free(e.v[i].path);
+  for (size_t i = 0; i < e->n; i++) {
+    rf__free(e->v[i].real);
+    e->v[i].real = NULL;
+    if (e->v[i].dup) {
+      rf__free(e->v[i].path);
       continue;
     }
-    e.v[kept++] = e.v[i];
+    e->v[kept++] = e->v[i];
   }
-  e.n = kept;
-  if (e.n && !(l->v = rf__calloc(e.n, sizeof *l->v))) {
-    st = rf__err(RF_ENOMEM, "batch: out of memory");
-    goto done;
-  }
-  if ((st = rf__nameset_init(&names, e.n))) goto done;
-  for (size_t i = 0; i < e.n; i++) {
+  e->n = kept;
+  return 0;
+}
+
+/* The list's items, each with a unique product folder name: the first
+ * holder of a name keeps it, later ones get -2, -3, ... */
+static int rf__name_items(rf_batch_list *l, rf__entries *e) {
+  rf__nameset names = {0};
+  int st;
+  if (e->n && !(l->v = rf__calloc(e->n, sizeof *l->v))) return rf__err(RF_ENOMEM, "batch: out of memory");
+  if ((st = rf__nameset_init(&names, e->n))) return st;
+  for (size_t i = 0; i < e->n && !st; i++) {
     rf_batch_item *it = &l->v[i];
     it->index = i;
-    it->input = e.v[i].path;
-    e.v[i].path = NULL;
+    it->input = e->v[i].path;
+    e->v[i].path = NULL;
     l->n = i + 1;
-    char *base = rf__base_name(it->input);
-    if (!base) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
-    /* The first holder of a name keeps it; later ones get -2, -3, ... */
-    char *cand = base;
+    char *base = rf__base_name(it->input), *cand = base;
     for (unsigned k = 2; cand && !rf__nameset_add(&names, cand); k++) {
       if (cand != base) rf__free(cand);
       size_t n = strlen(base) + 16;
       if ((cand = rf__malloc(n))) snprintf(cand, n, "%s-%u", base, k);
     }
     if (cand != base) rf__free(base);
-    if (!(it->name = cand)) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
+    if (!(it->name = cand)) st = rf__err(RF_ENOMEM, "batch: out of memory");
   }
   l->total = l->n;
-done:
+  rf__free(names.slot);
+  return st;
+}
+
+int rf_batch_expand(rf_batch_list *l, const char *const *inputs, size_t n_inputs,
+                    const char *manifest) {
+  rf__entries e = {0};
+  memset(l, 0, sizeof *l);
+  int st = rf__gather_inputs(&e, inputs, n_inputs, manifest);
+  if (!st) st = rf__drop_repeats(&e);
+  if (!st) st = rf__name_items(l, &e);
   for (size_t i = 0; i < e.n; i++) {
     rf__free(e.v[i].path);
     rf__free(e.v[i].real);
   }
   rf__free(e.v);
-  rf__free(names.slot);
   if (st) rf_batch_list_free(l);
   return st;
 }
@@ -585,13 +573,13 @@ static int rf__install(const char *root, const char *name, const char *host, con
   if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
     return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(errno));
   if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
-    rf__rm_rf(tmp); /* now the old products */
+    rf_remove_tree(tmp); /* now the old products */
     return 0;
   }
   char old[RF__PATH_MAX];
   if (snprintf(old, sizeof old, "%s/.%s.old.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof old)
     return rf__err(RF_EINVAL, "%s: path too long", final);
-  rf__rm_rf(old);
+  rf_remove_tree(old);
   if (rename(final, old) < 0)
     return rf__err(RF_EIO, "%s: cannot move the old products aside: %s", final, strerror(errno));
   if (rename(tmp, final) < 0) {
@@ -599,7 +587,7 @@ static int rf__install(const char *root, const char *name, const char *host, con
     rename(old, final);
     return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(e));
   }
-  rf__rm_rf(old);
+  rf_remove_tree(old);
   return 0;
 }
 
@@ -623,7 +611,7 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
   }
   if ((st = rf_batch_fingerprint_file(input, &fp))) goto done;
   res->input_bytes = fp.size_bytes;
-  rf__rm_rf(tmp);
+  rf_remove_tree(tmp);
   if (mkdir(tmp, 0777) < 0) {
     st = rf__err(RF_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
     goto done;
@@ -643,7 +631,7 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
   rf_fsync_dir(root);
   res->status = RF_BATCH_DONE;
 done:
-  if (made) rf__rm_rf(tmp);
+  if (made) rf_remove_tree(tmp);
   res->seconds = rf_now_s() - t0;
   if (st) {
     res->status = st == RF_EINTR ? RF_BATCH_INTERRUPTED : RF_BATCH_FAILED;
@@ -717,7 +705,7 @@ size_t rf_batch_clean_stale(const char *root, const rf_batch_list *l) {
     if (rf__parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid) || !rf__nameset_has(&set, name))
       continue;
     if (!strcmp(h, host) && pid != (long)getpid() && rf__pid_alive(pid)) continue;
-    if (rf_path_join(p, sizeof p, root, de->d_name) == 0 && rf__rm_rf(p) == 0) removed++;
+    if (rf_path_join(p, sizeof p, root, de->d_name) == 0 && rf_remove_tree(p) == 0) removed++;
   }
 done:
   if (d) closedir(d);
@@ -789,20 +777,23 @@ int rf_batch_summary_path(char *out, size_t len, const char *root, size_t k, siz
   return rf_path_join(out, len, root, name);
 }
 
+/* One capture into the totals. */
+static void rf__count_one(rf_batch_totals *t, int status, size_t dwells, size_t plots) {
+  t->captures++;
+  switch (status) {
+  case RF_BATCH_DONE: t->done++; break;
+  case RF_BATCH_SKIPPED: t->skipped++; break;
+  case RF_BATCH_FAILED: t->failed++; break;
+  case RF_BATCH_INTERRUPTED: t->interrupted++; break;
+  default: t->pending++; break;
+  }
+  t->dwells += dwells;
+  t->plots += plots;
+}
+
 void rf_batch_count(const rf_batch_result *res, size_t n, rf_batch_totals *t) {
   memset(t, 0, sizeof *t);
-  t->captures = n;
-  for (size_t i = 0; i < n; i++) {
-    switch (res[i].status) {
-    case RF_BATCH_DONE: t->done++; break;
-    case RF_BATCH_SKIPPED: t->skipped++; break;
-    case RF_BATCH_FAILED: t->failed++; break;
-    case RF_BATCH_INTERRUPTED: t->interrupted++; break;
-    default: t->pending++; break;
-    }
-    t->dwells += res[i].dwells;
-    t->plots += res[i].plots;
-  }
+  for (size_t i = 0; i < n; i++) rf__count_one(t, res[i].status, res[i].dwells, res[i].plots);
 }
 
 static void rf__add_totals(cJSON *root, const rf_batch_totals *t) {
@@ -874,143 +865,158 @@ static int rf__cmp_index(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
-  DIR *d = opendir(root);
-  cJSON *out = NULL, **caps = NULL, *first = NULL;
-  unsigned char *seen = NULL, *have = NULL;
-  size_t shard_n = 0, found = 0, ncaps = 0, capcap = 0, total = 0;
-  int st = 0;
+/* The shard summaries of one OUTROOT, their captures gathered. */
+typedef struct rf__merge {
+  const char *root;
+  size_t shard_n, found, total;  /* shards (N), summaries read, inputs of the whole list */
+  unsigned char *have;           /* [shard_n] */
+  cJSON **caps;                  /* [ncaps] detached capture entries */
+  size_t ncaps, capcap;
+  cJSON *first;                  /* the first summary read (its config_hash) */
+} rf__merge;
+
+static void rf__merge_free(rf__merge *m) {
+  for (size_t i = 0; i < m->ncaps; i++) cJSON_Delete(m->caps[i]);
+  rf__free(m->caps);
+  rf__free(m->have);
+  cJSON_Delete(m->first);
+}
+
+/* Moves the captures of shard summary s into m. */
+static int rf__merge_take(rf__merge *m, cJSON *arr) {
+  cJSON *c;
+  while ((c = cJSON_DetachItemFromArray(arr, 0))) {
+    if (m->ncaps == m->capcap) {
+      size_t cap = m->capcap ? 2 * m->capcap : 256;
+      cJSON **nc = rf__realloc(m->caps, cap * sizeof *nc);
+      if (!nc) {
+        cJSON_Delete(c);
+        return rf__err(RF_ENOMEM, "batch-merge: out of memory");
+      }
+      m->caps = nc;
+      m->capcap = cap;
+    }
+    m->caps[m->ncaps++] = c;
+  }
+  return 0;
+}
+
+/* Shard summary k of n, file `name` of the root. */
+static int rf__merge_shard(rf__merge *m, const char *name, size_t k, size_t n) {
   char p[RF__PATH_MAX];
-  memset(t, 0, sizeof *t);
-  *missing = 0;
-  if (!d) return rf__err(RF_EINVAL, "%s: cannot read folder: %s", root, strerror(errno));
+  int st;
+  if (m->shard_n && n != m->shard_n)
+    return rf__err(RF_EFORMAT, "%s/%s: shard summaries of %zu and %zu shards are mixed; remove the stale ones",
+                   m->root, name, m->shard_n, n);
+  if (!m->shard_n) {
+    m->shard_n = n;
+    if (!(m->have = rf__calloc(n, 1))) return rf__err(RF_ENOMEM, "batch-merge: out of memory");
+  }
+  if ((st = rf_path_join(p, sizeof p, m->root, name))) return st;
+  cJSON *s = rf__read_json(p, RF__BIG_TEXT_MAX);
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "captures");
+  double tot = rf__num(s, "total_inputs", -1);
+  if (!s || !cJSON_IsArray(arr) || tot < 0)
+    st = rf__err(RF_EFORMAT, "%s: /captures: not a batch summary", p);
+  else if (m->found && (size_t)tot != m->total)
+    st = rf__err(RF_EFORMAT, "%s: /total_inputs: %.0f, but other shards saw %zu inputs", p, tot, m->total);
+  else
+    st = rf__merge_take(m, (cJSON *)arr);
+  if (st) {
+    cJSON_Delete(s);
+    return st;
+  }
+  m->total = (size_t)tot;
+  m->have[k] = 1;
+  m->found++;
+  if (!m->first) m->first = s;
+  else cJSON_Delete(s);
+  return 0;
+}
+
+/* Every summary.shard-K-of-N.json of the root. */
+static int rf__merge_read(rf__merge *m) {
+  DIR *d = opendir(m->root);
+  if (!d) return rf__err(RF_EINVAL, "%s: cannot read folder: %s", m->root, strerror(errno));
   struct dirent *de;
-  while ((de = readdir(d))) {
+  int st = 0;
+  while (!st && (de = readdir(d))) {
     size_t k, n;
     int used = 0;
-    if (sscanf(de->d_name, "summary.shard-%zu-of-%zu.json%n", &k, &n, &used) != 2 || de->d_name[used] ||
-        n == 0 || k >= n)
+    if (sscanf(de->d_name, "summary.shard-%zu-of-%zu.json%n", &k, &n, &used) != 2 || de->d_name[used] || n == 0 ||
+        k >= n)
       continue;
-    if (shard_n && n != shard_n) {
-      st = rf__err(RF_EFORMAT, "%s/%s: shard summaries of %zu and %zu shards are mixed; remove the stale ones",
-                   root, de->d_name, shard_n, n);
-      goto done;
-    }
-    if (!shard_n) {
-      shard_n = n;
-      if (!(have = rf__calloc(n, 1))) {
-        st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-        goto done;
-      }
-    }
-    if (rf_path_join(p, sizeof p, root, de->d_name)) continue;
-    cJSON *s = rf__read_json(p, RF__BIG_TEXT_MAX);
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "captures");
-    double tot = rf__num(s, "total_inputs", -1);
-    if (!s || !cJSON_IsArray(arr) || tot < 0) {
-      cJSON_Delete(s);
-      st = rf__err(RF_EFORMAT, "%s: /captures: not a batch summary", p);
-      goto done;
-    }
-    if (found && (size_t)tot != total) {
-      cJSON_Delete(s);
-      st = rf__err(RF_EFORMAT, "%s: /total_inputs: %.0f, but other shards saw %zu inputs", p, tot, total);
-      goto done;
-    }
-    total = (size_t)tot;
-    have[k] = 1;
-    found++;
-    cJSON *c;
-    while ((c = cJSON_DetachItemFromArray((cJSON *)arr, 0))) {
-      if (ncaps == capcap) {
-        capcap = capcap ? 2 * capcap : 256;
-        cJSON **nc = rf__realloc(caps, capcap * sizeof *nc);
-        if (!nc) {
-          cJSON_Delete(c);
-          cJSON_Delete(s);
-          st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-          goto done;
-        }
-        caps = nc;
-      }
-      caps[ncaps++] = c;
-    }
-    if (!first) first = s;
-    else cJSON_Delete(s);
+    st = rf__merge_shard(m, de->d_name, k, n);
   }
-  if (!found) {
-    st = rf__err(RF_EINVAL, "%s: no summary.shard-K-of-N.json to merge", root);
-    goto done;
-  }
-  if (total && !(seen = rf__calloc(total, 1))) {
-    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-    goto done;
-  }
-  qsort(caps, ncaps, sizeof *caps, rf__cmp_index);
-  size_t covered = 0;
-  out = cJSON_CreateObject();
-  cJSON *arr = out ? cJSON_CreateArray() : NULL;
-  if (!arr) {
-    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < ncaps; i++) {
-    double ix = rf__num(caps[i], "index", -1);
-    const char *name = rf__str(caps[i], "name");
-    if (ix < 0 || ix >= (double)total || !name) {
-      st = rf__err(RF_EFORMAT, "%s: /captures/index: %.0f is outside 0..%zu", root, ix, total);
-      cJSON_Delete(arr);
-      goto done;
-    }
-    if (seen[(size_t)ix]) {
-      st = rf__err(RF_EFORMAT, "%s: capture %s (index %.0f) is listed by two shards", root, name, ix);
-      cJSON_Delete(arr);
-      goto done;
-    }
+  closedir(d);
+  if (!st && !m->found) st = rf__err(RF_EINVAL, "%s: no summary.shard-K-of-N.json to merge", m->root);
+  return st;
+}
+
+/* The captures in list order into arr, each once, counted into t. */
+static int rf__merge_captures(rf__merge *m, cJSON *arr, rf_batch_totals *t, size_t *covered) {
+  unsigned char *seen = NULL;
+  if (m->total && !(seen = rf__calloc(m->total, 1))) return rf__err(RF_ENOMEM, "batch-merge: out of memory");
+  qsort(m->caps, m->ncaps, sizeof *m->caps, rf__cmp_index);
+  int st = 0;
+  for (size_t i = 0; i < m->ncaps && !st; i++) {
+    double ix = rf__num(m->caps[i], "index", -1);
+    const char *name = rf__str(m->caps[i], "name");
+    if (ix < 0 || ix >= (double)m->total || !name)
+      st = rf__err(RF_EFORMAT, "%s: /captures/index: %.0f is outside 0..%zu", m->root, ix, m->total);
+    else if (seen[(size_t)ix])
+      st = rf__err(RF_EFORMAT, "%s: capture %s (index %.0f) is listed by two shards", m->root, name, ix);
+    if (st) break;
     seen[(size_t)ix] = 1;
-    covered++;
-    const char *s = rf__str(caps[i], "status");
-    int sv = rf__status_from_name(s);
-    t->captures++;
-    if (sv == RF_BATCH_DONE) t->done++;
-    else if (sv == RF_BATCH_SKIPPED) t->skipped++;
-    else if (sv == RF_BATCH_FAILED) t->failed++;
-    else if (sv == RF_BATCH_INTERRUPTED) t->interrupted++;
-    else t->pending++;
-    t->dwells += (size_t)rf__num(caps[i], "dwells", 0);
-    t->plots += (size_t)rf__num(caps[i], "plots", 0);
-    cJSON_AddItemToArray(arr, caps[i]);
-    caps[i] = NULL;
+    (*covered)++;
+    rf__count_one(t, rf__status_from_name(rf__str(m->caps[i], "status")), (size_t)rf__num(m->caps[i], "dwells", 0),
+                  (size_t)rf__num(m->caps[i], "plots", 0));
+    cJSON_AddItemToArray(arr, m->caps[i]);
+    m->caps[i] = NULL;
   }
+  rf__free(seen);
+  return st;
+}
+
+int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
+  rf__merge m = {.root = root};
+  cJSON *out = NULL, *arr = NULL;
+  size_t covered = 0;
+  char p[RF__PATH_MAX], when[32];
+  memset(t, 0, sizeof *t);
+  *missing = 0;
+  int st = rf__merge_read(&m);
+  if (st) goto done;
+  if (!(out = cJSON_CreateObject()) || !(arr = cJSON_CreateArray())) {
+    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
+    goto done;
+  }
+  if ((st = rf__merge_captures(&m, arr, t, &covered))) goto done;
   cJSON *miss = cJSON_CreateArray();
-  for (size_t k = 0; k < shard_n; k++)
-    if (!have[k]) {
+  for (size_t k = 0; k < m.shard_n; k++)
+    if (!m.have[k]) {
       (*missing)++;
       cJSON_AddItemToArray(miss, cJSON_CreateNumber((double)k));
     }
-  if (!*missing && covered != total) *missing = total - covered;
-  char when[32];
+  if (!*missing && covered != m.total) *missing = m.total - covered;
   rf_utc_now(when, sizeof when);
-  const char *ch = rf__str(first, "config_hash");
+  const char *ch = rf__str(m.first, "config_hash");
   cJSON_AddStringToObject(out, "program", "radarflow");
   cJSON_AddStringToObject(out, "version", RF_VERSION);
   cJSON_AddStringToObject(out, "merged_utc", when);
   cJSON_AddStringToObject(out, "config_hash", ch ? ch : "");
-  cJSON_AddNumberToObject(out, "shards", (double)shard_n);
+  cJSON_AddNumberToObject(out, "shards", (double)m.shard_n);
   cJSON_AddItemToObject(out, "missing_shards", miss);
-  cJSON_AddNumberToObject(out, "total_inputs", (double)total);
-  cJSON_AddBoolToObject(out, "complete", *missing == 0 && covered == total);
+  cJSON_AddNumberToObject(out, "total_inputs", (double)m.total);
+  cJSON_AddBoolToObject(out, "complete", *missing == 0 && covered == m.total);
   rf__add_totals(out, t);
   cJSON_AddItemToObject(out, "captures", arr);
+  arr = NULL;
   if ((st = rf_batch_summary_path(p, sizeof p, root, 0, 0))) goto done;
   st = rf__write_json(p, out);
 done:
-  for (size_t i = 0; i < ncaps; i++) cJSON_Delete(caps[i]);
-  rf__free(caps);
-  rf__free(seen);
-  rf__free(have);
-  cJSON_Delete(first);
+  cJSON_Delete(arr);
   cJSON_Delete(out);
-  closedir(d);
+  rf__merge_free(&m);
   return st;
 }

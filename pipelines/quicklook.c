@@ -127,10 +127,11 @@ static int rf__load(rf__products *p, const char *dir) {
   char *txt = NULL;
   cJSON *root = NULL;
   int st;
+  if (strlen(dir) >= sizeof p->dir) return rf__err(RF_EINVAL, "%s: path too long", dir);
   rf__copy(p->dir, sizeof p->dir, dir);
   rf_config_defaults(&p->cfg);
-  snprintf(path, sizeof path, "%s/run.json", dir);
-  if ((st = rf_slurp(path, RF__JSON_MAX, &txt, NULL))) return st;
+  if ((st = rf_path_join(path, sizeof path, dir, "run.json")) || (st = rf_slurp(path, RF__JSON_MAX, &txt, NULL)))
+    return st;
   if (!(root = cJSON_Parse(txt)) || !cJSON_IsObject(root)) {
     st = rf__err(RF_EFORMAT, "%s: not a JSON object", path);
     goto done;
@@ -139,6 +140,10 @@ static int rf__load(rf__products *p, const char *dir) {
   const cJSON *ip = cJSON_GetObjectItemCaseSensitive(in, "path");
   if (!cJSON_IsString(ip) || !ip->valuestring[0]) {
     st = rf__err(RF_EFORMAT, "%s: /input/path: missing", path);
+    goto done;
+  }
+  if (strlen(ip->valuestring) >= sizeof p->capture) {
+    st = rf__err(RF_EFORMAT, "%s: /input/path: longer than %zu bytes", path, sizeof p->capture - 1);
     goto done;
   }
   rf__copy(p->capture, sizeof p->capture, ip->valuestring);
@@ -151,8 +156,8 @@ static int rf__load(rf__products *p, const char *dir) {
   p->seconds = rf__json_num(root, "seconds");
   rf__apply_config(&p->cfg, cJSON_GetObjectItemCaseSensitive(root, "config"), path);
 
-  snprintf(path, sizeof path, "%s/plots.csv", dir);
-  if (!rf__is_file(path)) snprintf(path, sizeof path, "%s/plots.h5", dir);
+  if ((st = rf_path_join(path, sizeof path, dir, "plots.csv"))) goto done;
+  if (!rf__is_file(path) && (st = rf_path_join(path, sizeof path, dir, "plots.h5"))) goto done;
   if (!rf__is_file(path)) {
     st = rf__err(RF_EFORMAT, "%s: no plots.csv or plots.h5", dir);
     goto done;
@@ -522,8 +527,7 @@ static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char
   size_t nl = rf__status_legend(p, le, 2);
   rf_draw_legend(cv, f.px0 + 8, f.py0 + 8, le, nl, 0);
   char path[RF__PATH + 64];
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_PPI_PNG);
-  st = rf_canvas_write_png(cv, path);
+  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_PPI_PNG))) st = rf_canvas_write_png(cv, path);
   rf_canvas_destroy(cv);
   return st;
 }
@@ -582,8 +586,7 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
   size_t nl = rf__status_legend(p, le, 1);
   rf_draw_legend(cv, fr.px1 + 125, fr.py0, le, nl, 0);
   char path[RF__PATH + 64];
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_TIME_PNG);
-  st = rf_canvas_write_png(cv, path);
+  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_TIME_PNG))) st = rf_canvas_write_png(cv, path);
   rf_canvas_destroy(cv);
   return st;
 }
@@ -734,8 +737,7 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
   res->plots = p->plots.n;
   res->tracks = p->nids;
   res->track_rows = p->tracks.n;
-  snprintf(qdir, sizeof qdir, "%s/%s", outdir, RF_QL_DIR);
-  if ((st = rf_mkdirs(qdir))) return st;
+  if ((st = rf_path_join(qdir, sizeof qdir, outdir, RF_QL_DIR)) || (st = rf_mkdirs(qdir))) return st;
   if ((st = rf__draw_rd(p, o, qdir, res))) return st;
   rf__extent ext;
   rf__capture_extent(p, o, &ext);
@@ -768,8 +770,7 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
   rf__put(&t, "</td><td></td></tr>\n</table>\n");
   rf__html_images(&t, "", res);
   rf__put(&t, "</body>\n</html>\n");
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_INDEX);
-  st = rf__write_text(&t, path);
+  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_INDEX))) st = rf__write_text(&t, path);
   rf__free(t.s);
   return st;
 }
@@ -803,8 +804,11 @@ static int rf__capture_dirs(const char *root, char ***names, size_t *n) {
   struct dirent *e;
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.' || !strcmp(e->d_name, RF_QL_DIR)) continue;
-    char p[RF__PATH + 300];
-    snprintf(p, sizeof p, "%s/%s/run.json", root, e->d_name);
+    char sub[RF__PATH + 300], p[RF__PATH + 320];
+    if (rf_path_join(sub, sizeof sub, root, e->d_name) || rf_path_join(p, sizeof p, sub, "run.json")) {
+      st = RF_EINVAL; /* message set by rf_path_join */
+      break;
+    }
     if (!rf__is_file(p)) continue;
     if (*n == cap) {
       cap = cap ? 2 * cap : 16;
@@ -817,10 +821,17 @@ static int rf__capture_dirs(const char *root, char ***names, size_t *n) {
   }
   closedir(d);
   if (*n) qsort(*names, *n, sizeof **names, rf__cmp_str);
+  if (!st) return 0;
+fail:
+  for (size_t i = 0; i < *n; i++) rf__free((*names)[i]);
+  rf__free(*names);
+  *names = NULL;
+  *n = 0;
   return st;
 oom:
   closedir(d);
-  return rf__err(RF_ENOMEM, "%s: out of memory", root);
+  st = rf__err(RF_ENOMEM, "%s: out of memory", root);
+  goto fail;
 }
 
 int rf_quicklook_is_batch(const char *dir) {
@@ -902,121 +913,144 @@ static void rf__batch_row(rf__text *t, const char *anchor, const char *name, con
   rf__put(t, "</td></tr>\n");
 }
 
+/* The captures of a batch OUTROOT being drawn. */
+typedef struct rf__ql_batch {
+  const char *root;
+  char **names;                 /* capture folders, sorted */
+  size_t n, drawn;
+  char *sj;
+  cJSON *summary;
+  const cJSON *caps;            /* summary.json's captures, or NULL */
+  rf_quicklook_result *res;     /* [n] */
+  rf__products *prod;           /* [n] */
+  int *fail;                    /* [n] */
+  char **errs;                  /* [n] why a folder was not drawn */
+  int first;                    /* the first folder's failure */
+} rf__ql_batch;
+
+static void rf__ql_batch_free(rf__ql_batch *b) {
+  for (size_t i = 0; i < b->n; i++) {
+    rf__free(b->names[i]);
+    if (b->prod) rf__unload(&b->prod[i]);
+    if (b->errs) rf__free(b->errs[i]);
+  }
+  rf__free(b->names);
+  rf__free(b->errs);
+  rf__free(b->fail);
+  rf__free(b->prod);
+  rf__free(b->res);
+  cJSON_Delete(b->summary);
+  rf__free(b->sj);
+}
+
+/* summary.json, read defensively: anything unexpected means no rows. */
+static int rf__ql_batch_summary(rf__ql_batch *b) {
+  char path[RF__PATH + 32];
+  int st = rf_path_join(path, sizeof path, b->root, "summary.json");
+  if (st || !rf__is_file(path)) return st;
+  if (rf_slurp(path, RF__JSON_MAX, &b->sj, NULL) == 0 && (b->summary = cJSON_Parse(b->sj))) {
+    b->caps = cJSON_IsArray(b->summary) ? b->summary : cJSON_GetObjectItemCaseSensitive(b->summary, "captures");
+    if (!cJSON_IsArray(b->caps)) b->caps = NULL;
+  }
+  if (!b->caps) rf_log(1, "%s: no captures array; summary rows taken from the folders", path);
+  rf_errmsg_clear();
+  return 0;
+}
+
+/* Every capture folder's pictures; a folder that fails is noted and the
+ * others go on (out of memory stops all). */
+static int rf__ql_batch_draw(rf__ql_batch *b, const rf_quicklook_opts *o) {
+  const size_t n = b->n;
+  b->res = rf__calloc(n + 1, sizeof *b->res);
+  b->prod = rf__calloc(n + 1, sizeof *b->prod);
+  b->fail = rf__calloc(n + 1, sizeof *b->fail);
+  b->errs = rf__calloc(n + 1, sizeof *b->errs);
+  if (!b->res || !b->prod || !b->fail || !b->errs) return rf__err(RF_ENOMEM, "%s: out of memory", b->root);
+  for (size_t i = 0; i < n; i++) {
+    char path[RF__PATH + 300];
+    int s = rf_path_join(path, sizeof path, b->root, b->names[i]);
+    if (!s) s = rf__product(path, o, &b->res[i], &b->prod[i]);
+    if (s == RF_ENOMEM) return s;
+    if (!s) {
+      b->drawn++;
+      continue;
+    }
+    b->fail[i] = 1;
+    b->errs[i] = rf__strdup(rf_errmsg());
+    rf_log(0, "radarflow quicklook: %s", rf_errmsg());
+    rf_errmsg_clear();
+    if (!b->first) b->first = s;
+  }
+  return 0;
+}
+
+/* The batch page: one summary row per capture (and per capture the summary
+ * lists without a folder: failed runs), then each capture's pictures. */
+static void rf__ql_batch_page(const rf__ql_batch *b, rf__text *t) {
+  rf__html_head(t, "radarflow batch quick look");
+  rf__put(t, "<p>Batch <code>");
+  rf__put_esc(t, b->root);
+  rf__put(t, "</code>: %zu capture folders, %zu drawn.</p>\n<table>\n%s", b->n, b->drawn, rf__row_head);
+  for (size_t i = 0; i < b->n; i++)
+    rf__batch_row(t, b->names[i], b->names[i], b->caps ? rf__summary_entry(b->caps, b->names[i]) : NULL,
+                  &b->prod[i], &b->res[i], b->fail[i], b->errs[i]);
+  const cJSON *c;
+  cJSON_ArrayForEach(c, b->caps) {
+    int found = 0;
+    for (size_t i = 0; i < b->n && !found; i++) found = rf__summary_entry(b->caps, b->names[i]) == c;
+    if (found) continue;
+    const char *nm = rf__jstr(c, "name");
+    rf__batch_row(t, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
+  }
+  rf__put(t, "</table>\n");
+  for (size_t i = 0; i < b->n; i++) {
+    rf__put(t, "<section id=\"");
+    rf__put_esc(t, b->names[i]);
+    rf__put(t, "\">\n<h2>");
+    rf__put_esc(t, b->names[i]);
+    rf__put(t, "</h2>\n");
+    if (b->fail[i]) {
+      rf__put(t, "<p class=\"failed\">No pictures: ");
+      rf__put_esc(t, b->errs[i]);
+      rf__put(t, "</p>\n");
+    } else {
+      rf__text prefix = {0};
+      rf__put(&prefix, "../%s/%s/", b->names[i], RF_QL_DIR);
+      rf__html_images(t, prefix.oom ? "" : prefix.s, &b->res[i]);
+      rf__free(prefix.s);
+    }
+    rf__put(t, "</section>\n");
+  }
+  rf__put(t, "</body>\n</html>\n");
+}
+
 int rf_quicklook_batch(const char *root, const rf_quicklook_opts *o, size_t *count) {
-  char **names = NULL;
-  size_t n = 0, drawn = 0;
-  char *sj = NULL;
-  cJSON *summary = NULL;
-  const cJSON *caps = NULL;
-  rf_quicklook_result *res = NULL;
-  rf__products *prod = NULL;
-  int *fail = NULL;
-  char **errs = NULL;
+  rf__ql_batch b = {.root = root};
   rf__text t = {0};
-  int st, first = 0;
-  char path[RF__PATH + 300], qdir[RF__PATH + 32];
+  char path[RF__PATH + 64], qdir[RF__PATH + 32];
   rf_quicklook_opts def;
   if (!o) rf_quicklook_opts_default(&def), o = &def;
   if (count) *count = 0;
-  if ((st = rf__capture_dirs(root, &names, &n))) return st;
-  snprintf(qdir, sizeof qdir, "%s/%s", root, RF_QL_DIR);
-  if ((st = rf_mkdirs(qdir))) goto done;
-  /* summary.json is read defensively: anything unexpected means no rows. */
-  snprintf(path, sizeof path, "%s/summary.json", root);
-  if (rf__is_file(path)) {
-    if (rf_slurp(path, RF__JSON_MAX, &sj, NULL) == 0 && (summary = cJSON_Parse(sj))) {
-      caps = cJSON_IsArray(summary) ? summary : cJSON_GetObjectItemCaseSensitive(summary, "captures");
-      if (!cJSON_IsArray(caps)) caps = NULL;
-    }
-    if (!caps) rf_log(1, "%s: no captures array; summary rows taken from the folders", path);
-    rf_errmsg_clear();
-  }
-  res = rf__calloc(n + 1, sizeof *res);
-  prod = rf__calloc(n + 1, sizeof *prod);
-  fail = rf__calloc(n + 1, sizeof *fail);
-  errs = rf__calloc(n + 1, sizeof *errs);
-  if (!res || !prod || !fail || !errs) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", root);
+  int st = rf__capture_dirs(root, &b.names, &b.n);
+  if (st) return st;
+  if ((st = rf_path_join(qdir, sizeof qdir, root, RF_QL_DIR)) || (st = rf_mkdirs(qdir)) ||
+      (st = rf__ql_batch_summary(&b)) || (st = rf__ql_batch_draw(&b, o)))
     goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
-    snprintf(path, sizeof path, "%s/%s", root, names[i]);
-    int s = rf__product(path, o, &res[i], &prod[i]);
-    if (s == RF_ENOMEM) {
-      st = s;
-      goto done;
-    }
-    if (s) {
-      fail[i] = 1;
-      errs[i] = rf__strdup(rf_errmsg());
-      rf_log(0, "radarflow quicklook: %s", rf_errmsg());
-      rf_errmsg_clear();
-      if (!first) first = s;
-    } else {
-      drawn++;
-    }
-  }
-
-  rf__html_head(&t, "radarflow batch quick look");
-  rf__put(&t, "<p>Batch <code>");
-  rf__put_esc(&t, root);
-  rf__put(&t, "</code>: %zu capture folders, %zu drawn.</p>\n<table>\n%s", n, drawn, rf__row_head);
-  for (size_t i = 0; i < n; i++)
-    rf__batch_row(&t, names[i], names[i], caps ? rf__summary_entry(caps, names[i]) : NULL, &prod[i],
-                  &res[i], fail[i], errs[i]);
-  /* Captures the summary lists without a product folder (failed runs). */
-  const cJSON *c;
-  cJSON_ArrayForEach(c, caps) {
-    int found = 0;
-    for (size_t i = 0; i < n && !found; i++) found = rf__summary_entry(caps, names[i]) == c;
-    if (found) continue;
-    const char *nm = rf__jstr(c, "name");
-    rf__batch_row(&t, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
-  }
-  rf__put(&t, "</table>\n");
-  for (size_t i = 0; i < n; i++) {
-    rf__put(&t, "<section id=\"");
-    rf__put_esc(&t, names[i]);
-    rf__put(&t, "\">\n<h2>");
-    rf__put_esc(&t, names[i]);
-    rf__put(&t, "</h2>\n");
-    if (fail[i]) {
-      rf__put(&t, "<p class=\"failed\">No pictures: ");
-      rf__put_esc(&t, errs[i]);
-      rf__put(&t, "</p>\n");
-    } else {
-      char prefix[600];
-      snprintf(prefix, sizeof prefix, "../%s/%s/", names[i], RF_QL_DIR);
-      rf__html_images(&t, prefix, &res[i]);
-    }
-    rf__put(&t, "</section>\n");
-  }
-  rf__put(&t, "</body>\n</html>\n");
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_INDEX);
-  if ((st = rf__write_text(&t, path))) goto done;
-  st = first;
-  if (first) rf__err(first, "%s: %zu of %zu capture folders could not be drawn", root, n - drawn, n);
-  if (count) *count = drawn;
+  rf__ql_batch_page(&b, &t);
+  if ((st = rf_path_join(path, sizeof path, qdir, RF_QL_INDEX)) || (st = rf__write_text(&t, path))) goto done;
+  st = b.first;
+  if (b.first) rf__err(b.first, "%s: %zu of %zu capture folders could not be drawn", root, b.n - b.drawn, b.n);
+  if (count) *count = b.drawn;
 done:
   rf__free(t.s);
-  for (size_t i = 0; i < n; i++) {
-    rf__free(names[i]);
-    if (prod) rf__unload(&prod[i]);
-    if (errs) rf__free(errs[i]);
-  }
-  rf__free(names);
-  rf__free(errs);
-  rf__free(fail);
-  rf__free(prod);
-  rf__free(res);
-  cJSON_Delete(summary);
-  rf__free(sj);
+  rf__ql_batch_free(&b);
   return st;
 }
 
 int rf_quicklook(const char *dir, const rf_quicklook_opts *o) {
   char p[RF__PATH + 32];
-  snprintf(p, sizeof p, "%s/run.json", dir);
+  int st = rf_path_join(p, sizeof p, dir, "run.json");
+  if (st) return st;
   if (rf__is_file(p)) return rf_quicklook_product(dir, o, NULL);
   if (rf_quicklook_is_batch(dir)) return rf_quicklook_batch(dir, o, NULL);
   return rf__err(RF_EFORMAT, "%s: neither a product folder (run.json) nor a batch folder "
