@@ -474,6 +474,31 @@ static int rf__wanted(const char *list, const char *name) {
   return 0;
 }
 
+/* The floors measured at the start: host copy bandwidth and, for a device,
+ * its copy and pinned host-to-device bandwidths; *root the JSON report. */
+static int rf__bench_floors(const char *device, double *bw, rf__dev_bw *dbw, cJSON **root) {
+  *bw = rf__copy_bandwidth();
+  printf("radarflow %s bench: %d threads, memory copy bandwidth %.2f GB/s (read+write)\n", RF_VERSION,
+         omp_get_max_threads(), *bw / 1e9);
+  char dname[400] = "FFTW + OpenMP";
+  if (strcmp(device, "cpu")) {
+    int st = rf__device_bandwidth(!strcmp(device, "auto") ? "opencl" : device, dbw, dname, sizeof dname);
+    if (st && strcmp(device, "auto")) return st;
+    if (!st)
+      printf("device %s: copy bandwidth %.2f GB/s (read+write), pinned host-to-device %.2f GB/s\n", dname,
+             dbw->copy / 1e9, dbw->h2d / 1e9);
+  }
+  *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(*root, "version", RF_VERSION);
+  cJSON_AddStringToObject(*root, "device", device);
+  cJSON_AddStringToObject(*root, "device_name", dname);
+  cJSON_AddNumberToObject(*root, "device_copy_bandwidth_bytes_per_second", dbw->copy);
+  cJSON_AddNumberToObject(*root, "h2d_bandwidth_bytes_per_second", dbw->h2d);
+  cJSON_AddNumberToObject(*root, "threads", omp_get_max_threads());
+  cJSON_AddNumberToObject(*root, "copy_bandwidth_bytes_per_second", *bw);
+  return 0;
+}
+
 int rf_bench_main(int argc, char **argv) {
   static const struct option opts[] = {{"workload", required_argument, 0, 'w'},
                                        {"repeat", required_argument, 0, 'r'},
@@ -505,30 +530,14 @@ int rf_bench_main(int argc, char **argv) {
     }
   }
   if (repeat < 1) return rf__err(RF_EINVAL, "bench: --repeat must be >= 1");
-  mkdir(dir, 0777);
+  int st = rf_mkdirs(dir), found = 0;
+  if (st) return st;
   fftwf_init_threads();
-  double bw = rf__copy_bandwidth();
-  printf("radarflow %s bench: %d threads, memory copy bandwidth %.2f GB/s (read+write)\n", RF_VERSION,
-         omp_get_max_threads(), bw / 1e9);
+  double bw;
   rf__dev_bw dbw = {0, 0};
-  char dname[400] = "FFTW + OpenMP";
-  if (strcmp(device, "cpu")) {
-    int st0 = rf__device_bandwidth(!strcmp(device, "auto") ? "opencl" : device, &dbw, dname, sizeof dname);
-    if (st0 && strcmp(device, "auto")) return st0;
-    if (!st0)
-      printf("device %s: copy bandwidth %.2f GB/s (read+write), pinned host-to-device %.2f GB/s\n", dname,
-             dbw.copy / 1e9, dbw.h2d / 1e9);
-  }
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "version", RF_VERSION);
-  cJSON_AddStringToObject(root, "device", device);
-  cJSON_AddStringToObject(root, "device_name", dname);
-  cJSON_AddNumberToObject(root, "device_copy_bandwidth_bytes_per_second", dbw.copy);
-  cJSON_AddNumberToObject(root, "h2d_bandwidth_bytes_per_second", dbw.h2d);
-  cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
-  cJSON_AddNumberToObject(root, "copy_bandwidth_bytes_per_second", bw);
+  cJSON *root = NULL;
+  if ((st = rf__bench_floors(device, &bw, &dbw, &root))) return st;
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
-  int st = 0, found = 0;
   for (size_t i = 0; i < RF__NWL && !st; i++) {
     if (!rf__wanted(only, rf__workloads[i].name)) continue;
     found++;
