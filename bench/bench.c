@@ -186,6 +186,20 @@ static double rf__median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+int rf_bench_run_self(char *const argv[], double *seconds) {
+  pid_t pid;
+  int ws;
+  double t0 = rf_now_s();
+  int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
+  if (e) return rf__err(RF_EIO, "bench: cannot start radarflow %s: %s", argv[1], strerror(e));
+  while (waitpid(pid, &ws, 0) < 0)
+    if (errno != EINTR) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
+  *seconds = rf_now_s() - t0;
+  if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+    return rf__err(RF_EIO, "bench: radarflow %s %s failed (status %d)", argv[1], argv[2], ws);
+  return 0;
+}
+
 /* Peak RSS (KiB, from its run.json) and wall time of `radarflow process path -o outdir` run as
  * a fresh process (exec of this binary: a fork of an OpenMP process is not
  * safe to use OpenMP in). */
@@ -193,19 +207,11 @@ static int rf__child_rss(const char *path, const char *outdir, const char *devic
                          double *seconds) {
   char *const argv[] = {"radarflow", "process", (char *)path, "-o", (char *)outdir, "-q", "--device",
                         (char *)device, NULL};
-  pid_t pid;
-  double t0 = rf_now_s();
-  int err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
-  if (err) return rf__err(RF_EIO, "bench: cannot start radarflow process: %s", strerror(err));
-  int status;
-  if (waitpid(pid, &status, 0) < 0) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
-  *seconds = rf_now_s() - t0;
-  if (!WIFEXITED(status) || WEXITSTATUS(status))
-    return rf__err(RF_EIO, "bench: radarflow process %s failed (status %d)", path, status);
+  int st = rf_bench_run_self(argv, seconds);
+  if (st) return st;
   /* The child's own peak (VmHWM) from its run.json: ru_maxrss of a spawned
    * child includes the parent's address space before exec. */
   char jp[4096], *buf;
-  int st;
   if ((st = rf_path_join(jp, sizeof jp, outdir, "run.json")) || (st = rf_slurp(jp, (size_t)16 << 20, &buf, NULL)))
     return st;
   cJSON *root = cJSON_Parse(buf);

@@ -19,8 +19,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
 #define RF__BENCH_SCENARIO "datasets/scenarios/demo.ini"
 
 /* Runs `radarflow batch caps -o out -j jobs` (this binary); wall seconds. */
@@ -28,16 +26,7 @@ static int rf__run_batch(const char *caps, const char *out, int jobs, double *wa
   char j[16];
   snprintf(j, sizeof j, "%d", jobs);
   char *argv[] = {"radarflow", "batch", (char *)caps, "-o", (char *)out, "-j", j, "-q", NULL};
-  pid_t pid;
-  int ws;
-  double t0 = rf_now_s();
-  int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
-  if (e) return rf__err(RF_EIO, "bench batch: cannot start radarflow batch: %s", strerror(e));
-  while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {}
-  *wall = rf_now_s() - t0;
-  if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-    return rf__err(RF_EIO, "bench batch: radarflow batch failed (status %d)", ws);
-  return 0;
+  return rf_bench_run_self(argv, wall);
 }
 
 /* One run's figures from its summary.json: DSP, I/O and busy time per

@@ -86,30 +86,29 @@ static int rf__h5_attr_check(hid_t a, const char *path, const char *obj, const c
   return 0;
 }
 
-int rf__h5_attr_double(hid_t loc, const char *path, const char *obj, const char *name,
-                       double *v, int *present) {
+/* A numeric scalar attribute read as memory type mt; classes and `what`
+ * as rf__h5_attr_check. */
+static int rf__h5_attr_number(hid_t loc, const char *path, const char *obj, const char *name, hid_t mt,
+                              H5T_class_t c1, H5T_class_t c2, const char *what, void *v, int *present) {
   hid_t a;
   int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
   if (st < 0 || a < 0) return st;
-  st = rf__h5_attr_check(a, path, obj, name, H5T_FLOAT, H5T_INTEGER, "a number");
-  if (st == 0 && H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0)
-    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
-                 rf__h5_errdesc());
+  st = rf__h5_attr_check(a, path, obj, name, c1, c2, what);
+  if (st == 0 && H5Aread(a, mt, v) < 0)
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name, rf__h5_errdesc());
   H5Aclose(a);
   return st;
 }
 
+int rf__h5_attr_double(hid_t loc, const char *path, const char *obj, const char *name,
+                       double *v, int *present) {
+  return rf__h5_attr_number(loc, path, obj, name, H5T_NATIVE_DOUBLE, H5T_FLOAT, H5T_INTEGER, "a number", v, present);
+}
+
 int rf__h5_attr_int(hid_t loc, const char *path, const char *obj, const char *name,
                     long long *v, int *present) {
-  hid_t a;
-  int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
-  if (st < 0 || a < 0) return st;
-  st = rf__h5_attr_check(a, path, obj, name, H5T_INTEGER, H5T_INTEGER, "an integer");
-  if (st == 0 && H5Aread(a, H5T_NATIVE_LLONG, v) < 0)
-    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
-                 rf__h5_errdesc());
-  H5Aclose(a);
-  return st;
+  return rf__h5_attr_number(loc, path, obj, name, H5T_NATIVE_LLONG, H5T_INTEGER, H5T_INTEGER, "an integer", v,
+                            present);
 }
 
 /* Cuts a string of length len-1 (maybe truncated) back to a UTF-8 boundary. */
@@ -534,4 +533,26 @@ cleanup:
   if (f >= 0) H5Fclose(f);
   if (fapl >= 0) H5Pclose(fapl);
   return st;
+}
+
+int rf__table_write_h5(const char *path, const char *format, const rf__table *t, const void *rows, size_t n,
+                       const rf_product_info *info, herr_t (*attrs)(hid_t f, const rf_product_info *info)) {
+  hid_t f;
+  rf__h5_quiet();
+  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  int st = rf__h5_image_create(&f, path, format, info);
+  if (st) return st;
+  if ((attrs && info && attrs(f, info) < 0) || rf__h5_write_table(f, t->what, t, rows, n) < 0) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
+    H5Fclose(f);
+    return st;
+  }
+  return rf__h5_image_commit(f, path);
+}
+
+int rf__table_read(const char *path, const rf__table *t, void **rows, size_t *n) {
+  rf__h5_quiet();
+  if (rf_has_ext(path, ".h5")) return rf__h5_read_table(path, t->what, t, rows, n);
+  if (rf_has_ext(path, ".csv")) return rf__csv_read(path, t, rows, n);
+  return rf__err(RF_EINVAL, "%s: %s file name must end in .h5 or .csv", path, t->noun);
 }

@@ -96,6 +96,13 @@ hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int);
 /* Writes the n rows as 1-D compound dataset `name` of loc; negative on
  * failure (the caller names the file). */
 herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const void *rows, size_t n);
+/* A table product file: rf__h5_image_create with `format` and info, the
+ * attributes `attrs` writes (may be NULL; negative on failure), the rows as
+ * dataset /<what>, written atomically. RF_EIO naming the file; nothing left
+ * at path on failure. */
+struct rf_product_info;
+int rf__table_write_h5(const char *path, const char *format, const rf__table *t, const void *rows, size_t n,
+                       const struct rf_product_info *info, herr_t (*attrs)(hid_t f, const struct rf_product_info *info));
 /* Reads 1-D compound dataset `name` of file path ("/" + name in messages)
  * into a new rf__malloc'd array (*rows, NULL when empty): every column of
  * the table must be present; word columns may be an enum or an integer and

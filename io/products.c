@@ -26,7 +26,7 @@ static const rf__col rf__plot_cols[] = {
     {"up_m", offsetof(rf_plot, up_m), RF__COL_F64},
 };
 enum { RF__PLOT_COLS = sizeof rf__plot_cols / sizeof rf__plot_cols[0] };
-static const rf__table rf__plot_table = {"plots", rf__plot_cols, RF__PLOT_COLS, sizeof(rf_plot), RF__PLOT_COLS,
+static const rf__table rf__plot_table = {"plots", "plot", rf__plot_cols, RF__PLOT_COLS, sizeof(rf_plot), RF__PLOT_COLS,
                                          NULL, 0};
 
 int rf_plot_list_push(rf_plot_list *l, const rf_plot *p) {
@@ -83,17 +83,7 @@ static herr_t rf__write_sensor_attrs(hid_t f, const rf_product_info *info) {
 
 /* Built in memory and written atomically (rf__h5_image_create). */
 int rf_plots_write_h5(const char *path, const rf_plot *plots, size_t n, const rf_product_info *info) {
-  hid_t f;
-  rf__h5_quiet();
-  if (!path || (n && !plots)) return rf__err(RF_EINVAL, "plots: bad arguments");
-  int st = rf__h5_image_create(&f, path, "radarflow.plots", info);
-  if (st) return st;
-  if ((info && rf__write_sensor_attrs(f, info) < 0) || rf__h5_write_table(f, "plots", &rf__plot_table, plots, n) < 0) {
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    H5Fclose(f);
-    return st;
-  }
-  return rf__h5_image_commit(f, path);
+  return rf__table_write_h5(path, "radarflow.plots", &rf__plot_table, plots, n, info, rf__write_sensor_attrs);
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
@@ -104,15 +94,10 @@ int rf_plots_write_csv(const char *path, const rf_plot *plots, size_t n) {
 int rf_plots_read(const char *path, rf_plot_list *out) {
   void *rows;
   size_t n;
-  int st;
-  rf__h5_quiet();
-  if (rf_has_ext(path, ".h5")) st = rf__h5_read_table(path, "plots", &rf__plot_table, &rows, &n);
-  else if (rf_has_ext(path, ".csv")) st = rf__csv_read(path, &rf__plot_table, &rows, &n);
-  else return rf__err(RF_EINVAL, "%s: plot file name must end in .h5 or .csv", path);
+  int st = rf__table_read(path, &rf__plot_table, &rows, &n);
   if (st < 0) return st;
   rf_plot_list_free(out);
-  out->v = rows;
-  out->n = out->cap = n;
+  *out = (rf_plot_list){rows, n, n};
   return 0;
 }
 

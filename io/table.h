@@ -20,7 +20,8 @@ typedef struct rf__col {
 } rf__col;
 
 typedef struct rf__table {
-  const char *what;             /* "plots", "tracks": for messages */
+  const char *what;             /* "plots", "tracks": the HDF5 dataset, messages */
+  const char *noun;             /* "plot", "track": "<noun> file" in messages */
   const rf__col *cols;
   size_t ncols, row_size;
   size_t nrequired;             /* cols[0, nrequired): the spec's; the rest are
@@ -40,6 +41,10 @@ int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t
  * CRLF line ends are accepted, blank lines skipped. RF_EFORMAT naming the
  * file, the line and the column; RF_ENOMEM. */
 int rf__csv_read(const char *path, const rf__table *t, void **rows, size_t *n);
+
+/* Reads a table file by its extension: .h5 (compound dataset /<what>,
+ * rf__h5_read_table) or .csv (rf__csv_read); another is RF_EINVAL. */
+int rf__table_read(const char *path, const rf__table *t, void **rows, size_t *n);
 
 /* Grows a row array *v of *cap rows of `size` bytes to hold at least need
  * rows (doubling, from 64). 0 or -1 (out of memory; *v unchanged). */

@@ -37,7 +37,7 @@ static const char *const rf__status_names[RF_TRACK_STATUS_COUNT] = {"tentative",
                                                                     "deleted"};
 
 /* The spec's columns are the first 19; impact_* are radarflow's extension. */
-static const rf__table rf__track_table = {"tracks", rf__track_cols, sizeof rf__track_cols / sizeof rf__track_cols[0],
+static const rf__table rf__track_table = {"tracks", "track", rf__track_cols, sizeof rf__track_cols / sizeof rf__track_cols[0],
                                           sizeof(rf_track_row), 19, rf__status_names, RF_TRACK_STATUS_COUNT};
 
 const char *rf_track_status_name(int s) {
@@ -62,17 +62,7 @@ void rf_track_list_free(rf_track_list *l) {
 /* Built in memory and written atomically (rf__h5_image_create). */
 int rf_tracks_write_h5(const char *path, const rf_track_row *rows, size_t n,
                        const rf_product_info *info) {
-  hid_t f;
-  rf__h5_quiet();
-  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "tracks: bad arguments");
-  int st = rf__h5_image_create(&f, path, "radarflow.tracks", info);
-  if (st) return st;
-  if (rf__h5_write_table(f, "tracks", &rf__track_table, rows, n) < 0) {
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-    H5Fclose(f);
-    return st;
-  }
-  return rf__h5_image_commit(f, path);
+  return rf__table_write_h5(path, "radarflow.tracks", &rf__track_table, rows, n, info, NULL);
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
@@ -83,14 +73,9 @@ int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n) {
 int rf_tracks_read(const char *path, rf_track_list *out) {
   void *rows;
   size_t n;
-  int st;
-  rf__h5_quiet();
-  if (rf_has_ext(path, ".h5")) st = rf__h5_read_table(path, "tracks", &rf__track_table, &rows, &n);
-  else if (rf_has_ext(path, ".csv")) st = rf__csv_read(path, &rf__track_table, &rows, &n);
-  else return rf__err(RF_EINVAL, "%s: track file name must end in .h5 or .csv", path);
+  int st = rf__table_read(path, &rf__track_table, &rows, &n);
   if (st < 0) return st;
   rf_track_list_free(out);
-  out->v = rows;
-  out->n = out->cap = n;
+  *out = (rf_track_list){rows, n, n};
   return 0;
 }
