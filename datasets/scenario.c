@@ -243,32 +243,38 @@ static int rf__parse_number(const char *s, double *v) {
   return 0;
 }
 
+/* The entry of key (NULL when absent: an error if required) and its value,
+ * which must be a finite number, and a whole one if `integer`. */
+static int rf__get_number(const rf__parse *p, const char *section, const char *key, int required, int integer,
+                          const rf__entry **e, double *v) {
+  *e = rf__find_entry(p, section, key);
+  if (!*e) return required ? rf__missing(p, section, key) : 0;
+  if (rf__parse_number((*e)->value, v) || (integer && *v != floor(*v)))
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: expected %s (got '%s')", p->path, (*e)->line, section, key,
+                   integer ? "an integer" : "a finite number", (*e)->value);
+  return 0;
+}
+
 static int rf__get_double(const rf__parse *p, const char *section, const char *key, int required,
                           double lo, double hi, double *out) {
-  const rf__entry *e = rf__find_entry(p, section, key);
-  if (!e) return required ? rf__missing(p, section, key) : 0;
+  const rf__entry *e;
   double v;
-  if (rf__parse_number(e->value, &v))
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: expected a finite number (got '%s')", p->path,
-                   e->line, section, key, e->value);
+  int st = rf__get_number(p, section, key, required, 0, &e, &v);
+  if (st || !e) return st;
   if (v < lo || v > hi)
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%g, %g]", p->path, e->line,
-                   section, key, v, lo, hi);
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%g, %g]", p->path, e->line, section, key, v, lo, hi);
   *out = v;
   return 0;
 }
 
 static int rf__get_size(const rf__parse *p, const char *section, const char *key, int required,
                         size_t lo, size_t hi, size_t *out) {
-  const rf__entry *e = rf__find_entry(p, section, key);
-  if (!e) return required ? rf__missing(p, section, key) : 0;
+  const rf__entry *e;
   double v;
-  if (rf__parse_number(e->value, &v) || v != floor(v))
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: expected an integer (got '%s')", p->path, e->line,
-                   section, key, e->value);
+  int st = rf__get_number(p, section, key, required, 1, &e, &v);
+  if (st || !e) return st;
   if (v < (double)lo || v > (double)hi)
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%zu, %zu]", p->path, e->line,
-                   section, key, v, lo, hi);
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%zu, %zu]", p->path, e->line, section, key, v, lo, hi);
   *out = (size_t)v;
   return 0;
 }
