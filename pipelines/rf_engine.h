@@ -22,7 +22,10 @@
  *
  * create allocates everything (plans, buffers, kernels, the fan, CFAR
  * tables); rf_engine_dwell allocates nothing but the growth of the caller's
- * plot list. */
+ * plot list (and, on opencl, the reader thread it starts at the first
+ * dwell). From the first rf_engine_dwell to rf_engine_finish or destroy,
+ * the engine is the only user of the capture: HDF5 is not thread-safe and
+ * the opencl reader thread reads ahead. */
 #ifndef RF_ENGINE_H
 #define RF_ENGINE_H
 
