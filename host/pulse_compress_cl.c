@@ -4,7 +4,6 @@
  * tail not written. The filter and gains come from an rf_pc object, so both
  * paths apply the same numbers. */
 #include "rf_cl.h"
-#include "../io/rf_capture.h"
 
 struct rf_pc_cl {
   rf_cl *cl;

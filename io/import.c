@@ -461,7 +461,7 @@ int rf_import(const rf_import_opts *o, rf_import_report *rep) {
   if ((st = rf__build_meta(&f, &s, o->source, channels, &x))) goto cleanup;
 
   /* Write it all under a temporary name beside the target. */
-  if (!(tmp = rf__tmp_path(o->output))) {
+  if (!(tmp = rf_tmp_path(o->output))) {
     st = rf__err(RF_ENOMEM, "out of memory");
     goto cleanup;
   }

@@ -589,7 +589,7 @@ static int rf__copy(hid_t file, const rf__imp_source *s, size_t channels, hid_t 
       continue;
     }
     if (core < 0) {
-      char *name = rf__tmp_path(path);
+      char *name = rf_tmp_path(path);
       if (!name || (cfapl = rf__h5_fapl()) < 0 || H5Pset_fapl_core(cfapl, 1 << 16, 0) < 0 ||
           (core = H5Fcreate(name, H5F_ACC_EXCL, H5P_DEFAULT, cfapl)) < 0) {
         rf__free(name);

@@ -7,8 +7,8 @@
 #define RF_CAPTURE_H
 
 #include "../host/rf_common.h"
+#include "../host/rf_stages.h" /* enum rf_sample_type */
 
-enum rf_sample_type { RF_SAMPLE_INT16 = 1, RF_SAMPLE_FLOAT32 = 2 };
 enum rf_waveform_type { RF_WAVEFORM_LFM = 0, RF_WAVEFORM_CUSTOM = 1 };
 
 /* Reader limits: a capture that would need more than this is refused

@@ -12,9 +12,11 @@ enum rf_track_status {
   RF_TRACK_TENTATIVE = 0,
   RF_TRACK_CONFIRMED = 1,
   RF_TRACK_COASTING = 2,
-  RF_TRACK_DELETED = 3
+  RF_TRACK_DELETED = 3,
+  RF_TRACK_STATUS_COUNT
 };
-/* "tentative", "confirmed", "coasting", "deleted"; NULL for other values. */
+/* The one table of status names: "tentative", "confirmed", "coasting",
+ * "deleted" (CSV words, HDF5 enum names, pictures); NULL for other values. */
 const char *rf_track_status_name(int status);
 
 /* One track row: the columns of docs/formats.md in order, then the extension columns
@@ -49,7 +51,8 @@ int rf_tracks_write_h5(const char *path, const rf_track_row *rows, size_t n,
 /* CSV: exact header, %.17g doubles, status words. */
 int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n);
 /* Reads either file (by extension .h5 / .csv); RF_EFORMAT naming the file
- * and the field or line on bad input. */
+ * and the field or line on bad input. On success *out (freed first) holds
+ * the rows; on failure it is unchanged. */
 int rf_tracks_read(const char *path, rf_track_list *out);
 
 #endif

@@ -1,65 +1,52 @@
 /* radarflow io/: track files (rf_tracks.h): HDF5 compound /tracks with an
- * enum status, CSV with status words; atomic writes; readers for both. */
+ * enum status, CSV with status words; atomic writes; readers for both. The
+ * table of status names is the one of the project (rf_track_status_name). */
 #include "rf_tracks.h"
 
-#include <errno.h>
-#include <locale.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "h5util.h"
 
-#define RF_TRACK_LIST_MIN_CAP 64
-#define RF_TRACK_CSV_LINE_MAX 2048
-
-enum { RF__COL_D = 0, RF__COL_I = 1, RF__COL_S = 2 };
-static const struct {
-  const char *name;
-  size_t off;
-  int kind;
-} rf__tcols[] = {
-    {"time_s", offsetof(rf_track_row, time_s), RF__COL_D},
-    {"track_id", offsetof(rf_track_row, track_id), RF__COL_I},
-    {"status", offsetof(rf_track_row, status), RF__COL_S},
-    {"east_m", offsetof(rf_track_row, east_m), RF__COL_D},
-    {"north_m", offsetof(rf_track_row, north_m), RF__COL_D},
-    {"up_m", offsetof(rf_track_row, up_m), RF__COL_D},
-    {"v_east_mps", offsetof(rf_track_row, v_east_mps), RF__COL_D},
-    {"v_north_mps", offsetof(rf_track_row, v_north_mps), RF__COL_D},
-    {"v_up_mps", offsetof(rf_track_row, v_up_mps), RF__COL_D},
-    {"range_m", offsetof(rf_track_row, range_m), RF__COL_D},
-    {"azimuth_deg", offsetof(rf_track_row, azimuth_deg), RF__COL_D},
-    {"elevation_deg", offsetof(rf_track_row, elevation_deg), RF__COL_D},
-    {"radial_velocity_mps", offsetof(rf_track_row, radial_velocity_mps), RF__COL_D},
-    {"latitude_deg", offsetof(rf_track_row, latitude_deg), RF__COL_D},
-    {"longitude_deg", offsetof(rf_track_row, longitude_deg), RF__COL_D},
-    {"altitude_m", offsetof(rf_track_row, altitude_m), RF__COL_D},
-    {"pos_sigma_m", offsetof(rf_track_row, pos_sigma_m), RF__COL_D},
-    {"plots", offsetof(rf_track_row, plots), RF__COL_I},
-    {"time_to_go_s", offsetof(rf_track_row, time_to_go_s), RF__COL_D},
-    {"impact_time_s", offsetof(rf_track_row, impact_time_s), RF__COL_D},
-    {"impact_latitude_deg", offsetof(rf_track_row, impact_latitude_deg), RF__COL_D},
-    {"impact_longitude_deg", offsetof(rf_track_row, impact_longitude_deg), RF__COL_D},
+static const rf__col rf__track_cols[] = {
+    {"time_s", offsetof(rf_track_row, time_s), RF__COL_F64},
+    {"track_id", offsetof(rf_track_row, track_id), RF__COL_I32},
+    {"status", offsetof(rf_track_row, status), RF__COL_WORD},
+    {"east_m", offsetof(rf_track_row, east_m), RF__COL_F64},
+    {"north_m", offsetof(rf_track_row, north_m), RF__COL_F64},
+    {"up_m", offsetof(rf_track_row, up_m), RF__COL_F64},
+    {"v_east_mps", offsetof(rf_track_row, v_east_mps), RF__COL_F64},
+    {"v_north_mps", offsetof(rf_track_row, v_north_mps), RF__COL_F64},
+    {"v_up_mps", offsetof(rf_track_row, v_up_mps), RF__COL_F64},
+    {"range_m", offsetof(rf_track_row, range_m), RF__COL_F64},
+    {"azimuth_deg", offsetof(rf_track_row, azimuth_deg), RF__COL_F64},
+    {"elevation_deg", offsetof(rf_track_row, elevation_deg), RF__COL_F64},
+    {"radial_velocity_mps", offsetof(rf_track_row, radial_velocity_mps), RF__COL_F64},
+    {"latitude_deg", offsetof(rf_track_row, latitude_deg), RF__COL_F64},
+    {"longitude_deg", offsetof(rf_track_row, longitude_deg), RF__COL_F64},
+    {"altitude_m", offsetof(rf_track_row, altitude_m), RF__COL_F64},
+    {"pos_sigma_m", offsetof(rf_track_row, pos_sigma_m), RF__COL_F64},
+    {"plots", offsetof(rf_track_row, plots), RF__COL_I32},
+    {"time_to_go_s", offsetof(rf_track_row, time_to_go_s), RF__COL_F64},
+    {"impact_time_s", offsetof(rf_track_row, impact_time_s), RF__COL_F64},
+    {"impact_latitude_deg", offsetof(rf_track_row, impact_latitude_deg), RF__COL_F64},
+    {"impact_longitude_deg", offsetof(rf_track_row, impact_longitude_deg), RF__COL_F64},
 };
-enum { RF__NTCOLS = sizeof rf__tcols / sizeof rf__tcols[0] };
 
-static const char *const rf__status_names[] = {"tentative", "confirmed", "coasting", "deleted"};
+/* Indexed by enum rf_track_status. */
+static const char *const rf__status_names[RF_TRACK_STATUS_COUNT] = {"tentative", "confirmed", "coasting",
+                                                                    "deleted"};
 
-const char *rf_track_status_name(int s) { return s >= 0 && s <= 3 ? rf__status_names[s] : NULL; }
+/* The spec's columns are the first 19; impact_* are radarflow's extension. */
+static const rf__table rf__track_table = {"tracks", "track", rf__track_cols, sizeof rf__track_cols / sizeof rf__track_cols[0],
+                                          sizeof(rf_track_row), 19, rf__status_names, RF_TRACK_STATUS_COUNT};
+
+const char *rf_track_status_name(int s) {
+  return s >= 0 && s < RF_TRACK_STATUS_COUNT ? rf__status_names[s] : NULL;
+}
 
 int rf_track_list_push(rf_track_list *l, const rf_track_row *r) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : RF_TRACK_LIST_MIN_CAP, bytes;
-    rf_track_row *v;
-    if (cap < l->cap || rf__mul_size(cap, sizeof *v, &bytes) < 0 || !(v = rf__realloc(l->v, bytes)))
-      return rf__err(RF_ENOMEM, "track list: out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
+  if (rf__rows_reserve((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+    return rf__err(RF_ENOMEM, "track list: out of memory");
   l->v[l->n++] = *r;
   return 0;
 }
@@ -72,264 +59,23 @@ void rf_track_list_free(rf_track_list *l) {
 }
 
 /* ---- HDF5 ------------------------------------------------------------------------ */
-static hid_t rf__status_type(int file) {
-  hid_t t = H5Tenum_create(file ? H5T_STD_I32LE : H5T_NATIVE_INT32);
-  if (t < 0) return t;
-  for (int32_t k = 0; k < 4; k++)
-    if (H5Tenum_insert(t, rf__status_names[k], &k) < 0) {
-      H5Tclose(t);
-      return H5I_INVALID_HID;
-    }
-  return t;
-}
-
-/* The compound type of rf_track_row: memory (native, struct layout) or file
- * (little-endian, packed, column order). `status_enum` 0 reads the status
- * member as a plain integer (files that store it so). */
-static hid_t rf__track_type(int file, int status_enum) {
-  size_t size = 0;
-  for (int k = 0; k < RF__NTCOLS; k++) size += rf__tcols[k].kind == RF__COL_D ? 8 : 4;
-  hid_t t = H5Tcreate(H5T_COMPOUND, file ? size : sizeof(rf_track_row)), st = H5I_INVALID_HID;
-  if (t < 0) return t;
-  if ((st = status_enum ? rf__status_type(file) : H5Tcopy(H5T_NATIVE_INT32)) < 0) goto fail;
-  size_t off = 0;
-  for (int k = 0; k < RF__NTCOLS; k++) {
-    int kind = rf__tcols[k].kind;
-    hid_t mt = kind == RF__COL_S ? st
-               : kind == RF__COL_I ? (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
-                                   : (file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
-    if (H5Tinsert(t, rf__tcols[k].name, file ? off : rf__tcols[k].off, mt) < 0) goto fail;
-    off += kind == RF__COL_D ? 8 : 4;
-  }
-  H5Tclose(st);
-  return t;
-fail:
-  if (st >= 0) H5Tclose(st);
-  H5Tclose(t);
-  return H5I_INVALID_HID;
-}
-
 /* Built in memory and written atomically (rf__h5_image_create). */
 int rf_tracks_write_h5(const char *path, const rf_track_row *rows, size_t n,
                        const rf_product_info *info) {
-  hid_t f, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-  rf__h5_quiet();
-  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "tracks: bad arguments");
-  int st = rf__h5_image_create(&f, path, "radarflow.tracks", info);
-  if (st) return st;
-  hsize_t dims[1] = {n};
-  if ((ft = rf__track_type(1, 1)) < 0 || (mt = rf__track_type(0, 1)) < 0 ||
-      rf__h5_write_dset(f, "tracks", ft, mt, 1, dims, rows) < 0)
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-  if (mt >= 0) H5Tclose(mt);
-  if (ft >= 0) H5Tclose(ft);
-  if (st) {
-    H5Fclose(f);
-    return st;
-  }
-  return rf__h5_image_commit(f, path);
-}
-
-static int rf__tracks_read_h5(const char *path, rf_track_list *l) {
-  hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, d = H5I_INVALID_HID, t = H5I_INVALID_HID,
-        mt = H5I_INVALID_HID, smt = H5I_INVALID_HID;
-  hsize_t n;
-  int st = 0;
-  if ((fapl = rf__h5_fapl()) < 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
-    st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  if ((st = rf__h5_open_dset(f, path, "/tracks", "tracks", &d, NULL)) < 0 ||
-      (st = rf__h5_dims(d, path, "/tracks", 1, &n)) < 0)
-    goto cleanup;
-  t = H5Dget_type(d);
-  if (t < 0 || H5Tget_class(t) != H5T_COMPOUND) {
-    st = rf__err(RF_EFORMAT, "%s: /tracks: must be a compound dataset", path);
-    goto cleanup;
-  }
-  for (int k = 0; k < RF__NTCOLS; k++)
-    if (H5Tget_member_index(t, rf__tcols[k].name) < 0) {
-      st = rf__err(RF_EFORMAT, "%s: /tracks: missing column %s", path, rf__tcols[k].name);
-      goto cleanup;
-    }
-  smt = H5Tget_member_type(t, (unsigned)H5Tget_member_index(t, "status"));
-  int is_enum = smt >= 0 && H5Tget_class(smt) == H5T_ENUM;
-  size_t bytes;
-  if (n > 0) {
-    if (rf__mul_size((size_t)n, sizeof(rf_track_row), &bytes) < 0 || !(l->v = rf__malloc(bytes))) {
-      st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-      goto cleanup;
-    }
-    l->cap = (size_t)n;
-    if ((mt = rf__track_type(0, is_enum)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, l->v) < 0) {
-      st = rf__err(RF_EFORMAT, "%s: /tracks: cannot read: %s", path, rf__h5_errdesc());
-      goto cleanup;
-    }
-    l->n = (size_t)n;
-    for (size_t i = 0; i < l->n; i++)
-      if (!rf_track_status_name(l->v[i].status)) {
-        st = rf__err(RF_EFORMAT, "%s: /tracks: row %zu: status %d is not 0..3", path, i, (int)l->v[i].status);
-        goto cleanup;
-      }
-  }
-cleanup:
-  if (smt >= 0) H5Tclose(smt);
-  if (mt >= 0) H5Tclose(mt);
-  if (t >= 0) H5Tclose(t);
-  if (d >= 0) H5Dclose(d);
-  if (f >= 0) H5Fclose(f);
-  if (fapl >= 0) H5Pclose(fapl);
-  return st;
+  return rf__table_write_h5(path, "radarflow.tracks", &rf__track_table, rows, n, info, NULL);
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
-static int rf__csv_header_line(char *buf, size_t len) {
-  size_t o = 0;
-  for (int k = 0; k < RF__NTCOLS; k++) {
-    int w = snprintf(buf + o, len - o, "%s%s", k ? "," : "", rf__tcols[k].name);
-    if (w < 0 || (size_t)w >= len - o) return -1;
-    o += (size_t)w;
-  }
-  return 0;
-}
-
 int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n) {
-  char *tmp = NULL, header[1024];
-  FILE *fp = NULL;
-  rf__c_locale loc;
-  int st = 0, have_loc = 0;
-  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "tracks: bad arguments");
-  rf__csv_header_line(header, sizeof header);
-  if (!(tmp = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if (rf__c_locale_enter(&loc) < 0) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-    goto cleanup;
-  }
-  have_loc = 1;
-  errno = 0;
-  if (!(fp = fopen(tmp, "w"))) goto fail;
-  int bad = fprintf(fp, "%s\n", header) < 0;
-  for (size_t i = 0; i < n && !bad; i++) {
-    const rf_track_row *r = &rows[i];
-    for (int k = 0; k < RF__NTCOLS && !bad; k++) {
-      const char *p = (const char *)r + rf__tcols[k].off;
-      const char *sep = k ? "," : "";
-      switch (rf__tcols[k].kind) {
-      case RF__COL_D: bad = fprintf(fp, "%s%.17g", sep, *(const double *)p) < 0; break;
-      case RF__COL_I: bad = fprintf(fp, "%s%d", sep, (int)*(const int32_t *)p) < 0; break;
-      default: {
-        const char *w = rf_track_status_name(*(const int32_t *)p);
-        bad = fprintf(fp, "%s%s", sep, w ? w : "deleted") < 0;
-      }
-      }
-    }
-    if (!bad) bad = fputc('\n', fp) == EOF;
-  }
-  if (bad || fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) goto fail;
-  int cr = fclose(fp);
-  fp = NULL;
-  if (cr != 0) goto fail;
-  st = rf__commit_tmp(tmp, path);
-  rf__free(tmp);
-  tmp = NULL;
-  goto cleanup;
-fail:
-  st = rf__err(RF_EIO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
-cleanup:
-  if (fp) fclose(fp);
-  if (tmp) unlink(tmp);
-  rf__free(tmp);
-  if (have_loc) rf__c_locale_leave(&loc);
-  return st;
-}
-
-/* One CSV row into r; 0, or -1 - k - 1 naming the bad column k. */
-static int rf__parse_track_row(char *s, rf_track_row *r) {
-  for (int k = 0; k < RF__NTCOLS; k++) {
-    char *end, *p = (char *)r + rf__tcols[k].off;
-    errno = 0;
-    if (rf__tcols[k].kind == RF__COL_D) {
-      *(double *)p = strtod(s, &end);
-    } else if (rf__tcols[k].kind == RF__COL_I) {
-      long v = strtol(s, &end, 10);
-      if (errno || v < INT32_MIN || v > INT32_MAX) return -1 - k;
-      *(int32_t *)p = (int32_t)v;
-    } else {
-      end = s;
-      while (*end && *end != ',') end++;
-      int found = -1;
-      for (int w = 0; w < 4; w++)
-        if ((size_t)(end - s) == strlen(rf__status_names[w]) &&
-            strncmp(s, rf__status_names[w], (size_t)(end - s)) == 0)
-          found = w;
-      if (found < 0) return -1 - k;
-      *(int32_t *)p = found;
-    }
-    if (end == s || *end != (k + 1 < RF__NTCOLS ? ',' : '\0')) return -1 - k;
-    s = end + 1;
-  }
-  return 0;
-}
-
-static int rf__tracks_read_csv(const char *path, rf_track_list *l) {
-  FILE *fp = fopen(path, "r");
-  char line[RF_TRACK_CSV_LINE_MAX], header[1024];
-  rf__c_locale loc;
-  size_t lineno = 0;
-  int st = 0;
-  if (!fp) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
-  if (rf__c_locale_enter(&loc) < 0) {
-    fclose(fp);
-    return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  }
-  rf__csv_header_line(header, sizeof header);
-  while (fgets(line, sizeof line, fp)) {
-    size_t len = strlen(line);
-    lineno++;
-    if (len == 0 || line[len - 1] != '\n') {
-      if (!feof(fp) || len + 1 >= sizeof line) {
-        st = rf__err(RF_EFORMAT, "%s: line %zu: too long", path, lineno);
-        break;
-      }
-    } else {
-      line[--len] = 0;
-    }
-    if (len && line[len - 1] == '\r') line[--len] = 0;
-    if (lineno == 1) {
-      if (strcmp(line, header) != 0) {
-        st = rf__err(RF_EFORMAT, "%s: line 1: header must be \"%s\"", path, header);
-        break;
-      }
-      continue;
-    }
-    if (len == 0) continue;
-    rf_track_row r;
-    int bad = rf__parse_track_row(line, &r);
-    if (bad < 0) {
-      st = rf__err(RF_EFORMAT, "%s: line %zu: column %s: bad value", path, lineno, rf__tcols[-bad - 1].name);
-      break;
-    }
-    if ((st = rf_track_list_push(l, &r)) < 0) break;
-  }
-  if (st == 0 && ferror(fp)) st = rf__err(RF_EFORMAT, "%s: cannot read: %s", path, strerror(errno));
-  if (st == 0 && lineno == 0) st = rf__err(RF_EFORMAT, "%s: line 1: missing header", path);
-  rf__c_locale_leave(&loc);
-  fclose(fp);
-  return st;
+  return rf__csv_write(path, &rf__track_table, rows, n);
 }
 
 int rf_tracks_read(const char *path, rf_track_list *out) {
-  rf_track_list l = {0};
-  int st;
-  rf__h5_quiet();
-  if (rf__has_ext(path, ".h5")) st = rf__tracks_read_h5(path, &l);
-  else if (rf__has_ext(path, ".csv")) st = rf__tracks_read_csv(path, &l);
-  else return rf__err(RF_EINVAL, "%s: track file name must end in .h5 or .csv", path);
-  if (st < 0) {
-    rf_track_list_free(&l);
-    return st;
-  }
+  void *rows;
+  size_t n;
+  int st = rf__table_read(path, &rf__track_table, &rows, &n);
+  if (st < 0) return st;
   rf_track_list_free(out);
-  *out = l;
+  *out = (rf_track_list){rows, n, n};
   return 0;
 }

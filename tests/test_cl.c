@@ -522,11 +522,13 @@ START_TEST(cl_budget_split_and_refuse) {
       if (pass) setenv("RF_CL_MAX_ALLOC_MB", "28", 1);
       rf_cl *cl = cl_open();
       unsetenv("RF_CL_MAX_ALLOC_MB");
-      rf_pipeline_cl *pl;
-      ck_assert_msg(rf_pipeline_cl_create(&pl, cl, &cfg, m) == 0, "%s", rf_errmsg());
-      blocks[pass] = rf_pipeline_cl_block_pulses(pl);
-      ck_assert_msg(rf_pipeline_cl_run(pl, c, pass ? &split : &whole) == 0, "%s", rf_errmsg());
-      rf_pipeline_cl_destroy(pl);
+      rf_engine *pl;
+      rf_plot_list *out = pass ? &split : &whole;
+      ck_assert_msg(rf_engine_create_cl(&pl, cl, &cfg, c) == 0, "%s", rf_errmsg());
+      blocks[pass] = rf_engine_block_pulses(pl);
+      for (size_t d = 0; d < m->dwells; d++) ck_assert_msg(rf_engine_dwell(pl, d, out) == 0, "%s", rf_errmsg());
+      ck_assert_msg(rf_engine_finish(pl, out) == 0, "%s", rf_errmsg());
+      rf_engine_destroy(pl);
       rf_cl_destroy(cl);
     }
     fprintf(stderr, "cl: clutter %d: blocks of %zu and %zu pulses: %zu and %zu plots\n", clutter, blocks[0],
@@ -548,8 +550,8 @@ START_TEST(cl_budget_split_and_refuse) {
   unsetenv("RF_CL_MAX_ALLOC_MB");
   rf_config cfg;
   rf_config_defaults(&cfg);
-  rf_pipeline_cl *pl = NULL;
-  ck_assert_int_eq(rf_pipeline_cl_create(&pl, cl, &cfg, m), RF_EDEVICE);
+  rf_engine *pl = NULL;
+  ck_assert_int_eq(rf_engine_create_cl(&pl, cl, &cfg, c), RF_EDEVICE);
   ck_assert_ptr_null(pl);
   ck_assert_ptr_nonnull(strstr(rf_errmsg(), "out of device memory"));
   ck_assert_uint_eq(rf_cl_allocated(cl), 0); /* everything given back */

@@ -25,7 +25,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -72,17 +71,6 @@ static const char rf__help_merge[] =
     "Exit status: 0 complete and nothing failed, 1 a shard missing or a capture\n"
     "failed, 2 bad usage or unreadable shard summaries.\n";
 
-static int rf__usage(const char *cmd, const char *what) {
-  fprintf(stderr, "radarflow %s: %s\nTry 'radarflow %s --help'.\n", cmd, what, cmd);
-  return 2;
-}
-
-static int rf__fail_msg(int st) {
-  const char *m = rf_errmsg();
-  fprintf(stderr, "radarflow: %s\n", m[0] ? m : rf_strerror(st));
-  return st == RF_EINVAL || st == RF_EFORMAT || st == RF_ERANGE ? 2 : 1;
-}
-
 /* Cores this process may use: its CPU affinity, capped by Slurm's
  * SLURM_CPUS_PER_TASK (task/none does not bind). */
 static int rf__cores(void) {
@@ -93,16 +81,10 @@ static int rf__cores(void) {
   return n > 0 ? n : 1;
 }
 
-static void rf__utc(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* ---- worker ------------------------------------------------------------------------ */
 int rf_batch_worker_cmd(int argc, char **argv) {
-  if (argc != 2) return rf__usage("batch-worker", "expected OUTROOT (internal command of batch)");
+  if (argc != 2) return rf_cli_usage("batch-worker", "expected OUTROOT (internal command of batch)");
   const char *root = argv[1], *parent = getenv("RF_BATCH_PARENT");
   /* Die with the coordinator: a killed batch leaves no worker writing. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -239,7 +221,7 @@ static void rf__report(rf__batch *b, size_t i) {
   if (!fail && (b->quiet || (b->progress == 2 && !b->verbose) || b->progress == 0)) return;
   rf__clear_line(b);
   char when[32], st[128];
-  rf__utc(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   rf__stats(b, st, sizeof st);
   size_t done = b->finished + (b->list.n - b->to_run);
   if (r->status == RF_BATCH_DONE)
@@ -537,7 +519,15 @@ static char *rf__make_header(const rf__batch *b) {
   return out;
 }
 
-int rf_batch_cmd(int argc, char **argv) {
+/* What the command line asks for, beyond the rf__batch it fills. */
+typedef struct rf__batch_args {
+  const char *manifest, *progress;
+  int resume, sharded;
+  size_t shard_k, shard_n;
+} rf__batch_args;
+
+/* Options into b and a; 0 to go on, else the exit code (help: 0 with *done). */
+static int rf__batch_options(int argc, char **argv, rf__batch *b, rf__batch_args *a, int *done) {
   enum { OPT_SET = 256, OPT_RESUME, OPT_SHARD, OPT_MANIFEST, OPT_PROGRESS };
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"jobs", required_argument, 0, 'j'},
@@ -552,139 +542,150 @@ int rf_batch_cmd(int argc, char **argv) {
                                        {"verbose", no_argument, 0, 'v'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  rf__batch b;
-  memset(&b, 0, sizeof b);
-  b.device = "auto";
-  rf_config_defaults(&b.cfg);
-  const char *manifest = NULL, *progress = "auto";
-  int resume = 0, sharded = 0, c, st = 0, code = 0;
-  size_t shard_k = 0, shard_n = 0;
+  int c, st;
+  *done = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:j:d:c:qvh", opts, NULL)) != -1) {
     switch (c) {
-    case 'o': b.root = optarg; break;
+    case 'o': b->root = optarg; break;
     case 'j': {
       char *end;
       long v = strtol(optarg, &end, 10);
-      if (*end || v < 1 || v > 1024) return rf__usage("batch", "--jobs needs an integer in 1..1024");
-      b.jobs = (int)v;
+      if (*end || v < 1 || v > 1024) return rf_cli_usage("batch", "--jobs needs an integer in 1..1024");
+      b->jobs = (int)v;
       break;
     }
-    case 'd': b.device = optarg; break;
+    case 'd': b->device = optarg; break;
     case 'c':
-      if ((st = rf_config_load(&b.cfg, optarg))) return rf__fail_msg(st);
+      if ((st = rf_config_load(&b->cfg, optarg))) return rf_cli_fail(st);
       break;
     case OPT_SET:
-      if ((st = rf_config_set(&b.cfg, optarg))) return rf__fail_msg(st);
+      if ((st = rf_config_set(&b->cfg, optarg))) return rf_cli_fail(st);
       break;
-    case OPT_RESUME: resume = 1; break;
+    case OPT_RESUME: a->resume = 1; break;
     case OPT_SHARD:
-      if ((st = rf_batch_parse_shard(optarg, &shard_k, &shard_n))) return rf__fail_msg(st);
-      sharded = 1;
+      if ((st = rf_batch_parse_shard(optarg, &a->shard_k, &a->shard_n))) return rf_cli_fail(st);
+      a->sharded = 1;
       break;
-    case OPT_MANIFEST: manifest = optarg; break;
-    case OPT_PROGRESS: progress = optarg; break;
-    case 'q': b.quiet = 1; break;
-    case 'v': b.verbose = 1; break;
-    case 'h': fputs(rf__help_batch, stdout); return 0;
-    default: return rf__usage("batch", "unknown option");
+    case OPT_MANIFEST: a->manifest = optarg; break;
+    case OPT_PROGRESS: a->progress = optarg; break;
+    case 'q': b->quiet = 1; break;
+    case 'v': b->verbose = 1; break;
+    case 'h': fputs(rf__help_batch, stdout); *done = 1; return 0;
+    default: return rf_cli_usage("batch", "unknown option");
     }
   }
-  if (!b.root) return rf__usage("batch", "-o OUTROOT is required");
-  if (optind >= argc && !manifest) return rf__usage("batch", "expected INPUT captures, folders or a manifest");
-  if (!*b.device) return rf__usage("batch", "--device needs a value");
-  if (!strcmp(progress, "auto")) {
+  if (!b->root) return rf_cli_usage("batch", "-o OUTROOT is required");
+  if (optind >= argc && !a->manifest) return rf_cli_usage("batch", "expected INPUT captures, folders or a manifest");
+  if (!*b->device) return rf_cli_usage("batch", "--device needs a value");
+  if (!strcmp(a->progress, "auto")) {
     const char *term = getenv("TERM");
-    b.progress = isatty(2) && !getenv("CI") && term && strcmp(term, "dumb") ? 2 : 1;
-  } else if (!strcmp(progress, "line")) b.progress = 2;
-  else if (!strcmp(progress, "plain")) b.progress = 1;
-  else if (!strcmp(progress, "none")) b.progress = 0;
-  else return rf__usage("batch", "--progress: auto, line, plain or none");
-  if (b.quiet && b.progress == 2) b.progress = 0;
+    b->progress = isatty(2) && !getenv("CI") && term && strcmp(term, "dumb") ? 2 : 1;
+  } else if (!strcmp(a->progress, "line")) b->progress = 2;
+  else if (!strcmp(a->progress, "plain")) b->progress = 1;
+  else if (!strcmp(a->progress, "none")) b->progress = 0;
+  else return rf_cli_usage("batch", "--progress: auto, line, plain or none");
+  if (b->quiet && b->progress == 2) b->progress = 0;
+  return 0;
+}
 
-  char started[32], sum_path[4200];
-  rf__utc(started, sizeof started);
-  b.t0 = rf_now_s();
-  if ((st = rf_batch_expand(&b.list, (const char *const *)argv + optind, (size_t)(argc - optind), manifest)))
-    return rf__fail_msg(st);
-  if (sharded) rf_batch_shard(&b.list, shard_k, shard_n);
-  if ((st = rf_batch_summary_path(sum_path, sizeof sum_path, b.root, shard_k, sharded ? shard_n : 0)) ||
-      (st = rf_batch_prepare_root(b.root))) {
-    rf_batch_list_free(&b.list);
-    fprintf(stderr, "radarflow: %s\n", rf_errmsg());
-    return st == RF_EINVAL ? 2 : 1;
-  }
-  b.config_hash = rf_batch_config_hash(&b.cfg);
+/* Sizes, resume checks, workers and threads for the planned list. */
+static int rf__batch_plan(rf__batch *b, const rf__batch_args *a) {
+  b->config_hash = rf_batch_config_hash(&b->cfg);
   int cores = rf__cores();
-  if (!b.jobs) b.jobs = cores < RF__DEFAULT_MAX_JOBS ? cores : RF__DEFAULT_MAX_JOBS;
-  b.res = rf__calloc(b.list.n ? b.list.n : 1, sizeof *b.res);
-  b.sizes = rf__calloc(b.list.n ? b.list.n : 1, sizeof *b.sizes);
-  if (!b.res || !b.sizes) {
-    st = rf__err(RF_ENOMEM, "batch: out of memory");
-    goto done;
-  }
-  size_t removed = rf_batch_clean_stale(b.root, &b.list);
-  if (removed && b.verbose) fprintf(stderr, "batch: removed %zu temporaries of an earlier run\n", removed);
-  for (size_t i = 0; i < b.list.n; i++) {
-    b.res[i].tracks = -1;
-    b.res[i].worker = -1;
+  if (!b->jobs) b->jobs = cores < RF__DEFAULT_MAX_JOBS ? cores : RF__DEFAULT_MAX_JOBS;
+  b->res = rf__calloc(b->list.n ? b->list.n : 1, sizeof *b->res);
+  b->sizes = rf__calloc(b->list.n ? b->list.n : 1, sizeof *b->sizes);
+  if (!b->res || !b->sizes) return rf__err(RF_ENOMEM, "batch: out of memory");
+  size_t removed = rf_batch_clean_stale(b->root, &b->list);
+  if (removed && b->verbose) fprintf(stderr, "batch: removed %zu temporaries of an earlier run\n", removed);
+  for (size_t i = 0; i < b->list.n; i++) {
+    b->res[i].tracks = -1;
+    b->res[i].worker = -1;
     struct stat sb;
-    b.sizes[i] = stat(b.list.v[i].input, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (resume && rf_batch_check_resume(b.root, &b.list.v[i], b.config_hash, &b.res[i])) continue;
-    b.to_run++;
-    b.bytes_to_run += b.sizes[i];
+    b->sizes[i] = stat(b->list.v[i].input, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    if (a->resume && rf_batch_check_resume(b->root, &b->list.v[i], b->config_hash, &b->res[i])) continue;
+    b->to_run++;
+    b->bytes_to_run += b->sizes[i];
   }
-  if (b.jobs > (int)b.to_run) b.jobs = b.to_run ? (int)b.to_run : 1;
-  b.threads = b.cfg.threads > 0 ? b.cfg.threads : (cores / b.jobs > 1 ? cores / b.jobs : 1);
-  b.cfg.threads = b.threads;
-  if (!b.quiet && b.progress)
+  if (b->jobs > (int)b->to_run) b->jobs = b->to_run ? (int)b->to_run : 1;
+  b->threads = b->cfg.threads > 0 ? b->cfg.threads : (cores / b->jobs > 1 ? cores / b->jobs : 1);
+  b->cfg.threads = b->threads;
+  if (!b->quiet && b->progress)
     fprintf(stderr, "batch: %zu captures (%zu to run, %zu up to date)%s, %d workers x %d threads -> %s\n",
-            b.list.n, b.to_run, b.list.n - b.to_run, sharded ? " in this shard" : "", b.jobs, b.threads, b.root);
-  if (b.to_run) {
-    if (!(b.header = rf__make_header(&b)) || !(b.w = rf__calloc((size_t)b.jobs, sizeof *b.w))) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
-    /* A dead worker's pipe must not kill the coordinator. */
-    signal(SIGPIPE, SIG_IGN);
-    st = rf__run_pool(&b);
-    rf__draw(&b, 1);
-    rf__clear_line(&b);
-    /* Again at the end: workers of a killed earlier run may still have been
-     * exiting (their temporaries then looked alive) when this run began. */
-    rf_batch_clean_stale(b.root, &b.list);
-  }
-  for (size_t i = 0; i < b.list.n; i++)
-    if (b.res[i].status == RF_BATCH_PENDING) {
-      b.res[i].status = RF_BATCH_INTERRUPTED;
-      b.res[i].code = rf_cancel ? RF_EINTR : RF_EIO;
-      snprintf(b.res[i].error, sizeof b.res[i].error, "%s: not run: %s", b.list.v[i].input,
+            b->list.n, b->to_run, b->list.n - b->to_run, a->sharded ? " in this shard" : "", b->jobs, b->threads,
+            b->root);
+  return 0;
+}
+
+/* The pending captures through the worker pool (b->header and b->w made);
+ * the pool's status. */
+static int rf__batch_run(rf__batch *b) {
+  if (!b->to_run) return 0;
+  /* A dead worker's pipe must not kill the coordinator. */
+  signal(SIGPIPE, SIG_IGN);
+  int st = rf__run_pool(b);
+  rf__draw(b, 1);
+  rf__clear_line(b);
+  /* Again at the end: workers of a killed earlier run may still have been
+   * exiting (their temporaries then looked alive) when this run began. */
+  rf_batch_clean_stale(b->root, &b->list);
+  return st;
+}
+
+/* Marks what was not run, writes the summary, prints the totals; the exit
+ * code: 130 interrupted, 1 anything failed or not run, else 0. */
+static int rf__batch_finish(rf__batch *b, const rf__batch_args *a, const char *started, const char *sum_path,
+                            int pool_st) {
+  for (size_t i = 0; i < b->list.n; i++)
+    if (b->res[i].status == RF_BATCH_PENDING) {
+      b->res[i].status = RF_BATCH_INTERRUPTED;
+      b->res[i].code = rf_cancel ? RF_EINTR : RF_EIO;
+      snprintf(b->res[i].error, sizeof b->res[i].error, "%s: not run: %s", b->list.v[i].input,
                rf_cancel ? "the batch was interrupted" : "the workers could not run");
     }
   rf_batch_run_info info = {.started_utc = started,
-                            .shard_k = shard_k,
-                            .shard_n = sharded ? shard_n : 0,
-                            .jobs = b.jobs,
-                            .threads = b.threads,
-                            .seconds = rf_now_s() - b.t0,
-                            .config_hash = b.config_hash};
-  int wst = rf_batch_write_summary(sum_path, &b.list, b.res, &info);
+                            .shard_k = a->shard_k,
+                            .shard_n = a->sharded ? a->shard_n : 0,
+                            .jobs = b->jobs,
+                            .threads = b->threads,
+                            .seconds = rf_now_s() - b->t0,
+                            .config_hash = b->config_hash};
+  int wst = rf_batch_write_summary(sum_path, &b->list, b->res, &info);
   if (wst) fprintf(stderr, "radarflow: %s\n", rf_errmsg());
   rf_batch_totals t;
-  rf_batch_count(b.res, b.list.n, &t);
-  double el = rf_now_s() - b.t0;
-  if (!b.quiet)
+  rf_batch_count(b->res, b->list.n, &t);
+  double el = rf_now_s() - b->t0;
+  if (!b->quiet)
     printf("batch: %zu captures: %zu done, %zu skipped, %zu failed%s%s in %.2f s (%.2f captures/s)%s%s\n",
            t.captures, t.done, t.skipped, t.failed, t.interrupted ? ", interrupted: " : "",
            t.interrupted ? "not all run" : "", el, el > 0 ? (double)t.done / el : 0.0,
            wst ? "" : "; summary ", wst ? "" : sum_path);
   fflush(stdout);
-  code = rf_cancel ? 130 : (t.failed || t.interrupted || wst || st) ? 1 : 0;
-  goto out;
-done:
-  fprintf(stderr, "radarflow: %s\n", rf_errmsg());
-  code = 1;
-out:
+  return rf_cancel ? 130 : (t.failed || t.interrupted || wst || pool_st) ? 1 : 0;
+}
+
+int rf_batch_cmd(int argc, char **argv) {
+  rf__batch b;
+  rf__batch_args a = {.progress = "auto"};
+  memset(&b, 0, sizeof b);
+  b.device = "auto";
+  rf_config_defaults(&b.cfg);
+  int done, code = rf__batch_options(argc, argv, &b, &a, &done), st;
+  if (code || done) return code;
+  char started[32], sum_path[4096];
+  rf_utc_now(started, sizeof started);
+  b.t0 = rf_now_s();
+  if ((st = rf_batch_expand(&b.list, (const char *const *)argv + optind, (size_t)(argc - optind), a.manifest)))
+    return rf_cli_fail(st);
+  if (a.sharded) rf_batch_shard(&b.list, a.shard_k, a.shard_n);
+  if ((st = rf_batch_summary_path(sum_path, sizeof sum_path, b.root, a.shard_k, a.sharded ? a.shard_n : 0)) ||
+      (st = rf_batch_prepare_root(b.root)) || (st = rf__batch_plan(&b, &a)))
+    code = rf_cli_fail(st);
+  else if (b.to_run && (!(b.header = rf__make_header(&b)) || !(b.w = rf__calloc((size_t)b.jobs, sizeof *b.w))))
+    code = rf_cli_fail(rf__err(RF_ENOMEM, "batch: out of memory"));
+  else
+    code = rf__batch_finish(&b, &a, started, sum_path, rf__batch_run(&b));
   rf__free(b.header);
   rf__free(b.w);
   rf__free(b.res);
@@ -702,14 +703,14 @@ int rf_batch_merge_cmd(int argc, char **argv) {
     switch (c) {
     case 'q': quiet = 1; break;
     case 'h': fputs(rf__help_merge, stdout); return 0;
-    default: return rf__usage("batch-merge", "unknown option");
+    default: return rf_cli_usage("batch-merge", "unknown option");
     }
   }
-  if (optind + 1 != argc) return rf__usage("batch-merge", "expected one OUTROOT");
+  if (optind + 1 != argc) return rf_cli_usage("batch-merge", "expected one OUTROOT");
   rf_batch_totals t;
   size_t missing = 0;
   int st = rf_batch_merge(argv[optind], &t, &missing);
-  if (st) return rf__fail_msg(st);
+  if (st) return rf_cli_fail(st);
   if (!quiet)
     printf("batch-merge: %zu captures: %zu done, %zu skipped, %zu failed, %zu interrupted; %s -> %s/summary.json\n",
            t.captures, t.done, t.skipped, t.failed, t.interrupted,

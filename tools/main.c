@@ -1,6 +1,5 @@
-/* radarflow command-line interface: the only code that calls exit(). Maps
- * statuses to exit codes: 0 success, 2 bad usage or bad input, 3 compute
- * device failure, 1 anything else. */
+/* radarflow command-line interface: the only code that calls exit(). Every
+ * command maps statuses to exit codes through rf_cli_exit_code (cli.c). */
 #include "../bench/rf_bench.h"
 #include "../datasets/rf_sim.h"
 #include "../host/rf_cl.h"
@@ -18,29 +17,6 @@
 static void rf__on_signal(int sig) {
   (void)sig;
   rf_cancel = 1;
-}
-
-static int rf__exit_code(int st) {
-  switch (st) {
-  case RF_OK: return 0;
-  case RF_EINTR: return 130;
-  case RF_EINVAL:
-  case RF_EFORMAT:
-  case RF_ERANGE: return 2;
-  case RF_EDEVICE: return 3;
-  default: return 1;
-  }
-}
-
-static int rf__fail(int st) {
-  const char *msg = rf_errmsg();
-  fprintf(stderr, "radarflow: %s\n", msg[0] ? msg : rf_strerror(st));
-  return rf__exit_code(st);
-}
-
-static int rf__usage_error(const char *cmd, const char *what) {
-  fprintf(stderr, "radarflow %s: %s\nTry 'radarflow %s --help'.\n", cmd, what, cmd);
-  return 2;
 }
 
 static const char rf__help_main[] =
@@ -105,19 +81,19 @@ static int rf__cmd_simulate(int argc, char **argv) {
     case 's': {
       char *end;
       seed = strtoull(optarg, &end, 10);
-      if (*end || !*optarg) return rf__usage_error("simulate", "--seed needs a non-negative integer");
+      if (*end || !*optarg) return rf_cli_usage("simulate", "--seed needs a non-negative integer");
       break;
     }
     case 'q': rf_log_level = 0; break;
     case 'h': fputs(rf__help_simulate, stdout); return 0;
-    default: return rf__usage_error("simulate", "unknown option");
+    default: return rf_cli_usage("simulate", "unknown option");
     }
   }
-  if (optind + 1 != argc) return rf__usage_error("simulate", "expected one SCENARIO file");
-  if (!out) return rf__usage_error("simulate", "-o CAPTURE.h5 is required");
+  if (optind + 1 != argc) return rf_cli_usage("simulate", "expected one SCENARIO file");
+  if (!out) return rf_cli_usage("simulate", "-o CAPTURE.h5 is required");
   rf_scenario *sc = NULL;
   int st = rf_scenario_load(&sc, argv[optind]);
-  if (st) return rf__fail(st);
+  if (st) return rf_cli_fail(st);
   double t0 = rf_now_s();
   st = rf_simulate(sc, out, seed);
   if (!st) {
@@ -128,7 +104,7 @@ static int rf__cmd_simulate(int argc, char **argv) {
            s.name, s.channels, s.dwells, s.pulses, s.samples, s.targets, rf_now_s() - t0, out);
   }
   rf_scenario_destroy(sc);
-  return st ? rf__fail(st) : 0;
+  return st ? rf_cli_fail(st) : 0;
 }
 
 static int rf__cmd_process(int argc, char **argv) {
@@ -152,10 +128,10 @@ static int rf__cmd_process(int argc, char **argv) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'c':
-      if ((st = rf_config_load(&cfg, optarg))) return rf__fail(st);
+      if ((st = rf_config_load(&cfg, optarg))) return rf_cli_fail(st);
       break;
     case OPT_SET:
-      if ((st = rf_config_set(&cfg, optarg))) return rf__fail(st);
+      if ((st = rf_config_set(&cfg, optarg))) return rf_cli_fail(st);
       break;
     case 'd': device = optarg; break;
     case OPT_PRINT: print = 1; break;
@@ -163,22 +139,22 @@ static int rf__cmd_process(int argc, char **argv) {
     case 'q': rf_log_level = 0; break;
     case 'v': rf_log_level = 2; break;
     case 'h': fputs(rf__help_process, stdout); return 0;
-    default: return rf__usage_error("process", "unknown option");
+    default: return rf_cli_usage("process", "unknown option");
     }
   }
   if (print) {
     char *ini = rf_config_to_ini(&cfg);
-    if (!ini) return rf__fail(RF_ENOMEM);
+    if (!ini) return rf_cli_fail(RF_ENOMEM);
     fputs(ini, stdout);
     rf__free(ini);
     return 0;
   }
-  if (!*device) return rf__usage_error("process", "--device needs a value");
-  if (optind + 1 != argc) return rf__usage_error("process", "expected one CAPTURE file");
-  if (!out) return rf__usage_error("process", "-o OUTDIR is required");
+  if (!*device) return rf_cli_usage("process", "--device needs a value");
+  if (optind + 1 != argc) return rf_cli_usage("process", "expected one CAPTURE file");
+  if (!out) return rf_cli_usage("process", "-o OUTDIR is required");
   rf_run_summary s;
   st = rf_process_capture_on(argv[optind], out, &cfg, device, &s);
-  if (st) return rf__fail(st);
+  if (st) return rf_cli_fail(st);
   if (rf_log_level >= 1) {
     printf("%s: %zu dwells, %zu plots, %zu tracks, %.3f s (%.1f Msamples/s) on %s (%s)\n",
            argv[optind], s.dwells, s.plots, s.tracks, s.seconds, s.seconds > 0 ? 1e-6 * (double)s.samples / s.seconds : 0.0, s.device,
@@ -193,7 +169,7 @@ static int rf__cmd_process(int argc, char **argv) {
     rf_quicklook_opts qo;
     rf_quicklook_opts_default(&qo);
     qo.capture = argv[optind];
-    if ((st = rf_quicklook_product(out, &qo, NULL))) return rf__fail(st);
+    if ((st = rf_quicklook_product(out, &qo, NULL))) return rf_cli_fail(st);
     if (rf_log_level >= 1) printf("pictures in %s/quicklook/ (index.html)\n", out);
   }
   return 0;
@@ -207,7 +183,7 @@ static int rf__cmd_devices(int argc, char **argv) {
          "the identifier 'radarflow process --device' takes.");
     return 0;
   }
-  if (argc > 1) return rf__usage_error("devices", "takes no arguments");
+  if (argc > 1) return rf_cli_usage("devices", "takes no arguments");
   rf_cl_device_info *v = NULL;
   size_t n = 0;
   int st = rf_cl_devices(&v, &n);
@@ -275,12 +251,12 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "inspect")) return rf_inspect_cmd(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) {
     int st = rf_bench_main(argc - 1, argv + 1);
-    return st ? rf__fail(st) : 0;
+    return st ? rf_cli_fail(st) : 0;
   }
   if (!strcmp(cmd, "devices")) return rf__cmd_devices(argc - 1, argv + 1);
   if (!strcmp(cmd, "config-doc")) {
     char *md = rf_config_doc_markdown();
-    if (!md) return rf__fail(RF_ENOMEM);
+    if (!md) return rf_cli_fail(RF_ENOMEM);
     fputs(md, stdout);
     rf__free(md);
     return 0;

@@ -28,17 +28,7 @@ static int rf__track_run(int argc, char **argv);
  * 130 interrupted; 1 anything else. Prints the failure once. */
 int rf_track_cmd(int argc, char **argv) {
   int st = rf__track_run(argc, argv);
-  if (!st) return 0;
-  const char *msg = rf_errmsg();
-  fprintf(stderr, "radarflow: %s\n", msg[0] ? msg : rf_strerror(st));
-  switch (st) {
-  case RF_EINVAL:
-  case RF_EFORMAT:
-  case RF_ERANGE: return 2;
-  case RF_EINTR: return 130;
-  case RF_EDEVICE: return 3;
-  default: return 1;
-  }
+  return st ? rf_cli_fail(st) : 0;
 }
 
 static int rf__track_usage(const char *what) {
