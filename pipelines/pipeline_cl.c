@@ -125,19 +125,31 @@ void rf_pipeline_cl_destroy(rf_pipeline_cl *pl) {
 }
 
 /* Pulses per block that fit the device budget next to the dwell-sized
- * buffers; 0 if not even one does. */
-static size_t rf__fit_block(const rf_pipeline_cl *pl, size_t l, uint64_t budget) {
+ * buffers; *block 0 if not even one does. VkFFT's own buffers are asked of
+ * VkFFT: per pulse-compressed row, and per Doppler plan (the longest
+ * dwell's shape, an upper bound for the others). */
+static int rf__fit_block(rf_pipeline_cl *pl, size_t l, uint64_t budget, size_t *block) {
   const rf__pipeline_shape_t *sh = &pl->sh;
+  const int c = pl->cfg.clutter_filter;
+  const size_t pout = sh->max_pulses - (c == RF_CLUTTER_MTI2 ? 1 : c == RF_CLUTTER_MTI3 ? 2 : 0);
+  rf_cl_fft_shape rs = {.len = l, .outer = 1, .zero_from = sh->cells},
+                  ds = {.len = sh->max_bins, .outer = sh->cells, .zero_from = pout, .forward_only = 1};
+  uint64_t row_fft, pc_fft, beam_fft, dop_fft;
+  int st;
+  *block = 0;
+  if ((st = rf_cl_fft_scratch(pl->cl, &rs, &row_fft, &pc_fft)) ||
+      (st = rf_cl_fft_scratch(pl->cl, &ds, &beam_fft, &dop_fft)))
+    return st;
   uint64_t plane = (uint64_t)sh->beams * sh->cells * 8;
-  uint64_t fixed = plane * sh->max_bins * 3 / 2 /* dop + power */ + plane * (4 + pl->groups) +
-                   2 * (uint64_t)pl->cap * sizeof(rf_cl_cand) + ((uint64_t)4 << 20);
-  /* per pulse: two raw buffers, the rows and (long FFTs) VkFFT's own
-   * scratch of the same size */
-  uint64_t rows = (uint64_t)sh->channels * l * 8;
-  uint64_t per = 2 * (uint64_t)pl->pulse_bytes + rows * (l > 4096 ? 2 : 1);
+  /* dop + power; per dwell length: notch sums, canceller state, the plan's scratch */
+  uint64_t fixed = plane * sh->max_bins * 3 / 2 + sh->nlen * (plane * (4 + pl->groups) + beam_fft * sh->beams + dop_fft) +
+                   pc_fft + 2 * (uint64_t)pl->cap * sizeof(rf_cl_cand) + ((uint64_t)4 << 20);
+  /* per pulse: two raw buffers, the rows and VkFFT's scratch for them */
+  uint64_t per = 2 * (uint64_t)pl->pulse_bytes + (uint64_t)sh->channels * (l * 8 + row_fft);
   if (budget <= fixed) return 0;
   uint64_t bp = (budget - fixed) / per;
-  return bp > sh->max_pulses ? sh->max_pulses : (size_t)bp;
+  *block = bp > sh->max_pulses ? sh->max_pulses : (size_t)bp;
+  return 0;
 }
 
 int rf_pipeline_cl_create(rf_pipeline_cl **out, rf_cl *cl, const rf_config *cfg, const rf_capture_meta *m) {
@@ -157,16 +169,10 @@ int rf_pipeline_cl_create(rf_pipeline_cl **out, rf_cl *cl, const rf_config *cfg,
   pl->cap = sh->beams * sh->max_hits;
   if (pl->cap > RF__CAND_CAP_MAX) pl->cap = RF__CAND_CAP_MAX;
   if (pl->cap > sh->beams * map) pl->cap = sh->beams * map;
-  /* Pulse groups per cell: enough work-items to fill a GPU (~64k); a CPU
-   * device has its parallelism in the cells already. */
-  pl->groups = 1;
-  if (dev->is_gpu) {
-    size_t items = sh->cells * ((sh->beams + 7) / 8);
-    while (pl->groups < 16 && items * pl->groups < 65536 && sh->max_pulses / (pl->groups * 2) >= 8)
-      pl->groups *= 2;
-  }
+  /* Pulse groups per cell (the tuning table's: a GPU wants ~64k work-items) */
+  pl->groups = rf_doppler_cl_groups(cl, sh->cells, sh->beams, sh->max_pulses);
   size_t l = rf_pc_fft_len(sh->cells, m->reference_len);
-  pl->block = rf__fit_block(pl, l, rf_cl_budget(cl) - rf_cl_allocated(cl));
+  if ((st = rf__fit_block(pl, l, rf_cl_budget(cl) - rf_cl_allocated(cl), &pl->block))) goto fail;
   if (!pl->block) {
     st = rf__err(RF_EDEVICE, "opencl: out of device memory: a dwell of %zu beams x %zu bins x %zu cells "
                              "does not fit the %.1f MiB budget of %s",
@@ -193,7 +199,7 @@ int rf_pipeline_cl_create(rf_pipeline_cl **out, rf_cl *cl, const rf_config *cfg,
   if ((st = rf_cl_alloc(cl, plane * sh->max_bins * 8, CL_MEM_READ_WRITE, "Doppler cube", &pl->dop)) ||
       (st = rf_cl_alloc(cl, plane * sh->max_bins * 4, CL_MEM_READ_WRITE, "power maps", &pl->power)) ||
       (st = rf_pc_cl_create(&pl->pc, cl, &pcc)) ||
-      (st = rf_bf_cl_create(&pl->bf, cl, sh->channels, sh->beams, sh->cells, pl->groups)))
+      (st = rf_bf_cl_create(&pl->bf, cl, sh->channels, sh->beams)))
     goto fail;
   for (int i = 0; i < 2; i++) {
     if ((st = rf_cl_alloc(cl, raw_bytes, CL_MEM_READ_ONLY, "raw pulses", &pl->raw_dev[i])) ||
@@ -215,7 +221,7 @@ int rf_pipeline_cl_create(rf_pipeline_cl **out, rf_cl *cl, const rf_config *cfg,
                             .clutter = cfg->clutter_filter, .notch_bins = cfg->notch_bins,
                             .window = cfg->doppler_window, .taylor_sll_db = cfg->taylor_sll_db,
                             .taylor_nbar = cfg->taylor_nbar};
-    if ((st = rf_doppler_cl_create(&x->dop, cl, &dc, sh->beams, pl->dop)) ||
+    if ((st = rf_doppler_cl_create(&x->dop, cl, &dc, sh->beams, pl->groups, pl->dop)) ||
         (st = rf_cfar_cl_create(&x->cfar, cl, cf, sh->beams, sh->beams_az)))
       goto fail;
   }
@@ -444,6 +450,10 @@ int rf_pipeline_cl_run(rf_pipeline_cl *pl, rf_capture *cap, rf_plot_list *plots)
       break;
     }
     if ((st = rf__wait_block(pl, j)) || (st = rf__retire_block(pl, r))) break;
+    /* RF_CL_POISON=1: poison what kernels write, but the previous dwell's
+     * results, not read back yet */
+    cl_mem keep[2] = {pl->cand[(b->dwell + 1) % 2], pl->count[(b->dwell + 1) % 2]};
+    if (b->first == 0 && (st = rf_cl_poison(pl->cl, qc, 2, keep))) break;
     if (b->first == 0 && (st = rf_bf_cl_set_weights(pl->bf, qc, rf__pipeline_begin_dwell(pl->host, b->dwell))))
       break;
     /* Upload into raw slot `slot` once block j-2's compression has read it. */
@@ -458,20 +468,17 @@ int rf_pipeline_cl_run(rf_pipeline_cl *pl, rf_capture *cap, rf_plot_list *plots)
     pl->times.upload_bytes += (double)(b->count * pl->pulse_bytes);
     if ((st = rf_pc_cl_execute(pl->pc, qc, pl->raw_dev[slot], b->count, 1, &pl->ev_up[r], &pl->ev_pc0[r],
                                &pl->ev_pc[r])) ||
-        (st = rf_bf_cl_execute(pl->bf, qc, rf_pc_cl_rows(pl->pc), rf_pc_cl_row_stride(pl->pc), b->count, b->first,
-                               np, pl->cfg.clutter_filter, rf_doppler_cl_window(len->dop), len->bins, pl->dop, 0,
-                               NULL, &pl->ev_bf[r])))
+        (st = rf_doppler_cl_input(len->dop, qc, pl->bf, rf_pc_cl_rows(pl->pc), rf_pc_cl_row_stride(pl->pc),
+                                  b->count, b->first, pl->dop, 0, NULL, &pl->ev_bf[r])))
       break;
     if (b->last) {
       const int s2 = (int)(b->dwell % 2);
-      size_t groups;
-      cl_mem sums = rf_bf_cl_sums(pl->bf, &groups);
       e = clEnqueueMarkerWithWaitList(qc, 0, NULL, &pl->ev_dop0[s2]);
       if (e != CL_SUCCESS) {
         st = rf__cl_err(e, "marker");
         break;
       }
-      if ((st = rf_doppler_cl_execute(len->dop, qc, pl->dop, sums, groups, pl->power, 0, NULL, &pl->ev_dop[s2])) ||
+      if ((st = rf_doppler_cl_execute(len->dop, qc, pl->dop, pl->power, 0, NULL, &pl->ev_dop[s2])) ||
           (st = rf_cfar_cl_execute(len->cfar, qc, pl->power, pl->cand[s2], pl->cap, pl->count[s2], 0, NULL,
                                    &pl->ev_cfar[s2])))
         break;
@@ -502,6 +509,7 @@ int rf_pipeline_cl_run(rf_pipeline_cl *pl, rf_capture *cap, rf_plot_list *plots)
   for (int r = 0; r < RF__RING; r++)
     if (!st) st = rf__retire_block(pl, r);
   rf__release_events(pl);
+  if (!st) st = rf_cl_check_canaries(pl->cl); /* RF_CL_CANARY=1 only */
   return st;
 }
 

@@ -9,7 +9,9 @@
   X(test_sim_suite) X(test_pc_suite) X(test_bf_suite) X(test_doppler_suite)     \
   X(test_cfar_suite) X(test_extract_suite) X(test_config_suite)                 \
   X(test_cli_suite) X(test_e2e_suite)                                           \
-  X(test_cl_suite) X(test_cl_e2e_suite)                                         \
+  X(test_cl_runtime_suite) X(test_pulse_compress_cl_suite)                      \
+  X(test_beamform_cl_suite) X(test_doppler_cl_suite) X(test_cfar_cl_suite)      \
+  X(test_cl_e2e_suite)                                                          \
   X(test_assign_suite) X(test_tracker_suite) X(test_tracks_io_suite)            \
   X(test_asterix_suite) X(test_batch_suite) X(test_fuzz_regress_suite)          \
   X(test_quicklook_suite)
