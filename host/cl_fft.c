@@ -54,14 +54,15 @@ static uint64_t rf__vkfft_own_bytes(const VkFFTApplication *app) {
   return n;
 }
 
-static int rf__fft_plan(rf_cl_fft *f, rf_cl *cl, const rf_cl_fft_shape *shape, size_t batches, cl_mem buf) {
+static int rf__fft_plan(rf_cl_fft *f, rf_cl *cl, cl_context ctx, cl_command_queue q, const rf_cl_fft_shape *shape,
+                        size_t batches, cl_mem buf) {
   const size_t len = shape->len, outer = shape->outer;
   const rf_cl_device_info *d = rf_cl_device(cl);
   f->cl = cl;
   f->dev = d->device_id;
-  f->ctx = rf_cl_context(cl);
+  f->ctx = ctx;
   f->pf = d->platform_id;
-  f->q = rf_cl_queue(cl, RF_CL_QUEUE_COMPUTE);
+  f->q = q;
   f->bytes = (uint64_t)len * outer * batches * 8;
   f->len = len;
   f->outer = outer;
@@ -108,7 +109,7 @@ int rf_cl_fft_create(rf_cl *cl, rf_cl_fft **out, const rf_cl_fft_shape *shape, s
   if (!shape->len || !shape->outer || !batches) return rf__err(RF_EINVAL, "opencl fft: empty shape");
   rf_cl_fft *f = rf__calloc(1, sizeof *f);
   if (!f) return rf__err(RF_ENOMEM, "opencl fft: out of memory");
-  int st = rf__fft_plan(f, cl, shape, batches, buf);
+  int st = rf__fft_plan(f, cl, rf_cl_context(cl), rf_cl_queue(cl, RF_CL_QUEUE_COMPUTE), shape, batches, buf);
   if (st) {
     rf_cl_fft_destroy(f);
     return st;
@@ -124,26 +125,44 @@ int rf_cl_fft_scratch(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_bat
   if (rf__cl_fft_probe_find(cl, shape, per_batch, fixed)) return 0;
   if (!shape->len || !shape->outer) return rf__err(RF_EINVAL, "opencl fft: empty shape");
   /* VkFFT sizes its reorder buffer as the data (all batches) and
-   * Bluestein's buffers by the padded length alone: one batch shows both. */
+   * Bluestein's buffers by the padded length alone: one batch shows both.
+   * The plan is made in a context of its own, so that nothing of it stays
+   * in the caller's (oclgrind 21.10 mixed its state into later plans). */
+  const rf_cl_device_info *d = rf_cl_device(cl);
   cl_int e;
-  cl_mem buf = clCreateBuffer(rf_cl_context(cl), CL_MEM_READ_WRITE, shape->len * shape->outer * 8, NULL, &e);
-  if (e != CL_SUCCESS) return rf__cl_err(e, "VkFFT scratch probe");
-  rf_cl_fft *f = rf__calloc(1, sizeof *f);
-  int st = f ? rf__fft_plan(f, cl, shape, 1, buf) : rf__err(RF_ENOMEM, "opencl fft: out of memory");
-  if (!st) {
-    const VkFFTApplication *app = &f->app;
-    *per_batch = app->configuration.allocateTempBuffer && app->configuration.tempBufferSize
-                     ? app->configuration.tempBufferSize[0]
-                     : 0;
-    *fixed = f->own_bytes - *per_batch;
-    rf__cl_fft_probe_keep(cl, shape, *per_batch, *fixed);
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)d->platform_id, 0};
+  cl_context ctx = clCreateContext(props, 1, &d->device_id, NULL, NULL, &e);
+  cl_command_queue q = NULL;
+  cl_mem buf = NULL;
+  rf_cl_fft *f = NULL;
+  int st = 0;
+  if (e == CL_SUCCESS) q = clCreateCommandQueue(ctx, d->device_id, 0, &e);
+  if (e == CL_SUCCESS) buf = clCreateBuffer(ctx, CL_MEM_READ_WRITE, shape->len * shape->outer * 8, NULL, &e);
+  if (e != CL_SUCCESS) {
+    st = rf__cl_err(e, "VkFFT scratch probe");
+    goto done;
   }
+  if (!(f = rf__calloc(1, sizeof *f))) {
+    st = rf__err(RF_ENOMEM, "opencl fft: out of memory");
+    goto done;
+  }
+  if ((st = rf__fft_plan(f, cl, ctx, q, shape, 1, buf))) goto done;
+  const VkFFTApplication *app = &f->app;
+  *per_batch = app->configuration.allocateTempBuffer && app->configuration.tempBufferSize
+                   ? app->configuration.tempBufferSize[0]
+                   : 0;
+  *fixed = f->own_bytes - *per_batch;
+  rf__cl_fft_probe_keep(cl, shape, *per_batch, *fixed);
+done:
   rf_cl_fft_destroy(f);
-  clReleaseMemObject(buf);
+  if (buf) clReleaseMemObject(buf);
+  if (q) clReleaseCommandQueue(q);
+  if (ctx) clReleaseContext(ctx);
   return st;
 }
 
 int rf_cl_fft_enqueue(rf_cl_fft *f, cl_command_queue q, int inverse, cl_mem buf) {
+  if (rf_cancel) return rf__err(RF_EINTR, "interrupted before an FFT; no products written");
   VkFFTLaunchParams lp = {0};
   lp.commandQueue = &q;
   lp.buffer = &buf;
@@ -151,6 +170,7 @@ int rf_cl_fft_enqueue(rf_cl_fft *f, cl_command_queue q, int inverse, cl_mem buf)
   if (r != VKFFT_SUCCESS)
     return rf__err(RF_EDEVICE, "opencl: VkFFT %s transform (length %zu) failed: VkFFT error %d",
                    inverse ? "inverse" : "forward", f->len, (int)r);
+  clFlush(q); /* as rf_cl_run: a cancel check between kernels under oclgrind */
   return 0;
 }
 

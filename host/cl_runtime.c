@@ -758,6 +758,7 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
               const size_t *global, const size_t *local, cl_uint nwait, const cl_event *wait,
               cl_event *ev) {
   (void)cl;
+  if (rf_cancel) return rf__err(RF_EINTR, "interrupted before kernel %s; no products written", name);
   size_t g[3];
   for (cl_uint i = 0; i < dims; i++) {
     size_t l = local ? local[i] : 1;
@@ -766,6 +767,10 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
   }
   cl_int e = clEnqueueNDRangeKernel(q, k, dims, NULL, g, local, nwait, nwait ? wait : NULL, ev);
   if (e != CL_SUCCESS) return rf__cl_err(e, name);
+  /* Submitted at once: a device that runs commands when they are flushed
+   * (oclgrind simulates them then, in this thread) reaches the check
+   * above between kernels, so SIGTERM stops a dwell there. */
+  clFlush(q);
   return 0;
 }
 

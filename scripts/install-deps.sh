@@ -5,7 +5,8 @@
 #   install-deps.sh ci      + everything .ci/run uses: fuzzing, tshark (ASTERIX
 #                           decode test), chromium (index.html screenshot),
 #                           slurm-wlm and munge (single-node cluster test),
-#                           python3-venv (Stone Soup comparison)
+#                           python3-venv (Stone Soup comparison), oclgrind
+#                           (OpenCL kernels checked in a device simulator)
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
       check libsubunit-dev libcairo2-dev fonts-dejavu-core
@@ -13,7 +14,7 @@ pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-d
 case "${1:-}" in
   "") ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
-  ci) pkgs+=(clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-venv curl) ;;
+  ci) pkgs+=(clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-venv curl oclgrind) ;;
   *) echo "usage: install-deps.sh [fuzz|ci]" >&2; exit 2 ;;
 esac
 missing=()

@@ -281,6 +281,24 @@ START_TEST(cl_canary_catches_overrun) {
 }
 END_TEST
 
+/* A cancel request (SIGINT/SIGTERM set rf_cancel) stops before the next
+ * kernel or FFT: a dwell stops between kernels, not only between dwells. */
+START_TEST(cl_cancel_between_kernels) {
+  rf_cl *cl;
+  ck_assert_msg(cl_create_env(&cl, NULL, NULL, NULL) == 0, "%s", rf_errmsg());
+  cl_kernel k;
+  ck_assert_int_eq(rf_cl_kernel(cl, "rf_doppler_power", &k), 0);
+  size_t g = 64;
+  rf_cancel = 1;
+  int st = rf_cl_run(cl, cl_q(cl), k, "rf_doppler_power", 1, &g, NULL, 0, NULL, NULL);
+  rf_cancel = 0;
+  ck_assert_int_eq(st, RF_EINTR);
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "rf_doppler_power"));
+  clReleaseKernel(k);
+  rf_cl_destroy(cl);
+}
+END_TEST
+
 /* VkFFT's own device memory, asked of a one-batch plan, against what plans
  * of 3 batches allocate (and the context counts): none for a short length;
  * Bluestein's buffers for a length with a prime factor past VkFFT's radix
@@ -329,6 +347,7 @@ Suite *test_cl_runtime_suite(void) {
   tcase_add_test(tc, cl_poison_modes);
   tcase_add_test(tc, cl_canary_catches_overrun);
   tcase_add_test(tc, cl_fft_scratch_asked_of_vkfft);
+  tcase_add_test(tc, cl_cancel_between_kernels);
   tcase_add_test(tc, cl_budget_split_and_refuse);
   suite_add_tcase(s, tc);
   return s;
