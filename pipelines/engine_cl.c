@@ -119,18 +119,30 @@ static void rf__cl_destroy(rf_engine *e) {
 }
 
 /* Pulses per block that fit the device budget next to the dwell-sized
- * buffers; 0 if not even one does. */
-static size_t rf__fit_block(const rf_engine *e, const rf__clbe *c, size_t l, uint64_t budget) {
+ * buffers; *block 0 if not even one does. VkFFT's own buffers are asked of
+ * VkFFT: per pulse-compressed row, and per Doppler plan (the longest
+ * dwell's shape, an upper bound for the others). */
+static int rf__fit_block(const rf_engine *e, const rf__clbe *c, size_t l, uint64_t budget, size_t *block) {
+  const int cf = e->cfg.clutter_filter;
+  const size_t pout = e->max_pulses - (cf == RF_CLUTTER_MTI2 ? 1 : cf == RF_CLUTTER_MTI3 ? 2 : 0);
+  rf_cl_fft_shape rs = {.len = l, .outer = 1, .zero_from = e->cells},
+                  ds = {.len = e->max_bins, .outer = e->cells, .zero_from = pout, .forward_only = 1};
+  uint64_t row_fft, pc_fft, beam_fft, dop_fft;
+  int st;
+  *block = 0;
+  if ((st = rf_cl_fft_scratch(c->cl, &rs, &row_fft, &pc_fft)) ||
+      (st = rf_cl_fft_scratch(c->cl, &ds, &beam_fft, &dop_fft)))
+    return st;
   uint64_t plane = (uint64_t)e->beams * e->cells * 8;
-  uint64_t fixed = plane * e->max_bins * 3 / 2 /* dop + power */ + plane * (4 + c->groups) +
-                   2 * (uint64_t)c->cap * sizeof(rf_cl_cand) + ((uint64_t)4 << 20);
-  /* per pulse: two raw buffers, the rows and (long FFTs) VkFFT's own
-   * scratch of the same size */
-  uint64_t rows = (uint64_t)e->channels * l * 8;
-  uint64_t per = 2 * (uint64_t)c->pulse_bytes + rows * (l > 4096 ? 2 : 1);
+  /* dop + power; per dwell length: notch sums, canceller state, the plan's scratch */
+  uint64_t fixed = plane * e->max_bins * 3 / 2 + e->nlen * (plane * (4 + c->groups) + beam_fft * e->beams + dop_fft) +
+                   pc_fft + 2 * (uint64_t)c->cap * sizeof(rf_cl_cand) + ((uint64_t)4 << 20);
+  /* per pulse: two raw buffers, the rows and VkFFT's scratch for them */
+  uint64_t per = 2 * (uint64_t)c->pulse_bytes + (uint64_t)e->channels * (l * 8 + row_fft);
   if (budget <= fixed) return 0;
   uint64_t bp = (budget - fixed) / per;
-  return bp > e->max_pulses ? e->max_pulses : (size_t)bp;
+  *block = bp > e->max_pulses ? e->max_pulses : (size_t)bp;
+  return 0;
 }
 
 /* Candidates brought back per dwell, pulse groups per cell, pulses per
@@ -143,15 +155,11 @@ static int rf__cl_plan(rf_engine *e, rf__clbe *c) {
   c->cap = e->beams * e->max_hits;
   if (c->cap > RF__CAND_CAP_MAX) c->cap = RF__CAND_CAP_MAX;
   if (c->cap > e->beams * map) c->cap = e->beams * map;
-  /* Pulse groups per cell: enough work-items to fill a GPU (~64k); a CPU
-   * device has its parallelism in the cells already. */
-  c->groups = 1;
-  if (dev->is_gpu) {
-    size_t items = e->cells * ((e->beams + 7) / 8);
-    while (c->groups < 16 && items * c->groups < 65536 && e->max_pulses / (c->groups * 2) >= 8) c->groups *= 2;
-  }
+  /* Pulse groups per cell (the tuning table's: a GPU wants ~64k work-items) */
+  c->groups = rf_doppler_cl_groups(c->cl, e->cells, e->beams, e->max_pulses);
   size_t l = rf_pc_fft_len(e->cells, m->reference_len);
-  e->block_pulses = rf__fit_block(e, c, l, rf_cl_budget(c->cl) - rf_cl_allocated(c->cl));
+  int st = rf__fit_block(e, c, l, rf_cl_budget(c->cl) - rf_cl_allocated(c->cl), &e->block_pulses);
+  if (st) return st;
   if (!e->block_pulses)
     return rf__err(RF_EDEVICE, "opencl: out of device memory: a dwell of %zu beams x %zu bins x %zu cells "
                                "does not fit the %.1f MiB budget of %s",
@@ -224,7 +232,7 @@ int rf_engine_create_cl(rf_engine **out, rf_cl *cl, const rf_config *cfg, rf_cap
   if ((st = rf__cl_plan(e, c)) || (st = rf__cl_buffers(e, c))) goto fail;
   rf__engine_pc_config(e, e->block_pulses, &pcc);
   if ((st = rf_pc_cl_create(&c->pc, cl, &pcc)) ||
-      (st = rf_bf_cl_create(&c->bf, cl, e->channels, e->beams, e->cells, c->groups)) ||
+      (st = rf_bf_cl_create(&c->bf, cl, e->channels, e->beams)) ||
       (st = rf__cl_host_arrays(e, c)) || (st = rf__engine_detection(e, rf_pc_cl_ref(c->pc))))
     goto fail;
   rf_fan_view fv;
@@ -232,7 +240,7 @@ int rf_engine_create_cl(rf_engine **out, rf_cl *cl, const rf_config *cfg, rf_cap
   for (size_t i = 0; i < e->nlen; i++) {
     rf_doppler_config dc;
     rf__engine_doppler_config(e, &e->len[i], &dc);
-    if ((st = rf_doppler_cl_create(&c->len[i].dop, cl, &dc, e->beams, c->dop)) ||
+    if ((st = rf_doppler_cl_create(&c->len[i].dop, cl, &dc, e->beams, c->groups, c->dop)) ||
         (st = rf_cfar_cl_create(&c->len[i].cfar, cl, e->len[i].cfar, e->beams, fv.beams_az)))
       goto fail;
   }
@@ -418,12 +426,10 @@ static int rf__retire_block(rf_engine *e, rf__clbe *c, int r) {
 static int rf__enqueue_detection(rf_engine *e, rf__clbe *c, size_t d, const rf__len_cl *len) {
   cl_command_queue qc = rf_cl_queue(c->cl, RF_CL_QUEUE_COMPUTE), qr = rf_cl_queue(c->cl, RF_CL_QUEUE_READBACK);
   const int s2 = (int)(d % 2);
-  size_t groups;
-  cl_mem sums = rf_bf_cl_sums(c->bf, &groups);
   cl_int err = clEnqueueMarkerWithWaitList(qc, 0, NULL, &c->ev_dop0[s2]);
   if (err != CL_SUCCESS) return rf__cl_err(err, "marker");
   int st;
-  if ((st = rf_doppler_cl_execute(len->dop, qc, c->dop, sums, groups, c->power, 0, NULL, &c->ev_dop[s2])) ||
+  if ((st = rf_doppler_cl_execute(len->dop, qc, c->dop, c->power, 0, NULL, &c->ev_dop[s2])) ||
       (st = rf_cfar_cl_execute(len->cfar, qc, c->power, c->cand[s2], c->cap, c->count[s2], 0, NULL, &c->ev_cfar[s2])))
     return st;
   err = clEnqueueReadBuffer(qr, c->count[s2], CL_FALSE, 0, (1 + e->beams) * sizeof(cl_uint), c->count_host[s2], 1,
@@ -443,6 +449,10 @@ static int rf__cl_block(rf_engine *e, rf__clbe *c, size_t j, rf_plot_list *plots
   int st;
   cl_int err;
   if ((st = rf__wait_block(c, j)) || (st = rf__retire_block(e, c, r))) return st;
+  /* RF_CL_POISON=1: poison what kernels write, but the previous dwell's
+   * results, not read back yet */
+  cl_mem keep[2] = {c->cand[(b->dwell + 1) % 2], c->count[(b->dwell + 1) % 2]};
+  if (b->first == 0 && (st = rf_cl_poison(c->cl, qc, 2, keep))) return st;
   if (b->first == 0 && ((st = rf_fan_weights(e->fan, b->dwell, c->weights)) ||
                         (st = rf_bf_cl_set_weights(c->bf, qc, c->weights))))
     return st;
@@ -454,9 +464,8 @@ static int rf__cl_block(rf_engine *e, rf__clbe *c, size_t j, rf_plot_list *plots
   clFlush(qt);
   e->times.upload_bytes += (double)(b->count * c->pulse_bytes);
   if ((st = rf_pc_cl_execute(c->pc, qc, c->raw_dev[slot], b->count, 1, &c->ev_up[r], &c->ev_pc0[r], &c->ev_pc[r])) ||
-      (st = rf_bf_cl_execute(c->bf, qc, rf_pc_cl_rows(c->pc), rf_pc_cl_row_stride(c->pc), b->count, b->first,
-                             l->pulses, e->cfg.clutter_filter, rf_doppler_cl_window(len->dop), l->bins, c->dop, 0,
-                             NULL, &c->ev_bf[r])))
+      (st = rf_doppler_cl_input(len->dop, qc, c->bf, rf_pc_cl_rows(c->pc), rf_pc_cl_row_stride(c->pc), b->count,
+                                b->first, c->dop, 0, NULL, &c->ev_bf[r])))
     return st;
   if (b->last && (st = rf__enqueue_detection(e, c, b->dwell, len))) return st;
   clFlush(qc);
@@ -495,6 +504,7 @@ static int rf__cl_finish(rf_engine *e, rf_plot_list *plots) {
   for (int r = 0; r < RF__RING; r++)
     if (!st) st = rf__retire_block(e, c, r);
   rf__release_events(c);
+  if (!st) st = rf_cl_check_canaries(c->cl); /* RF_CL_CANARY=1 only */
   return st;
 }
 

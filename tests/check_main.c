@@ -10,8 +10,10 @@
   X(test_common_suite) X(test_files_suite) X(test_capture_suite) X(test_products_suite)   \
   X(test_sim_suite) X(test_pulse_compress_suite) X(test_beamform_suite)                   \
   X(test_doppler_suite) X(test_cfar_suite) X(test_extract_suite) X(test_config_suite)     \
-  X(test_cli_suite) X(test_engine_suite) X(test_e2e_suite) X(test_cl_suite)               \
-  X(test_cl_e2e_suite) X(test_assign_suite) X(test_tracker_suite) X(test_tracks_io_suite) \
+  X(test_cli_suite) X(test_engine_suite) X(test_e2e_suite)                                \
+  X(test_cl_runtime_suite) X(test_pulse_compress_cl_suite) X(test_beamform_cl_suite)      \
+  X(test_doppler_cl_suite) X(test_cfar_cl_suite) X(test_cl_e2e_suite)                     \
+  X(test_assign_suite) X(test_tracker_suite) X(test_tracks_io_suite)                      \
   X(test_asterix_suite) X(test_batch_suite) X(test_fuzz_regress_suite)                    \
   X(test_quicklook_suite) X(test_import_suite)
 
