@@ -1,10 +1,14 @@
-/* radarflow: one capture end to end - open, every dwell through the dwell
- * engine (the one dwell loop, with the one cancellation point), track,
- * write the products (plots.h5, plots.csv, tracks.*, *.ast, run.json), each
- * atomically and only once every dwell has succeeded. */
+/* radarflow: one capture end to end - open, validate everything (settings,
+ * the capture's numbers, its source files, the memory the run needs), every
+ * dwell through the dwell engine (the one dwell loop, with the one
+ * cancellation point), track, write the products (plots.h5, plots.csv,
+ * tracks.*, *.ast, run.json) into a fresh folder that is switched in whole
+ * (host/rf_files.h, rf_outset). */
 #include "rf_pipeline.h"
+#include "rf_supervise.h"
 #include "rf_tracker.h"
 #include "../host/rf_cl.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -103,6 +107,7 @@ int rf_process_capture(const char *path, const char *outdir, const rf_config *cf
  * in flight. */
 static int rf__run_dwells(rf_engine *e, const char *path, const rf_capture_meta *m, rf_plot_list *plots) {
   int st;
+  rf_watch_phase(RF_PHASE_DWELLS);
   for (size_t d = 0; d < m->dwells; d++) {
     if (rf_cancel)
       return rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d, m->dwells);
@@ -215,10 +220,12 @@ static int rf__write_products(const char *path, const char *outdir, rf_capture *
                           .site_longitude_deg = m->site_longitude_deg,
                           .site_altitude_m = m->site_altitude_m};
   rf_track_sensor_to_info(&ts, &info);
+  rf_watch_phase(RF_PHASE_WRITE);
   if ((st = rf_plots_write_h5(p_h5, plots->v, plots->n, &info))) goto done;
-  if ((st = rf_plots_write_csv(p_csv, plots->v, plots->n)) ||
-      (st = rf_track_products_sensor(plots->v, plots->n, cfg, &ts, &info, outdir, &sum->tracks)))
-    goto fail;
+  if ((st = rf_plots_write_csv(p_csv, plots->v, plots->n))) goto fail;
+  rf_watch_phase(RF_PHASE_TRACK);
+  if ((st = rf_track_products_sensor(plots->v, plots->n, cfg, &ts, &info, outdir, &sum->tracks))) goto fail;
+  rf_watch_phase(RF_PHASE_WRITE);
   sum->write_s = rf_now_s() - tw;
   sum->seconds = rf_now_s() - t0;
   if (!(json = rf__run_json(path, m, sum->input_bytes, cfg, sum, started))) st = rf__err(RF_ENOMEM, "%s: out of memory", p_json);
@@ -232,16 +239,21 @@ done:
   return st;
 }
 
-int rf_process_capture_on(const char *path, const char *outdir, const rf_config *cfg,
-                          const char *device, rf_run_summary *sum) {
+int rf_process_capture_into(const char *path, const char *dir, const char *guard_dir, const rf_config *cfg,
+                            const char *device, rf_run_summary *sum) {
   memset(sum, 0, sizeof *sum);
   double t0 = rf_now_s();
   char started[32];
   rf_utc_now(started, sizeof started);
-  if (cfg->threads > 0) omp_set_num_threads(cfg->threads);
   rf_capture *cap = NULL;
   rf_plot_list plots = {0};
-  int st = rf_capture_open(&cap, path);
+  int st = rf_config_check(cfg);
+  if (st) return st;
+  if (cfg->threads > 0) omp_set_num_threads(cfg->threads);
+  rf_watch_phase(RF_PHASE_OPEN);
+  st = rf_capture_open(&cap, path);
+  if (!st) st = rf_process_validate(cap, cfg, guard_dir);
+  rf_watch_phase(RF_PHASE_SETUP);
   if (!st) st = rf__run_on(device ? device : "auto", cap, cfg, &plots, sum);
   if (!st) {
     const rf_capture_meta *m = rf_capture_get_meta(cap);
@@ -249,9 +261,23 @@ int rf_process_capture_on(const char *path, const char *outdir, const rf_config 
     sum->dwells = m->dwells;
     sum->plots = plots.n;
     sum->input_bytes = rf_capture_file_size(cap);
-    st = rf__write_products(path, outdir, cap, cfg, &plots, sum, started, t0);
+    st = rf__write_products(path, dir, cap, cfg, &plots, sum, started, t0);
   }
   rf_plot_list_free(&plots);
   rf_capture_close(cap);
+  rf_watch_phase(RF_PHASE_DONE);
+  return st;
+}
+
+int rf_process_capture_on(const char *path, const char *outdir, const rf_config *cfg,
+                          const char *device, rf_run_summary *sum) {
+  rf_outset *o = NULL;
+  memset(sum, 0, sizeof *sum);
+  int st = rf_config_check(cfg);
+  if (!st) st = rf_outset_create(&o, outdir, &path, 1, 0);
+  if (!st) st = rf_process_capture_into(path, rf_outset_tmpdir(o), rf_outset_dir(o), cfg, device, sum);
+  if (!st && rf_cancel) st = rf__err(RF_EINTR, "%s: interrupted; the output folder was left as it was", path);
+  if (!st) st = rf_outset_commit(o);
+  rf_outset_destroy(o);
   return st;
 }

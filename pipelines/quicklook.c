@@ -5,6 +5,7 @@
 #include "rf_quicklook.h"
 #include "rf_pipeline.h"
 #include "../io/rf_tracks.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -784,6 +785,8 @@ int rf_quicklook_product(const char *outdir, const rf_quicklook_opts *o, rf_quic
   int st = rf__product(outdir, o, res ? res : &tmp, p);
   rf__unload(p);
   rf__free(p);
+  /* The pictures belong to the product set: a later run may replace them. */
+  if (!st) st = rf_products_adopt(outdir, RF_QL_DIR);
   return st;
 }
 

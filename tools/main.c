@@ -5,6 +5,7 @@
 #include "../host/rf_cl.h"
 #include "../pipelines/rf_pipeline.h"
 #include "../pipelines/rf_quicklook.h"
+#include "../pipelines/rf_supervise.h"
 #include "rf_cmds.h"
 
 #include <getopt.h>
@@ -52,7 +53,9 @@ static const char rf__help_process[] =
     "Usage: radarflow process CAPTURE.h5 -o OUTDIR [OPTIONS]\n"
     "Runs the pulse-Doppler pipeline on every dwell, tracks the plots, and writes\n"
     "OUTDIR/plots.h5, plots.csv, tracks.h5, tracks.csv, plots.ast, tracks.ast\n"
-    "(ASTERIX CAT048/CAT062) and run.json - all of them or, on failure, none.\n\n"
+    "(ASTERIX CAT048/CAT062) and run.json - all of them or, on failure, none: the\n"
+    "new set is written beside OUTDIR and switched in whole; OUTDIR must be absent,\n"
+    "empty or a radarflow product folder (docs/reliability.md).\n\n"
     "  -o, --output DIR       output folder (created if missing; required)\n"
     "  -c, --config FILE      settings (INI); defaults in docs/config.md\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
@@ -62,6 +65,8 @@ static const char rf__help_process[] =
     "                         falls back to the CPU with a warning if OpenCL fails;\n"
     "                         an explicit OpenCL device that fails exits with 3\n"
     "      --quicklook        also draw OUTDIR/quicklook/ (see radarflow quicklook --help)\n"
+    "      --allow-external   read samples and follow HDF5 links into files outside the\n"
+    "                         capture's folder (refused by default)\n"
     "      --print-config     print the settings in force and exit\n"
     "  -q, --quiet            print nothing but errors\n"
     "  -v, --verbose          print progress per dwell\n";
@@ -108,13 +113,14 @@ static int rf__cmd_simulate(int argc, char **argv) {
 }
 
 static int rf__cmd_process(int argc, char **argv) {
-  enum { OPT_SET = 256, OPT_PRINT, OPT_QUICKLOOK };
+  enum { OPT_SET = 256, OPT_PRINT, OPT_QUICKLOOK, OPT_EXTERNAL };
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"config", required_argument, 0, 'c'},
                                        {"set", required_argument, 0, OPT_SET},
                                        {"device", required_argument, 0, 'd'},
                                        {"print-config", no_argument, 0, OPT_PRINT},
                                        {"quicklook", no_argument, 0, OPT_QUICKLOOK},
+                                       {"allow-external", no_argument, 0, OPT_EXTERNAL},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"verbose", no_argument, 0, 'v'},
                                        {"help", no_argument, 0, 'h'},
@@ -136,6 +142,7 @@ static int rf__cmd_process(int argc, char **argv) {
     case 'd': device = optarg; break;
     case OPT_PRINT: print = 1; break;
     case OPT_QUICKLOOK: quicklook = 1; break;
+    case OPT_EXTERNAL: rf_capture_allow_external(1); break;
     case 'q': rf_log_level = 0; break;
     case 'v': rf_log_level = 2; break;
     case 'h': fputs(rf__help_process, stdout); return 0;
@@ -152,8 +159,11 @@ static int rf__cmd_process(int argc, char **argv) {
   if (!*device) return rf_cli_usage("process", "--device needs a value");
   if (optind + 1 != argc) return rf_cli_usage("process", "expected one CAPTURE file");
   if (!out) return rf_cli_usage("process", "-o OUTDIR is required");
+  if ((st = rf_config_check(&cfg))) return rf_cli_fail(st);
+  /* The work runs in a supervised child (rf_supervise.h): a crash or hang
+   * of libhdf5 on a corrupt capture is reported, never inherited. */
   rf_run_summary s;
-  st = rf_process_capture_on(argv[optind], out, &cfg, device, &s);
+  st = rf_process_supervised(argv[optind], out, &cfg, device, 0, &s);
   if (st) return rf_cli_fail(st);
   if (rf_log_level >= 1) {
     printf("%s: %zu dwells, %zu plots, %zu tracks, %.3f s (%.1f Msamples/s) on %s (%s)\n",
@@ -164,12 +174,10 @@ static int rf__cmd_process(int argc, char **argv) {
     printf("  %-18s %8.3f s\n", "write", s.write_s);
     printf("outputs in %s/: plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast run.json\n",
            out);
+    fflush(stdout);
   }
   if (quicklook) {
-    rf_quicklook_opts qo;
-    rf_quicklook_opts_default(&qo);
-    qo.capture = argv[optind];
-    if ((st = rf_quicklook_product(out, &qo, NULL))) return rf_cli_fail(st);
+    if ((st = rf_process_supervised_quicklook(argv[optind], out, &cfg))) return rf_cli_fail(st);
     if (rf_log_level >= 1) printf("pictures in %s/quicklook/ (index.html)\n", out);
   }
   return 0;
