@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -105,9 +107,18 @@ int rf_process_capture(const char *path, const char *outdir, const rf_config *cf
 /* The dwell loop: every dwell of the capture through the engine, in order,
  * stopping between dwells when asked to (rf_cancel); then the dwells still
  * in flight. */
+/* Test hook (docs/reliability.md): RF_TEST_STALL_BEFORE_DWELLS makes the
+ * run hang where the dwells start, ignoring signals as a spinning libhdf5
+ * does, so the watchdog, --timeout and interruption can be tested. */
+static void rf__test_stall(void) {
+  if (!getenv("RF_TEST_STALL_BEFORE_DWELLS")) return;
+  for (;;) pause();
+}
+
 static int rf__run_dwells(rf_engine *e, const char *path, const rf_capture_meta *m, rf_plot_list *plots) {
   int st;
   rf_watch_phase(RF_PHASE_DWELLS);
+  rf__test_stall();
   for (size_t d = 0; d < m->dwells; d++) {
     if (rf_cancel)
       return rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d, m->dwells);
