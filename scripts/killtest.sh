@@ -45,7 +45,7 @@ judge() {
   local listed have
   have=$(cd "$d" && ls -A | grep -v '^\.radarflow-products$' | sort | tr '\n' ' ')
   [ "$have" = "$(printf '%s\n' "${products[@]}" | sort | tr '\n' ' ')" ] || { echo "files: $have"; return; }
-  listed=$(/usr/bin/env python3 -c "
+  listed=$(/usr/bin/python3 -c "
 import json, sys
 m = json.load(open(sys.argv[1]))
 assert m['program'] == 'radarflow' and m['state'] == 'complete'

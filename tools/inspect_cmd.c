@@ -24,7 +24,8 @@ static const char rf__help_inspect[] =
     "(docs/import.md). Exit 2 when the capture is not valid.\n\n"
     "  -c, --config FILE      processing settings (tapers and beams change the numbers)\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
-    "      --json             one JSON object instead of text\n";
+    "      --json             one JSON object instead of text\n"
+    "      --allow-external   follow HDF5 links and sources outside the capture's folder\n";
 
 static void rf__utc(double t, char *buf, size_t len) {
   time_t s = (time_t)floor(t);
@@ -270,8 +271,9 @@ static void rf__text(const char *path, uint64_t size, const rf_capture_meta *m, 
 }
 
 int rf_inspect_cmd(int argc, char **argv) {
-  enum { OPT_SET = 256, OPT_JSON };
+  enum { OPT_SET = 256, OPT_JSON, OPT_EXTERNAL };
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"allow-external", no_argument, 0, OPT_EXTERNAL},
                                        {"set", required_argument, 0, OPT_SET},
                                        {"json", no_argument, 0, OPT_JSON},
                                        {"help", no_argument, 0, 'h'},
@@ -288,6 +290,7 @@ int rf_inspect_cmd(int argc, char **argv) {
       if ((st = rf_config_set(&cfg, optarg))) goto fail;
       break;
     case OPT_JSON: json = 1; break;
+    case OPT_EXTERNAL: rf_capture_allow_external(1); break;
     case 'h': fputs(rf__help_inspect, stdout); return 0;
     default: fprintf(stderr, "radarflow inspect: unknown option\nTry 'radarflow inspect --help'.\n"); return 2;
     }
