@@ -231,6 +231,11 @@ int rf_supervise(rf_supervised_fn fn, void *arg, void *result, size_t result_len
     if (st) rf__err(st, "%s", a->msg);
   } else if (WIFSIGNALED(ws)) {
     st = rf_supervise_failure(file, phase, WTERMSIG(ws), 0);
+  } else if (phase == RF_PHASE_START || phase == RF_PHASE_OPEN || phase == RF_PHASE_DWELLS ||
+             phase == RF_PHASE_QUICKLOOK) {
+    /* E.g. a sanitizer's report on a crash inside libhdf5 exits with 1. */
+    st = rf__err(RF_EFORMAT, "%s: corrupt file: the worker reading it ended (status %d) without an answer in phase "
+                 "%s; nothing was written", file, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, rf_phase_name(phase));
   } else {
     st = rf__err(RF_EIO, "%s: the worker ended (status %d) without an answer in phase %s", file,
                  WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, rf_phase_name(phase));
