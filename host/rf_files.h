@@ -13,6 +13,12 @@
  * gives name). 0, or RF_EINVAL "<dir>/<name>: path too long" and out "". */
 int rf_path_join(char *out, size_t len, const char *dir, const char *name);
 
+/* The absolute form of path into out[len]: realpath when it exists (links
+ * and "..": resolved), else the current folder joined with a relative path
+ * as given; an absolute path that does not exist is copied. 0, or
+ * RF_EINVAL "path too long" (out then holds path, cut). */
+int rf_path_absolute(const char *path, char *out, size_t len);
+
 /* 1 when path ends in ext (".h5"; case-insensitive) and is longer than it. */
 int rf_has_ext(const char *path, const char *ext);
 

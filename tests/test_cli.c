@@ -82,9 +82,26 @@ START_TEST(cli_process_writes_products) {
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(root, "plots")));
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(root, "tracks")));
   cJSON *in = cJSON_GetObjectItem(root, "input");
-  ck_assert_str_eq(cJSON_GetObjectItem(in, "path")->valuestring, cap);
+  /* The input as an absolute path (the test's is relative). */
+  char *abs_cap = realpath(cap, NULL);
+  ck_assert_str_eq(cJSON_GetObjectItem(in, "path")->valuestring, abs_cap);
+  free(abs_cap);
   ck_assert_int_eq((long long)cJSON_GetObjectItem(in, "size_bytes")->valuedouble, rf_test_file_size(cap));
-  ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "cfar"), "method")->valuestring, "ca");
+  /* Settings by the table's types: words as strings, numbers as numbers. */
+  cJSON *cfar = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "config"), "cfar");
+  ck_assert_str_eq(cJSON_GetObjectItem(cfar, "method")->valuestring, "ca");
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cfar, "pfa")));
+  ck_assert(cJSON_GetObjectItem(cfar, "pfa")->valuedouble == 1e-6);
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cfar, "train_range")));
+  ck_assert_int_eq(cJSON_GetObjectItem(cfar, "train_range")->valueint, 16);
+  /* Track counts: confirmed and tentative add up to the ids. */
+  double ids = cJSON_GetObjectItem(root, "tracks")->valuedouble;
+  ck_assert(cJSON_GetObjectItem(root, "tracks_confirmed")->valuedouble +
+                cJSON_GetObjectItem(root, "tracks_tentative")->valuedouble ==
+            ids);
+  ck_assert(cJSON_GetObjectItem(root, "tracks_deleted")->valuedouble <= ids);
+  ck_assert_str_eq(cJSON_GetObjectItem(root, "command")->valuestring, "process");
+  ck_assert(cJSON_IsString(cJSON_GetObjectItem(root, "commit")));
   cJSON *times = cJSON_GetObjectItem(root, "stage_seconds");
   const char *stages[] = {"read", "pulse_compression", "beamforming", "doppler", "cfar", "extraction", "write"};
   for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
