@@ -115,9 +115,9 @@ static void rf__row(const char *key, const char *figure, double a, double b, con
 }
 
 static void rf__compare(const char *key, const cJSON *a, const cJSON *b) {
-  const char *flag = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "machine_busy"))   ? "  (A busy)"
-                     : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "machine_busy")) ? "  (B busy)"
-                                                                                          : "";
+  int ba = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "machine_busy"));
+  int bb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "machine_busy"));
+  const char *flag = ba && bb ? "  (A and B busy)" : ba ? "  (A busy)" : bb ? "  (B busy)" : "";
   double ea = rf__num(a, "seconds_median"), eb = rf__num(b, "seconds_median");
   if (!isfinite(ea)) ea = rf__num(a, "seconds"), eb = rf__num(b, "seconds");
   rf__row(key, "end to end", ea, eb, "s", 0, flag);
@@ -147,7 +147,8 @@ int rf_bench_compare_main(int argc, char **argv) {
     printf("radarflow bench-compare\n");
     rf__describe("A", &r[0]);
     rf__describe("B", &r[1]);
-    printf("B/A: B's time over A's (below 1: B is faster); rates compared as time per item.\n\n");
+    printf("B/A: B's time over A's (below 1: B is faster); rates compared as time per item.\n"
+           "busy: the report says other processes kept cores busy during that run.\n\n");
     printf("%-22s %-20s %17s %17s %7s\n", "workload", "figure", "A", "B", "B/A");
     const cJSON *w;
     char key[128], sa[160], sb[160];
