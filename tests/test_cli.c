@@ -309,7 +309,8 @@ START_TEST(cli_track_run_json_and_counts) {
   count_tracks(rf_test_join(p, sizeof p, out, "tracks.csv"), c);
   ck_assert_double_gt(c[1], 0);
   char *txt = rf_test_read_file(log, NULL), want[200];
-  snprintf(want, sizeof want, "%.0f confirmed tracks (%.0f tentative only; %.0f deleted by the end)", c[1], c[2], c[3]);
+  snprintf(want, sizeof want, "%.0f confirmed track%s (%.0f tentative only; %.0f deleted by the end)", c[1],
+           c[1] == 1 ? "" : "s", c[2], c[3]);
   ck_assert_msg(strstr(txt, want) != NULL, "summary lacks '%s': %s", want, txt);
   free(txt);
   char *js = rf_test_read_file(rf_test_join(p, sizeof p, out, "run.json"), NULL);

@@ -130,9 +130,10 @@ static int rf__cmd_simulate(int argc, char **argv) {
 
 /* The summary of a finished `process` run, on stdout. */
 static void rf__process_summary(const char *capture, const char *out, const rf_run_summary *s) {
-  printf("%s: %zu dwells, %zu plots, %zu confirmed tracks (%zu tentative only; %zu deleted by the end), "
+  printf("%s: %zu dwells, %zu plots, %zu confirmed track%s (%zu tentative only; %zu deleted by the end), "
          "%.3f s (%.1f Msamples/s) on %s (%s)\n",
-         capture, s->dwells, s->plots, s->track_counts.confirmed, s->track_counts.tentative,
+         capture, s->dwells, s->plots, s->track_counts.confirmed, s->track_counts.confirmed == 1 ? "" : "s",
+         s->track_counts.tentative,
          s->track_counts.deleted, s->seconds, s->seconds > 0 ? 1e-6 * (double)s->samples / s->seconds : 0.0,
          s->device, s->device_name);
   for (int i = 0; i < RF_STAGE_COUNT; i++) printf("  %-18s %8.3f s\n", rf_stage_names[i], s->stage_s[i]);
@@ -367,7 +368,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *cmd = argv[1];
-  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || (!strcmp(cmd, "help") && argc == 2)) {
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") ||
+      (!strcmp(cmd, "help") && (argc == 2 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))) {
     fputs(rf__help_main, stdout);
     return 0;
   }

@@ -123,9 +123,10 @@ static int rf__track_run(int argc, char **argv, int *usage) {
                       .cfg = &cfg, .plots = plots.n, .tracks = counts, .seconds = rf_now_s() - t0};
   if (!st) st = rf_track_write_run_json(out, &run);
   if (!st && rf_log_level >= 1)
-    printf("%s: %zu plots, %zu confirmed tracks (%zu tentative only; %zu deleted by the end), %.3f s\n"
+    printf("%s: %zu plots, %zu confirmed track%s (%zu tentative only; %zu deleted by the end), %.3f s\n"
            "outputs in %s/: tracks.h5 tracks.csv plots.ast tracks.ast run.json\n",
-           in, plots.n, counts.confirmed, counts.tentative, counts.deleted, run.seconds, out);
+           in, plots.n, counts.confirmed, counts.confirmed == 1 ? "" : "s", counts.tentative, counts.deleted,
+           run.seconds, out);
   rf_plots_attrs_free(&at);
   rf_plot_list_free(&plots);
   return st;
