@@ -22,6 +22,7 @@
 #include <math.h>
 #include <omp.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,17 @@ static const char *const rf__other_workloads[] = {"tracker", "batch"};
 /* Progress on stderr (rf_progress.h): the workload and its stage. The live
  * line is cleared before the report goes on (stdout). */
 static rf_progress *rf__prog;
-#define RF__STAGE(...) rf_progress_stage(rf__prog, __VA_ARGS__)
+static char rf__wl[96]; /* "demo (1 of 3)": the workload running, or "" */
+static void rf__stage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void rf__stage(const char *fmt, ...) {
+  char what[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  rf_progress_stage(rf__prog, "%s%s%s", rf__wl, rf__wl[0] ? ": " : "", what);
+}
+#define RF__STAGE(...) rf__stage(__VA_ARGS__)
 static void rf__stage_done(void) {
   rf_progress_clear(rf__prog);
   fflush(stdout);
@@ -344,13 +355,14 @@ static int rf__repeat(const char *name, const char *cap, const char *out, const 
                       int repeat, rf__runs *r) {
   int st;
   r->n = repeat < RF__MAX_RUNS ? repeat : RF__MAX_RUNS;
-  RF__STAGE("%s: warm-up run", name);
+  (void)name;
+  RF__STAGE("warm-up run");
   st = rf_process_capture_on(cap, out, cfg, device, &r->s);
   rf__stage_done();
   if (st) return st;
   if (r->s.fallback_reason[0]) printf("   (%s: %s)\n", r->s.device, r->s.fallback_reason);
   for (int k = 0; k < r->n; k++) {
-    RF__STAGE("%s: run %d of %d", name, k + 1, r->n);
+    RF__STAGE("run %d of %d", k + 1, r->n);
     st = rf_process_capture_on(cap, out, cfg, device, &r->s);
     rf__stage_done();
     if (st) return st;
@@ -480,7 +492,7 @@ static int rf__run_big(const rf__workload *w, const char *cap, const char *out, 
   const double total_samples = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells;
   long rss_kb = 0;
   double secs = 0;
-  RF__STAGE("%s: processing in a child process", w->name);
+  RF__STAGE("processing in a child process");
   int st = rf__child_rss(cap, out, device, &rss_kb, &secs);
   rf__stage_done();
   if (!keep) remove(cap);
@@ -496,7 +508,7 @@ static int rf__run_big(const rf__workload *w, const char *cap, const char *out, 
 /* Writes the workload's capture and describes it in j. */
 static int rf__workload_capture(const rf__workload *w, const char *cap, cJSON *j) {
   double tw = rf_now_s();
-  RF__STAGE("%s: writing its capture", w->name);
+  RF__STAGE("writing its capture");
   int st = rf__write_capture(w, cap);
   rf__stage_done();
   if (st) return st;
@@ -547,7 +559,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
                   .beams = (size_t)cfg.beams_az, /* linear array: one elevation beam */
                   .ns = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells,
                   .pair = (double)rf_sample_pair_bytes(w->sample_type)};
-  if (on_cpu) RF__STAGE("%s: the FFTs alone (floor)", w->name);
+  if (on_cpu) RF__STAGE("the FFTs alone (floor)");
   double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, sh.l, sh.beams * w->samples, sh.k, repeat) *
                             (double)w->dwells
                       : 0;
@@ -703,7 +715,7 @@ int rf_bench_main(int argc, char **argv) {
   int st = rf__check_workloads(only, &nwork);
   if (st || (st = rf_mkdirs(dir))) return st;
   rf_progress_opts po = {.mode = quiet ? RF_PROGRESS_NONE : rf_progress_auto_mode(), .label = "bench",
-                         .item = "workload", .total = nwork, .plain_every_s = 5};
+                         .plain_every_s = 5};
   if ((st = rf_progress_create(&rf__prog, &po))) return st;
   fftwf_init_threads();
   double bw;
@@ -714,20 +726,18 @@ int rf_bench_main(int argc, char **argv) {
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
   for (size_t i = 0; i < RF__NWL && !st; i++) {
     if (!rf__wanted(only, rf__workloads[i].name)) continue;
-    rf_progress_update(rf__prog, ++done, 0, 0, rf__workloads[i].name);
+    snprintf(rf__wl, sizeof rf__wl, "%s (%zu of %zu)", rf__workloads[i].name, ++done, nwork);
     st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, device, &dbw, arr);
     fflush(stdout);
   }
   /* Plots per second through the tracker; captures per second in a batch.
    * They print as they go: no live line over them. */
   if (!st && rf__wanted(only, "tracker")) {
-    rf_progress_update(rf__prog, ++done, 0, 0, "tracker");
     rf__stage_done();
     st = rf_bench_tracker(arr);
     fflush(stdout);
   }
   if (!st && rf__wanted(only, "batch")) {
-    rf_progress_update(rf__prog, ++done, 0, 0, "batch");
     rf__stage_done();
     st = rf_bench_batch(dir, 200, 0, arr);
     fflush(stdout);
@@ -742,6 +752,7 @@ int rf_bench_main(int argc, char **argv) {
 out:
   rf_progress_destroy(rf__prog);
   rf__prog = NULL;
+  rf__wl[0] = 0;
   cJSON_Delete(root);
   return st;
 }
