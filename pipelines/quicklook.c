@@ -35,7 +35,7 @@ typedef struct rf__products {
   rf_config cfg;
   rf_plot_list plots;
   rf_track_list tracks;         /* sorted by track, then time */
-  size_t nids;
+  size_t nids, nconfirmed;      /* track ids; of them, confirmed at some update */
   /* From run.json, for the index row; NaN / "" when absent. */
   double dwells, seconds;
   char device[64];
@@ -93,8 +93,10 @@ static int rf__read_tracks(rf__products *p) {
   if ((st = rf_tracks_read(path, &p->tracks))) return st;
   rf_track_row *v = p->tracks.v;
   qsort(v, p->tracks.n, sizeof *v, rf__cmp_track);
-  for (size_t i = 0; i < p->tracks.n; i++)
-    if (i == 0 || v[i].track_id != v[i - 1].track_id) p->nids++;
+  for (size_t i = 0, conf = 0; i < p->tracks.n; i++) {
+    if (i == 0 || v[i].track_id != v[i - 1].track_id) p->nids++, conf = 0;
+    if (!conf && (v[i].status == RF_TRACK_CONFIRMED || v[i].status == RF_TRACK_COASTING)) p->nconfirmed++, conf = 1;
+  }
   return 0;
 }
 
@@ -584,7 +586,8 @@ static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char
   rf_draw_legend(cv, f.px0 + 8, f.py0 + 8, le, nl, 0);
   char title[600], sub[600];
   snprintf(title, sizeof title, "Plan view \xe2\x80\x94 %s", p->name);
-  snprintf(sub, sizeof sub, "%zu plots, %zu tracks; site at the centre, rings every %g km", p->plots.n, p->nids, ring);
+  snprintf(sub, sizeof sub, "%zu plots, %zu confirmed tracks (%zu track ids); site at the centre, rings every %g km",
+           p->plots.n, p->nconfirmed, p->nids, ring);
   if (omitted) {
     size_t l = strlen(sub);
     snprintf(sub + l, sizeof sub - l, "; %zu track labels left out where they would overlap", omitted);
@@ -667,8 +670,8 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
   char title[600], sub[600], tb[64], xl[128], vl[160];
   snprintf(title, sizeof title, "Range and radial velocity against time \xe2\x80\x94 %s", p->name);
   rf__utc(t0, tb, sizeof tb);
-  snprintf(sub, sizeof sub, "%zu plots, %zu tracks (%zu updates), from %s", p->plots.n, p->nids,
-           p->tracks.n, tb);
+  snprintf(sub, sizeof sub, "%zu plots, %zu confirmed tracks (%zu track ids, %zu updates), from %s", p->plots.n,
+           p->nconfirmed, p->nids, p->tracks.n, tb);
   rf_draw_title(cv, title, sub);
   snprintf(xl, sizeof xl, "time since %s (s)", tb);
   rf_draw_axes(cv, &fr, NULL, "range (km)", 1);
