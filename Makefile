@@ -103,6 +103,20 @@ fuzz:
 clean:
 	rm -rf build build-san
 
+# ---- build facts ----------------------------------------------------------
+# The git commit (with -dirty for uncommitted changes) goes into
+# host/build_info.o alone (rf_build.h); empty when this folder is not the top
+# of a git checkout (a tarball), and the program then says "unknown". The
+# stamp file changes only when the commit does, so nothing else rebuilds.
+RF_GIT_COMMIT := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+  c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+  { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; })
+$(BUILD)/host/build_info.o: private RF_CFLAGS += -DRF_BUILD_COMMIT='"$(RF_GIT_COMMIT)"'
+$(BUILD)/host/build_info.o: $(BUILD)/gen/commit.stamp
+$(BUILD)/gen/commit.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(RF_GIT_COMMIT)' | cmp -s - $@ || echo '$(RF_GIT_COMMIT)' > $@
+
 # ---- shared library, man page, install ------------------------------------
 # One set of library objects serves libradarflow.a and libradarflow.so:
 # position independent, and -fno-semantic-interposition keeps calls inside

@@ -26,9 +26,16 @@
 #define RF__MARKER_MAX ((size_t)1 << 20)
 /* Entry names a legacy product folder (run.json of radarflow, no marker) may
  * hold: the products of `process` and `batch` before markers existed. */
-static const char *const rf__legacy_names[] = {"plots.h5",   "plots.csv", "tracks.h5", "tracks.csv", "plots.ast",
-                                               "tracks.ast", "plots.pcap", "tracks.pcap", "run.json", "input.json",
-                                               "quicklook"};
+static const char *const rf__legacy_names[] = {"plots.h5",   "plots.csv",  "tracks.h5",   "tracks.csv",
+                                               "plots.ast",  "tracks.ast", "plots.pcap",  "tracks.pcap",
+                                               "run.json",   "input.json", "quicklook/"};
+/* In a legacy folder's quicklook/, the pictures and page quicklook wrote. */
+static int rf__legacy_picture(const char *e) {
+  const char *q = "quicklook/", *n = e + strlen(q);
+  if (strncmp(e, q, strlen(q)) || !*n || strchr(n, '/')) return 0;
+  size_t l = strlen(n);
+  return !strcmp(n, "index.html") || !strcmp(n, ".radarflow-quicklook") || (l > 4 && !strcmp(n + l - 4, ".png"));
+}
 
 /* ---- small helpers ------------------------------------------------------------------ */
 typedef struct rf__names {
@@ -135,6 +142,21 @@ int rf_path_within(const char *dir, const char *path) {
 }
 
 /* ---- markers ------------------------------------------------------------------------- */
+/* A marker entry: a relative path inside the folder, "sub/" for a folder,
+ * "sub/name" for a file in it; no empty, "." or ".." component, no leading
+ * slash. */
+static int rf__entry_ok(const char *e) {
+  if (!e[0] || e[0] == '/') return 0;
+  for (const char *c = e; *c;) {
+    const char *slash = strchr(c, '/');
+    size_t n = slash ? (size_t)(slash - c) : strlen(c);
+    if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return 0;
+    if (!slash) break;
+    c = slash + 1;
+  }
+  return 1;
+}
+
 /* The marker of dir: 1 and its names (and *complete) when dir carries one
  * written by radarflow; 0 when it has none or an unreadable one. */
 static int rf__marker_read(const char *dir, rf__names *names, int *complete) {
@@ -155,8 +177,7 @@ static int rf__marker_read(const char *dir, rf__names *names, int *complete) {
   int ok = cJSON_IsString(prog) && !strcmp(prog->valuestring, "radarflow") && cJSON_IsArray(files);
   if (ok) {
     cJSON_ArrayForEach(f, files) {
-      if (!cJSON_IsString(f) || !f->valuestring[0] || strchr(f->valuestring, '/') ||
-          !strcmp(f->valuestring, ".") || !strcmp(f->valuestring, "..")) {
+      if (!cJSON_IsString(f) || !rf__entry_ok(f->valuestring)) {
         ok = 0;
         break;
       }
@@ -189,6 +210,8 @@ static int rf__legacy_run_json(const char *dir) {
   return ok;
 }
 
+static int rf__list(const char *dir, rf__names *out);
+
 /* The entries of dir radarflow may remove: the marker's list and the
  * marker, or (legacy folder) the known product names. Returns 1 when the
  * folder is radarflow's, 0 when not (owned empty). */
@@ -203,24 +226,60 @@ static int rf__owned(const char *dir, rf__names *owned, int *complete) {
   }
   if (!rf__legacy_run_json(dir)) return 0;
   *complete = 1;
-  for (size_t i = 0; i < sizeof rf__legacy_names / sizeof *rf__legacy_names; i++)
-    if (rf__names_add(owned, rf__legacy_names[i])) {
-      rf__names_free(owned);
-      return -1;
-    }
+  rf__names ent = {0};
+  int st = rf__list(dir, &ent);
+  for (size_t i = 0; !st && i < sizeof rf__legacy_names / sizeof *rf__legacy_names; i++)
+    st = rf__names_add(owned, rf__legacy_names[i]);
+  for (size_t i = 0; !st && i < ent.n; i++)
+    if (rf__legacy_picture(ent.v[i])) st = rf__names_add(owned, ent.v[i]);
+  rf__names_free(&ent);
+  if (st) {
+    rf__names_free(owned);
+    return -1;
+  }
   return 1;
 }
 
-/* Entries of dir (not "." and ".."), sorted. */
-static int rf__list(const char *dir, rf__names *out) {
-  memset(out, 0, sizeof *out);
-  DIR *d = opendir(dir);
+/* Every entry under dir, as marker entries: a file (or anything not a
+ * folder) "sub/name", a folder "sub/" (symbolic links are not followed).
+ * Sorted, so a folder's entries come before the folder itself in reverse
+ * order (deepest first), which is the order they are removed in. */
+#define RF__TREE_DEPTH 8
+static int rf__list_in(const char *root, const char *rel, int depth, rf__names *out) {
+  char path[RF__PATH_MAX], sub[RF__PATH_MAX];
+  if (rel[0] ? rf_path_join(path, sizeof path, root, rel) : (snprintf(path, sizeof path, "%s", root) >= (int)sizeof path))
+    return -1;
+  DIR *d = opendir(path);
   if (!d) return -1;
   struct dirent *de;
   int st = 0;
-  while (!st && (de = readdir(d)))
-    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) st = rf__names_add(out, de->d_name);
+  while (!st && (de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    struct stat sb;
+    if (snprintf(sub, sizeof sub, "%s%s", rel, de->d_name) >= (int)sizeof sub ||
+        rf_path_join(path, sizeof path, root, sub) || lstat(path, &sb) < 0) {
+      st = -1;
+      break;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+      /* Too deep: listed as a folder only, so its contents count as foreign. */
+      if (strlen(sub) + 2 > sizeof sub) st = -1;
+      else {
+        strcat(sub, "/");
+        st = rf__names_add(out, sub);
+        if (!st && depth < RF__TREE_DEPTH) st = rf__list_in(root, sub, depth + 1, out);
+      }
+    } else {
+      st = rf__names_add(out, sub);
+    }
+  }
   closedir(d);
+  return st;
+}
+
+static int rf__list(const char *dir, rf__names *out) {
+  memset(out, 0, sizeof *out);
+  int st = rf__list_in(dir, "", 0, out);
   if (st) rf__names_free(out);
   else if (out->n) qsort(out->v, out->n, sizeof *out->v, rf__cmp_str);
   return st;
@@ -272,12 +331,12 @@ done:
   return st;
 }
 
-/* Writes the marker of dir: state and every entry but the marker itself. */
-static int rf__marker_write(const char *dir, const char *state) {
-  rf__names ent = {0};
+/* Writes the marker of dir: state and the entries of `ent` but the marker
+ * itself and unfinished temporaries. */
+static int rf__marker_write_names(const char *dir, const char *state, const rf__names *list) {
+  const rf__names ent = *list;
   char p[RF__PATH_MAX], host[64];
   int st = 0;
-  if (rf__list(dir, &ent)) return rf__err(RF_EIO, "%s: cannot read folder: %s", dir, strerror(errno));
   cJSON *root = cJSON_CreateObject(), *files = cJSON_CreateArray();
   if (!root || !files) {
     cJSON_Delete(files);
@@ -310,17 +369,30 @@ static int rf__marker_write(const char *dir, const char *state) {
   cJSON_free(txt);
 done:
   cJSON_Delete(root);
+  return st;
+}
+
+/* Writes the marker of dir listing every entry now in it (a folder only
+ * this program wrote into: the temporary set). */
+static int rf__marker_write(const char *dir, const char *state) {
+  rf__names ent = {0};
+  if (rf__list(dir, &ent)) return rf__err(RF_EIO, "%s: cannot read folder: %s", dir, strerror(errno));
+  int st = rf__marker_write_names(dir, state, &ent);
   rf__names_free(&ent);
   return st;
 }
 
-int rf_products_adopt(const char *dir, const char *name) {
+int rf_products_adopt(const char *dir, const char *const *names, size_t n) {
   rf__names own = {0};
-  int complete = 0;
+  int complete = 0, st = 0;
   if (!rf__marker_read(dir, &own, &complete)) return 0; /* not a marked folder: nothing to record */
-  int has = rf__names_has(&own, name);
+  for (size_t i = 0; !st && i < n; i++) {
+    if (!rf__entry_ok(names[i])) st = rf__err(RF_EINVAL, "%s: %s: not an entry of the folder", dir, names[i]);
+    else if (!rf__names_has(&own, names[i]) && rf__names_add(&own, names[i])) st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
+  }
+  if (!st && complete) st = rf__marker_write_names(dir, "complete", &own);
   rf__names_free(&own);
-  return has || !complete ? 0 : rf__marker_write(dir, "complete");
+  return st;
 }
 
 /* Removes what radarflow wrote in dir (its marker's list, else nothing),
@@ -331,12 +403,16 @@ static int rf__remove_owned(const char *dir) {
   char p[RF__PATH_MAX];
   int mine = rf__owned(dir, &own, &complete);
   if (mine > 0 && !rf__list(dir, &ent)) {
-    /* The marker last: a folder killed half way still says what is ours. */
+    /* Deepest first (reverse sorted: "q/a.png" before "q/"), a listed file
+     * unlinked, a listed folder removed only once empty, the marker last:
+     * a folder killed half way still says what is ours. */
     for (int pass = 0; pass < 2; pass++)
-      for (size_t i = 0; i < ent.n; i++) {
-        int is_marker = !strcmp(ent.v[i], RF_PRODUCTS_MARKER);
-        if (is_marker != pass || !rf__names_has(&own, ent.v[i])) continue;
-        if (!rf_path_join(p, sizeof p, dir, ent.v[i])) rf_remove_tree(p);
+      for (size_t i = ent.n; i-- > 0;) {
+        const char *e = ent.v[i];
+        int is_marker = !strcmp(e, RF_PRODUCTS_MARKER);
+        if (is_marker != pass || !rf__names_has(&own, e) || rf_path_join(p, sizeof p, dir, e)) continue;
+        if (e[strlen(e) - 1] == '/') rmdir(p);
+        else unlink(p);
       }
   }
   rf__names_free(&own);

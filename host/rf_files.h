@@ -13,6 +13,12 @@
  * gives name). 0, or RF_EINVAL "<dir>/<name>: path too long" and out "". */
 int rf_path_join(char *out, size_t len, const char *dir, const char *name);
 
+/* The absolute form of path into out[len]: realpath when it exists (links
+ * and "..": resolved), else the current folder joined with a relative path
+ * as given; an absolute path that does not exist is copied. 0, or
+ * RF_EINVAL "path too long" (out then holds path, cut). */
+int rf_path_absolute(const char *path, char *out, size_t len);
+
 /* 1 when path ends in ext (".h5"; case-insensitive) and is longer than it. */
 int rf_has_ext(const char *path, const char *ext);
 
@@ -48,8 +54,9 @@ int rf_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* ---- product sets (host/outdir.c, docs/reliability.md) ----------------------------
  * A product folder carries RF_PRODUCTS_MARKER: JSON {"program":
- * "radarflow", "state": "writing"|"complete", "files": [names]} listing
- * every entry radarflow wrote in it. Only listed entries are ever removed;
+ * "radarflow", "state": "writing"|"complete", "files": [entries]} listing
+ * every entry radarflow wrote in it, a file as "name" or "sub/name", a
+ * folder as "sub/" (removed only once empty). Only listed entries are ever removed;
  * a folder without a marker is radarflow's only when its run.json says
  * "program": "radarflow" (a folder written before markers) and then only
  * product names count as its own. */
@@ -60,9 +67,11 @@ int rf_write_file_atomic(const char *path, const void *data, size_t len);
  * did not write. RF_EINVAL naming dir and the first foreign entry
  * otherwise (a file, an unmarked non-empty folder). */
 int rf_products_check(const char *dir, int *is_empty);
-/* Adds `name` (an entry of dir written by radarflow after the set, e.g. the
- * quick-look folder) to dir's marker. 0 also when dir is not marked. */
-int rf_products_adopt(const char *dir, const char *name);
+/* Adds the entries names[0..n) (written by radarflow into dir after the set
+ * was switched in, e.g. the quick-look pictures: "quicklook/" for the
+ * folder, "quicklook/map.png" for a file) to dir's marker, exactly those:
+ * nothing else in dir is adopted. 0 also when dir is not marked. */
+int rf_products_adopt(const char *dir, const char *const *names, size_t n);
 
 /* The switch of one product set. create: resolves outdir (a symbolic link
  * at outdir is followed: its target is switched), refuses (RF_EINVAL) an

@@ -1,6 +1,7 @@
 /* radarflow: the configuration table's parser, validator and printers. */
 #include "rf_config.h"
 #include "../host/rf_stages.h"
+#include "../host/rf_suggest.h"
 
 #include <ini.h>
 #include <errno.h>
@@ -86,11 +87,33 @@ static const rf__cfg_entry *rf__cfg_find(const char *section, const char *key) {
   return NULL;
 }
 
+/* "; did you mean SECTION.KEY?" for the nearest known setting, or "". */
+static void rf__cfg_suggest(const char *section, const char *key, char *out, size_t len) {
+  char names[RF__NCFG][96];
+  const char *cands[RF__NCFG];
+  char typed[300];
+  for (size_t i = 0; i < RF__NCFG; i++) {
+    snprintf(names[i], sizeof names[i], "%s.%s", rf__cfg[i].section, rf__cfg[i].key);
+    cands[i] = names[i];
+  }
+  snprintf(typed, sizeof typed, "%s.%s", section, key);
+  const char *near = rf_suggest(typed, cands, RF__NCFG);
+  /* A right key in the wrong section, or a key known in one section only. */
+  for (size_t i = 0; !near && i < RF__NCFG; i++)
+    if (!strcmp(rf__cfg[i].key, key)) near = names[i];
+  if (near) snprintf(out, len, "; did you mean %s?", near);
+  else out[0] = 0;
+}
+
 /* Parses and range-checks one value; `where` prefixes the message. */
 static int rf__cfg_assign(rf_config *cfg, const char *where, const char *section,
                           const char *key, const char *value) {
   const rf__cfg_entry *e = rf__cfg_find(section, key);
-  if (!e) return rf__err(RF_EINVAL, "%s[%s] %s: unknown setting", where, section, key);
+  if (!e) {
+    char near[160];
+    rf__cfg_suggest(section, key, near, sizeof near);
+    return rf__err(RF_EINVAL, "%s[%s] %s: unknown setting%s", where, section, key, near);
+  }
   double v;
   if (e->type == RF_CFG_ENUM) {
     int idx = rf__choice_index(e->choices, value);

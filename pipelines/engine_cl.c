@@ -360,7 +360,7 @@ static void rf__cut_candidates(rf_engine *e, rf__clbe *c, size_t d, const rf_cl_
       }
       i++;
     }
-    if (i - start > n) rf_log(1, "dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, i - start, n);
+    if (i - start > n) rf_warn("dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, i - start, n);
     c->hitp[b] = c->hits + start;
     c->nbp[b] = c->nb + 8 * start;
     c->nhits[b] = n;

@@ -78,7 +78,7 @@ static int rf__cpu_dwell(rf_engine *e, size_t d, rf_plot_list *plots) {
     if ((st = rf_cfar_execute(l->cfar, c->power + b * k * s, c->hits + b * e->max_hits, e->max_hits, &c->nhits[b])))
       return st;
     if (c->nhits[b] > e->max_hits) {
-      rf_log(1, "dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, c->nhits[b], e->max_hits);
+      rf_warn("dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, c->nhits[b], e->max_hits);
       c->nhits[b] = e->max_hits;
     }
   }

@@ -7,8 +7,10 @@
 #include "rf_pipeline.h"
 #include "rf_supervise.h"
 #include "rf_tracker.h"
+#include "run_json.h"
 #include "../host/rf_cl.h"
 #include "../host/rf_files.h"
+#include "../host/rf_progress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -42,42 +44,28 @@ static double rf__peak_rss_bytes(void) {
 static const char *const rf__products[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv",
                                            "plots.ast", "tracks.ast", "run.json"};
 
-/* run.json: what ran, on what, with which settings, and how long it took. */
+/* run.json: what ran, on what, with which settings, and how long it took
+ * (the common pieces: run_json.c). */
 static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_t size,
                           const rf_config *cfg, const rf_run_summary *s, const char *started) {
-  cJSON *root = cJSON_CreateObject();
+  cJSON *root = rf__run_json_new("process", started);
   if (!root) return NULL;
-  char when[32];
-  rf_utc_now(when, sizeof when);
-  cJSON_AddStringToObject(root, "program", "radarflow");
-  cJSON_AddStringToObject(root, "version", RF_VERSION);
-  cJSON_AddStringToObject(root, "started_utc", started);
-  cJSON_AddStringToObject(root, "finished_utc", when);
   cJSON_AddStringToObject(root, "device", s->device);
   cJSON_AddStringToObject(root, "device_name", s->device_name);
   if (s->fallback_reason[0]) cJSON_AddStringToObject(root, "fallback_reason", s->fallback_reason);
   else cJSON_AddNullToObject(root, "fallback_reason");
   cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
-  cJSON *in = cJSON_AddObjectToObject(root, "input");
-  cJSON_AddStringToObject(in, "path", capture);
-  cJSON_AddNumberToObject(in, "size_bytes", (double)size);
+  cJSON *in = rf__run_json_input(root, capture, size);
+  cJSON_AddStringToObject(in, "kind", "capture");
   cJSON_AddStringToObject(in, "radar_name", m->radar_name);
   cJSON_AddNumberToObject(in, "channels", (double)m->channels);
   cJSON_AddNumberToObject(in, "pulses", (double)m->pulses);
   cJSON_AddNumberToObject(in, "samples", (double)m->samples);
   cJSON_AddStringToObject(in, "sample_type", m->sample_type == 1 ? "int16" : "float32");
-  cJSON *c = cJSON_AddObjectToObject(root, "config");
-  for (size_t i = 0; i < rf_config_count(); i++) {
-    const char *sec, *key;
-    char val[64];
-    rf_config_describe(cfg, i, &sec, &key, val, sizeof val);
-    cJSON *so = cJSON_GetObjectItemCaseSensitive(c, sec);
-    if (!so) so = cJSON_AddObjectToObject(c, sec);
-    cJSON_AddStringToObject(so, key, val);
-  }
+  rf__run_json_config(root, cfg);
   cJSON_AddNumberToObject(root, "dwells", (double)s->dwells);
   cJSON_AddNumberToObject(root, "plots", (double)s->plots);
-  cJSON_AddNumberToObject(root, "tracks", (double)s->tracks);
+  rf__run_json_tracks(root, &s->track_counts);
   cJSON_AddNumberToObject(root, "complex_samples", (double)s->samples);
   cJSON *t = cJSON_AddObjectToObject(root, "stage_seconds");
   for (int i = 0; i < RF_STAGE_COUNT; i++) cJSON_AddNumberToObject(t, rf_stage_names[i], s->stage_s[i]);
@@ -94,9 +82,7 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   cJSON_AddNumberToObject(root, "seconds", s->seconds);
   cJSON_AddNumberToObject(root, "peak_rss_bytes", rf__peak_rss_bytes());
   cJSON_AddNumberToObject(root, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : 0);
-  char *txt = cJSON_Print(root);
-  cJSON_Delete(root);
-  return txt;
+  return rf__run_json_text(root);
 }
 
 int rf_process_capture(const char *path, const char *outdir, const rf_config *cfg,
@@ -123,7 +109,7 @@ static int rf__run_dwells(rf_engine *e, const char *path, const rf_capture_meta 
     if (rf_cancel)
       return rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d, m->dwells);
     if ((st = rf_engine_dwell(e, d, plots))) return st;
-    rf_log(2, "dwell %zu: %zu plots so far", d, plots->n);
+    rf_progress_dwell(d + 1, m->dwells, plots->n);
   }
   return rf_engine_finish(e, plots);
 }
@@ -235,7 +221,8 @@ static int rf__write_products(const char *path, const char *outdir, rf_capture *
   if ((st = rf_plots_write_h5(p_h5, plots->v, plots->n, &info))) goto done;
   if ((st = rf_plots_write_csv(p_csv, plots->v, plots->n))) goto fail;
   rf_watch_phase(RF_PHASE_TRACK);
-  if ((st = rf_track_products_sensor(plots->v, plots->n, cfg, &ts, &info, outdir, &sum->tracks))) goto fail;
+  if ((st = rf_track_products_counted(plots->v, plots->n, cfg, &ts, &info, outdir, &sum->track_counts))) goto fail;
+  sum->tracks = sum->track_counts.ids;
   rf_watch_phase(RF_PHASE_WRITE);
   sum->write_s = rf_now_s() - tw;
   sum->seconds = rf_now_s() - t0;

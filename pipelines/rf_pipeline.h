@@ -4,6 +4,7 @@
 #define RF_PIPELINE_H
 
 #include "rf_engine.h"
+#include "rf_tracker.h"
 
 /* Doppler bins K the pipeline uses for a dwell of `pulses` pulses:
  * doppler.fft_size, or the next power of two >= pulses. */
@@ -11,6 +12,7 @@ size_t rf_pipeline_bins(const rf_config *cfg, size_t pulses);
 
 typedef struct rf_run_summary {
   size_t dwells, plots, tracks;  /* tracks: distinct track ids */
+  rf_track_counts track_counts;  /* confirmed, tentative, deleted (rf_tracker.h) */
   uint64_t input_bytes;
   uint64_t samples;             /* complex input samples processed */
   double seconds;               /* wall time, open to products written */

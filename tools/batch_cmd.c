@@ -11,9 +11,11 @@
 #include "rf_cmds.h"
 #include "../pipelines/rf_pipeline.h"
 #include "../pipelines/rf_supervise.h"
+#include "../host/rf_progress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -115,13 +117,13 @@ int rf_batch_worker_cmd(int argc, char **argv) {
   if (cJSON_IsString(dv)) snprintf(device, sizeof device, "%s", dv->valuestring);
   if (!h || !cJSON_IsArray(sets) || !cJSON_IsString(hash)) {
     cJSON_Delete(h);
-    fprintf(stderr, "radarflow batch-worker: bad header line\n");
+    fprintf(stderr, "radarflow: batch-worker: bad header line\n");
     st = 2;
     goto done;
   }
   cJSON_ArrayForEach(s, sets) {
     if (!cJSON_IsString(s) || rf_config_set(&cfg, s->valuestring)) {
-      fprintf(stderr, "radarflow batch-worker: %s\n", rf_errmsg());
+      fprintf(stderr, "radarflow: batch-worker: %s\n", rf_errmsg());
       st = 2;
     }
   }
@@ -141,7 +143,7 @@ int rf_batch_worker_cmd(int argc, char **argv) {
     rf_batch_result r;
     if (!cJSON_IsString(in) || !cJSON_IsString(name) || !cJSON_IsNumber(ix)) {
       cJSON_Delete(job);
-      fprintf(stderr, "radarflow batch-worker: bad job line\n");
+      fprintf(stderr, "radarflow: batch-worker: bad job line\n");
       st = 2;
       break;
     }
@@ -188,49 +190,40 @@ typedef struct rf__batch {
   size_t next;         /* next item to hand out */
   size_t finished, to_run, failed, worker_deaths;
   uint64_t bytes_done, bytes_to_run;
+  double busy_s, busy_bytes;  /* worker seconds and input bytes of the captures done */
   size_t dwells_done;
-  double t0, last_draw;
-  int line_shown, cancel_sent;
+  double t0;
+  rf_progress *prog;   /* the live line (progress 2) and the rate / ETA text */
+  int cancel_sent;
   double cancel_t;     /* when SIGTERM went to the workers */
   int timeout_s, allow_external;
   char *header;        /* worker header line */
 } rf__batch;
 
-/* Rate and time-left text for progress output. */
-static void rf__stats(const rf__batch *b, char *out, size_t len) {
-  double el = rf_now_s() - b->t0;
-  double dps = el > 0 ? (double)b->dwells_done / el : 0, bps = el > 0 ? (double)b->bytes_done / el : 0;
-  char eta[32] = "--";
-  if (bps > 0 && b->bytes_done > 0) {
-    double left = (double)(b->bytes_to_run - b->bytes_done) / bps;
-    if (left < 0) left = 0;
-    long s = (long)(left + 0.5);
-    if (s >= 3600) snprintf(eta, sizeof eta, "%ldh%02ldm", s / 3600, s / 60 % 60);
-    else snprintf(eta, sizeof eta, "%ldm%02lds", s / 60, s % 60);
-  }
-  snprintf(out, len, "%.1f dwells/s, %.1f MB/s, ETA %s", dps, bps / 1e6, eta);
+/* The progress (host/rf_progress.h) brought up to date: captures finished
+ * or up to date out of all, bytes of input processed out of those to run
+ * (the ETA is by bytes, so captures of mixed sizes count by their size). */
+static void rf__progress_update(rf__batch *b) {
+  char note[64] = "";
+  if (b->failed) snprintf(note, sizeof note, "%zu failed", b->failed);
+  /* The captures in flight count by how far they probably are: their time
+   * so far at the rate one worker processed the captures done (bytes per
+   * worker second), up to their size. */
+  double work = (double)b->bytes_done, now = rf_now_s();
+  for (int i = 0; b->w && b->busy_s > 0 && i < b->jobs; i++)
+    if (b->w[i].pid && b->w[i].job >= 0)
+      work += fmin((double)b->sizes[b->w[i].job], (now - b->w[i].job_t0) * b->busy_bytes / b->busy_s);
+  rf_progress_update(b->prog, b->finished + (b->list.n - b->to_run), b->list.n, work, note);
 }
 
-static void rf__clear_line(rf__batch *b) {
-  if (b->line_shown) {
-    fputs("\r\033[K", stderr);
-    b->line_shown = 0;
-  }
-}
+/* Rate and time-left text for the report lines. */
+static void rf__stats(const rf__batch *b, char *out, size_t len) { rf_progress_format_rates(b->prog, out, len); }
+
+static void rf__clear_line(rf__batch *b) { rf_progress_clear(b->prog); }
 
 static void rf__draw(rf__batch *b, int force) {
-  double now = rf_now_s();
-  if (b->progress != 2 || (!force && now - b->last_draw < RF__PROGRESS_PERIOD_S)) return;
-  b->last_draw = now;
-  char st[128];
-  rf__stats(b, st, sizeof st);
-  size_t done = b->finished + (b->list.n - b->to_run);
-  fprintf(stderr, "\r\033[K[%zu/%zu] %.0f%% | %s%s", done, b->list.n,
-          b->list.n ? 100.0 * (double)done / (double)b->list.n : 100.0, st,
-          b->failed ? " | " : "");
-  if (b->failed) fprintf(stderr, "%zu failed", b->failed);
-  fflush(stderr);
-  b->line_shown = 1;
+  (void)force;
+  rf__progress_update(b);
 }
 
 /* One line per finished capture: failures always, others unless quiet (in
@@ -240,8 +233,9 @@ static void rf__report(rf__batch *b, size_t i) {
   int fail = r->status == RF_BATCH_FAILED;
   if (!fail && (b->quiet || (b->progress == 2 && !b->verbose) || b->progress == 0)) return;
   rf__clear_line(b);
-  char when[32], st[128];
+  char when[32], st[512];
   rf_utc_now(when, sizeof when);
+  rf__progress_update(b);
   rf__stats(b, st, sizeof st);
   size_t done = b->finished + (b->list.n - b->to_run);
   if (r->status == RF_BATCH_DONE)
@@ -447,6 +441,10 @@ static void rf__answers(rf__batch *b, rf__worker *w) {
       if (res.status == RF_BATCH_FAILED) b->failed++;
       b->dwells_done += res.dwells;
       b->bytes_done += b->sizes[w->job];
+      if (res.status == RF_BATCH_DONE && res.seconds > 0) {
+        b->busy_s += res.seconds;
+        b->busy_bytes += (double)b->sizes[w->job];
+      }
       b->finished++;
       b->worker_deaths = 0;
       rf__report(b, (size_t)w->job);
@@ -647,7 +645,7 @@ static int rf__batch_options(int argc, char **argv, rf__batch *b, rf__batch_args
     case 'q': b->quiet = 1; break;
     case 'v': b->verbose = 1; break;
     case 'h': fputs(rf__help_batch, stdout); *done = 1; return 0;
-    default: return rf_cli_usage("batch", "unknown option");
+    default: return rf_cli_bad_option("batch", argv, "o:j:d:c:qvh", opts);
     }
   }
   if (!b->root) return rf_cli_usage("batch", "-o OUTROOT is required");
@@ -699,9 +697,15 @@ static int rf__batch_run(rf__batch *b) {
   if (!b->to_run) return 0;
   /* A dead worker's pipe must not kill the coordinator. */
   signal(SIGPIPE, SIG_IGN);
-  int st = rf__run_pool(b);
+  rf_progress_opts po = {.mode = b->progress == 2 ? RF_PROGRESS_LINE : RF_PROGRESS_NONE, .label = "batch",
+                         .item = "capture", .total = b->list.n, .work_total = (double)b->bytes_to_run, .eta = 1};
+  int st = rf_progress_create(&b->prog, &po);
+  if (st) return st;
+  st = rf__run_pool(b);
   rf__draw(b, 1);
   rf__clear_line(b);
+  rf_progress_destroy(b->prog);
+  b->prog = NULL;
   /* Again at the end: workers of a killed earlier run may still have been
    * exiting (their temporaries then looked alive) when this run began. */
   rf_batch_clean_stale(b->root, &b->list);
@@ -783,7 +787,7 @@ int rf_batch_merge_cmd(int argc, char **argv) {
     switch (c) {
     case 'q': quiet = 1; break;
     case 'h': fputs(rf__help_merge, stdout); return 0;
-    default: return rf_cli_usage("batch-merge", "unknown option");
+    default: return rf_cli_bad_option("batch-merge", argv, "qh", opts);
     }
   }
   if (optind + 1 != argc) return rf_cli_usage("batch-merge", "expected one OUTROOT");

@@ -281,6 +281,7 @@ int rf_inspect_cmd(int argc, char **argv) {
   rf_config cfg;
   rf_config_defaults(&cfg);
   int c, json = 0, st;
+  optind = 1;
   while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
@@ -292,13 +293,10 @@ int rf_inspect_cmd(int argc, char **argv) {
     case OPT_JSON: json = 1; break;
     case OPT_EXTERNAL: rf_capture_allow_external(1); break;
     case 'h': fputs(rf__help_inspect, stdout); return 0;
-    default: fprintf(stderr, "radarflow inspect: unknown option\nTry 'radarflow inspect --help'.\n"); return 2;
+    default: return rf_cli_bad_option("inspect", argv, "c:h", opts);
     }
   }
-  if (optind + 1 != argc) {
-    fprintf(stderr, "radarflow inspect: expected one CAPTURE file\nTry 'radarflow inspect --help'.\n");
-    return 2;
-  }
+  if (optind + 1 != argc) return rf_cli_usage("inspect", "expected one CAPTURE file");
   const char *path = argv[optind];
   rf_capture *cap = NULL;
   rf_capture_storage *s = NULL;
@@ -327,6 +325,5 @@ int rf_inspect_cmd(int argc, char **argv) {
 fail:
   rf_capture_storage_free(s);
   rf_capture_close(cap);
-  fprintf(stderr, "radarflow: %s\n", rf_errmsg()[0] ? rf_errmsg() : rf_strerror(st));
-  return st == RF_EFORMAT || st == RF_EINVAL || st == RF_ERANGE ? 2 : 1;
+  return rf_cli_fail(st);
 }
