@@ -425,12 +425,31 @@ static int rf__remove_owned(const char *dir) {
  * one that holds a swapped-out set (complete, legacy or empty) loses only
  * what radarflow wrote. */
 static int rf__remove_temp(const char *path) {
-  rf__names own = {0};
-  int complete = 0;
+  rf__names own = {0}, ent = {0};
+  int complete = 0, st = 0;
+  char p[RF__PATH_MAX];
   int marked = rf__marker_read(path, &own, &complete);
   rf__names_free(&own);
-  if (marked && !complete) return rf_remove_tree(path) == 0 ? 0 : -1;
-  return rf__remove_owned(path);
+  if (marked && complete) return rf__remove_owned(path);
+  if (rf__list(path, &ent)) return -1;
+  if (!marked) {
+    /* Killed before its first marker was renamed into place: nothing but
+     * that marker's own temporary can be in it. Anything else stays. */
+    for (size_t i = 0; i < ent.n; i++)
+      if (strncmp(ent.v[i], RF_PRODUCTS_MARKER ".tmp.", strlen(RF_PRODUCTS_MARKER ".tmp.")) || strchr(ent.v[i], '/'))
+        st = -1;
+  }
+  /* Everything but the marker first, the marker last: a removal killed
+   * half way leaves a folder that still says it is ours. */
+  for (int pass = 0; !st && pass < 2; pass++)
+    for (size_t i = 0; i < ent.n; i++) {
+      if ((!strcmp(ent.v[i], RF_PRODUCTS_MARKER)) != pass || rf_path_join(p, sizeof p, path, ent.v[i])) continue;
+      struct stat sb;
+      if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) rf_remove_tree(p);
+      else unlink(p);
+    }
+  rf__names_free(&ent);
+  return st || (rmdir(path) < 0 && errno != ENOENT) ? -1 : 0;
 }
 
 /* ---- the switch ------------------------------------------------------------------------ */
