@@ -211,8 +211,11 @@ void rf_pc_cl_destroy(rf_pc_cl *pc);
  * output from the rows and these weights as it walks the pulses. */
 typedef struct rf_bf_cl rf_bf_cl;
 int rf_bf_cl_create(rf_bf_cl **bf, rf_cl *cl, size_t channels, size_t beams);
-/* Weights [B][N] for the next dwell (copied; two alternating device copies). */
+/* Weights [B][N] for the next dwell (copied; two alternating device copies).
+ * w NULL: per-channel mode, beam b is channel b (B <= N, else RF_EINVAL). */
 int rf_bf_cl_set_weights(rf_bf_cl *bf, cl_command_queue q, const float complex *w);
+/* 1 after set_weights(NULL). */
+int rf_bf_cl_per_channel(const rf_bf_cl *bf);
 /* The current weights, [tiles * RF_BF_TB][N] (rows past B zero); N, B. */
 cl_mem rf_bf_cl_weights(const rf_bf_cl *bf, size_t *channels, size_t *beams);
 void rf_bf_cl_destroy(rf_bf_cl *bf);

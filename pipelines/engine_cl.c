@@ -453,8 +453,10 @@ static int rf__cl_block(rf_engine *e, rf__clbe *c, size_t j, rf_plot_list *plots
    * results, not read back yet */
   cl_mem keep[2] = {c->cand[(b->dwell + 1) % 2], c->count[(b->dwell + 1) % 2]};
   if (b->first == 0 && (st = rf_cl_poison(c->cl, qc, 2, keep))) return st;
+  /* Per-channel mode: no weights, beam b is channel b. */
+  const int per_channel = e->cfg.bf_mode == RF_BF_MODE_CHANNELS;
   if (b->first == 0 && ((st = rf_fan_weights(e->fan, b->dwell, c->weights)) ||
-                        (st = rf_bf_cl_set_weights(c->bf, qc, c->weights))))
+                        (st = rf_bf_cl_set_weights(c->bf, qc, per_channel ? NULL : c->weights))))
     return st;
   /* Upload into raw slot `slot` once block j-2's compression has read it. */
   cl_event prev = j >= 2 ? c->ev_pc[(j - 2) % RF__RING] : NULL;
