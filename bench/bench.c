@@ -35,15 +35,52 @@ typedef struct rf__workload {
   size_t channels, pulses, samples, ref_len, dwells, doppler_fft;
   int sample_type;
   const char *what;
+  const char *settings; /* space-separated section.key=value over the defaults, or NULL */
 } rf__workload;
 
+/* matx-exact: NVIDIA MatX's examples/simple_radar_pipeline.h as it runs -
+ * no beamforming (each channel a beam of its own), Hamming-tapered replica,
+ * the three-pulse canceller [1 -2 1], a Hamming window over the 126
+ * canceller outputs, a 256-point Doppler FFT, and CA-CFAR over its 5 x 13
+ * (Doppler x range) mask with a 3 x 3 hole (guard cells and the cell under
+ * test) at Pfa 1e-5. It compresses with 10000-point FFTs where MatX pads to
+ * 16384, and keeps all 9000 range cells where MatX keeps the 8001 of full
+ * overlap. */
+#define RF__MATX_EXACT                                                                                     \
+  "beamforming.mode=channels doppler.clutter_filter=mti3 doppler.window=hamming doppler.fft_size=256 "      \
+  "pulse_compression.window=hamming cfar.method=ca cfar.pfa=1e-5 cfar.train_range=5 cfar.guard_range=1 "   \
+  "cfar.train_doppler=1 cfar.guard_doppler=1"
 static const rf__workload rf__workloads[] = {
-    {"demo", 16, 32, 1024, 60, 8, 0, RF_SAMPLE_FLOAT32, "the demo scenario's shape"},
+    {"demo", 16, 32, 1024, 60, 8, 0, RF_SAMPLE_FLOAT32, "the demo scenario's shape", NULL},
     {"matx", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
-     "MatX simple radar pipeline: 16 ch, 128 pulses, 9000 samples, 1000-sample waveform"},
-    {"early-warning", 64, 128, 8192, 1000, 2, 0, RF_SAMPLE_INT16, "64 ch, 128 pulses, 8192 samples"},
-    {"big", 16, 64, 8192, 500, 64, 0, RF_SAMPLE_INT16, "2 GiB int16 capture: peak RSS"},
+     "MatX simple radar pipeline's shape: 16 ch, 128 pulses, 9000 samples, 1000-sample waveform, 5 beams",
+     NULL},
+    {"matx-exact", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
+     "MatX simple radar pipeline as MatX runs it: no beamforming (16 channels), 3-pulse canceller, "
+     "2-D CA-CFAR 5 x 13",
+     RF__MATX_EXACT},
+    {"early-warning", 64, 128, 8192, 1000, 2, 0, RF_SAMPLE_INT16, "64 ch, 128 pulses, 8192 samples", NULL},
+    {"big", 16, 64, 8192, 500, 64, 0, RF_SAMPLE_INT16, "2 GiB int16 capture: peak RSS", NULL},
 };
+/* Tiny sizes for a quick check of the bench itself (--quick): every
+ * workload's settings at 4 channels x 16 pulses x 512 samples, 2 dwells. */
+#define RF__QUICK_CHANNELS 4
+#define RF__QUICK_PULSES 16
+#define RF__QUICK_SAMPLES 512
+
+/* The workload's settings over the defaults. */
+static int rf__workload_config(const rf__workload *w, rf_config *cfg) {
+  rf_config_defaults(cfg);
+  cfg->doppler_fft = (int)w->doppler_fft;
+  if (!w->settings) return 0;
+  char buf[1024], *save = NULL;
+  snprintf(buf, sizeof buf, "%s", w->settings);
+  for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+    int st = rf_config_set(cfg, t);
+    if (st) return st;
+  }
+  return 0;
+}
 #define RF__NWL (sizeof rf__workloads / sizeof rf__workloads[0])
 
 static uint64_t rf__rng(uint64_t *s) {
@@ -493,7 +530,54 @@ static int rf__workload_capture(const rf__workload *w, const char *cap, cJSON *j
   return 0;
 }
 
-static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
+/* Device-resident figures (--device, --resident N): the workload's first
+ * dwell uploaded once, its device stages repeated N times back to back
+ * (rf_engine_cl_resident), as MatX's own benchmark measures its pipeline. */
+static int rf__run_resident(const rf__workload *w, const rf__shape *sh, const char *cap, const rf_config *cfg,
+                            const char *device, int repeats, const rf__dev_bw *dbw, cJSON *j) {
+  rf_cl_device_info dev;
+  rf_cl *cl = NULL;
+  rf_capture *c = NULL;
+  rf_engine *e = NULL;
+  rf_engine_resident *rr = rf__calloc(1, sizeof *rr);
+  int st = rr ? 0 : rf__err(RF_ENOMEM, "bench: out of memory");
+  if (st || (st = rf_cl_select(!strcmp(device, "auto") ? "opencl" : device, &dev)) ||
+      (st = rf_cl_create(&cl, &dev)) || (st = rf_capture_open(&c, cap)) ||
+      (st = rf_engine_create_cl(&e, cl, cfg, c)) || (st = rf_engine_cl_resident(e, 0, repeats, rr)))
+    goto done;
+  double v[RF_ENGINE_RESIDENT_MAX];
+  memcpy(v, rr->cpi_s, (size_t)rr->repeats * sizeof *v);
+  double med = rf__median(v, rr->repeats), lo = v[0], hi = v[rr->repeats - 1];
+  const double in_bytes = (double)(w->channels * rr->pulses * w->samples) * sh->pair;
+  printf("   device-resident (dwell 0 uploaded once, %d repeats back to back, device time):\n", rr->repeats);
+  printf("   %-18s %10.3f ms per CPI (min %.3f, max %.3f; back to back %.3f ms); input %.1f GB/s = %.1f%% of "
+         "device copy BW\n", "CPI", 1e3 * med, 1e3 * lo, 1e3 * hi, 1e3 * rr->back_to_back_s,
+         in_bytes / med / 1e9, dbw->copy > 0 ? 100.0 * in_bytes / med / dbw->copy : 0);
+  cJSON *o = cJSON_AddObjectToObject(j, "device_resident");
+  cJSON_AddNumberToObject(o, "repeats", rr->repeats);
+  cJSON_AddNumberToObject(o, "dwell_pulses", (double)rr->pulses);
+  cJSON_AddNumberToObject(o, "cpi_seconds_median", med);
+  cJSON_AddNumberToObject(o, "cpi_seconds_min", lo);
+  cJSON_AddNumberToObject(o, "cpi_seconds_max", hi);
+  cJSON_AddNumberToObject(o, "back_to_back_seconds_per_cpi", rr->back_to_back_s);
+  cJSON_AddNumberToObject(o, "input_bytes_per_cpi", in_bytes);
+  cJSON_AddNumberToObject(o, "input_ratio_to_device_copy_bandwidth", dbw->copy > 0 ? in_bytes / med / dbw->copy : 0);
+  cJSON_AddNumberToObject(o, "candidates", (double)rr->candidates);
+  cJSON *js = cJSON_AddObjectToObject(o, "stage_seconds_mean");
+  for (int i = 0; i < RF_STAGE_COUNT; i++) {
+    if (i == RF_STAGE_read || i == RF_STAGE_extraction) continue;
+    printf("   %-18s %10.3f ms (device time, mean)\n", rf_stage_names[i], 1e3 * rr->stage_s[i]);
+    cJSON_AddNumberToObject(js, rf_stage_names[i], rr->stage_s[i]);
+  }
+done:
+  rf_engine_destroy(e);
+  rf_capture_close(c);
+  rf_cl_destroy(cl);
+  rf__free(rr);
+  return st;
+}
+
+static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep, int resident,
                             double copy_bw, const char *device, const rf__dev_bw *dbw, cJSON *jout) {
   const int on_cpu = !strcmp(device, "cpu");
   char cap[4096], out[4096], name[256];
@@ -508,8 +592,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   if (!strcmp(w->name, "big")) return rf__run_big(w, cap, out, device, keep, j);
 
   rf_config cfg;
-  rf_config_defaults(&cfg);
-  cfg.doppler_fft = (int)w->doppler_fft;
+  if ((st = rf__workload_config(w, &cfg))) return st;
   rf__runs *r = rf__calloc(1, sizeof *r);
   if (!r) return rf__err(RF_ENOMEM, "bench: out of memory");
   rf__load load0, load1;
@@ -519,7 +602,8 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddStringToObject(j, "device_name", r->s.device_name);
   rf__shape sh = {.l = rf_pc_fft_len(w->samples, w->ref_len),
                   .k = rf_pipeline_bins(&cfg, w->pulses),
-                  .beams = (size_t)cfg.beams_az, /* linear array: one elevation beam */
+                  /* linear array: one elevation beam; per-channel mode: a beam a channel */
+                  .beams = cfg.bf_mode == RF_BF_MODE_CHANNELS ? w->channels : (size_t)cfg.beams_az,
                   .ns = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells,
                   .pair = (double)rf_sample_pair_bytes(w->sample_type)};
   double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, sh.l, sh.beams * w->samples, sh.k, repeat) *
@@ -537,6 +621,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddBoolToObject(j, "machine_busy", busy);
   rf__stage_figures(w, &sh, r, on_cpu, copy_bw, dbw, j);
   rf__total_figures(&sh, r, on_cpu, fft, dbw, busy, j);
+  if (!on_cpu && resident > 0 && (st = rf__run_resident(w, &sh, cap, &cfg, device, resident, dbw, j))) goto done;
   if (!keep) remove(cap);
 done:
   rf__free(r);
@@ -583,12 +668,15 @@ int rf_bench_main(int argc, char **argv) {
                                        {"dir", required_argument, 0, 'd'},
                                        {"keep", no_argument, 0, 'k'},
                                        {"device", required_argument, 0, 'D'},
+                                       {"resident", required_argument, 0, 'R'},
+                                       {"quick", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *only = "demo,matx,early-warning,big,tracker,batch", *json = NULL, *dir = "build/bench", *device = "cpu";
-  int repeat = 5, keep = 0, c;
+  const char *only = "demo,matx,matx-exact,early-warning,big,tracker,batch", *json = NULL, *dir = "build/bench",
+             *device = "cpu";
+  int repeat = 5, keep = 0, resident = 20, quick = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:R:qh", opts, NULL)) != -1) {
     switch (c) {
     case 'w': only = optarg; break;
     case 'r': repeat = atoi(optarg); break;
@@ -596,10 +684,17 @@ int rf_bench_main(int argc, char **argv) {
     case 'd': dir = optarg; break;
     case 'k': keep = 1; break;
     case 'D': device = optarg; break;
+    case 'R': resident = atoi(optarg); break;
+    case 'q': quick = 1; break;
     case 'h':
       printf("Usage: radarflow bench [--workload W[,W...]] [--device DEV] [--repeat N] [--json FILE] [--dir DIR] [--keep]\n"
+             "                       [--resident N] [--quick]\n"
              "--device: cpu (default), auto, opencl, opencl:P:D or a device name (see 'radarflow devices').\n"
-             "Workloads:");
+             "--resident N: on a device, also time the first dwell's device stages N times with its samples\n"
+             "  already on the device (default 20; 0: not).\n"
+             "--quick: every workload cut to %d channels x %d pulses x %d samples, 2 dwells (checks the\n"
+             "  bench itself; its times mean nothing).\n"
+             "Workloads:", RF__QUICK_CHANNELS, RF__QUICK_PULSES, RF__QUICK_SAMPLES);
       for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
       printf(" tracker batch (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");
       return 0;
@@ -607,6 +702,8 @@ int rf_bench_main(int argc, char **argv) {
     }
   }
   if (repeat < 1) return rf__err(RF_EINVAL, "bench: --repeat must be >= 1");
+  if (resident < 0 || resident > RF_ENGINE_RESIDENT_MAX)
+    return rf__err(RF_EINVAL, "bench: --resident must be in [0, %d]", RF_ENGINE_RESIDENT_MAX);
   int st = rf_mkdirs(dir), found = 0;
   if (st) return st;
   fftwf_init_threads();
@@ -618,7 +715,15 @@ int rf_bench_main(int argc, char **argv) {
   for (size_t i = 0; i < RF__NWL && !st; i++) {
     if (!rf__wanted(only, rf__workloads[i].name)) continue;
     found++;
-    st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, device, &dbw, arr);
+    rf__workload w = rf__workloads[i];
+    if (quick) {
+      w.channels = RF__QUICK_CHANNELS;
+      w.pulses = RF__QUICK_PULSES;
+      w.samples = RF__QUICK_SAMPLES;
+      w.ref_len = w.ref_len < 64 ? w.ref_len : 64;
+      w.dwells = 2;
+    }
+    st = rf__run_workload(&w, dir, repeat, keep, resident, bw, device, &dbw, arr);
     fflush(stdout);
   }
   /* Plots per second through the tracker; captures per second in a batch. */
