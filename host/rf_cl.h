@@ -97,6 +97,12 @@ const char *rf_cl_build_options(const rf_cl *cl);
 /* Cache folder: $RF_CACHE_DIR, else $XDG_CACHE_HOME/radarflow, else
  * ~/.cache/radarflow. Writes into out; 0 or RF_EINVAL. */
 int rf_cl_cache_dir(char *out, size_t len);
+/* The payload of cache file <kind>-<hash of key>.bin if it exists and
+ * holds exactly this key (rf__malloc'd, NUL-terminated, *len bytes), else
+ * NULL. Writing: under a temporary name, then renamed; failures are
+ * silent (the cache is an optimisation). */
+void *rf__cl_cache_read(const char *kind, const char *key, size_t *len);
+void rf__cl_cache_write(const char *kind, const char *key, const void *data, size_t len);
 
 /* ---- memory --------------------------------------------------------------------- */
 /* Device budget: the lesser of 85% of global memory and $RF_CL_MAX_ALLOC_MB;
@@ -175,6 +181,11 @@ int rf_cl_fft_create(rf_cl *cl, rf_cl_fft **f, const rf_cl_fft_shape *shape, siz
 int rf_cl_fft_scratch(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
 /* What this plan's own buffers take (counted in rf_cl_allocated). */
 uint64_t rf_cl_fft_device_bytes(const rf_cl_fft *f);
+/* 1 if the plan's kernels came from the on-disk plan cache (files
+ * vkfft-<hash>.bin in rf_cl_cache_dir, keyed by the plan's shape, VkFFT's
+ * version and the device and driver), 0 if VkFFT compiled them (and saved
+ * them there). */
+int rf_cl_fft_cached(const rf_cl_fft *f);
 /* rf_cl_fft_scratch's answers, remembered per context and shape. */
 int rf__cl_fft_probe_find(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
 void rf__cl_fft_probe_keep(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t per_batch, uint64_t fixed);
