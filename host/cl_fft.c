@@ -43,6 +43,7 @@ struct rf_cl_fft {
   uint64_t bytes, own_bytes;
   size_t len, outer, batches;
   int from_cache;       /* the kernels came from the plan cache */
+  char name[2][64];     /* for RF_CL_PROFILE: forward, inverse */
 };
 
 int rf_cl_fft_cached(const rf_cl_fft *f) { return f->from_cache; }
@@ -191,6 +192,9 @@ static int rf__fft_plan(rf_cl_fft *f, rf_cl *cl, cl_context ctx, cl_command_queu
   f->len = len;
   f->outer = outer;
   f->batches = batches;
+  for (int i = 0; i < 2; i++)
+    snprintf(f->name[i], sizeof f->name[i], "VkFFT %s length %zu%s", i ? "inverse" : "forward", len,
+             outer > 1 ? " (strided)" : "");
   VkFFTConfiguration c = {0};
   if (outer == 1) {
     c.FFTdim = 1;
@@ -313,7 +317,15 @@ int rf_cl_fft_enqueue(rf_cl_fft *f, cl_command_queue q, int inverse, cl_mem buf)
   VkFFTLaunchParams lp = {0};
   lp.commandQueue = &q;
   lp.buffer = &buf;
+  /* RF_CL_PROFILE: the transform's span between two markers (in-order queue). */
+  rf__cl_prof *prof = rf__cl_profile(f->cl);
+  cl_event m0 = NULL, m1 = NULL;
+  if (prof) clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
   VkFFTResult r = VkFFTAppend(&f->app, inverse ? 1 : -1, &lp);
+  if (prof && r == VKFFT_SUCCESS && clEnqueueMarkerWithWaitList(q, 0, NULL, &m1) == CL_SUCCESS)
+    rf__cl_prof_add(prof, f->name[inverse ? 1 : 0], m0, m1);
+  rf_cl_release(&m0);
+  rf_cl_release(&m1);
   if (r != VKFFT_SUCCESS)
     return rf__err(RF_EDEVICE, "opencl: VkFFT %s transform (length %zu) failed: VkFFT error %d",
                    inverse ? "inverse" : "forward", f->len, (int)r);

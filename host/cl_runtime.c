@@ -221,7 +221,10 @@ struct rf_cl {
     uint64_t per_batch, fixed;
   } probes[16];            /* rf_cl_fft_scratch's answers */
   size_t nprobes;
+  rf__cl_prof *prof;       /* $RF_CL_PROFILE, or NULL */
 };
+
+rf__cl_prof *rf__cl_profile(const rf_cl *cl) { return cl->prof; }
 
 const rf_cl_device_info *rf_cl_device(const rf_cl *cl) { return &cl->dev; }
 const rf_cl_tuning *rf_cl_tuning_get(const rf_cl *cl) { return &cl->tune; }
@@ -510,6 +513,7 @@ void rf_cl_destroy(rf_cl *cl) {
   if (!cl) return;
   for (int i = 0; i < RF_CL_QUEUES; i++)
     if (cl->q[i]) clFinish(cl->q[i]);
+  rf__cl_prof_finish(cl->prof, &cl->dev);
   for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
     if (cl->bufs[i].mem) clReleaseMemObject(cl->bufs[i].mem);
   if (cl->prog) clReleaseProgram(cl->prog);
@@ -539,6 +543,7 @@ int rf_cl_create(rf_cl **out, const rf_cl_device_info *dev) {
       goto fail;
     }
   }
+  if ((st = rf__cl_prof_create(&cl->prof, getenv("RF_CL_PROFILE")))) goto fail;
   cl->budget = dev->global_mem_bytes / 20 * 17;
   const char *lim = getenv("RF_CL_MAX_ALLOC_MB");
   if (lim && *lim) {
@@ -780,8 +785,9 @@ void rf_cl_pinned_free(rf_cl *cl, cl_mem buf, void *ptr) {
 int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_uint dims,
               const size_t *global, const size_t *local, cl_uint nwait, const cl_event *wait,
               cl_event *ev) {
-  (void)cl;
   if (rf_cancel) return rf__err(RF_EINTR, "interrupted before kernel %s; no products written", name);
+  cl_event own = NULL;
+  if (cl->prof && !ev) ev = &own; /* profiled: every launch gets an event */
   size_t g[3];
   for (cl_uint i = 0; i < dims; i++) {
     size_t l = local ? local[i] : 1;
@@ -790,6 +796,8 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
   }
   cl_int e = clEnqueueNDRangeKernel(q, k, dims, NULL, g, local, nwait, nwait ? wait : NULL, ev);
   if (e != CL_SUCCESS) return rf__cl_err(e, name);
+  if (cl->prof) rf__cl_prof_add(cl->prof, name, *ev, NULL);
+  rf_cl_release(&own);
   /* Submitted at once: a device that runs commands when they are flushed
    * (oclgrind simulates them then, in this thread) reaches the check
    * above between kernels, so SIGTERM stops a dwell there. */

@@ -151,6 +151,15 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
 int rf_cl_args(cl_kernel k, const char *name, int n, ...);
 
 /* ---- profiling -------------------------------------------------------------------- */
+/* Per-kernel device times ($RF_CL_PROFILE=DIR, host/cl_profile.c): NULL
+ * when off. rf_cl_run and rf_cl_fft_enqueue add each launch (the span from
+ * a's start to b's end, b NULL: a's own; the events are retained); the
+ * context's destroy writes DIR/cl-profile-<pid>-<n>.json. */
+typedef struct rf__cl_prof rf__cl_prof;
+int rf__cl_prof_create(rf__cl_prof **p, const char *dir);
+void rf__cl_prof_add(rf__cl_prof *p, const char *name, cl_event a, cl_event b);
+void rf__cl_prof_finish(rf__cl_prof *p, const rf_cl_device_info *dev);
+rf__cl_prof *rf__cl_profile(const rf_cl *cl);
 /* Seconds from the start of `a` to the end of `b` (profiling queues); 0 if
  * either is NULL or has no timestamps. */
 double rf_cl_event_span(cl_event a, cl_event b);
