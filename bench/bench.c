@@ -59,6 +59,8 @@ static const rf__workload rf__workloads[] = {
      "MatX simple radar pipeline as MatX runs it: no beamforming (16 channels), 3-pulse canceller, "
      "2-D CA-CFAR 5 x 13",
      RF__MATX_EXACT},
+    {"matx-exact-int16", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_INT16,
+     "matx-exact from int16 samples (half the bytes over the bus)", RF__MATX_EXACT},
     {"early-warning", 64, 128, 8192, 1000, 2, 0, RF_SAMPLE_INT16, "64 ch, 128 pulses, 8192 samples", NULL},
     {"big", 16, 64, 8192, 500, 64, 0, RF_SAMPLE_INT16, "2 GiB int16 capture: peak RSS", NULL},
 };
@@ -670,13 +672,15 @@ int rf_bench_main(int argc, char **argv) {
                                        {"device", required_argument, 0, 'D'},
                                        {"resident", required_argument, 0, 'R'},
                                        {"quick", no_argument, 0, 'q'},
+                                       {"dwells", required_argument, 0, 'n'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *only = "demo,matx,matx-exact,early-warning,big,tracker,batch", *json = NULL, *dir = "build/bench",
+  const char *only = "demo,matx,matx-exact,matx-exact-int16,early-warning,big,tracker,batch", *json = NULL,
+             *dir = "build/bench",
              *device = "cpu";
-  int repeat = 5, keep = 0, resident = 20, quick = 0, c;
+  int repeat = 5, keep = 0, resident = 20, quick = 0, dwells = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:R:qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:R:qn:h", opts, NULL)) != -1) {
     switch (c) {
     case 'w': only = optarg; break;
     case 'r': repeat = atoi(optarg); break;
@@ -686,14 +690,16 @@ int rf_bench_main(int argc, char **argv) {
     case 'D': device = optarg; break;
     case 'R': resident = atoi(optarg); break;
     case 'q': quick = 1; break;
+    case 'n': dwells = atoi(optarg); break;
     case 'h':
       printf("Usage: radarflow bench [--workload W[,W...]] [--device DEV] [--repeat N] [--json FILE] [--dir DIR] [--keep]\n"
-             "                       [--resident N] [--quick]\n"
+             "                       [--resident N] [--quick] [--dwells N]\n"
              "--device: cpu (default), auto, opencl, opencl:P:D or a device name (see 'radarflow devices').\n"
              "--resident N: on a device, also time the first dwell's device stages N times with its samples\n"
              "  already on the device (default 20; 0: not).\n"
              "--quick: every workload cut to %d channels x %d pulses x %d samples, 2 dwells (checks the\n"
              "  bench itself; its times mean nothing).\n"
+             "--dwells N: every workload's capture gets N dwells (longer streams).\n"
              "Workloads:", RF__QUICK_CHANNELS, RF__QUICK_PULSES, RF__QUICK_SAMPLES);
       for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
       printf(" tracker batch (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");
@@ -702,6 +708,7 @@ int rf_bench_main(int argc, char **argv) {
     }
   }
   if (repeat < 1) return rf__err(RF_EINVAL, "bench: --repeat must be >= 1");
+  if (dwells < 0 || dwells > 100000) return rf__err(RF_EINVAL, "bench: --dwells must be in [1, 100000]");
   if (resident < 0 || resident > RF_ENGINE_RESIDENT_MAX)
     return rf__err(RF_EINVAL, "bench: --resident must be in [0, %d]", RF_ENGINE_RESIDENT_MAX);
   int st = rf_mkdirs(dir), found = 0;
@@ -711,6 +718,8 @@ int rf_bench_main(int argc, char **argv) {
   rf__dev_bw dbw = {0, 0};
   cJSON *root = NULL;
   if ((st = rf__bench_floors(device, &bw, &dbw, &root))) return st;
+  cJSON_AddBoolToObject(root, "quick", quick);
+  cJSON_AddNumberToObject(root, "resident_repeats", resident);
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
   for (size_t i = 0; i < RF__NWL && !st; i++) {
     if (!rf__wanted(only, rf__workloads[i].name)) continue;
@@ -723,6 +732,7 @@ int rf_bench_main(int argc, char **argv) {
       w.ref_len = w.ref_len < 64 ? w.ref_len : 64;
       w.dwells = 2;
     }
+    if (dwells) w.dwells = (size_t)dwells;
     st = rf__run_workload(&w, dir, repeat, keep, resident, bw, device, &dbw, arr);
     fflush(stdout);
   }
