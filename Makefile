@@ -169,8 +169,10 @@ INSTALLED_DIRS := $(sort $(dir $(addprefix $(INCLUDEDIR)/radarflow/,$(PUBLIC_H))
   $(addprefix $(DOCDIR)/,$(DOC_FILES)) $(EXAMPLE_FILES:datasets/%=$(DATADIR)/radarflow/%))) \
   $(INCLUDEDIR)/radarflow/ $(DOCDIR)/ $(DATADIR)/radarflow/
 # Linking against libradarflow.a needs these too (pkg-config --static).
-PC_REQUIRES_PRIVATE := $(PKGS) OpenCL
-PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm
+# OpenBLAS by its library (openblas.pc's private libraries would ask for
+# libgfortran's development link, which the shared OpenBLAS does not need).
+PC_REQUIRES_PRIVATE := $(filter-out openblas,$(PKGS)) OpenCL
+PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm $(if $(OPENBLAS_LIBDIR),-L$(OPENBLAS_LIBDIR) -Wl$(comma)-rpath$(comma)$(OPENBLAS_LIBDIR)) -lopenblas
 
 # ldconfig after (un)installing shared libraries into the running system.
 RF_LDCONFIG = if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig || true; fi
