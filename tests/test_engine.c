@@ -31,6 +31,23 @@ static int plot_bits_eq(const rf_plot *a, const rf_plot *b) {
          a->north_m == b->north_m && a->up_m == b->up_m;
 }
 
+/* The OpenCL engine's power cube, read back, against the CPU engine's
+ * (view vh) within the stage bar. */
+static void power_read_back_close(rf_engine *g, const rf_dwell_view *vh) {
+  size_t n = vh->beams * vh->bins * vh->cells;
+  float *p = malloc(n * sizeof *p);
+  ck_assert_int_eq(rf_engine_read_power(g, p, n), 0);
+  double peak = 0, err = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (vh->power[i] > peak) peak = vh->power[i];
+    double e = fabs((double)p[i] - (double)vh->power[i]);
+    if (e > err) err = e;
+  }
+  ck_assert_double_gt(peak, 0);
+  ck_assert_msg(err <= RF_TOL_STAGE_REL * peak, "power maps differ by %g of a %g peak", err, peak);
+  free(p);
+}
+
 START_TEST(engine_cpu_contract) {
   char cap[600];
   engine_capture(cap, sizeof cap, "engine_cpu");
@@ -145,18 +162,7 @@ START_TEST(engine_cl_order_and_power) {
   ck_assert_int_eq(rf_engine_last_dwell(h, &vh), 0);
   ck_assert_uint_eq(vg.bins, vh.bins);
   ck_assert_uint_eq(vg.beams, vh.beams);
-  size_t n = vh.beams * vh.bins * vh.cells;
-  float *p = malloc(n * sizeof *p);
-  ck_assert_int_eq(rf_engine_read_power(g, p, n), 0);
-  double peak = 0, err = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (vh.power[i] > peak) peak = vh.power[i];
-    double e = fabs((double)p[i] - (double)vh.power[i]);
-    if (e > err) err = e;
-  }
-  ck_assert_double_gt(peak, 0);
-  ck_assert_msg(err <= RF_TOL_STAGE_REL * peak, "power maps differ by %g of a %g peak", err, peak);
-  free(p);
+  power_read_back_close(g, &vh);
   ck_assert_uint_eq(pg.n, ph.n);
   rf_plot_list_free(&pg);
   rf_plot_list_free(&ph);
@@ -231,18 +237,8 @@ START_TEST(engine_per_channel) {
   ck_assert_msg(rf_engine_create_cl(&g, cl, &cfg, c) == 0, "%s", rf_errmsg());
   for (size_t i = 0; i < m->dwells; i++) ck_assert_msg(rf_engine_dwell(g, i, &pg) == 0, "%s", rf_errmsg());
   ck_assert_msg(rf_engine_finish(g, &pg) == 0, "%s", rf_errmsg());
-  size_t cells = vh.beams * vh.bins * vh.cells;
-  float *q = malloc(cells * sizeof *q);
-  ck_assert_int_eq(rf_engine_read_power(g, q, cells), 0);
-  double peak = 0, err = 0;
-  for (size_t i = 0; i < cells; i++) {
-    if (vh.power[i] > peak) peak = vh.power[i];
-    if (fabs((double)q[i] - vh.power[i]) > err) err = fabs((double)q[i] - vh.power[i]);
-  }
-  ck_assert_double_gt(peak, 0);
-  ck_assert_msg(err <= RF_TOL_STAGE_REL * peak, "power maps differ by %g of a %g peak", err, peak);
+  power_read_back_close(g, &vh);
   ck_assert_uint_eq(pg.n, ph.n);
-  free(q);
   rf_plot_list_free(&pg);
   rf_plot_list_free(&ph);
   rf_engine_destroy(g);
