@@ -195,6 +195,9 @@ uint64_t rf_cl_fft_device_bytes(const rf_cl_fft *f);
  * version and the device and driver), 0 if VkFFT compiled them (and saved
  * them there). */
 int rf_cl_fft_cached(const rf_cl_fft *f);
+/* 0 when the plan cache is built out (AddressSanitizer builds: VkFFT
+ * 1.2.26's loader reads one byte past its own copy of a binary). */
+int rf_cl_fft_cache_enabled(void);
 /* rf_cl_fft_scratch's answers, remembered per context and shape. */
 int rf__cl_fft_probe_find(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
 void rf__cl_fft_probe_keep(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t per_batch, uint64_t fixed);
