@@ -10,6 +10,7 @@
 #   make clean
 
 SANITIZE ?= 0
+comma := ,
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # make bench BENCH_DEVICE=opencl (or auto, opencl:P:D, a device name)
 BENCH_DEVICE ?= cpu
@@ -22,9 +23,15 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-PKGS := hdf5 fftw3f inih libcjson cairo
+PKGS := hdf5 fftw3f inih libcjson cairo openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# OpenBLAS (beamforming CGEMM): Debian installs its builds side by side and
+# picks one by update-alternatives; the rpath loads the one pkg-config names,
+# the OpenMP build (libopenblas-openmp-dev, scripts/install-deps.sh), whose
+# threads are libgomp's: single-threaded inside our parallel regions, and
+# waiting passively like ours.
+OPENBLAS_LIBDIR := $(shell pkg-config --variable=libdir openblas 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # CFLAGS (optimisation, debug info) may be set on the command line; the
@@ -32,7 +39,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS ?= -O2 -g
 RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
              -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
-RF_LDFLAGS := -fopenmp $(SANFLAGS)
+RF_LDFLAGS := -fopenmp $(SANFLAGS) $(if $(OPENBLAS_LIBDIR),-Wl$(comma)-rpath$(comma)$(OPENBLAS_LIBDIR))
 LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lpthread -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
@@ -176,8 +183,10 @@ INSTALLED_DIRS := $(sort $(dir $(addprefix $(INCLUDEDIR)/radarflow/,$(PUBLIC_H))
   $(addprefix $(DOCDIR)/,$(DOC_FILES)) $(EXAMPLE_FILES:datasets/%=$(DATADIR)/radarflow/%))) \
   $(INCLUDEDIR)/radarflow/ $(DOCDIR)/ $(DATADIR)/radarflow/
 # Linking against libradarflow.a needs these too (pkg-config --static).
-PC_REQUIRES_PRIVATE := $(PKGS) OpenCL
-PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm
+# OpenBLAS by its library (openblas.pc's private libraries would ask for
+# libgfortran's development link, which the shared OpenBLAS does not need).
+PC_REQUIRES_PRIVATE := $(filter-out openblas,$(PKGS)) OpenCL
+PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm $(if $(OPENBLAS_LIBDIR),-L$(OPENBLAS_LIBDIR) -Wl$(comma)-rpath$(comma)$(OPENBLAS_LIBDIR)) -lopenblas
 
 # ldconfig after (un)installing shared libraries into the running system.
 RF_LDCONFIG = if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig || true; fi

@@ -39,15 +39,54 @@ typedef struct rf__workload {
   size_t channels, pulses, samples, ref_len, dwells, doppler_fft;
   int sample_type;
   const char *what;
+  const char *settings; /* space-separated section.key=value over the defaults, or NULL */
 } rf__workload;
 
+/* matx-exact: NVIDIA MatX's examples/simple_radar_pipeline.h as it runs -
+ * no beamforming (each channel a beam of its own), Hamming-tapered replica,
+ * the three-pulse canceller [1 -2 1], a Hamming window over the 126
+ * canceller outputs, a 256-point Doppler FFT, and CA-CFAR over its 5 x 13
+ * (Doppler x range) mask with a 3 x 3 hole (guard cells and the cell under
+ * test) at Pfa 1e-5. It compresses with 10000-point FFTs where MatX pads to
+ * 16384, and keeps all 9000 range cells where MatX keeps the 8001 of full
+ * overlap. */
+#define RF__MATX_EXACT                                                                                     \
+  "beamforming.mode=channels doppler.clutter_filter=mti3 doppler.window=hamming doppler.fft_size=256 "      \
+  "pulse_compression.window=hamming cfar.method=ca cfar.pfa=1e-5 cfar.train_range=5 cfar.guard_range=1 "   \
+  "cfar.train_doppler=1 cfar.guard_doppler=1"
 static const rf__workload rf__workloads[] = {
-    {"demo", 16, 32, 1024, 60, 8, 0, RF_SAMPLE_FLOAT32, "the demo scenario's shape"},
+    {"demo", 16, 32, 1024, 60, 8, 0, RF_SAMPLE_FLOAT32, "the demo scenario's shape", NULL},
     {"matx", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
-     "MatX simple radar pipeline: 16 ch, 128 pulses, 9000 samples, 1000-sample waveform"},
-    {"early-warning", 64, 128, 8192, 1000, 2, 0, RF_SAMPLE_INT16, "64 ch, 128 pulses, 8192 samples"},
-    {"big", 16, 64, 8192, 500, 64, 0, RF_SAMPLE_INT16, "2 GiB int16 capture: peak RSS"},
+     "MatX simple radar pipeline's shape: 16 ch, 128 pulses, 9000 samples, 1000-sample waveform, 5 beams",
+     NULL},
+    {"matx-exact", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
+     "MatX simple radar pipeline as MatX runs it: no beamforming (16 channels), 3-pulse canceller, "
+     "2-D CA-CFAR 5 x 13",
+     RF__MATX_EXACT},
+    {"matx-exact-int16", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_INT16,
+     "matx-exact from int16 samples (half the bytes over the bus)", RF__MATX_EXACT},
+    {"early-warning", 64, 128, 8192, 1000, 2, 0, RF_SAMPLE_INT16, "64 ch, 128 pulses, 8192 samples", NULL},
+    {"big", 16, 64, 8192, 500, 64, 0, RF_SAMPLE_INT16, "2 GiB int16 capture: peak RSS", NULL},
 };
+/* Tiny sizes for a quick check of the bench itself (--quick): every
+ * workload's settings at 4 channels x 16 pulses x 512 samples, 2 dwells. */
+#define RF__QUICK_CHANNELS 4
+#define RF__QUICK_PULSES 16
+#define RF__QUICK_SAMPLES 512
+
+/* The workload's settings over the defaults. */
+static int rf__workload_config(const rf__workload *w, rf_config *cfg) {
+  rf_config_defaults(cfg);
+  cfg->doppler_fft = (int)w->doppler_fft;
+  if (!w->settings) return 0;
+  char buf[1024], *save = NULL;
+  snprintf(buf, sizeof buf, "%s", w->settings);
+  for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+    int st = rf_config_set(cfg, t);
+    if (st) return st;
+  }
+  return 0;
+}
 #define RF__NWL (sizeof rf__workloads / sizeof rf__workloads[0])
 /* Workloads that are not rf__workloads rows (bench_tracker.c, bench_batch.c). */
 static const char *const rf__other_workloads[] = {"tracker", "batch"};
@@ -530,7 +569,54 @@ static int rf__workload_capture(const rf__workload *w, const char *cap, cJSON *j
   return 0;
 }
 
-static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
+/* Device-resident figures (--device, --resident N): the workload's first
+ * dwell uploaded once, its device stages repeated N times back to back
+ * (rf_engine_cl_resident), as MatX's own benchmark measures its pipeline. */
+static int rf__run_resident(const rf__workload *w, const rf__shape *sh, const char *cap, const rf_config *cfg,
+                            const char *device, int repeats, const rf__dev_bw *dbw, cJSON *j) {
+  rf_cl_device_info dev;
+  rf_cl *cl = NULL;
+  rf_capture *c = NULL;
+  rf_engine *e = NULL;
+  rf_engine_resident *rr = rf__calloc(1, sizeof *rr);
+  int st = rr ? 0 : rf__err(RF_ENOMEM, "bench: out of memory");
+  if (st || (st = rf_cl_select(!strcmp(device, "auto") ? "opencl" : device, &dev)) ||
+      (st = rf_cl_create(&cl, &dev)) || (st = rf_capture_open(&c, cap)) ||
+      (st = rf_engine_create_cl(&e, cl, cfg, c)) || (st = rf_engine_cl_resident(e, 0, repeats, rr)))
+    goto done;
+  double v[RF_ENGINE_RESIDENT_MAX];
+  memcpy(v, rr->cpi_s, (size_t)rr->repeats * sizeof *v);
+  double med = rf__median(v, rr->repeats), lo = v[0], hi = v[rr->repeats - 1];
+  const double in_bytes = (double)(w->channels * rr->pulses * w->samples) * sh->pair;
+  printf("   device-resident (dwell 0 uploaded once, %d repeats back to back, device time):\n", rr->repeats);
+  printf("   %-18s %10.3f ms per CPI (min %.3f, max %.3f; back to back %.3f ms); input %.1f GB/s = %.1f%% of "
+         "device copy BW\n", "CPI", 1e3 * med, 1e3 * lo, 1e3 * hi, 1e3 * rr->back_to_back_s,
+         in_bytes / med / 1e9, dbw->copy > 0 ? 100.0 * in_bytes / med / dbw->copy : 0);
+  cJSON *o = cJSON_AddObjectToObject(j, "device_resident");
+  cJSON_AddNumberToObject(o, "repeats", rr->repeats);
+  cJSON_AddNumberToObject(o, "dwell_pulses", (double)rr->pulses);
+  cJSON_AddNumberToObject(o, "cpi_seconds_median", med);
+  cJSON_AddNumberToObject(o, "cpi_seconds_min", lo);
+  cJSON_AddNumberToObject(o, "cpi_seconds_max", hi);
+  cJSON_AddNumberToObject(o, "back_to_back_seconds_per_cpi", rr->back_to_back_s);
+  cJSON_AddNumberToObject(o, "input_bytes_per_cpi", in_bytes);
+  cJSON_AddNumberToObject(o, "input_ratio_to_device_copy_bandwidth", dbw->copy > 0 ? in_bytes / med / dbw->copy : 0);
+  cJSON_AddNumberToObject(o, "candidates", (double)rr->candidates);
+  cJSON *js = cJSON_AddObjectToObject(o, "stage_seconds_mean");
+  for (int i = 0; i < RF_STAGE_COUNT; i++) {
+    if (i == RF_STAGE_read || i == RF_STAGE_extraction) continue;
+    printf("   %-18s %10.3f ms (device time, mean)\n", rf_stage_names[i], 1e3 * rr->stage_s[i]);
+    cJSON_AddNumberToObject(js, rf_stage_names[i], rr->stage_s[i]);
+  }
+done:
+  rf_engine_destroy(e);
+  rf_capture_close(c);
+  rf_cl_destroy(cl);
+  rf__free(rr);
+  return st;
+}
+
+static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep, int resident,
                             double copy_bw, const char *device, const rf__dev_bw *dbw, cJSON *jout) {
   const int on_cpu = !strcmp(device, "cpu");
   char cap[4096], out[4096], name[256];
@@ -545,8 +631,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   if (!strcmp(w->name, "big")) return rf__run_big(w, cap, out, device, keep, j);
 
   rf_config cfg;
-  rf_config_defaults(&cfg);
-  cfg.doppler_fft = (int)w->doppler_fft;
+  if ((st = rf__workload_config(w, &cfg))) return st;
   rf__runs *r = rf__calloc(1, sizeof *r);
   if (!r) return rf__err(RF_ENOMEM, "bench: out of memory");
   rf__load load0, load1;
@@ -556,7 +641,8 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddStringToObject(j, "device_name", r->s.device_name);
   rf__shape sh = {.l = rf_pc_fft_len(w->samples, w->ref_len),
                   .k = rf_pipeline_bins(&cfg, w->pulses),
-                  .beams = (size_t)cfg.beams_az, /* linear array: one elevation beam */
+                  /* linear array: one elevation beam; per-channel mode: a beam a channel */
+                  .beams = cfg.bf_mode == RF_BF_MODE_CHANNELS ? w->channels : (size_t)cfg.beams_az,
                   .ns = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells,
                   .pair = (double)rf_sample_pair_bytes(w->sample_type)};
   if (on_cpu) RF__STAGE("the FFTs alone (floor)");
@@ -576,6 +662,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddBoolToObject(j, "machine_busy", busy);
   rf__stage_figures(w, &sh, r, on_cpu, copy_bw, dbw, j);
   rf__total_figures(&sh, r, on_cpu, fft, dbw, busy, j);
+  if (!on_cpu && resident > 0 && (st = rf__run_resident(w, &sh, cap, &cfg, device, resident, dbw, j))) goto done;
   if (!keep) remove(cap);
 done:
   rf__free(r);
@@ -653,7 +740,7 @@ static int rf__bench_floors(const char *device, double *bw, rf__dev_bw *dbw, cJS
 
 static const char rf__help_bench[] =
     "Usage: radarflow bench [--workload W[,W...]] [--device DEV] [--repeat N] [--json FILE]\n"
-    "                       [--dir DIR] [--keep] [-q]\n"
+    "                       [--dir DIR] [--keep] [--resident N] [--quick] [--dwells N] [-q]\n"
     "Runs benchmark workloads through the whole pipeline and prints, per stage, the\n"
     "median time, rates and bytes moved against the memory copy bandwidth measured\n"
     "in the same run; end to end against the FFTs alone (CPU) or the host-to-device\n"
@@ -666,6 +753,12 @@ static const char rf__help_bench[] =
     "                       and every figure (docs/formats.md, bench reports)\n"
     "  -d, --dir DIR        where captures are written (default build/bench); removed\n"
     "                       after each workload unless --keep\n"
+    "      --resident N     on a device, also time the first dwell's device stages N\n"
+    "                       times with its samples already on the device (default 20;\n"
+    "                       0: not)\n"
+    "      --quick          every workload cut to %d channels x %d pulses x %d samples,\n"
+    "                       2 dwells (checks the bench itself; its times mean nothing)\n"
+    "      --dwells N       every workload's capture gets N dwells (longer streams)\n"
     "  -q, --quiet          no progress line (the report is still printed)\n";
 
 int rf_bench_main(int argc, char **argv) {
@@ -676,11 +769,15 @@ int rf_bench_main(int argc, char **argv) {
                                        {"keep", no_argument, 0, 'k'},
                                        {"device", required_argument, 0, 'D'},
                                        {"quiet", no_argument, 0, 'q'},
+                                       {"resident", required_argument, 0, 'R'},
+                                       {"quick", no_argument, 0, 'Q'},
+                                       {"dwells", required_argument, 0, 'n'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  static const char shorts[] = "w:r:j:d:kD:qh";
-  const char *only = "demo,matx,early-warning,big,tracker,batch", *json = NULL, *dir = "build/bench", *device = "cpu";
-  int repeat = 5, keep = 0, quiet = 0, c;
+  static const char shorts[] = "w:r:j:d:kD:qR:n:h";
+  const char *only = "demo,matx,matx-exact,matx-exact-int16,early-warning,big,tracker,batch", *json = NULL,
+             *dir = "build/bench", *device = "cpu";
+  int repeat = 5, keep = 0, quiet = 0, resident = 20, quick = 0, dwells = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
     switch (c) {
@@ -697,6 +794,22 @@ int rf_bench_main(int argc, char **argv) {
     case 'k': keep = 1; break;
     case 'D': device = optarg; break;
     case 'q': quiet = 1; break;
+    case 'R': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 0 || v > RF_ENGINE_RESIDENT_MAX)
+        return rf__err(RF_EINVAL, "bench: --resident must be an integer in [0, %d]", RF_ENGINE_RESIDENT_MAX);
+      resident = (int)v;
+      break;
+    }
+    case 'Q': quick = 1; break;
+    case 'n': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (!*optarg || *end || v < 1 || v > 100000) return rf__err(RF_EINVAL, "bench: --dwells must be an integer in [1, 100000]");
+      dwells = (int)v;
+      break;
+    }
     case 'h': {
       char names[256] = "";
       for (size_t i = 0; i < RF__NWL + RF__NOTHER; i++) {
@@ -704,7 +817,7 @@ int rf_bench_main(int argc, char **argv) {
         snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "",
                  i < RF__NWL ? rf__workloads[i].name : rf__other_workloads[i - RF__NWL]);
       }
-      printf(rf__help_bench, names);
+      printf(rf__help_bench, names, RF__QUICK_CHANNELS, RF__QUICK_PULSES, RF__QUICK_SAMPLES);
       return 0;
     }
     default: return rf_cli_option_error("bench", argv, shorts, opts);
@@ -723,11 +836,22 @@ int rf_bench_main(int argc, char **argv) {
   cJSON *root = NULL;
   size_t done = 0;
   if ((st = rf__bench_floors(device, &bw, &dbw, &root))) goto out;
+  cJSON_AddBoolToObject(root, "quick", quick);
+  cJSON_AddNumberToObject(root, "resident_repeats", resident);
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
   for (size_t i = 0; i < RF__NWL && !st; i++) {
     if (!rf__wanted(only, rf__workloads[i].name)) continue;
     snprintf(rf__wl, sizeof rf__wl, "%s (%zu of %zu)", rf__workloads[i].name, ++done, nwork);
-    st = rf__run_workload(&rf__workloads[i], dir, repeat, keep, bw, device, &dbw, arr);
+    rf__workload w = rf__workloads[i];
+    if (quick) {
+      w.channels = RF__QUICK_CHANNELS;
+      w.pulses = RF__QUICK_PULSES;
+      w.samples = RF__QUICK_SAMPLES;
+      w.ref_len = w.ref_len < 64 ? w.ref_len : 64;
+      w.dwells = 2;
+    }
+    if (dwells) w.dwells = (size_t)dwells;
+    st = rf__run_workload(&w, dir, repeat, keep, resident, bw, device, &dbw, arr);
     fflush(stdout);
   }
   /* Plots per second through the tracker; captures per second in a batch.

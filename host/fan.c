@@ -14,7 +14,7 @@ typedef struct rf__fan_dir {
 
 struct rf_fan {
   size_t n, beams, beams_az, beams_el, dwells, ndirs;
-  int estimate_el, taper, taylor_nbar;
+  int estimate_el, taper, taylor_nbar, per_channel;
   double lambda_m, taylor_sll_db, spacing_az_deg, spacing_el_deg;
   double (*pos)[3];     /* [n] */
   size_t *dir_of;       /* [dwells]: index into dirs */
@@ -51,8 +51,9 @@ static void rf__fan_beams(rf_fan *f, size_t k) {
   dr->bw_el_deg = f->estimate_el ? rf_beamwidth_deg((const double(*)[3])f->pos, f->n, f->lambda_m, dr->az_deg,
                                                     dr->el_deg, 1, f->taper, f->taylor_sll_db, f->taylor_nbar)
                                  : 0.0;
-  double sa = f->spacing_az_deg > 0 ? f->spacing_az_deg : 0.5 * dr->bw_az_deg;
-  double se = f->spacing_el_deg > 0 ? f->spacing_el_deg : 0.5 * dr->bw_el_deg;
+  /* Per-channel mode: every "beam" (channel) looks where the dwell transmits. */
+  double sa = f->per_channel ? 0 : f->spacing_az_deg > 0 ? f->spacing_az_deg : 0.5 * dr->bw_az_deg;
+  double se = f->per_channel ? 0 : f->spacing_el_deg > 0 ? f->spacing_el_deg : 0.5 * dr->bw_el_deg;
   for (size_t ie = 0; ie < f->beams_el; ie++)
     for (size_t ia = 0; ia < f->beams_az; ia++) {
       size_t b = ie * f->beams_az + ia;
@@ -111,6 +112,11 @@ int rf_fan_create(rf_fan **out, const rf_fan_config *c) {
   f->beams_az = (size_t)c->beams_az;
   f->beams_el = c->beams_el > 0 ? (size_t)c->beams_el : (f->estimate_el ? 3 : 1);
   if (!f->estimate_el) f->beams_el = 1;
+  if ((f->per_channel = c->per_channel)) {
+    f->estimate_el = 0;
+    f->beams_az = c->channels;
+    f->beams_el = 1;
+  }
   f->beams = f->beams_az * f->beams_el;
   f->dir_of = rf__malloc(c->dwells * sizeof *f->dir_of);
   f->dirs = rf__malloc(c->dwells * sizeof *f->dirs);
@@ -147,6 +153,11 @@ int rf_fan_dwell(const rf_fan *f, size_t d, rf_fan_view *v) {
 int rf_fan_weights(const rf_fan *f, size_t d, float complex *w) {
   if (d >= f->dwells) return rf__err(RF_EINVAL, "beam fan: dwell %zu of %zu", d, f->dwells);
   size_t k = f->dir_of[d];
+  if (f->per_channel) {
+    for (size_t b = 0; b < f->beams; b++)
+      for (size_t n = 0; n < f->n; n++) w[b * f->n + n] = b == n ? 1.0f : 0.0f;
+    return 0;
+  }
   rf_beam_weights((const double(*)[3])f->pos, f->n, f->lambda_m, f->beam_az + k * f->beams,
                   f->beam_el + k * f->beams, f->beams, f->taper, f->taylor_sll_db, f->taylor_nbar, w);
   return 0;

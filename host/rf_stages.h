@@ -97,6 +97,10 @@ typedef struct rf_fan_config {
   size_t dwells;                         /* >= 1 */
   const double *azimuth_deg;             /* [dwells] transmit direction (read at create) */
   const double *elevation_deg;           /* [dwells] */
+  int per_channel;                       /* 1: no beamforming - beam b is channel b
+                                            (beams_az = channels, beams_el = 1), every
+                                            beam at the transmit direction, identity
+                                            weights; beams_* and spacing_* unused */
 } rf_fan_config;
 typedef struct rf_fan rf_fan;
 int rf_fan_create(rf_fan **fan, const rf_fan_config *cfg);
@@ -112,16 +116,29 @@ typedef struct rf_fan_view {
   double beamwidth_az_deg, beamwidth_el_deg; /* el: 0 on a linear array */
 } rf_fan_view;
 int rf_fan_dwell(const rf_fan *fan, size_t dwell, rf_fan_view *v);
-/* Dwell d's weights w [B][N] (rf_beam_weights of its beams). */
+/* Dwell d's weights w [B][N] (rf_beam_weights of its beams; the identity
+ * in per-channel mode). */
 int rf_fan_weights(const rf_fan *fan, size_t dwell, float complex *w);
 
 typedef struct rf_bf rf_bf;
 int rf_bf_create(rf_bf **bf, size_t channels, size_t beams, size_t cells);
 /* in [pulses][N][cells]; out beam b, pulse p at out + b*beam_stride + p*cells.
- * w is [beams][channels] (borrowed). */
+ * w is [beams][channels] (borrowed): one OpenBLAS CGEMM per pulse (or slice
+ * of one). w NULL: per-channel mode, beam b is channel b (beams <= channels,
+ * else RF_EINVAL). */
 int rf_bf_execute(rf_bf *bf, const float complex *w, const float complex *in,
                   size_t pulses, float complex *out, size_t beam_stride);
+/* The same product by a plain loop (w not NULL): the oracle rf_bf_execute
+ * is tested against, and the twin of the OpenCL kernel (rf_bf_pulse). */
+int rf_bf_execute_ref(rf_bf *bf, const float complex *w, const float complex *in,
+                      size_t pulses, float complex *out, size_t beam_stride);
 void rf_bf_destroy(rf_bf *bf);
+/* The OpenBLAS core type this CPU should get ("SkylakeX", "Haswell") when
+ * the loaded OpenBLAS fell back to its generic Prescott kernels (a CPU newer
+ * than its table), else NULL. OpenBLAS reads OPENBLAS_CORETYPE when it is
+ * loaded, so only a program that sets it and executes itself again can use
+ * this (tools/main.c does). */
+const char *rf_bf_blas_core_hint(void);
 
 /* ---- 4: clutter filter, Doppler window and FFT ---------------------------- */
 enum rf_clutter { RF_CLUTTER_NONE = 0, RF_CLUTTER_NOTCH = 1, RF_CLUTTER_MTI2 = 2,

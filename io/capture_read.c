@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capture_chunks.h"
 #include "capture_sources.h"
 #include "capture_vds.h"
 #include "h5util.h"
@@ -30,6 +31,8 @@ struct rf_capture {
   hid_t file, iq;
   hid_t iq_mtype; /* native int16 or float; not owned */
   rf__vds *vds;   /* a virtual /iq read directly (capture_vds.c), or NULL */
+  rf__chunks *chunks; /* a chunked /iq read by whole chunks (capture_chunks.c), or NULL */
+  int chunks_tried;   /* the chunks plan was looked for (at the first read) */
   uint64_t file_size;
   rf_capture_meta m;
 };
@@ -649,6 +652,7 @@ cleanup:
 void rf_capture_close(rf_capture *c) {
   if (!c) return;
   rf__vds_destroy(c->vds);
+  rf__chunks_destroy(c->chunks);
   if (c->iq >= 0) H5Dclose(c->iq);
   if (c->file >= 0) H5Fclose(c->file);
   rf__meta_free(&c->m);
@@ -662,6 +666,45 @@ const rf_capture_meta *rf_capture_get_meta(const rf_capture *c) { return &c->m; 
 const char *rf_capture_path(const rf_capture *c) { return c->path; }
 uint64_t rf_capture_file_size(const rf_capture *c) { return c->file_size; }
 
+/* Whether any of n float32 words is not finite (exponent bits all ones):
+ * eight words at a time (GCC vector types; an AVX2 clone where the CPU has
+ * it), so the check runs at the speed of the cache the chunk is in. */
+typedef int32_t rf__v8i __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static int rf__any_not_finite(const uint32_t *u, size_t n) {
+  const rf__v8i e = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000,
+                     0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+  rf__v8i bad = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    rf__v8i v;
+    memcpy(&v, u + i, sizeof v);
+    bad |= (v & e) == e;
+  }
+  int any = 0;
+  for (int k = 0; k < 8; k++) any |= bad[k] != 0;
+  for (; i < n; i++) any |= (u[i] & 0x7f800000u) == 0x7f800000u;
+  return any;
+}
+
+/* formats.md: numbers that are not finite are refused; float32 samples are
+ * checked as they are read (int16 cannot be NaN): a scan for such a word,
+ * then, if there is one, its pulse and channel named. */
+static int rf__check_finite(void *ctx, size_t first, size_t n, const void *data) {
+  const rf_capture *c = ctx;
+  const rf_capture_meta *m = &c->m;
+  if (m->sample_type != RF_SAMPLE_FLOAT32) return 0;
+  const size_t per_pulse = m->channels * m->samples * 2, words = n * per_pulse;
+  if (!rf__any_not_finite(data, words)) return 0;
+  const float *v = data;
+  size_t i = 0;
+  while (i < words && isfinite(v[i])) i++;
+  return rf__err(RF_EFORMAT, "%s: /iq: sample not finite (NaN or Inf) in pulse %zu, channel %zu", c->path,
+                 first + i / per_pulse, (i % per_pulse) / (m->samples * 2));
+}
+
 int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw) {
   const rf_capture_meta *m = &c->m;
   hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
@@ -671,6 +714,13 @@ int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw)
                    first + count, m->pulses);
   if (count == 0) return 0;
   rf__h5_quiet();
+  if (!c->vds && !c->chunks_tried) {
+    c->chunks_tried = 1;
+    if ((st = rf__chunks_create(&c->chunks, c->file, c->iq, c->iq_mtype, m->pulses, rf_capture_pulse_bytes(m),
+                                c->path)))
+      return st;
+  }
+  if (c->chunks) return rf__chunks_read(c->chunks, first, count, raw, rf__check_finite, c);
   hsize_t start[4] = {first, 0, 0, 0}, cnt[4] = {count, m->channels, m->samples, 2};
   if (c->vds) {
     st = rf__vds_read(c->vds, first, count, m->channels, m->samples, c->iq_mtype, raw);
@@ -682,18 +732,7 @@ int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw)
       st = rf__err(RF_EFORMAT, "%s: /iq: cannot read pulses %zu..%zu: %s", c->path, first,
                    first + count - 1, rf__h5_errdesc());
   }
-  /* formats.md: numbers that are not finite are refused; float32 samples are
-   * checked as they are read (int16 cannot be NaN). */
-  if (!st && m->sample_type == RF_SAMPLE_FLOAT32) {
-    const float *v = raw;
-    size_t per_pulse = m->channels * m->samples * 2, n = count * per_pulse;
-    for (size_t i = 0; i < n; i++)
-      if (!isfinite(v[i])) {
-        st = rf__err(RF_EFORMAT, "%s: /iq: sample not finite (NaN or Inf) in pulse %zu, channel %zu",
-                     c->path, first + i / per_pulse, (i % per_pulse) / (m->samples * 2));
-        break;
-      }
-  }
+  if (!st) st = rf__check_finite(c, first, count, raw);
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
   return st;

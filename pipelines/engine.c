@@ -127,7 +127,8 @@ int rf__engine_new(rf_engine **out, const rf__engine_ops *ops, const rf_config *
                       .taylor_nbar = cfg->taylor_nbar,
                       .dwells = m->dwells,
                       .azimuth_deg = m->azimuth_deg,
-                      .elevation_deg = m->elevation_deg};
+                      .elevation_deg = m->elevation_deg,
+                      .per_channel = cfg->bf_mode == RF_BF_MODE_CHANNELS};
   if ((st = rf_fan_create(&e->fan, &fc))) goto fail;
   e->beams = rf_fan_beams(e->fan);
   size_t map = e->max_bins * e->cells;

@@ -57,7 +57,9 @@ static int rf__cpu_beams(rf_engine *e, rf__cpu *c, size_t d, double *t0) {
     rf__lap(e, RF_STAGE_read, t0);
     if ((st = rf_pc_execute(c->pc, c->raw, cnt, c->rows))) return st;
     rf__lap(e, RF_STAGE_pulse_compression, t0);
-    if ((st = rf_bf_execute(c->bf, c->weights, c->rows, cnt, c->cube + i * s, p * s))) return st;
+    /* Per-channel mode: no weights, beam b is channel b. */
+    const float complex *w = e->cfg.bf_mode == RF_BF_MODE_CHANNELS ? NULL : c->weights;
+    if ((st = rf_bf_execute(c->bf, w, c->rows, cnt, c->cube + i * s, p * s))) return st;
     rf__lap(e, RF_STAGE_beamforming, t0);
   }
   return 0;

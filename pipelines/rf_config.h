@@ -16,6 +16,8 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
 #define RF_CHOICES_PLANNER "estimate|measure"
 #define RF_CHOICES_TRACK_MODEL "cv|ballistic|imm"
 #define RF_CHOICES_EARTH "flat|spherical"
+#define RF_CHOICES_BF_MODE "beams|channels"
+enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
 
 #define RF_CONFIG_TABLE(X)                                                                  \
   X(pulse_compression, window, RF_CFG_ENUM, range_window, 1, 0, 2, RF_CHOICES_TAPER,        \
@@ -24,6 +26,8 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
     "Taylor taper peak sidelobe level, dB")                                                 \
   X(taper, taylor_nbar, RF_CFG_INT, taylor_nbar, 4, 1, 20, NULL,                            \
     "Taylor taper nbar (nearly equal sidelobes)")                                           \
+  X(beamforming, mode, RF_CFG_ENUM, bf_mode, 0, 0, 1, RF_CHOICES_BF_MODE,                  \
+    "beams: a fan of receive beams; channels: no beamforming, each channel is processed as a beam of its own (as MatX's radar pipeline)") \
   X(beamforming, beams_az, RF_CFG_INT, beams_az, 5, 1, 64, NULL,                            \
     "receive beams across azimuth, centred on the transmit direction")                      \
   X(beamforming, beams_el, RF_CFG_INT, beams_el, 0, 0, 64, NULL,                            \

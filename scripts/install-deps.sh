@@ -13,7 +13,8 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
       check libsubunit-dev libcairo2-dev fonts-dejavu-core
-      ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
+      ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev
+      libopenblas-openmp-dev)
 case "${1:-}" in
   "") ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;

@@ -307,16 +307,23 @@ static int rf__cmd_bench_compare(int argc, char **argv) {
   return st ? rf_cli_fail(st) : 0;
 }
 
-/* OpenMP threads wait passively (they sleep at a barrier instead of
- * spinning), so a busy shared machine, or this program's own batch workers,
- * keep their cores. libgomp reads OMP_WAIT_POLICY once, when it is loaded
- * (before main), so the variable is set here and the program executes itself
- * again. A policy the user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set) is
- * kept. If the exec fails the run goes on under libgomp's default. */
-static void rf__omp_passive_default(char **argv) {
-  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
-  execv("/proc/self/exe", argv);
+/* Settings libraries read once, when they are loaded (before main), so
+ * they are set here and the program executes itself again:
+ * - OpenMP threads wait passively (they sleep at a barrier instead of
+ *   spinning), so a busy shared machine, or this program's own batch
+ *   workers, keep their cores (OMP_WAIT_POLICY). A policy the user chose
+ *   (OMP_WAIT_POLICY or GOMP_SPINCOUNT set) is kept.
+ * - OpenBLAS gets the kernels of this CPU when it fell back to its generic
+ *   ones for a CPU it does not know (OPENBLAS_CORETYPE, unless set;
+ *   rf_bf_blas_core_hint).
+ * If the exec fails the run goes on under the libraries' defaults. */
+static void rf__library_env_defaults(char **argv) {
+  int again = 0;
+  if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && !setenv("OMP_WAIT_POLICY", "PASSIVE", 1))
+    again = 1;
+  const char *core = getenv("OPENBLAS_CORETYPE") ? NULL : rf_bf_blas_core_hint();
+  if (core && !setenv("OPENBLAS_CORETYPE", core, 1)) again = 1;
+  if (again) execv("/proc/self/exe", argv);
 }
 
 /* The commands: name and entry (argv[0] is the command's name). Hidden
@@ -364,7 +371,7 @@ static int rf__find_command(const char *name) {
 }
 
 int main(int argc, char **argv) {
-  rf__omp_passive_default(argv);
+  rf__library_env_defaults(argv);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = rf__on_signal;
