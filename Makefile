@@ -20,6 +20,7 @@ SANFLAGS :=
 endif
 
 CC ?= cc
+CXX ?= c++
 PKGS := hdf5 fftw3f inih libcjson cairo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -30,13 +31,17 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS ?= -O2 -g
 RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
              -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
+CXXFLAGS ?= -O2 -g
+# C++ only for io/numfmt.cc, the {fmt} number formatter behind the CSV writers.
+RF_CXXFLAGS := -std=c++17 -Wall -Wextra -fno-exceptions -I. $(SANFLAGS)
 RF_LDFLAGS := -fopenmp $(SANFLAGS)
-LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lpthread -lm
+LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lfmt -lstdc++ -lpthread -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
 CLI_SRC := $(wildcard tools/*.c bench/*.c)
 TEST_SRC := $(wildcard tests/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_CXX_SRC := $(wildcard io/*.cc)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cc=$(BUILD)/%.o)
 # OpenCL C sources, embedded into the library (common.cl and compact.cl
 # first: the others use them). RF_KERNEL_DIR=kernels loads them from disk.
 CL_SRC := kernels/common.cl kernels/compact.cl \
@@ -60,6 +65,10 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(RF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(RF_CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(CL_GEN): $(CL_SRC) scripts/embed-kernels.sh
 	@mkdir -p $(dir $@)

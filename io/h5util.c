@@ -417,6 +417,18 @@ int rf__commit_tmp(const char *tmp, const char *path) {
 /* ---- in-memory product files --------------------------------------------------- */
 #define RF__H5_IMAGE_INCREMENT ((size_t)64 << 10)
 
+herr_t rf__h5_product_attrs(hid_t f, const char *format, const rf_product_info *info) {
+  if (rf__h5_write_attr_string(f, "format", format) < 0 || rf__h5_write_attr_int32(f, "format_version", 1) < 0)
+    return -1;
+  if (info && (rf__h5_write_attr_string(f, "source_path", info->source_path ? info->source_path : "") < 0 ||
+               rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
+               rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
+               rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
+               rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0))
+    return -1;
+  return 0;
+}
+
 int rf__h5_image_create(hid_t *out, const char *path, const char *format,
                         const rf_product_info *info) {
   hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
@@ -427,14 +439,7 @@ int rf__h5_image_create(hid_t *out, const char *path, const char *format,
   if (!name) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   if ((fcpl = rf__h5_fcpl()) < 0 || (fapl = rf__h5_fapl()) < 0 ||
       H5Pset_fapl_core(fapl, RF__H5_IMAGE_INCREMENT, 0) < 0 ||
-      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 ||
-      rf__h5_write_attr_string(f, "format", format) < 0 ||
-      rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
-      (info && (rf__h5_write_attr_string(f, "source_path", info->source_path ? info->source_path : "") < 0 ||
-                rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
-                rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0))) {
+      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 || rf__h5_product_attrs(f, format, info) < 0) {
     st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
     if (f >= 0) H5Fclose(f);
     f = H5I_INVALID_HID;

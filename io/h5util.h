@@ -80,7 +80,14 @@ hid_t rf__h5_fapl(void);
  * provenance attributes source_path, radar_name, site_*; it returns 0 and
  * the file in *f, or RF_ENOMEM / RF_EIO naming path. rf__h5_image_commit
  * writes the image to path atomically and closes f in all cases. */
+/* The compound type of rf_plot (io/products.c): in memory (native, struct
+ * layout) or in the file (little-endian, packed); caller closes. */
+hid_t rf__plot_type(int file);
+
 struct rf_product_info;
+/* The root attributes of a product file: format, format_version 1 and,
+ * when info is not NULL, source_path, radar_name, site_*. */
+herr_t rf__h5_product_attrs(hid_t f, const char *format, const struct rf_product_info *info);
 int rf__h5_image_create(hid_t *f, const char *path, const char *format,
                         const struct rf_product_info *info);
 int rf__h5_image_commit(hid_t f, const char *path);

@@ -66,7 +66,7 @@ void rf_plot_list_free(rf_plot_list *l) {
 /* ---- HDF5 ------------------------------------------------------------------------ */
 /* The compound type of rf_plot: in memory (native, struct layout) or in the
  * file (little-endian, packed, formats.md order). */
-static hid_t rf__plot_type(int file) {
+hid_t rf__plot_type(int file) {
   size_t size = file ? RF__NCOLS * 8 - 4 : sizeof(rf_plot), off = 0;
   hid_t t = H5Tcreate(H5T_COMPOUND, size);
   if (t < 0) return t;

@@ -18,7 +18,10 @@ enum rf_track_status {
 const char *rf_track_status_name(int status);
 
 /* One track row: the spec's columns in order, then the extension columns
- * (impact_*: NaN unless the track is ballistic and descending). */
+ * (docs/formats.md "Track extension columns"): impact_* (NaN unless the
+ * track is ballistic and comes down), then the IMM mode probabilities
+ * imm_*_prob (constant velocity, manoeuvre, ballistic; they sum to 1; a
+ * single-model tracker gives 1 to its model). */
 typedef struct rf_track_row {
   double time_s;
   int32_t track_id;
@@ -31,6 +34,7 @@ typedef struct rf_track_row {
   int32_t plots;
   double time_to_go_s;
   double impact_time_s, impact_latitude_deg, impact_longitude_deg;
+  double imm_cv_prob, imm_manoeuvre_prob, imm_ballistic_prob;
 } rf_track_row;
 
 /* Growable list of rows (owned). */
@@ -48,6 +52,21 @@ int rf_tracks_write_h5(const char *path, const rf_track_row *rows, size_t n,
                        const rf_product_info *info);
 /* CSV: exact header, %.17g doubles, status words. */
 int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n);
+/* Streaming: tracks.h5 (chunked /tracks, extended as rows come) and
+ * tracks.csv written together under temporary names; commit renames both
+ * (or, on failure, neither). Memory does not grow with the rows. Same
+ * bytes as rf_tracks_write_csv; the same rows as rf_tracks_write_h5. */
+typedef struct rf_tracks_writer rf_tracks_writer;
+int rf_tracks_writer_create(rf_tracks_writer **w, const char *h5_path, const char *csv_path,
+                            const rf_product_info *info);
+int rf_tracks_writer_add(rf_tracks_writer *w, const rf_track_row *rows, size_t n);
+int rf_tracks_writer_commit(rf_tracks_writer *w);     /* also destroys w */
+void rf_tracks_writer_abort(rf_tracks_writer *w);     /* removes the temporaries; NULL is a no-op */
+/* One CSV row (with its newline) into buf (at least RF_TRACK_CSV_ROW_MAX
+ * bytes); returns its length. */
+#define RF_TRACK_CSV_ROW_MAX 1024
+size_t rf_tracks_csv_row(char *buf, const rf_track_row *r);
+
 /* Reads either file (by extension .h5 / .csv); RF_EFORMAT naming the file
  * and the field or line on bad input. */
 int rf_tracks_read(const char *path, rf_track_list *out);

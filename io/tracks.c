@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "h5util.h"
+#include "numfmt.h"
 
 #define RF_TRACK_LIST_MIN_CAP 64
 #define RF_TRACK_CSV_LINE_MAX 2048
@@ -44,6 +45,9 @@ static const struct {
     {"impact_time_s", offsetof(rf_track_row, impact_time_s), RF__COL_D},
     {"impact_latitude_deg", offsetof(rf_track_row, impact_latitude_deg), RF__COL_D},
     {"impact_longitude_deg", offsetof(rf_track_row, impact_longitude_deg), RF__COL_D},
+    {"imm_cv_prob", offsetof(rf_track_row, imm_cv_prob), RF__COL_D},
+    {"imm_manoeuvre_prob", offsetof(rf_track_row, imm_manoeuvre_prob), RF__COL_D},
+    {"imm_ballistic_prob", offsetof(rf_track_row, imm_ballistic_prob), RF__COL_D},
 };
 enum { RF__NTCOLS = sizeof rf__tcols / sizeof rf__tcols[0] };
 
@@ -193,39 +197,54 @@ static int rf__csv_header_line(char *buf, size_t len) {
   return 0;
 }
 
+size_t rf_tracks_csv_row(char *buf, const rf_track_row *r) {
+  char *o = buf;
+  for (int k = 0; k < RF__NTCOLS; k++) {
+    const char *p = (const char *)r + rf__tcols[k].off;
+    if (k) *o++ = ',';
+    switch (rf__tcols[k].kind) {
+    case RF__COL_D: o += rf__fmt_double(o, *(const double *)p); break;
+    case RF__COL_I: o += snprintf(o, 16, "%d", (int)*(const int32_t *)p); break;
+    default: {
+      const char *w = rf_track_status_name(*(const int32_t *)p);
+      size_t l = strlen(w ? w : "deleted");
+      memcpy(o, w ? w : "deleted", l);
+      o += l;
+    }
+    }
+  }
+  *o++ = '\n';
+  return (size_t)(o - buf);
+}
+
+/* Writes rows as CSV lines to fp through buf (RF__CSV_BUF bytes); 0 or -1. */
+#define RF__CSV_BUF ((size_t)256 << 10)
+static int rf__csv_rows(FILE *fp, char *buf, const rf_track_row *rows, size_t n) {
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (used + RF_TRACK_CSV_ROW_MAX > RF__CSV_BUF) {
+      if (fwrite(buf, 1, used, fp) != used) return -1;
+      used = 0;
+    }
+    used += rf_tracks_csv_row(buf + used, &rows[i]);
+  }
+  return used && fwrite(buf, 1, used, fp) != used ? -1 : 0;
+}
+
 int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n) {
-  char *tmp = NULL, header[1024];
+  char *tmp = NULL, header[1024], *buf = NULL;
   FILE *fp = NULL;
-  rf__c_locale loc;
-  int st = 0, have_loc = 0;
+  int st = 0;
   if (!path || (n && !rows)) return rf__err(RF_EINVAL, "tracks: bad arguments");
   rf__csv_header_line(header, sizeof header);
-  if (!(tmp = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if (rf__c_locale_enter(&loc) < 0) {
+  if (!(tmp = rf__tmp_path(path)) || !(buf = rf__malloc(RF__CSV_BUF))) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto cleanup;
   }
-  have_loc = 1;
   errno = 0;
   if (!(fp = fopen(tmp, "w"))) goto fail;
-  int bad = fprintf(fp, "%s\n", header) < 0;
-  for (size_t i = 0; i < n && !bad; i++) {
-    const rf_track_row *r = &rows[i];
-    for (int k = 0; k < RF__NTCOLS && !bad; k++) {
-      const char *p = (const char *)r + rf__tcols[k].off;
-      const char *sep = k ? "," : "";
-      switch (rf__tcols[k].kind) {
-      case RF__COL_D: bad = fprintf(fp, "%s%.17g", sep, *(const double *)p) < 0; break;
-      case RF__COL_I: bad = fprintf(fp, "%s%d", sep, (int)*(const int32_t *)p) < 0; break;
-      default: {
-        const char *w = rf_track_status_name(*(const int32_t *)p);
-        bad = fprintf(fp, "%s%s", sep, w ? w : "deleted") < 0;
-      }
-      }
-    }
-    if (!bad) bad = fputc('\n', fp) == EOF;
-  }
-  if (bad || fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) goto fail;
+  if (fprintf(fp, "%s\n", header) < 0 || rf__csv_rows(fp, buf, rows, n) < 0) goto fail;
+  if (fflush(fp) != 0 || ferror(fp)) goto fail;
   int cr = fclose(fp);
   fp = NULL;
   if (cr != 0) goto fail;
@@ -239,7 +258,145 @@ cleanup:
   if (fp) fclose(fp);
   if (tmp) unlink(tmp);
   rf__free(tmp);
-  if (have_loc) rf__c_locale_leave(&loc);
+  rf__free(buf);
+  return st;
+}
+
+/* ---- streaming writer ------------------------------------------------------------- */
+/* Rows per HDF5 chunk and per append. */
+#define RF__H5_CHUNK_ROWS 4096
+
+struct rf_tracks_writer {
+  char *path[2], *tmp[2];          /* tracks.h5, tracks.csv */
+  hid_t file, dset, ftype, mtype;
+  FILE *csv;
+  char *buf;                       /* CSV output buffer */
+  rf_track_row *pend;              /* rows not yet in the HDF5 dataset */
+  size_t npend;
+  hsize_t nrows;
+};
+
+static void rf__tw_free(rf_tracks_writer *w) {
+  if (w->dset >= 0) H5Dclose(w->dset);
+  if (w->ftype >= 0) H5Tclose(w->ftype);
+  if (w->mtype >= 0) H5Tclose(w->mtype);
+  if (w->file >= 0) H5Fclose(w->file);
+  if (w->csv) fclose(w->csv);
+  for (int k = 0; k < 2; k++) {
+    if (w->tmp[k]) unlink(w->tmp[k]);
+    rf__free(w->tmp[k]);
+    rf__free(w->path[k]);
+  }
+  rf__free(w->buf);
+  rf__free(w->pend);
+  rf__free(w);
+}
+
+void rf_tracks_writer_abort(rf_tracks_writer *w) {
+  if (w) rf__tw_free(w);
+}
+
+static int rf__tw_h5_flush(rf_tracks_writer *w) {
+  if (!w->npend) return 0;
+  hsize_t start = w->nrows, count = w->npend, dims = w->nrows + w->npend;
+  hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+  int ok = H5Dset_extent(w->dset, &dims) >= 0 && (fs = H5Dget_space(w->dset)) >= 0 &&
+           H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+           (ms = H5Screate_simple(1, &count, NULL)) >= 0 &&
+           H5Dwrite(w->dset, w->mtype, ms, fs, H5P_DEFAULT, w->pend) >= 0;
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  if (!ok) return rf__err(RF_EIO, "%s: /tracks: cannot write: %s", w->path[0], rf__io_reason());
+  w->nrows = dims;
+  w->npend = 0;
+  return 0;
+}
+
+int rf_tracks_writer_create(rf_tracks_writer **out, const char *h5_path, const char *csv_path,
+                            const rf_product_info *info) {
+  *out = NULL;
+  rf__h5_quiet();
+  rf_tracks_writer *w = rf__calloc(1, sizeof *w);
+  if (!w) return rf__err(RF_ENOMEM, "%s: out of memory", h5_path);
+  w->file = w->dset = w->ftype = w->mtype = H5I_INVALID_HID;
+  const char *paths[2] = {h5_path, csv_path};
+  int st = 0;
+  for (int k = 0; k < 2; k++) {
+    size_t l = strlen(paths[k]) + 1;
+    if (!(w->path[k] = rf__malloc(l)) || !(w->tmp[k] = rf__tmp_path(paths[k]))) {
+      st = rf__err(RF_ENOMEM, "%s: out of memory", paths[k]);
+      goto fail;
+    }
+    memcpy(w->path[k], paths[k], l);
+  }
+  if (!(w->buf = rf__malloc(RF__CSV_BUF)) || !(w->pend = rf__malloc(RF__H5_CHUNK_ROWS * sizeof *w->pend))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", h5_path);
+    goto fail;
+  }
+  /* tracks.h5: /tracks chunked and unlimited, so it grows as rows come. */
+  hid_t fcpl = rf__h5_fcpl(), fapl = rf__h5_fapl(), dcpl = H5Pcreate(H5P_DATASET_CREATE), sp = H5I_INVALID_HID;
+  hsize_t zero = 0, unl = H5S_UNLIMITED, chunk = RF__H5_CHUNK_ROWS;
+  errno = 0;
+  int ok = fcpl >= 0 && fapl >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+           H5Pset_chunk(dcpl, 1, &chunk) >= 0 &&
+           (w->file = H5Fcreate(w->tmp[0], H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
+           rf__h5_product_attrs(w->file, "radarflow.tracks", info) >= 0 &&
+           (w->ftype = rf__track_type(1, 1)) >= 0 && (w->mtype = rf__track_type(0, 1)) >= 0 &&
+           (sp = H5Screate_simple(1, &zero, &unl)) >= 0 &&
+           (w->dset = H5Dcreate2(w->file, "tracks", w->ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0;
+  if (sp >= 0) H5Sclose(sp);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (fcpl >= 0) H5Pclose(fcpl);
+  if (!ok) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", h5_path, rf__io_reason());
+    goto fail;
+  }
+  char header[1024];
+  rf__csv_header_line(header, sizeof header);
+  errno = 0;
+  if (!(w->csv = fopen(w->tmp[1], "w")) || fprintf(w->csv, "%s\n", header) < 0) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", csv_path, strerror(errno ? errno : EIO));
+    goto fail;
+  }
+  *out = w;
+  return 0;
+fail:
+  rf__tw_free(w);
+  return st;
+}
+
+int rf_tracks_writer_add(rf_tracks_writer *w, const rf_track_row *rows, size_t n) {
+  errno = 0;
+  if (rf__csv_rows(w->csv, w->buf, rows, n) < 0)
+    return rf__err(RF_EIO, "%s: cannot write: %s", w->path[1], strerror(errno ? errno : EIO));
+  for (size_t i = 0; i < n; i++) {
+    w->pend[w->npend++] = rows[i];
+    int st;
+    if (w->npend == RF__H5_CHUNK_ROWS && (st = rf__tw_h5_flush(w))) return st;
+  }
+  return 0;
+}
+
+int rf_tracks_writer_commit(rf_tracks_writer *w) {
+  int st = rf__tw_h5_flush(w);
+  errno = 0;
+  if (!st && (H5Dclose(w->dset) < 0 || (w->dset = H5I_INVALID_HID, H5Fclose(w->file) < 0)))
+    st = rf__err(RF_EIO, "%s: cannot write: %s", w->path[0], rf__io_reason());
+  w->dset = w->file = H5I_INVALID_HID;
+  if (!st) {
+    int bad = fflush(w->csv) != 0 || ferror(w->csv);
+    int cr = fclose(w->csv);
+    w->csv = NULL;
+    if (bad || cr) st = rf__err(RF_EIO, "%s: cannot write: %s", w->path[1], strerror(errno ? errno : EIO));
+  }
+  for (int k = 0; k < 2 && !st; k++) {
+    st = rf__commit_tmp(w->tmp[k], w->path[k]);
+    rf__free(w->tmp[k]);
+    w->tmp[k] = NULL;
+    if (st && k == 1) remove(w->path[0]); /* both or neither */
+  }
+  rf__tw_free(w);
   return st;
 }
 

@@ -39,8 +39,8 @@ static void rf__utc_now(char *out, size_t len) {
 }
 
 /* Every product file of a capture folder, run.json last. */
-static const char *const rf__products[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv",
-                                           "plots.ast", "tracks.ast", "run.json"};
+static const char *const rf__products[] = {"plots.h5",   "plots.csv",  "tracks.h5",   "tracks.csv", "plots.ast",
+                                           "tracks.ast", "plots.pcap", "tracks.pcap", "run.json"};
 
 /* run.json: what ran, on what, with which settings, and how long it took. */
 static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_t size,

@@ -3,6 +3,7 @@
 #include "rf_tracker.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,15 +11,12 @@
 #include "rf_pipeline.h"
 
 #define RF__DEG (RF_PI / 180.0)
-#define RF__G0 9.80665               /* standard gravity, m/s^2 (flat earth) */
-#define RF__GM 3.986004418e14        /* Earth's gravitational parameter, m^3/s^2 */
-#define RF__R_MEAN 6371008.8         /* mean Earth radius (spherical gravity centre), m */
 /* The wrapped radial velocity is used only while the predicted radial
  * velocity's sigma (with the plot's) is below interval / this: then the
  * wrap picks the right alias with overwhelming probability (half the
  * interval is 4 sigma), so the ambiguity can never mislead the filter. */
 #define RF__AMBIG_SIGMAS 8.0
-#define RF__NMOD_MAX 2
+#define RF__NMOD_MAX RF_TRACK_MODES
 /* Components of the gating graph solved optimally up to this size (tracks,
  * plots); larger ones (never in practice) are assigned greedily by cost. */
 #define RF__COMP_ROWS 256
@@ -28,7 +26,8 @@
 #define RF__BALLISTIC_STEP_S 0.5
 
 typedef struct rf__track {
-  int32_t id, status, plots, misses, looks, fast;
+  int32_t id, status, plots, misses, looks;
+  int32_t fast;                      /* IMM: the ballistic mode takes part */
   uint32_t hist;                     /* bit 0 = latest look, 1 = hit */
   double t;                          /* time of the state */
   double x[RF__NMOD_MAX][6], P[RF__NMOD_MAX][36], mu[RF__NMOD_MAX];
@@ -46,7 +45,7 @@ typedef struct rf__pred {
 
 typedef struct rf__pair {
   uint32_t pred, plot;
-  int32_t dims, root;
+  int32_t dims, next;                /* next pair of the same component, or -1 */
   double cost;
 } rf__pair;
 
@@ -54,8 +53,10 @@ struct rf_tracker {
   rf_config cfg;
   rf_track_sensor s;
   rf_geo_site site;
-  int nmod, models[RF__NMOD_MAX];
-  double q[RF__NMOD_MAX], pij[RF__NMOD_MAX][RF__NMOD_MAX];
+  rf_track_gravity grav;
+  int nmod, modes[RF__NMOD_MAX];     /* enum rf_track_mode of each filter */
+  int bal;                           /* IMM: index of the ballistic mode; -1 without */
+  double q[RF__NMOD_MAX];
   double gate3, gate4, max_speed;
   size_t cap_tracks, cap_plots, cap_pairs;
   rf__track *trk;
@@ -67,11 +68,15 @@ struct rf_tracker {
   rf__pred *pred;
   size_t npred;
   rf_track_meas *meas;
-  uint32_t *order;                   /* plots sorted by range */
+  uint32_t *order;                   /* plot indices binned by range (counting pass) */
+  int32_t *bin_start;                /* [cap_plots + 1]: order[bin_start[b] .. bin_start[b+1]) */
+  double bin_r0, bin_w;              /* bin b covers [r0 + b w, r0 + (b+1) w) */
+  size_t nbins;
   int32_t *plot_pred, *plot_gated;   /* assigned pred / gated by a confirmed track */
   rf__pair *pairs;
   size_t npairs;
   int32_t *uf;                       /* union-find over preds then plots */
+  int32_t *head;                     /* per union-find root: its first pair, or -1 */
   int32_t *loc_pred, *loc_plot, *comp_pred, *comp_plot, *r2c;
   double *dense;
   rf_assign *as;
@@ -358,49 +363,71 @@ int rf_track_update(const rf_track_meas *m, int dims, double interval, double x[
 }
 
 /* ---- motion models --------------------------------------------------------------- */
-static void rf__gravity(int earth, double site_alt, const double p[3], double a[3]) {
-  if (earth == RF_TRACK_EARTH_FLAT) {
-    a[0] = a[1] = 0;
-    a[2] = -RF__G0;
-    return;
+void rf_track_gravity_init(rf_track_gravity *g, int earth, const rf_geo_site *site) {
+  memset(g, 0, sizeof *g);
+  g->earth = earth;
+  g->site_alt_m = site->alt_m;
+  if (earth == RF_TRACK_EARTH_SPHERICAL) {
+    g->centre_enu_m[2] = -(RF_TRACK_R_MEAN + site->alt_m);
+  } else if (earth == RF_TRACK_EARTH_WGS84) {
+    double c[3], w[3] = {0, 0, RF_TRACK_OMEGA_RPS};
+    rf_geo_ecef_to_enu_vec(site, site->ecef, c);
+    for (int k = 0; k < 3; k++) g->centre_enu_m[k] = -c[k];
+    rf_geo_ecef_to_enu_vec(site, w, g->omega_enu_rps);
   }
-  /* Spherical Earth: centre below the site by mean radius + site height. */
-  double d[3] = {p[0], p[1], p[2] + RF__R_MEAN + site_alt};
-  double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2], r = sqrt(r2), k = -RF__GM / (r2 * r);
-  for (int i = 0; i < 3; i++) a[i] = k * d[i];
 }
 
-/* Ballistic state propagation (RK4 on position/velocity) over dt. */
-static void rf__ballistic_step(int earth, double site_alt, double x[6], double dt) {
-  if (earth == RF_TRACK_EARTH_FLAT) {
-    for (int i = 0; i < 3; i++) x[i] += x[3 + i] * dt;
-    x[2] -= 0.5 * RF__G0 * dt * dt;
-    x[5] -= RF__G0 * dt;
+void rf_track_gravity_accel(const rf_track_gravity *g, const double p[3], const double v[3], double a[3]) {
+  if (g->earth == RF_TRACK_EARTH_FLAT) {
+    a[0] = a[1] = 0;
+    a[2] = -RF_TRACK_G0;
     return;
   }
-  double k1p[3], k1v[3], k2p[3], k2v[3], k3p[3], k3v[3], k4p[3], k4v[3], y[3];
+  double d[3] = {p[0] - g->centre_enu_m[0], p[1] - g->centre_enu_m[1], p[2] - g->centre_enu_m[2]};
+  double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2], r = sqrt(r2), k = -RF_TRACK_GM / (r2 * r);
+  for (int i = 0; i < 3; i++) a[i] = k * d[i];
+  if (g->earth == RF_TRACK_EARTH_WGS84) {
+    /* Rotating frame: -2 W x v (Coriolis) - W x (W x d) (centrifugal). */
+    const double *w = g->omega_enu_rps;
+    double wv[3] = {w[1] * v[2] - w[2] * v[1], w[2] * v[0] - w[0] * v[2], w[0] * v[1] - w[1] * v[0]};
+    double wd[3] = {w[1] * d[2] - w[2] * d[1], w[2] * d[0] - w[0] * d[2], w[0] * d[1] - w[1] * d[0]};
+    double wwd[3] = {w[1] * wd[2] - w[2] * wd[1], w[2] * wd[0] - w[0] * wd[2], w[0] * wd[1] - w[1] * wd[0]};
+    for (int i = 0; i < 3; i++) a[i] -= 2.0 * wv[i] + wwd[i];
+  }
+}
+
+/* Ballistic state propagation over dt: exact for flat gravity, one RK4
+ * step otherwise. */
+static void rf__ballistic_step(const rf_track_gravity *g, double x[6], double dt) {
+  if (g->earth == RF_TRACK_EARTH_FLAT) {
+    for (int i = 0; i < 3; i++) x[i] += x[3 + i] * dt;
+    x[2] -= 0.5 * RF_TRACK_G0 * dt * dt;
+    x[5] -= RF_TRACK_G0 * dt;
+    return;
+  }
+  double k1p[3], k1v[3], k2p[3], k2v[3], k3p[3], k3v[3], k4p[3], k4v[3], y[3], u[3];
   for (int i = 0; i < 3; i++) k1p[i] = x[3 + i];
-  rf__gravity(earth, site_alt, x, k1v);
-  for (int i = 0; i < 3; i++) y[i] = x[i] + 0.5 * dt * k1p[i], k2p[i] = x[3 + i] + 0.5 * dt * k1v[i];
-  rf__gravity(earth, site_alt, y, k2v);
-  for (int i = 0; i < 3; i++) y[i] = x[i] + 0.5 * dt * k2p[i], k3p[i] = x[3 + i] + 0.5 * dt * k2v[i];
-  rf__gravity(earth, site_alt, y, k3v);
-  for (int i = 0; i < 3; i++) y[i] = x[i] + dt * k3p[i], k4p[i] = x[3 + i] + dt * k3v[i];
-  rf__gravity(earth, site_alt, y, k4v);
+  rf_track_gravity_accel(g, x, x + 3, k1v);
+  for (int i = 0; i < 3; i++) y[i] = x[i] + 0.5 * dt * k1p[i], u[i] = k2p[i] = x[3 + i] + 0.5 * dt * k1v[i];
+  rf_track_gravity_accel(g, y, u, k2v);
+  for (int i = 0; i < 3; i++) y[i] = x[i] + 0.5 * dt * k2p[i], u[i] = k3p[i] = x[3 + i] + 0.5 * dt * k2v[i];
+  rf_track_gravity_accel(g, y, u, k3v);
+  for (int i = 0; i < 3; i++) y[i] = x[i] + dt * k3p[i], u[i] = k4p[i] = x[3 + i] + dt * k3v[i];
+  rf_track_gravity_accel(g, y, u, k4v);
   for (int i = 0; i < 3; i++) {
     x[i] += dt / 6.0 * (k1p[i] + 2 * k2p[i] + 2 * k3p[i] + k4p[i]);
     x[3 + i] += dt / 6.0 * (k1v[i] + 2 * k2v[i] + 2 * k3v[i] + k4v[i]);
   }
 }
 
-void rf_track_predict(int model, int earth, double site_alt, double q_accel, double dt,
-                      double x[6], double P[36]) {
+void rf_track_predict(int model, const rf_track_gravity *g, double q_accel, double dt, double x[6],
+                      double P[36]) {
   if (!(dt > 0)) return;
   if (model == RF_TRACK_MODEL_BALLISTIC) {
     double rem = dt;
     while (rem > 0) {
       double h = rem > 10.0 ? 10.0 : rem;
-      rf__ballistic_step(earth, site_alt, x, h);
+      rf__ballistic_step(g, x, h);
       rem -= h;
     }
   } else {
@@ -408,7 +435,7 @@ void rf_track_predict(int model, int earth, double site_alt, double q_accel, dou
   }
   /* F P F' for F = [I dt I; 0 I] by blocks, then Q of white acceleration
    * (q = a^2): [dt^3/3 dt^2/2; dt^2/2 dt] q per axis. The gravity gradient
-   * (3e-6 /s^2) is left out of F. */
+   * (3e-6 /s^2) and the Coriolis term (1.5e-4 /s) are left out of F. */
   double q = q_accel * q_accel, dt2 = dt * dt;
   double pp[9], pv[9], vp[9], vv[9];
   for (int i = 0; i < 3; i++)
@@ -455,14 +482,14 @@ double rf_track_time_to_go_cv(const double x[6], const double *P) {
 }
 
 /* Height of an ENU point above the impact surface. */
-static double rf__height(int earth, const rf_geo_site *site, const double p[3]) {
-  if (earth == RF_TRACK_EARTH_FLAT) return p[2] + site->alt_m;
+static double rf__height(const rf_track_gravity *g, const rf_geo_site *site, const double p[3]) {
+  if (g->earth == RF_TRACK_EARTH_FLAT) return p[2] + site->alt_m;
   double lat, lon, alt;
   rf_geo_enu_to_geodetic(site, p, &lat, &lon, &alt);
   return alt;
 }
 
-void rf_track_ballistic_future(int earth, const rf_geo_site *site, const double x0[6],
+void rf_track_ballistic_future(const rf_track_gravity *g, const rf_geo_site *site, const double x0[6],
                                double *t_go, double *t_impact, double impact_enu[3]) {
   double x[6], prev[6];
   memcpy(x, x0, sizeof x);
@@ -472,15 +499,15 @@ void rf_track_ballistic_future(int earth, const rf_geo_site *site, const double 
   double r0 = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
   double rdot0 = r0 > 0 ? (x[0] * x[3] + x[1] * x[4] + x[2] * x[5]) / r0 : 0;
   int closing = rdot0 < 0, have_go = !closing;
-  double h_prev = rf__height(earth, site, x), r_prev = r0, r_prev2 = r0, t = 0;
+  double h_prev = rf__height(g, site, x), r_prev = r0, r_prev2 = r0, t = 0;
   if (h_prev < 0) return;
   const double h = RF__BALLISTIC_STEP_S;
   while (t < RF__BALLISTIC_HORIZON_S) {
     memcpy(prev, x, sizeof prev);
-    rf__ballistic_step(earth, site->alt_m, x, h);
+    rf__ballistic_step(g, x, h);
     t += h;
     double r = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-    double hh = rf__height(earth, site, x);
+    double hh = rf__height(g, site, x);
     if (!have_go && r > r_prev) {
       /* Range minimum between t - 2h and t: parabola through the samples. */
       double den = r_prev2 - 2 * r_prev + r, off = den > 0 ? 0.5 * (r_prev2 - r) / den : 0;
@@ -488,9 +515,22 @@ void rf_track_ballistic_future(int earth, const rf_geo_site *site, const double 
       have_go = 1;
     }
     if (hh <= 0) {
-      double f = h_prev / (h_prev - hh);
-      *t_impact = t - h + f * h;
-      for (int i = 0; i < 3; i++) impact_enu[i] = prev[i] + f * (x[i] - prev[i]);
+      /* Impact inside this step: the height's root by secant steps on the
+       * trajectory itself (re-integrated from the step's start). */
+      double a = 0, b = h, ha = h_prev, hb = hh, f = h * h_prev / (h_prev - hh), xf[6];
+      for (int it = 0; it < 8; it++) {
+        memcpy(xf, prev, sizeof xf);
+        rf__ballistic_step(g, xf, f);
+        double hf = rf__height(g, site, xf);
+        if (fabs(hf) < 1e-3) break;
+        if (hf > 0) a = f, ha = hf;
+        else b = f, hb = hf;
+        f = a + (b - a) * ha / (ha - hb);
+      }
+      memcpy(xf, prev, sizeof xf);
+      rf__ballistic_step(g, xf, f);
+      *t_impact = t - h + f;
+      for (int i = 0; i < 3; i++) impact_enu[i] = xf[i];
       if (!have_go) *t_go = *t_impact;
       return;
     }
@@ -539,35 +579,57 @@ void rf_track_dwell_mid_times(const rf_capture_meta *m, double *out) {
   }
 }
 
-void rf_track_sensor_from_info(rf_track_sensor *s, const rf_product_info *info, const rf_config *cfg) {
+int rf_track_sensor_from_info(rf_track_sensor *s, const rf_product_info *info, unsigned present,
+                              const rf_config *cfg, const char *path) {
+  /* Each value the tracker needs: the file's bit, its setting, and where
+   * both go. */
+  static const struct {
+    unsigned bit;
+    const char *sec, *key, *what;
+  } need[] = {
+      {RF_TRACK_HAS_SITE, "site", "latitude_deg", "site_latitude_deg"},
+      {RF_TRACK_HAS_SITE, "site", "longitude_deg", "site_longitude_deg"},
+      {RF_TRACK_HAS_SITE, "site", "altitude_m", "site_altitude_m"},
+      {RF_TRACK_HAS_VELOCITY_INTERVAL, "tracker", "velocity_interval_mps", "radial_velocity_interval_mps"},
+      {RF_TRACK_HAS_RANGE_CELL, "tracker", "range_cell_m", "range_cell_m"},
+      {RF_TRACK_HAS_DOPPLER_CELL, "tracker", "doppler_cell_mps", "doppler_cell_mps"},
+      {RF_TRACK_HAS_BEAMWIDTH_AZ, "tracker", "beamwidth_az_deg", "beamwidth_az_deg"},
+      {RF_TRACK_HAS_BEAMWIDTH_EL, "tracker", "beamwidth_el_deg", "beamwidth_el_deg"},
+  };
+  double *dst[] = {&s->site_latitude_deg, &s->site_longitude_deg, &s->site_altitude_m,
+                   &s->velocity_interval_mps, &s->range_cell_m, &s->doppler_cell_mps,
+                   &s->beamwidth_az_deg, &s->beamwidth_el_deg};
+  const double from_cfg[] = {cfg->site_lat, cfg->site_lon, cfg->site_alt, cfg->trk_vel_interval,
+                             cfg->trk_range_cell, cfg->trk_doppler_cell, cfg->trk_bw_az, cfg->trk_bw_el};
+  char missing[600] = "";
+  size_t ml = 0;
   memset(s, 0, sizeof *s);
-  s->velocity_interval_mps = cfg->trk_vel_interval;
-  s->range_cell_m = cfg->trk_range_cell;
-  s->doppler_cell_mps = cfg->trk_doppler_cell;
-  s->beamwidth_az_deg = cfg->trk_bw_az;
-  s->beamwidth_el_deg = cfg->trk_bw_el;
-  s->site_latitude_deg = cfg->site_lat;
-  s->site_longitude_deg = cfg->site_lon;
-  s->site_altitude_m = cfg->site_alt;
-  if (!info) return;
-  if (info->radial_velocity_interval_mps > 0) s->velocity_interval_mps = info->radial_velocity_interval_mps;
-  if (info->range_cell_m > 0) s->range_cell_m = info->range_cell_m;
-  if (info->doppler_cell_mps > 0) s->doppler_cell_mps = info->doppler_cell_mps;
-  if (info->beamwidth_az_deg > 0) {
-    s->beamwidth_az_deg = info->beamwidth_az_deg;
-    /* The plot file describes the sensor: its elevation beamwidth, 0
-     * included (not measured), is the truth. */
-    s->beamwidth_el_deg = info->beamwidth_el_deg;
+  if (!info) present = 0;
+  const double from_file[] = {info ? info->site_latitude_deg : 0, info ? info->site_longitude_deg : 0,
+                              info ? info->site_altitude_m : 0, info ? info->radial_velocity_interval_mps : 0,
+                              info ? info->range_cell_m : 0, info ? info->doppler_cell_mps : 0,
+                              info ? info->beamwidth_az_deg : 0, info ? info->beamwidth_el_deg : 0};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    if (present & need[i].bit) *dst[i] = from_file[i];
+    else if (rf_config_given(cfg, need[i].sec, need[i].key)) *dst[i] = from_cfg[i];
+    else if (ml < sizeof missing - 1) {
+      int w = snprintf(missing + ml, sizeof missing - ml, "%s%s (--set %s.%s=...)", ml ? ", " : "",
+                       need[i].what, need[i].sec, need[i].key);
+      if (w > 0) ml += (size_t)w < sizeof missing - ml ? (size_t)w : sizeof missing - ml - 1;
+    }
   }
-  s->coverage_az_deg = info->coverage_az_deg;
-  s->coverage_el_deg = info->coverage_el_deg;
-  s->dwells = info->dwells;
-  s->dwell_time_s = info->dwell_time_s;
-  s->dwell_azimuth_deg = info->dwell_azimuth_deg;
-  s->dwell_elevation_deg = info->dwell_elevation_deg;
-  s->site_latitude_deg = info->site_latitude_deg;
-  s->site_longitude_deg = info->site_longitude_deg;
-  s->site_altitude_m = info->site_altitude_m;
+  if (ml)
+    return rf__err(RF_EFORMAT, "%s: the plot file does not describe the sensor: missing %s", path,
+                   missing);
+  if (info) {
+    s->coverage_az_deg = info->coverage_az_deg;
+    s->coverage_el_deg = info->coverage_el_deg;
+    s->dwells = info->dwells;
+    s->dwell_time_s = info->dwell_time_s;
+    s->dwell_azimuth_deg = info->dwell_azimuth_deg;
+    s->dwell_elevation_deg = info->dwell_elevation_deg;
+  }
+  return 0;
 }
 
 void rf_track_sensor_to_info(const rf_track_sensor *s, rf_product_info *info) {
@@ -595,6 +657,8 @@ void rf_tracker_destroy(rf_tracker *t) {
   rf__free(t->plot_gated);
   rf__free(t->pairs);
   rf__free(t->uf);
+  rf__free(t->head);
+  rf__free(t->bin_start);
   rf__free(t->loc_pred);
   rf__free(t->loc_plot);
   rf__free(t->comp_pred);
@@ -625,19 +689,20 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->cfg = *cfg;
   t->s = *s;
   rf_geo_site_init(&t->site, s->site_latitude_deg, s->site_longitude_deg, s->site_altitude_m);
+  rf_track_gravity_init(&t->grav, cfg->trk_earth, &t->site);
+  t->bal = -1;
   if (cfg->trk_model == RF_TRACK_MODEL_IMM) {
-    t->nmod = 2;
-    t->models[0] = RF_TRACK_MODEL_CV;
-    t->models[1] = RF_TRACK_MODEL_BALLISTIC;
+    t->nmod = RF_TRACK_MODES;
+    for (int m = 0; m < RF_TRACK_MODES; m++) t->modes[m] = m;
+    t->bal = RF_TRACK_MODE_BALLISTIC;
   } else {
     t->nmod = 1;
-    t->models[0] = cfg->trk_model;
+    t->modes[0] = cfg->trk_model == RF_TRACK_MODEL_BALLISTIC ? RF_TRACK_MODE_BALLISTIC : RF_TRACK_MODE_CV;
   }
-  for (int m = 0; m < t->nmod; m++) {
-    t->q[m] = t->models[m] == RF_TRACK_MODEL_CV ? cfg->trk_accel : cfg->trk_ballistic_accel;
-    for (int k = 0; k < t->nmod; k++)
-      t->pij[m][k] = t->nmod == 1 ? 1.0 : (m == k ? 1.0 - cfg->trk_imm_switch : cfg->trk_imm_switch);
-  }
+  for (int m = 0; m < t->nmod; m++)
+    t->q[m] = t->modes[m] == RF_TRACK_MODE_CV          ? cfg->trk_accel
+              : t->modes[m] == RF_TRACK_MODE_MANOEUVRE ? cfg->trk_manoeuvre_accel
+                                                       : cfg->trk_ballistic_accel;
   t->gate3 = rf_chi2_quantile(3, cfg->trk_gate_pg);
   t->gate4 = rf_chi2_quantile(4, cfg->trk_gate_pg);
   t->max_speed = cfg->trk_max_speed;
@@ -654,6 +719,8 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->plot_gated = rf__malloc(max_plots * sizeof *t->plot_gated);
   t->pairs = rf__malloc(t->cap_pairs * sizeof *t->pairs);
   t->uf = rf__malloc(nodes * sizeof *t->uf);
+  t->head = rf__malloc(nodes * sizeof *t->head);
+  t->bin_start = rf__malloc((max_plots + 1) * sizeof *t->bin_start);
   t->loc_pred = rf__malloc(cap * sizeof *t->loc_pred);
   t->loc_plot = rf__malloc(max_plots * sizeof *t->loc_plot);
   t->comp_pred = rf__malloc(cap * sizeof *t->comp_pred);
@@ -661,7 +728,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->r2c = rf__malloc(RF__COMP_ROWS * sizeof *t->r2c);
   t->dense = rf__malloc((size_t)RF__COMP_ROWS * (RF__COMP_PLOTS + RF__COMP_ROWS) * sizeof *t->dense);
   if (!t->trk || !t->pred || !t->meas || !t->order || !t->plot_pred || !t->plot_gated || !t->pairs ||
-      !t->uf || !t->loc_pred || !t->loc_plot || !t->comp_pred || !t->comp_plot || !t->r2c || !t->dense) {
+      !t->uf || !t->head || !t->bin_start || !t->loc_pred || !t->loc_plot || !t->comp_pred || !t->comp_plot || !t->r2c || !t->dense) {
     rf_tracker_destroy(t);
     return rf__err(RF_ENOMEM, "tracker: out of memory (%zu tracks, %zu plots per dwell)", cap, max_plots);
   }
@@ -672,6 +739,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   }
   for (size_t i = 0; i < cap; i++) t->loc_pred[i] = -1;
   for (size_t i = 0; i < max_plots; i++) t->loc_plot[i] = -1;
+  for (size_t i = 0; i < nodes; i++) t->head[i] = -1;
   *out = t;
   return 0;
 }
@@ -680,63 +748,79 @@ size_t rf_tracker_max_rows(const rf_tracker *t) { return t->cap_tracks; }
 size_t rf_tracker_live(const rf_tracker *t) { return t->ntrk; }
 
 /* ---- per-track steps ----------------------------------------------------------------- */
+/* Whether filter m of track k takes part now (the ballistic mode of an IMM
+ * only while the track is surely fast). */
+static int rf__on(const rf_tracker *t, const rf__track *k, int m) { return m != t->bal || k->fast; }
+
+/* The combined estimate; a mode not taking part is kept equal to it. */
 static void rf__combine(const rf_tracker *t, rf__track *k) {
-  if (t->nmod == 1 || k->mu[1] == 0.0) {
-    if (t->nmod > 1) {
-      memcpy(k->x[1], k->x[0], sizeof k->x[1]);
-      memcpy(k->P[1], k->P[0], sizeof k->P[1]);
-    }
+  if (t->nmod == 1) {
     memcpy(k->xc, k->x[0], sizeof k->xc);
     memcpy(k->Pc, k->P[0], sizeof k->Pc);
     return;
   }
   for (int i = 0; i < 6; i++) {
     double s = 0;
-    for (int m = 0; m < t->nmod; m++) s += k->mu[m] * k->x[m][i];
+    for (int m = 0; m < t->nmod; m++)
+      if (rf__on(t, k, m)) s += k->mu[m] * k->x[m][i];
     k->xc[i] = s;
   }
   for (int i = 0; i < 36; i++) k->Pc[i] = 0;
   for (int m = 0; m < t->nmod; m++) {
+    if (!rf__on(t, k, m)) continue;
     double d[6];
     for (int i = 0; i < 6; i++) d[i] = k->x[m][i] - k->xc[i];
     for (int i = 0; i < 6; i++)
       for (int j = 0; j < 6; j++) k->Pc[i * 6 + j] += k->mu[m] * (k->P[m][i * 6 + j] + d[i] * d[j]);
   }
+  for (int m = 0; m < t->nmod; m++)
+    if (!rf__on(t, k, m)) {
+      memcpy(k->x[m], k->xc, sizeof k->xc);
+      memcpy(k->P[m], k->Pc, sizeof k->Pc);
+    }
 }
 
-/* IMM mixing and prediction of every model to time `now`. */
+/* Switches the ballistic mode on while the track is surely (2 sigma) faster
+ * than the ballistic minimum speed and off otherwise: for slower objects
+ * gravity is not observable and its model would only pull them down. On:
+ * it starts at probability 1/2 from the combined estimate; off: the others
+ * share its probability. */
+static void rf__ballistic_gate(const rf_tracker *t, rf__track *k) {
+  if (t->bal < 0) return;
+  double sp = sqrt(k->xc[3] * k->xc[3] + k->xc[4] * k->xc[4] + k->xc[5] * k->xc[5]), vpv = 0;
+  for (int a = 0; a < 3; a++)
+    for (int b = 0; b < 3; b++) vpv += k->xc[3 + a] * k->Pc[(3 + a) * 6 + 3 + b] * k->xc[3 + b];
+  double ssp = sp > 0 ? sqrt(vpv) / sp : INFINITY;
+  int fast = sp - 2.0 * ssp > t->cfg.trk_ballistic_min_speed;
+  if (fast == k->fast) return;
+  double rest = 1.0 - k->mu[t->bal], scale = fast ? 0.5 / (rest > 0 ? rest : 1) : 1.0 / (rest > 0 ? rest : 1);
+  for (int m = 0; m < t->nmod; m++) k->mu[m] = m == t->bal ? (fast ? 0.5 : 0.0) : k->mu[m] * scale;
+  if (fast) {
+    memcpy(k->x[t->bal], k->xc, sizeof k->xc);
+    memcpy(k->P[t->bal], k->Pc, sizeof k->Pc);
+  }
+  k->fast = fast;
+}
+
+/* IMM mixing and prediction of every mode taking part to time `now`. The
+ * mode stays with probability 1 - imm_switch_prob and switches to each of
+ * the other n - 1 taking part with imm_switch_prob / (n - 1). */
 static void rf__predict_track(const rf_tracker *t, rf__track *k, double now) {
   double dt = now - k->t;
   if (t->nmod > 1) {
-    /* The ballistic model competes only while the track is surely (2 sigma)
-     * faster than the ballistic minimum speed: for slower objects gravity
-     * is not observable and its model would only pull them down. */
-    double sp = sqrt(k->xc[3] * k->xc[3] + k->xc[4] * k->xc[4] + k->xc[5] * k->xc[5]), vpv = 0;
-    for (int a = 0; a < 3; a++)
-      for (int b = 0; b < 3; b++) vpv += k->xc[3 + a] * k->Pc[(3 + a) * 6 + 3 + b] * k->xc[3 + b];
-    double ssp = sp > 0 ? sqrt(vpv) / sp : INFINITY;
-    if (!(sp - 2.0 * ssp > t->cfg.trk_ballistic_min_speed)) {
-      /* Slow: constant velocity alone (the ballistic model is a copy). */
-      k->mu[0] = 1.0;
-      k->mu[1] = 0.0;
-      k->fast = 0;
-      rf_track_predict(RF_TRACK_MODEL_CV, t->cfg.trk_earth, t->s.site_altitude_m, t->q[0], dt, k->x[0], k->P[0]);
-      k->t = now;
-      rf__combine(t, k);
-      return;
-    } else if (!k->fast) {
-      /* Surely fast from now on: both models start even. */
-      k->mu[0] = k->mu[1] = 0.5;
-      k->fast = 1;
-    }
-    double c[RF__NMOD_MAX], x0[RF__NMOD_MAX][6], P0[RF__NMOD_MAX][36];
+    rf__ballistic_gate(t, k);
+    int on[RF__NMOD_MAX], non = 0;
+    for (int m = 0; m < t->nmod; m++) non += on[m] = rf__on(t, k, m);
+    double sw = non > 1 ? t->cfg.trk_imm_switch / (non - 1) : 0, stay = non > 1 ? 1.0 - t->cfg.trk_imm_switch : 1;
+    double c[RF__NMOD_MAX] = {0}, x0[RF__NMOD_MAX][6], P0[RF__NMOD_MAX][36];
+    for (int j = 0; j < t->nmod; j++)
+      for (int i = 0; i < t->nmod; i++)
+        if (on[i] && on[j]) c[j] += (i == j ? stay : sw) * k->mu[i];
     for (int j = 0; j < t->nmod; j++) {
-      c[j] = 0;
-      for (int i = 0; i < t->nmod; i++) c[j] += t->pij[i][j] * k->mu[i];
-    }
-    for (int j = 0; j < t->nmod; j++) {
+      if (!on[j]) continue;
       double w[RF__NMOD_MAX];
-      for (int i = 0; i < t->nmod; i++) w[i] = c[j] > 0 ? t->pij[i][j] * k->mu[i] / c[j] : (i == j);
+      for (int i = 0; i < t->nmod; i++)
+        w[i] = !on[i] ? 0 : c[j] > 0 ? (i == j ? stay : sw) * k->mu[i] / c[j] : (i == j);
       for (int a = 0; a < 6; a++) {
         double s = 0;
         for (int i = 0; i < t->nmod; i++) s += w[i] * k->x[i][a];
@@ -744,6 +828,7 @@ static void rf__predict_track(const rf_tracker *t, rf__track *k, double now) {
       }
       for (int a = 0; a < 36; a++) P0[j][a] = 0;
       for (int i = 0; i < t->nmod; i++) {
+        if (!(w[i] > 0)) continue;
         double d[6];
         for (int a = 0; a < 6; a++) d[a] = k->x[i][a] - x0[j][a];
         for (int a = 0; a < 6; a++)
@@ -751,47 +836,54 @@ static void rf__predict_track(const rf_tracker *t, rf__track *k, double now) {
       }
     }
     for (int j = 0; j < t->nmod; j++) {
+      if (!on[j]) continue;
       memcpy(k->x[j], x0[j], sizeof x0[j]);
       memcpy(k->P[j], P0[j], sizeof P0[j]);
       k->mu[j] = c[j];
     }
   }
   for (int m = 0; m < t->nmod; m++)
-    rf_track_predict(t->models[m], t->cfg.trk_earth, t->s.site_altitude_m, t->q[m], dt, k->x[m], k->P[m]);
+    if (t->nmod == 1 || rf__on(t, k, m))
+      rf_track_predict(t->modes[m] == RF_TRACK_MODE_BALLISTIC ? RF_TRACK_MODEL_BALLISTIC : RF_TRACK_MODEL_CV,
+                       &t->grav, t->q[m], dt, k->x[m], k->P[m]);
   k->t = now;
   rf__combine(t, k);
 }
 
-/* Updates every model with the plot's measurement; IMM probabilities from
- * the models' likelihoods. */
+/* Updates every mode taking part with the plot's measurement; IMM
+ * probabilities from the modes' likelihoods. */
 static void rf__update_track(const rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims) {
   double logl[RF__NMOD_MAX], best = -INFINITY;
-  int nm = t->nmod > 1 && k->mu[1] == 0.0 ? 1 : t->nmod; /* slow track: CV alone */
-  for (int j = 0; j < nm; j++) {
+  int non = 0;
+  for (int j = 0; j < t->nmod; j++) {
+    logl[j] = -INFINITY;
+    if (t->nmod > 1 && !rf__on(t, k, j)) continue;
+    non++;
     double nis = 0, ld = 0;
-    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld,
-                   RF__TRACKER_ITERS) < 0) {
-      logl[j] = -INFINITY;
+    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS) < 0)
       continue;
-    }
     logl[j] = -0.5 * (nis + ld);
     if (logl[j] > best) best = logl[j];
   }
-  if (nm > 1 && isfinite(best)) {
+  if (non > 1 && isfinite(best)) {
     double sum = 0;
-    for (int j = 0; j < t->nmod; j++) sum += k->mu[j] *= exp(logl[j] - best);
+    for (int j = 0; j < t->nmod; j++) sum += k->mu[j] *= isfinite(logl[j]) ? exp(logl[j] - best) : 0.0;
     if (sum > 0)
       for (int j = 0; j < t->nmod; j++) k->mu[j] /= sum;
-    /* Keep every model alive so the IMM can switch back. */
-    for (int j = 0; j < t->nmod; j++)
-      if (k->mu[j] < 1e-6) k->mu[j] = 1e-6;
+    /* Keep every mode taking part alive so the IMM can switch back. */
+    sum = 0;
+    for (int j = 0; j < t->nmod; j++) {
+      if (rf__on(t, k, j) && k->mu[j] < 1e-6) k->mu[j] = 1e-6;
+      sum += k->mu[j];
+    }
+    for (int j = 0; j < t->nmod; j++) k->mu[j] /= sum;
   }
   rf__combine(t, k);
 }
 
 static int rf__is_ballistic(const rf_tracker *t, const rf__track *k) {
-  if (t->nmod == 1) return t->models[0] == RF_TRACK_MODEL_BALLISTIC;
-  return k->mu[1] > 0.5;
+  if (t->nmod == 1) return t->modes[0] == RF_TRACK_MODE_BALLISTIC;
+  return k->fast && k->mu[t->bal] > 0.5;
 }
 
 static void rf__fill_row(const rf_tracker *t, const rf__track *k, rf_track_row *r) {
@@ -807,10 +899,18 @@ static void rf__fill_row(const rf_tracker *t, const rf__track *k, rf_track_row *
   rf_geo_enu_to_geodetic(&t->site, x, &r->latitude_deg, &r->longitude_deg, &r->altitude_m);
   r->pos_sigma_m = sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]);
   r->plots = k->plots;
+  double mu[RF_TRACK_MODES] = {0};
+  for (int m = 0; m < t->nmod; m++) mu[t->modes[m]] = t->nmod == 1 ? 1.0 : k->mu[m];
+  r->imm_cv_prob = mu[RF_TRACK_MODE_CV];
+  r->imm_manoeuvre_prob = mu[RF_TRACK_MODE_MANOEUVRE];
+  r->imm_ballistic_prob = mu[RF_TRACK_MODE_BALLISTIC];
   r->impact_time_s = r->impact_latitude_deg = r->impact_longitude_deg = NAN;
   if (rf__is_ballistic(t, k)) {
+    /* The trajectory of the ballistic mode's own estimate (the others'
+     * straight lines would only bend it). */
+    const double *xb = k->x[t->nmod == 1 ? 0 : t->bal];
     double tgo, timp, p[3];
-    rf_track_ballistic_future(t->cfg.trk_earth, &t->site, x, &tgo, &timp, p);
+    rf_track_ballistic_future(&t->grav, &t->site, xb, &tgo, &timp, p);
     r->time_to_go_s = tgo;
     if (isfinite(timp)) {
       double alt;
@@ -848,10 +948,12 @@ static void rf__init_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, 
     for (int j = 0; j < 3; j++)
       P[(3 + i) * 6 + 3 + j] = (i == j ? sv2 : 0) + (use_vr ? (svr2 - sv2) * d[i] * d[j] : 0);
   }
+  /* IMM: constant velocity and manoeuvre even; ballistic off until the
+   * track is surely fast. */
   for (int mm = 0; mm < t->nmod; mm++) {
     memcpy(k->x[mm], x, sizeof x);
     memcpy(k->P[mm], P, sizeof P);
-    k->mu[mm] = mm == 0 ? 1.0 : 0.0; /* IMM: constant velocity until surely fast */
+    k->mu[mm] = t->nmod == 1 ? 1.0 : mm == t->bal ? 0.0 : 1.0 / (t->nmod - 1);
   }
   k->id = t->next_id++;
   k->status = RF_TRACK_TENTATIVE;
@@ -871,21 +973,33 @@ static int32_t rf__find(int32_t *uf, int32_t a) {
   return a;
 }
 
-static int rf__cmp_range(const void *a, const void *b, void *ctx) {
-  const rf_track_meas *m = ctx;
-  double ra = m[*(const uint32_t *)a].z[0], rb = m[*(const uint32_t *)b].z[0];
-  return ra < rb ? -1 : ra > rb;
+/* Bin of a range for the dwell's plots (clamped to the bins). */
+static size_t rf__bin(const rf_tracker *t, double r) {
+  double f = (r - t->bin_r0) / t->bin_w;
+  if (!(f > 0)) return 0;
+  return f >= (double)t->nbins ? t->nbins - 1 : (size_t)f;
 }
 
-static int rf__cmp_pair_root(const void *a, const void *b) {
-  const rf__pair *p = a, *q = b;
-  if (p->root != q->root) return p->root < q->root ? -1 : 1;
-  return p->cost < q->cost ? -1 : p->cost > q->cost;
-}
-
-static int rf__cmp_pair_cost(const void *a, const void *b) {
-  const rf__pair *p = a, *q = b;
-  return p->cost < q->cost ? -1 : p->cost > q->cost;
+/* Plots binned by range (a counting pass, stable): n bins over the dwell's
+ * range span, so a gate's range window visits few plots outside it. */
+static void rf__bin_plots(rf_tracker *t, size_t n) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t j = 0; j < n; j++) {
+    if (t->meas[j].z[0] < lo) lo = t->meas[j].z[0];
+    if (t->meas[j].z[0] > hi) hi = t->meas[j].z[0];
+  }
+  t->nbins = n ? n : 1;
+  t->bin_r0 = n ? lo : 0;
+  t->bin_w = n && hi > lo ? (hi - lo) / (double)t->nbins * (1 + 1e-12) : 1.0;
+  int32_t *cnt = t->bin_start;
+  for (size_t b = 0; b <= t->nbins; b++) cnt[b] = 0;
+  for (size_t j = 0; j < n; j++) cnt[rf__bin(t, t->meas[j].z[0]) + 1]++;
+  for (size_t b = 0; b < t->nbins; b++) cnt[b + 1] += cnt[b];
+  /* Place with a moving cursor per bin (bin_start[b] temporarily advanced),
+   * then shift back. */
+  for (size_t j = 0; j < n; j++) t->order[cnt[rf__bin(t, t->meas[j].z[0])]++] = (uint32_t)j;
+  for (size_t b = t->nbins; b > 0; b--) cnt[b] = cnt[b - 1];
+  cnt[0] = 0;
 }
 
 /* Gated pairs of the preds with (stage 1) confirmed / coasting or (stage 2)
@@ -897,17 +1011,12 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
     int st = t->trk[pr->trk].status;
     if ((stage == 1) != (st != RF_TRACK_TENTATIVE)) continue;
     double win = sqrt(t->gate4 * (pr->S0[0] + rr_max)), lo = pr->zp[0] - win, hi = pr->zp[0] + win;
-    /* first plot with range >= lo */
-    size_t a = 0, b = nplots;
-    while (a < b) {
-      size_t mid = (a + b) / 2;
-      if (t->meas[t->order[mid]].z[0] < lo) a = mid + 1;
-      else b = mid;
-    }
-    for (size_t o = a; o < nplots; o++) {
+    if (!nplots || hi < t->bin_r0 || lo > t->bin_r0 + t->bin_w * (double)t->nbins) continue;
+    size_t o0 = (size_t)t->bin_start[rf__bin(t, lo)], o1 = (size_t)t->bin_start[rf__bin(t, hi) + 1];
+    for (size_t o = o0; o < o1; o++) {
       uint32_t j = t->order[o];
       const rf_track_meas *m = &t->meas[j];
-      if (m->z[0] > hi) break;
+      if (m->z[0] < lo || m->z[0] > hi) continue;
       if (t->plot_pred[j] >= 0) continue;
       double R[4] = {m->sigma[0] * m->sigma[0], m->sigma[1] * m->sigma[1], m->sigma[2] * m->sigma[2],
                      m->sigma[3] * m->sigma[3]};
@@ -930,15 +1039,16 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
       if (t->npairs == t->cap_pairs)
         return rf__err(RF_ERANGE, "tracker: more than %zu gated track-plot pairs in one dwell; raise "
                                   "tracker.max_tracks or lower tracker.gate_probability", t->cap_pairs);
-      t->pairs[t->npairs++] = (rf__pair){(uint32_t)i, j, dims, 0, d2};
+      t->pairs[t->npairs++] = (rf__pair){(uint32_t)i, j, dims, -1, d2};
     }
   }
   return 0;
 }
 
 /* Solves the pairs of one stage: optimal assignment per connected
- * component, a plot or a miss (cost = the gate) for every track. */
-static int rf__assign_pairs(rf_tracker *t, size_t nplots) {
+ * component of the gating graph (found by union-find and walked as a list
+ * of its pairs), a plot or a miss (cost = the gate) for every track. */
+static int rf__assign_pairs(rf_tracker *t) {
   if (t->npairs == 0) return 0;
   size_t np = t->npred;
   for (size_t k = 0; k < t->npairs; k++) {
@@ -949,15 +1059,19 @@ static int rf__assign_pairs(rf_tracker *t, size_t nplots) {
     int32_t a = rf__find(t->uf, (int32_t)t->pairs[k].pred), b = rf__find(t->uf, (int32_t)(np + t->pairs[k].plot));
     if (a != b) t->uf[a] = b;
   }
-  for (size_t k = 0; k < t->npairs; k++) t->pairs[k].root = rf__find(t->uf, (int32_t)t->pairs[k].pred);
-  qsort(t->pairs, t->npairs, sizeof *t->pairs, rf__cmp_pair_root);
-  (void)nplots;
-  size_t g0 = 0;
-  while (g0 < t->npairs) {
-    size_t g1 = g0;
-    while (g1 < t->npairs && t->pairs[g1].root == t->pairs[g0].root) g1++;
+  /* Each root's pairs as a list, in pair order (pushed from the back). */
+  for (size_t k = t->npairs; k-- > 0;) {
+    int32_t root = rf__find(t->uf, (int32_t)t->pairs[k].pred);
+    t->pairs[k].next = t->head[root];
+    t->head[root] = (int32_t)k;
+  }
+  for (size_t k0 = 0; k0 < t->npairs; k0++) {
+    int32_t root = rf__find(t->uf, (int32_t)t->pairs[k0].pred);
+    int32_t first = t->head[root];
+    if (first < 0) continue; /* component done */
+    t->head[root] = -1;
     size_t nr = 0, nc = 0;
-    for (size_t k = g0; k < g1; k++) {
+    for (int32_t k = first; k >= 0; k = t->pairs[k].next) {
       rf__pair *p = &t->pairs[k];
       if (t->loc_pred[p->pred] < 0) t->loc_pred[p->pred] = (int32_t)nr, t->comp_pred[nr++] = (int32_t)p->pred;
       if (t->loc_plot[p->plot] < 0) t->loc_plot[p->plot] = (int32_t)nc, t->comp_plot[nc++] = (int32_t)p->plot;
@@ -966,7 +1080,7 @@ static int rf__assign_pairs(rf_tracker *t, size_t nplots) {
       size_t cols = nc + nr;
       for (size_t k = 0; k < nr * cols; k++) t->dense[k] = RF_ASSIGN_FORBIDDEN;
       for (size_t r = 0; r < nr; r++) t->dense[r * cols + nc + r] = t->gate4; /* miss */
-      for (size_t k = g0; k < g1; k++) {
+      for (int32_t k = first; k >= 0; k = t->pairs[k].next) {
         rf__pair *p = &t->pairs[k];
         double *c = &t->dense[(size_t)t->loc_pred[p->pred] * cols + (size_t)t->loc_plot[p->plot]];
         /* A 3-D pair's d2 is put on the 4-D scale (same gate probability). */
@@ -981,24 +1095,29 @@ static int rf__assign_pairs(rf_tracker *t, size_t nplots) {
           int32_t pi = t->comp_pred[r], pl = t->comp_plot[c];
           t->pred[pi].plot = pl;
           t->plot_pred[pl] = pi;
-          for (size_t k = g0; k < g1; k++)
-            if ((int32_t)t->pairs[k].pred == pi && (int32_t)t->pairs[k].plot == pl) t->pred[pi].dims = t->pairs[k].dims;
         }
       }
+      for (int32_t k = first; k >= 0; k = t->pairs[k].next)
+        if (t->pred[t->pairs[k].pred].plot == (int32_t)t->pairs[k].plot) t->pred[t->pairs[k].pred].dims = t->pairs[k].dims;
     } else {
-      /* Greedy by cost (components this large do not occur in practice). */
-      qsort(&t->pairs[g0], g1 - g0, sizeof *t->pairs, rf__cmp_pair_cost);
-      for (size_t k = g0; k < g1; k++) {
+      /* Components this large do not occur in practice: each track, in
+       * pair order, takes its cheapest plot still free. */
+      for (int32_t k = first; k >= 0; k = t->pairs[k].next) {
         rf__pair *p = &t->pairs[k];
-        if (t->pred[p->pred].plot >= 0 || t->plot_pred[p->plot] >= 0) continue;
-        t->pred[p->pred].plot = (int32_t)p->plot;
-        t->pred[p->pred].dims = p->dims;
-        t->plot_pred[p->plot] = (int32_t)p->pred;
+        if (t->pred[p->pred].plot >= 0) continue;
+        int32_t best = -1;
+        for (int32_t q = k; q >= 0; q = t->pairs[q].next)
+          if (t->pairs[q].pred == p->pred && t->plot_pred[t->pairs[q].plot] < 0 &&
+              (best < 0 || t->pairs[q].cost < t->pairs[best].cost))
+            best = q;
+        if (best < 0) continue;
+        t->pred[p->pred].plot = (int32_t)t->pairs[best].plot;
+        t->pred[p->pred].dims = t->pairs[best].dims;
+        t->plot_pred[t->pairs[best].plot] = (int32_t)p->pred;
       }
     }
     for (size_t r = 0; r < nr; r++) t->loc_pred[t->comp_pred[r]] = -1;
     for (size_t c = 0; c < nc; c++) t->loc_plot[t->comp_plot[c]] = -1;
-    g0 = g1;
   }
   return 0;
 }
@@ -1026,13 +1145,18 @@ static int rf__covered(const rf_tracker *t, const rf__track *k, int32_t dwell, d
 
 /* Position sigma past which a track is deleted: the setting, or (0) the
  * size of a resolution cell at the track's range (range cell and both
- * beamwidths; twice the unmeasured-elevation sigma for linear arrays). */
+ * beamwidths; twice the unmeasured-elevation sigma for linear arrays); never
+ * below min_delete_sigma_m, so that near the radar, where a cell is a few
+ * hundred metres, one missed look does not end a track. */
 static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
-  if (t->cfg.trk_max_pos_sigma > 0) return t->cfg.trk_max_pos_sigma;
-  double r = sqrt(k->xc[0] * k->xc[0] + k->xc[1] * k->xc[1] + k->xc[2] * k->xc[2]);
-  double bel = t->s.beamwidth_el_deg > 0 ? t->s.beamwidth_el_deg : 2.0 * t->cfg.trk_el_sigma_unmeasured;
-  double a = r * t->s.beamwidth_az_deg * RF__DEG, e = r * bel * RF__DEG;
-  return sqrt(t->s.range_cell_m * t->s.range_cell_m + a * a + e * e);
+  double lim = t->cfg.trk_max_pos_sigma;
+  if (!(lim > 0)) {
+    double r = sqrt(k->xc[0] * k->xc[0] + k->xc[1] * k->xc[1] + k->xc[2] * k->xc[2]);
+    double bel = t->s.beamwidth_el_deg > 0 ? t->s.beamwidth_el_deg : 2.0 * t->cfg.trk_el_sigma_unmeasured;
+    double a = r * t->s.beamwidth_az_deg * RF__DEG, e = r * bel * RF__DEG;
+    lim = sqrt(t->s.range_cell_m * t->s.range_cell_m + a * a + e * e);
+  }
+  return lim > t->cfg.trk_min_delete_sigma ? lim : t->cfg.trk_min_delete_sigma;
 }
 
 static uint32_t rf__popcount(uint32_t v) { return (uint32_t)__builtin_popcount(v); }
@@ -1062,7 +1186,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     t->plot_pred[j] = -1;
     t->plot_gated[j] = 0;
   }
-  qsort_r(t->order, n, sizeof *t->order, rf__cmp_range, t->meas);
+  rf__bin_plots(t, n);
   /* Predict the tracks this dwell looks at. */
   t->npred = 0;
   for (size_t i = 0; i < t->ntrk; i++) {
@@ -1085,7 +1209,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   /* Confirmed tracks first, then tentative ones on the plots left. */
   int st;
   for (int stage = 1; stage <= 2; stage++) {
-    if ((st = rf__gate(t, n, stage, rr_max)) || (st = rf__assign_pairs(t, n))) return st;
+    if ((st = rf__gate(t, n, stage, rr_max)) || (st = rf__assign_pairs(t))) return st;
   }
   size_t nr = 0;
   const int M = t->cfg.trk_confirm_m, N = t->cfg.trk_confirm_n;
@@ -1117,9 +1241,9 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     if (nr == max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
     rf__fill_row(t, k, &rows[nr++]);
   }
-  /* New tentative tracks on plots no track took and no confirmed track gated. */
-  for (size_t o = 0; o < n; o++) {
-    uint32_t j = t->order[o];
+  /* New tentative tracks on plots no track took and no confirmed track
+   * gated, in plot order. */
+  for (size_t j = 0; j < n; j++) {
     if (t->plot_pred[j] >= 0 || t->plot_gated[j]) continue;
     if (t->ntrk == t->cap_tracks)
       return rf__err(RF_ERANGE, "tracker: more than %zu tracks alive; raise tracker.max_tracks", t->cap_tracks);

@@ -7,7 +7,7 @@
 #                           slurm-wlm and munge (single-node cluster test),
 #                           python3-venv (Stone Soup comparison)
 set -euo pipefail
-pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
+pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev libfmt-dev
       check libsubunit-dev libcairo2-dev fonts-dejavu-core
       ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
 case "${1:-}" in

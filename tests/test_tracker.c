@@ -178,7 +178,7 @@ START_TEST(trk_noiseless_straight_track) {
   for (int i = 1; i < N; i++) {
     rf_track_meas m;
     rf_track_meas_from_plot(&s, &cfg, &plots[i], &m);
-    rf_track_predict(RF_TRACK_MODEL_CV, RF_TRACK_EARTH_FLAT, 0, 0, 1.0, x, P);
+    rf_track_predict(RF_TRACK_MODEL_CV, NULL, 0, 1.0, x, P);
     ck_assert_int_eq(rf_track_update(&m, 4, 0, x, P, NULL, NULL), 0);
   }
   for (int k = 0; k < 3; k++) {
@@ -230,7 +230,7 @@ START_TEST(trk_nees_nis_consistent) {
           xt[k] += xt[3 + k] * dt + l11 * a;
           xt[3 + k] += l21 * a + l22 * b;
         }
-        rf_track_predict(RF_TRACK_MODEL_CV, RF_TRACK_EARTH_FLAT, 0, sqrt(q), dt, x, P);
+        rf_track_predict(RF_TRACK_MODEL_CV, NULL, sqrt(q), dt, x, P);
       }
       rf_plot p = make_plot(&s, &cfg, xt, step, step, 20, &seed);
       rf_track_meas m;
@@ -391,7 +391,10 @@ START_TEST(trk_time_to_go) {
   rf_geo_site site;
   rf_geo_site_init(&site, 52, 4, 0);
   double b[6] = {0, 10000, 5000, 0, -100, 100}, tgo, timp, p[3];
-  rf_track_ballistic_future(RF_TRACK_EARTH_FLAT, &site, b, &tgo, &timp, p);
+  rf_track_gravity flat, sph;
+  rf_track_gravity_init(&flat, RF_TRACK_EARTH_FLAT, &site);
+  rf_track_gravity_init(&sph, RF_TRACK_EARTH_SPHERICAL, &site);
+  rf_track_ballistic_future(&flat, &site, b, &tgo, &timp, p);
   double g = 9.80665, want = (100 + sqrt(100.0 * 100 + 2 * g * 5000)) / g;
   ck_assert_double_eq_tol(timp, want, TRK_TOL_IMPACT_S);
   ck_assert_double_eq_tol(p[1], 10000 - 100 * timp, 100 * TRK_TOL_IMPACT_S);
@@ -399,7 +402,7 @@ START_TEST(trk_time_to_go) {
   ck_assert_double_eq_tol(tgo, timp, TRK_TOL_IMPACT_S); /* closing until it lands */
   /* Spherical earth: the ground curves away, so it falls for longer. */
   double t2, ti2;
-  rf_track_ballistic_future(RF_TRACK_EARTH_SPHERICAL, &site, b, &t2, &ti2, p);
+  rf_track_ballistic_future(&sph, &site, b, &t2, &ti2, p);
   ck_assert(ti2 > timp - 0.5 && ti2 < timp + 5);
 }
 END_TEST

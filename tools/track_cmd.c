@@ -6,23 +6,39 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "rf_cmds.h"
 
 static const char rf__help_track[] =
     "Usage: radarflow track PLOTS.h5|PLOTS.csv -o OUTDIR [OPTIONS]\n"
     "Runs the tracker on a plot file and writes OUTDIR/tracks.h5, tracks.csv,\n"
-    "plots.ast (ASTERIX CAT048) and tracks.ast (CAT048 + CAT062).\n"
+    "plots.ast, tracks.ast (ASTERIX) and plots.pcap, tracks.pcap (the same feed\n"
+    "as UDP datagrams, for Wireshark).\n"
     "A plots.h5 written by radarflow describes the sensor (site, velocity\n"
-    "ambiguity, cells, beamwidths, dwells); for a CSV the [tracker] and [site]\n"
-    "settings stand in (docs/tracking.md).\n\n"
+    "ambiguity, cells, beamwidths, dwells). What a plot file does not say must\n"
+    "be given: --set site.latitude_deg=.. site.longitude_deg=.. site.altitude_m=..\n"
+    "tracker.velocity_interval_mps=.. range_cell_m=.. doppler_cell_mps=..\n"
+    "beamwidth_az_deg=.. beamwidth_el_deg=.. (or in --config); otherwise the\n"
+    "command stops with exit 2 naming what is missing (docs/tracking.md).\n\n"
     "  -o, --output DIR       output folder (created if missing; required)\n"
     "  -c, --config FILE      settings (INI); defaults in docs/config.md\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
     "  -q, --quiet            print nothing but errors\n";
 
 static int rf__track_run(int argc, char **argv);
+
+/* Peak resident memory of this process (VmHWM), MB; 0 when unknown. */
+static double rf__track_peak_rss_mb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  long kb = 0;
+  if (f) {
+    char line[256];
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    fclose(f);
+  }
+  return (double)kb / 1024.0;
+}
 
 /* Returns the exit status (as main's commands): 0; 2 bad usage or input;
  * 130 interrupted; 1 anything else. Prints the failure once. */
@@ -77,53 +93,14 @@ static int rf__track_run(int argc, char **argv) {
   if (optind + 1 != argc) return rf__track_usage("expected one PLOTS file");
   if (!out) return rf__track_usage("-o OUTDIR is required");
   const char *in = argv[optind];
-  size_t len = strlen(in);
-  int is_h5 = len > 3 && strcasecmp(in + len - 3, ".h5") == 0;
-  rf_plot_list plots = {0};
-  rf_plots_attrs at;
-  memset(&at, 0, sizeof at);
   double t0 = rf_now_s();
-  if ((st = rf_plots_read(in, &plots))) return st;
-  if (is_h5 && (st = rf_plots_read_attrs(in, &at))) {
-    rf_plot_list_free(&plots);
-    return st;
+  size_t nplots = 0, ntracks = 0;
+  st = rf_track_file(in, &cfg, out, &nplots, &ntracks);
+  if (!st && rf_log_level >= 1) {
+    printf("%s: %zu plots, %zu tracks, %.3f s, peak RSS %.1f MB\noutputs:", in, nplots, ntracks,
+           rf_now_s() - t0, rf__track_peak_rss_mb());
+    for (int k = 0; k < RF_TRACK_PRODUCTS; k++) printf(" %s/%s", out, rf_track_product_names[k]);
+    printf("\n");
   }
-  rf_product_info info = {0};
-  const rf_product_info *ip = NULL;
-  if (is_h5) {
-    info.source_path = in;
-    info.radar_name = at.radar_name;
-    info.site_latitude_deg = at.site_latitude_deg;
-    info.site_longitude_deg = at.site_longitude_deg;
-    info.site_altitude_m = at.site_altitude_m;
-    info.radial_velocity_interval_mps = at.radial_velocity_interval_mps;
-    info.range_cell_m = at.range_cell_m;
-    info.doppler_cell_mps = at.doppler_cell_mps;
-    info.beamwidth_az_deg = at.beamwidth_az_deg;
-    info.beamwidth_el_deg = at.beamwidth_el_deg;
-    info.coverage_az_deg = at.coverage_az_deg;
-    info.coverage_el_deg = at.coverage_el_deg;
-    info.dwells = at.dwells;
-    info.dwell_time_s = at.dwell_time_s;
-    info.dwell_azimuth_deg = at.dwell_azimuth_deg;
-    info.dwell_elevation_deg = at.dwell_elevation_deg;
-    ip = &info;
-  }
-  rf_track_sensor s;
-  rf_track_sensor_from_info(&s, ip, &cfg);
-  if (!is_h5) {
-    info.source_path = in;
-    info.radar_name = "";
-    info.site_latitude_deg = s.site_latitude_deg;
-    info.site_longitude_deg = s.site_longitude_deg;
-    info.site_altitude_m = s.site_altitude_m;
-  }
-  size_t ntracks = 0;
-  st = rf_track_products_sensor(plots.v, plots.n, &cfg, &s, &info, out, &ntracks);
-  if (!st && rf_log_level >= 1)
-    printf("%s: %zu plots, %zu tracks, %.3f s\noutputs: %s/tracks.h5 %s/tracks.csv %s/plots.ast %s/tracks.ast\n",
-           in, plots.n, ntracks, rf_now_s() - t0, out, out, out, out);
-  rf_plots_attrs_free(&at);
-  rf_plot_list_free(&plots);
   return st;
 }
