@@ -21,6 +21,14 @@
  * plots); larger ones (never in practice) are assigned greedily by cost. */
 #define RF__COMP_ROWS 256
 #define RF__COMP_PLOTS 512
+/* Ballistic batch refinement (docs/tracking.md): windows of the last
+ * RF__BATCH_PLOTS plots of up to RF__BATCH_TRACKS ballistic tracks at once
+ * (allocated with the tracker), refitted by Gauss-Newton after each update
+ * once they hold RF__BATCH_MIN plots. */
+#define RF__BATCH_TRACKS 32
+#define RF__BATCH_PLOTS 256
+#define RF__BATCH_MIN 12
+#define RF__BATCH_ITERS 6
 /* Ballistic prediction: horizon, step. */
 #define RF__BALLISTIC_HORIZON_S 3600.0
 #define RF__BALLISTIC_STEP_S 0.5
@@ -28,6 +36,7 @@
 typedef struct rf__track {
   int32_t id, status, plots, misses, looks;
   int32_t fast;                      /* IMM: the ballistic mode takes part */
+  int32_t win;                       /* its batch window, or -1 */
   uint32_t hist;                     /* bit 0 = latest look, 1 = hit */
   double t;                          /* time of the state */
   double x[RF__NMOD_MAX][6], P[RF__NMOD_MAX][36], mu[RF__NMOD_MAX];
@@ -49,8 +58,18 @@ typedef struct rf__pair {
   double cost;
 } rf__pair;
 
+/* The plots of one ballistic track, oldest first (a ring). */
+typedef struct rf__bwin {
+  int32_t id;                        /* owning track id, 0 = free */
+  int32_t n, head;
+  double t[RF__BATCH_PLOTS];
+  rf_track_meas m[RF__BATCH_PLOTS];
+  int8_t dims[RF__BATCH_PLOTS];
+} rf__bwin;
+
 struct rf_tracker {
   rf_config cfg;
+  rf__bwin *win;                     /* [RF__BATCH_TRACKS] */
   rf_track_sensor s;
   rf_geo_site site;
   rf_track_gravity grav;
@@ -208,50 +227,59 @@ static void rf__hph(const double H[24], const double P[36], double S[16]) {
     }
 }
 
-/* Second-order terms of the radial velocity vr = p.v / r, whose Hessian
- * has the cross block T / r (T = I - d d', d = p / r): with position and
- * velocity errors of covariance P, vr's expected value shifts by
- * tr(T Ppv) / r (*bias, reported but not applied: it would move a noiseless
- * track's fixed point off the truth) and it gains the variance
- * [tr(T Pvv T Ppp) + tr(T Pvp T Pvp)] / r^2, added to the innovation
- * covariance. Without it a new track (velocity unknown, large cross-range
- * error) would trust the plots' precise radial velocity far too much. */
-static void rf__vr_second_order(const double x[6], const double *P, double *bias, double *var) {
+/* Second-order terms of the EKF's two most curved measurements (a
+ * Gaussian second-order filter's innovation variance, Bar-Shalom, Li,
+ * Kirubarajan 10.3.2; the biases are not applied: they would move a
+ * noiseless track's fixed point off the truth). With T = I - d d', d = p / r:
+ * - range r = |p| has the Hessian T / r: with position covariance Ppp its
+ *   variance gains tr(T Ppp T Ppp) / (2 r^2) - the curvature of the range
+ *   sphere across a wide cross-range uncertainty (60 km at 1400 km puts
+ *   2.6 km of curvature under a 7.5 m range sigma: without it the update
+ *   tears a new long-range track apart);
+ * - radial velocity vr = p.v / r has the Hessian A = [Hpp T/r; T/r 0]
+ *   over (p, v): its variance gains tr(A P A P) / 2, so a new track
+ *   (velocity unknown, large cross-range error) does not trust the plots'
+ *   precise radial velocity far too much. */
+static void rf__second_order(const double x[6], const double *P, double *bias, double *var, double *rvar) {
   double r = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-  *bias = *var = 0;
+  *bias = *var = *rvar = 0;
   if (!(r > 0)) return;
-  double d[3] = {x[0] / r, x[1] / r, x[2] / r}, T[9], pp[9], pv[9], vp[9], vv[9];
+  double d[3] = {x[0] / r, x[1] / r, x[2] / r}, v[3] = {x[3], x[4], x[5]};
+  double vr = d[0] * v[0] + d[1] * v[1] + d[2] * v[2], r2 = r * r;
+  /* Hessian of vr over (p, v): [Hpp T/r; T/r 0], Hpp = (3 vr d d' - v d' - d v' - vr I) / r^2
+   * (it matters for fast objects: 5 km/s at 1400 km with 20 km of
+   * cross-range error gives ~1 m/s). */
+  double A[36] = {0}, M[36];
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) {
-      T[i * 3 + j] = (i == j) - d[i] * d[j];
-      pp[i * 3 + j] = P[i * 6 + j];
-      pv[i * 3 + j] = P[i * 6 + 3 + j];
-      vp[i * 3 + j] = P[(3 + i) * 6 + j];
-      vv[i * 3 + j] = P[(3 + i) * 6 + 3 + j];
+      double t = (i == j) - d[i] * d[j];
+      A[i * 6 + j] = (3 * vr * d[i] * d[j] - v[i] * d[j] - d[i] * v[j] - (i == j) * vr) / r2;
+      A[i * 6 + 3 + j] = A[(3 + i) * 6 + j] = t / r;
     }
-  double a[9], b[9], c[9], e[9], tb = 0, t1 = 0, t2 = 0;
-  /* a = T vv, b = T pp, c = T vp, e = T pv */
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
-      double sa = 0, sb = 0, sc = 0, se = 0;
-      for (int k = 0; k < 3; k++) {
-        sa += T[i * 3 + k] * vv[k * 3 + j];
-        sb += T[i * 3 + k] * pp[k * 3 + j];
-        sc += T[i * 3 + k] * vp[k * 3 + j];
-        se += T[i * 3 + k] * pv[k * 3 + j];
-      }
-      a[i * 3 + j] = sa, b[i * 3 + j] = sb, c[i * 3 + j] = sc, e[i * 3 + j] = se;
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) {
+      double sum = 0;
+      for (int k = 0; k < 6; k++) sum += A[i * 6 + k] * P[k * 6 + j];
+      M[i * 6 + j] = sum;
     }
-  for (int i = 0; i < 3; i++) {
-    tb += e[i * 3 + i];
-    for (int k = 0; k < 3; k++) {
-      t1 += a[i * 3 + k] * b[k * 3 + i];
-      t2 += c[i * 3 + k] * c[k * 3 + i];
-    }
+  double tr2 = 0, tb = 0, tr3 = 0;
+  for (int i = 0; i < 6; i++) {
+    tb += M[i * 6 + i];
+    for (int k = 0; k < 6; k++) tr2 += M[i * 6 + k] * M[k * 6 + i];
   }
-  *bias = tb / r;
-  *var = (t1 + t2) / (r * r);
-  if (*var < 0) *var = 0;
+  /* Range: Hessian T / r on p. */
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++) {
+      double mik = 0, mki = 0;
+      for (int j = 0; j < 3; j++) {
+        mik += ((i == j) - d[i] * d[j]) * P[j * 6 + k];
+        mki += ((k == j) - d[k] * d[j]) * P[j * 6 + i];
+      }
+      tr3 += mik * mki;
+    }
+  *bias = 0.5 * tb;
+  *var = tr2 > 0 ? 0.5 * tr2 : 0;
+  *rvar = tr3 > 0 ? 0.5 * tr3 / r2 : 0;
 }
 
 void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, const rf_plot *p,
@@ -273,6 +301,17 @@ void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, con
   m->sigma[3] = s->doppler_cell_mps * vrel;
 }
 
+/* Adds the cross-range covariance of one plot's angles (at the state's
+ * range and direction) to the position block of P. */
+static void rf__add_plot_cross_range(const double x[6], const rf_track_meas *m, double P[36]) {
+  double e = x[0], n = x[1], u = x[2], rho = hypot(e, n), r = sqrt(e * e + n * n + u * u);
+  if (!(rho > 0)) return;
+  double sa = r * cos(atan2(u, rho)) * m->sigma[1] * RF__DEG, se = r * m->sigma[2] * RF__DEG;
+  double ua[3] = {n / rho, -e / rho, 0}, ue[3] = {-u * e / (r * rho), -u * n / (r * rho), rho / r};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) P[i * 6 + j] += sa * sa * ua[i] * ua[j] + se * se * ue[i] * ue[j];
+}
+
 /* Iterated EKF (Gauss-Newton): relinearise at the new
  * estimate until the position moves by less than 1e-10 of the range (at
  * most RF__IEKF_MAX passes). A noiseless track is then followed exactly. */
@@ -289,10 +328,19 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
   double xi[6], x0[6], zp[4], H[24], S[16] = {0}, L[16], nu[4] = {0}, PHt[24], K[24];
   memcpy(x0, x, sizeof x0);
   memcpy(xi, x, sizeof xi);
-  double vb = 0, vv2 = 0;
+  double vb = 0, vv2 = 0, rv2 = 0;
   for (int it = 0; it < iters; it++) {
     rf__h_jac(xi, zp, H);
-    if (it == 0 && dims == 4) rf__vr_second_order(xi, P, &vb, &vv2);
+    if (it == 0) {
+      /* The curvature terms over the larger of the track's and the plot's
+       * own cross-range uncertainty: a track whose covariance has become
+       * overconfident must not trust the Doppler's linearisation more than
+       * one plot's angles allow. */
+      double Pa[36];
+      memcpy(Pa, P, sizeof Pa);
+      rf__add_plot_cross_range(xi, m, Pa);
+      rf__second_order(xi, Pa, &vb, &vv2, &rv2);
+    }
     for (int k = 0; k < dims; k++) nu[k] = m->z[k] - zp[k];
     nu[1] = rf_wrap(nu[1], 180.0);
     if (dims == 4 && interval > 0) nu[3] = rf_wrap(nu[3], 0.5 * interval);
@@ -312,6 +360,7 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
         S[i * dims + j] = S[j * dims + i] = s;
       }
     for (int i = 0; i < dims; i++) S[i * dims + i] += m->sigma[i] * m->sigma[i];
+    S[0] += rv2;
     if (dims == 4) S[15] += vv2;
     if (rf__chol(S, dims, L) < 0) return RF_ERANGE;
     if (it == 0) {
@@ -650,6 +699,7 @@ void rf_track_sensor_to_info(const rf_track_sensor *s, rf_product_info *info) {
 void rf_tracker_destroy(rf_tracker *t) {
   if (!t) return;
   rf__free(t->trk);
+  rf__free(t->win);
   rf__free(t->pred);
   rf__free(t->meas);
   rf__free(t->order);
@@ -721,6 +771,8 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->uf = rf__malloc(nodes * sizeof *t->uf);
   t->head = rf__malloc(nodes * sizeof *t->head);
   t->bin_start = rf__malloc((max_plots + 1) * sizeof *t->bin_start);
+  t->win = t->bal >= 0 || t->modes[0] == RF_TRACK_MODE_BALLISTIC ? rf__calloc(RF__BATCH_TRACKS, sizeof *t->win)
+                                                                  : rf__calloc(1, sizeof *t->win);
   t->loc_pred = rf__malloc(cap * sizeof *t->loc_pred);
   t->loc_plot = rf__malloc(max_plots * sizeof *t->loc_plot);
   t->comp_pred = rf__malloc(cap * sizeof *t->comp_pred);
@@ -728,7 +780,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->r2c = rf__malloc(RF__COMP_ROWS * sizeof *t->r2c);
   t->dense = rf__malloc((size_t)RF__COMP_ROWS * (RF__COMP_PLOTS + RF__COMP_ROWS) * sizeof *t->dense);
   if (!t->trk || !t->pred || !t->meas || !t->order || !t->plot_pred || !t->plot_gated || !t->pairs ||
-      !t->uf || !t->head || !t->bin_start || !t->loc_pred || !t->loc_plot || !t->comp_pred || !t->comp_plot || !t->r2c || !t->dense) {
+      !t->uf || !t->head || !t->bin_start || !t->win || !t->loc_pred || !t->loc_plot || !t->comp_pred || !t->comp_plot || !t->r2c || !t->dense) {
     rf_tracker_destroy(t);
     return rf__err(RF_ENOMEM, "tracker: out of memory (%zu tracks, %zu plots per dwell)", cap, max_plots);
   }
@@ -785,7 +837,8 @@ static void rf__combine(const rf_tracker *t, rf__track *k) {
  * gravity is not observable and its model would only pull them down. On:
  * it starts at probability 1/2 from the combined estimate; off: the others
  * share its probability. */
-static void rf__ballistic_gate(const rf_tracker *t, rf__track *k) {
+static void rf__win_release(rf_tracker *t, rf__track *k);
+static void rf__ballistic_gate(rf_tracker *t, rf__track *k) {
   if (t->bal < 0) return;
   double sp = sqrt(k->xc[3] * k->xc[3] + k->xc[4] * k->xc[4] + k->xc[5] * k->xc[5]), vpv = 0;
   for (int a = 0; a < 3; a++)
@@ -798,6 +851,8 @@ static void rf__ballistic_gate(const rf_tracker *t, rf__track *k) {
   if (fast) {
     memcpy(k->x[t->bal], k->xc, sizeof k->xc);
     memcpy(k->P[t->bal], k->Pc, sizeof k->Pc);
+  } else {
+    rf__win_release(t, k);
   }
   k->fast = fast;
 }
@@ -805,7 +860,7 @@ static void rf__ballistic_gate(const rf_tracker *t, rf__track *k) {
 /* IMM mixing and prediction of every mode taking part to time `now`. The
  * mode stays with probability 1 - imm_switch_prob and switches to each of
  * the other n - 1 taking part with imm_switch_prob / (n - 1). */
-static void rf__predict_track(const rf_tracker *t, rf__track *k, double now) {
+static void rf__predict_track(rf_tracker *t, rf__track *k, double now) {
   double dt = now - k->t;
   if (t->nmod > 1) {
     rf__ballistic_gate(t, k);
@@ -850,9 +905,127 @@ static void rf__predict_track(const rf_tracker *t, rf__track *k, double now) {
   rf__combine(t, k);
 }
 
+/* ---- ballistic batch refinement ---------------------------------------------------- */
+/* A state propagated by the ballistic model over dt (either sign). */
+static void rf__propagate(const rf_track_gravity *g, double x[6], double dt) {
+  int n = (int)ceil(fabs(dt) / 10.0);
+  for (int i = 0; i < n; i++) rf__ballistic_step(g, x, dt / n);
+}
+
+static void rf__win_release(rf_tracker *t, rf__track *k) {
+  if (k->win >= 0) t->win[k->win].id = 0;
+  k->win = -1;
+}
+
+/* Keeps plot m (at time, used with dims) in track k's window, claiming a
+ * free one first; without a free window the track stays with the filter. */
+static void rf__win_push(rf_tracker *t, rf__track *k, double time, const rf_track_meas *m, int dims) {
+  if (k->win < 0) {
+    for (int i = 0; i < RF__BATCH_TRACKS; i++)
+      if (t->win[i].id == 0) {
+        k->win = i;
+        t->win[i].id = k->id, t->win[i].n = 0, t->win[i].head = 0;
+        break;
+      }
+    if (k->win < 0) return;
+  }
+  rf__bwin *w = &t->win[k->win];
+  int slot = (w->head + w->n) % RF__BATCH_PLOTS;
+  if (w->n == RF__BATCH_PLOTS) w->head = (w->head + 1) % RF__BATCH_PLOTS;
+  else w->n++;
+  w->t[slot] = time, w->m[slot] = *m, w->dims[slot] = (int8_t)dims;
+}
+
+/* Weighted residuals of the window against the trajectory through x at
+ * `now`: the cost sum r' W r and, when J is wanted, the normal equations
+ * (A = J' W J, b = J' W r), J from forward differences of the propagated
+ * state (steps of 1 m, 1 mm/s). all_doppler: every plot's radial velocity
+ * (wrapped into the interval about the trajectory's), not only those the
+ * filter used. */
+static double rf__batch_pass(const rf_tracker *t, const rf__bwin *w, double now, const double x[6], int want,
+                             double A[36], double b[6], int all_doppler) {
+  static const double step[6] = {1, 1, 1, 1e-3, 1e-3, 1e-3};
+  double y[7][6], tc = now, cost = 0;
+  int ny = want ? 7 : 1;
+  for (int j = 0; j < ny; j++) {
+    memcpy(y[j], x, sizeof y[j]);
+    if (j) y[j][j - 1] += step[j - 1];
+  }
+  if (want) memset(A, 0, 36 * sizeof *A), memset(b, 0, 6 * sizeof *b);
+  for (int q = w->n - 1; q >= 0; q--) {
+    int i = (w->head + q) % RF__BATCH_PLOTS;
+    for (int j = 0; j < ny; j++) rf__propagate(&t->grav, y[j], w->t[i] - tc);
+    tc = w->t[i];
+    const rf_track_meas *m = &w->m[i];
+    int dims = all_doppler ? 4 : w->dims[i];
+    double zp[4], H[24], r[4] = {0};
+    rf__h_jac(y[0], zp, H);
+    for (int c = 0; c < dims; c++) r[c] = m->z[c] - zp[c];
+    r[1] = rf_wrap(r[1], 180.0);
+    if (dims == 4 && t->s.velocity_interval_mps > 0) r[3] = rf_wrap(r[3], 0.5 * t->s.velocity_interval_mps);
+    for (int c = 0; c < dims; c++) cost += r[c] * r[c] / (m->sigma[c] * m->sigma[c]);
+    if (!want) continue;
+    /* J rows: H times the state transition (columns by differences). */
+    double Phi[36], J[24];
+    for (int a = 0; a < 6; a++)
+      for (int c = 0; c < 6; c++) Phi[a * 6 + c] = (y[c + 1][a] - y[0][a]) / step[c];
+    for (int c = 0; c < dims; c++)
+      for (int col = 0; col < 6; col++) {
+        double v = 0;
+        for (int a = 0; a < 6; a++) v += H[c * 6 + a] * Phi[a * 6 + col];
+        J[c * 6 + col] = v;
+      }
+    for (int c = 0; c < dims; c++) {
+      double wgt = 1.0 / (m->sigma[c] * m->sigma[c]);
+      for (int a = 0; a < 6; a++) {
+        b[a] += J[c * 6 + a] * wgt * r[c];
+        for (int e = 0; e < 6; e++) A[a * 6 + e] += J[c * 6 + a] * wgt * J[c * 6 + e];
+      }
+    }
+  }
+  return cost;
+}
+
+/* Gauss-Newton (with step halving) fit of the state at `now` to the
+ * window under the ballistic model, from x; on success x and P (the fit's
+ * covariance, (J' W J)^-1) and 0; -1 when it does not converge or the fit
+ * is not consistent with the plots' sigmas (cost above 3 per degree of
+ * freedom: not a ballistic object, a wrong plot or a wrong alias). */
+static int rf__batch_fit(const rf_tracker *t, const rf__bwin *w, double now, double x[6], double P[36], int alld) {
+  double A[36], b[6], L[36], xt[6], cost = rf__batch_pass(t, w, now, x, 1, A, b, alld);
+  int ncomp = 0, ok = 0;
+  for (int q = 0; q < w->n; q++) ncomp += alld ? 4 : w->dims[(w->head + q) % RF__BATCH_PLOTS];
+  for (int it = 0; it < RF__BATCH_ITERS && !ok; it++) {
+    if (rf__chol(A, 6, L) < 0) return -1;
+    double d[6];
+    memcpy(d, b, sizeof d);
+    rf__chol_solve(L, 6, d);
+    double f = 1.0, c2 = INFINITY;
+    for (int h = 0; h < 6; h++, f *= 0.5) {
+      for (int a = 0; a < 6; a++) xt[a] = x[a] + f * d[a];
+      if ((c2 = rf__batch_pass(t, w, now, xt, 0, NULL, NULL, alld)) <= cost) break;
+    }
+    if (!(c2 <= cost)) break;
+    memcpy(x, xt, sizeof xt);
+    ok = f * sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) < 0.1 &&
+         f * sqrt(d[3] * d[3] + d[4] * d[4] + d[5] * d[5]) < 1e-4;
+    cost = rf__batch_pass(t, w, now, x, 1, A, b, alld);
+  }
+  if (!(cost <= 3.0 * (ncomp - 6)) || rf__chol(A, 6, L) < 0) return -1;
+  /* P = A^-1, column by column. */
+  for (int c = 0; c < 6; c++) {
+    double e[6] = {0};
+    e[c] = 1;
+    rf__chol_solve(L, 6, e);
+    for (int a = 0; a < 6; a++) P[a * 6 + c] = e[a];
+  }
+  rf__symmetrize(P);
+  return 0;
+}
+
 /* Updates every mode taking part with the plot's measurement; IMM
  * probabilities from the modes' likelihoods. */
-static void rf__update_track(const rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims) {
+static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims) {
   double logl[RF__NMOD_MAX], best = -INFINITY;
   int non = 0;
   for (int j = 0; j < t->nmod; j++) {
@@ -877,6 +1050,28 @@ static void rf__update_track(const rf_tracker *t, rf__track *k, const rf_track_m
       sum += k->mu[j];
     }
     for (int j = 0; j < t->nmod; j++) k->mu[j] /= sum;
+  }
+  /* A ballistic object: its ballistic estimate refitted to its recent
+   * plots at once (Gauss-Newton on the trajectory), which the one-pass
+   * filter, linearised about a state tens of km off across the beam, cannot
+   * match. */
+  int b = t->nmod == 1 ? (t->modes[0] == RF_TRACK_MODE_BALLISTIC ? 0 : -1) : (k->fast ? t->bal : -1);
+  if (b >= 0) {
+    rf__win_push(t, k, k->t, m, dims);
+    if (k->win >= 0 && t->win[k->win].n >= RF__BATCH_MIN) {
+      double x[6], P[36];
+      memcpy(x, k->x[b], sizeof x);
+      /* First on the measurements the filter used; then, from that fit,
+       * with every plot's radial velocity (the fitted trajectory now picks
+       * each ambiguous Doppler's alias; kept only if consistent). */
+      if (rf__batch_fit(t, &t->win[k->win], k->t, x, P, 0) == 0) {
+        double x2[6], P2[36];
+        memcpy(x2, x, sizeof x2);
+        if (rf__batch_fit(t, &t->win[k->win], k->t, x2, P2, 1) == 0) memcpy(x, x2, sizeof x2), memcpy(P, P2, sizeof P2);
+        memcpy(k->x[b], x, sizeof x);
+        memcpy(k->P[b], P, sizeof P);
+      }
+    }
   }
   rf__combine(t, k);
 }
@@ -956,6 +1151,7 @@ static void rf__init_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, 
     k->mu[mm] = t->nmod == 1 ? 1.0 : mm == t->bal ? 0.0 : 1.0 / (t->nmod - 1);
   }
   k->id = t->next_id++;
+  k->win = -1;
   k->status = RF_TRACK_TENTATIVE;
   k->plots = 1;
   k->looks = 1;
@@ -1202,8 +1398,9 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     pr->dims = 3;
     rf__h_jac(k->xc, pr->zp, H);
     rf__hph(H, k->Pc, pr->S0);
-    double vb, vv;
-    rf__vr_second_order(k->xc, k->Pc, &vb, &vv);
+    double vb, vv, rv;
+    rf__second_order(k->xc, k->Pc, &vb, &vv, &rv);
+    pr->S0[0] += rv;
     pr->S0[15] += vv;
   }
   /* Confirmed tracks first, then tentative ones on the plots left. */
@@ -1254,8 +1451,12 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   }
   /* Drop deleted tracks (their last row says so). */
   for (size_t i = 0; i < t->ntrk;) {
-    if (t->trk[i].status == RF_TRACK_DELETED) t->trk[i] = t->trk[--t->ntrk];
-    else i++;
+    if (t->trk[i].status == RF_TRACK_DELETED) {
+      rf__win_release(t, &t->trk[i]);
+      t->trk[i] = t->trk[--t->ntrk];
+    } else {
+      i++;
+    }
   }
   *nrows = nr;
   return 0;
