@@ -65,13 +65,13 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
   X(run, fftw_planner, RF_CFG_ENUM, fftw_planner, 0, 0, 1, RF_CHOICES_PLANNER,              \
     "FFTW planning effort (measure plans slower, may run faster)")                          \
   X(tracker, model, RF_CFG_ENUM, trk_model, 2, 0, 2, RF_CHOICES_TRACK_MODEL,                \
-    "motion model: nearly constant velocity, ballistic (gravity), or an IMM of constant velocity, manoeuvre and ballistic") \
+    "motion model: nearly constant velocity, ballistic (gravity), or an IMM of constant velocity, turns and ballistic") \
   X(tracker, max_speed_mps, RF_CFG_DBL, trk_max_speed, 4000, 1, 100000, NULL,               \
     "fastest target: a new track's velocity spread; Doppler counts as unambiguous only when the interval exceeds twice this") \
   X(tracker, accel_mps2, RF_CFG_DBL, trk_accel, 10, 0, 1000, NULL,                          \
     "constant-velocity model: white acceleration, q = accel^2 m^2/s^3 per axis")            \
-  X(tracker, manoeuvre_accel_mps2, RF_CFG_DBL, trk_manoeuvre_accel, 30, 0, 1000, NULL,    \
-    "IMM manoeuvre model: constant velocity with this white acceleration (turns, ~3 g)")  \
+  X(tracker, manoeuvre_accel_mps2, RF_CFG_DBL, trk_manoeuvre_accel, 29.4, 0, 1000, NULL,  \
+    "IMM manoeuvre modes: coordinated turns left and right at this acceleration, m/s^2 (3 g)") \
   X(tracker, ballistic_accel_mps2, RF_CFG_DBL, trk_ballistic_accel, 1, 0, 1000, NULL,       \
     "ballistic model: white acceleration besides gravity (drag, lift), q = accel^2")        \
   X(tracker, ballistic_min_speed_mps, RF_CFG_DBL, trk_ballistic_min_speed, 1000, 0, 100000, NULL, \

@@ -16,7 +16,11 @@
  * wrap picks the right alias with overwhelming probability (half the
  * interval is 4 sigma), so the ambiguity can never mislead the filter. */
 #define RF__AMBIG_SIGMAS 8.0
-#define RF__NMOD_MAX RF_TRACK_MODES
+/* The IMM's filters: constant velocity, coordinated turns left and right
+ * at tracker.manoeuvre_accel_mps2 (both report as the manoeuvre mode), and
+ * ballistic. */
+enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
+#define RF__NMOD_MAX 4
 /* Components of the gating graph solved optimally up to this size (tracks,
  * plots); larger ones (never in practice) are assigned greedily by cost. */
 #define RF__COMP_ROWS 256
@@ -50,6 +54,8 @@ typedef struct rf__pred {
   int32_t dims;                      /* dims of the assigned pair */
   int32_t look;                      /* inside the transmit beam: no plot is a miss */
   double zp[4], S0[16];              /* predicted measurement and H Pc H' */
+  int32_t alt;                       /* IMM: the manoeuvre mode's prediction below gates too */
+  double zpa[4], S0a[16];
 } rf__pred;
 
 typedef struct rf__pair {
@@ -73,7 +79,8 @@ struct rf_tracker {
   rf_track_sensor s;
   rf_geo_site site;
   rf_track_gravity grav;
-  int nmod, modes[RF__NMOD_MAX];     /* enum rf_track_mode of each filter */
+  int nmod, kinds[RF__NMOD_MAX];     /* RF__K_* of each filter */
+  int modes[RF__NMOD_MAX];           /* enum rf_track_mode (column) of each filter */
   int bal;                           /* IMM: index of the ballistic mode; -1 without */
   double q[RF__NMOD_MAX];
   double gate3, gate4, max_speed;
@@ -512,6 +519,50 @@ void rf_track_predict(int model, const rf_track_gravity *g, double q_accel, doub
     }
 }
 
+/* Coordinated turn at horizontal acceleration a_turn (m/s^2; > 0 to the
+ * right, heading increasing): the horizontal velocity turns at
+ * w = a_turn / |v_h| (w held fixed over the step for the Jacobian), the
+ * vertical is constant velocity; white acceleration q_accel^2 on top. */
+static void rf__predict_turn(double a_turn, double q_accel, double dt, double x[6], double P[36]) {
+  if (!(dt > 0)) return;
+  double vh = hypot(x[3], x[4]);
+  if (!(vh > 1.0)) {
+    rf_track_predict(RF_TRACK_MODEL_CV, NULL, q_accel, dt, x, P);
+    return;
+  }
+  double w = a_turn / vh, c = cos(w * dt), sn = sin(w * dt), a = sn / w, b = (1 - c) / w;
+  double F[36] = {0};
+  for (int i = 0; i < 6; i++) F[i * 6 + i] = 1;
+  F[0 * 6 + 3] = a, F[0 * 6 + 4] = b;
+  F[1 * 6 + 3] = -b, F[1 * 6 + 4] = a;
+  F[2 * 6 + 5] = dt;
+  F[3 * 6 + 3] = c, F[3 * 6 + 4] = sn;
+  F[4 * 6 + 3] = -sn, F[4 * 6 + 4] = c;
+  double xn[6] = {0};
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) xn[i] += F[i * 6 + j] * x[j];
+  memcpy(x, xn, sizeof xn);
+  double FP[36], q = q_accel * q_accel, dt2 = dt * dt;
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++) {
+      double v = 0;
+      for (int k = 0; k < 6; k++) v += F[i * 6 + k] * P[k * 6 + j];
+      FP[i * 6 + j] = v;
+    }
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j <= i; j++) {
+      double v = 0;
+      for (int k = 0; k < 6; k++) v += FP[i * 6 + k] * F[j * 6 + k];
+      P[i * 6 + j] = P[j * 6 + i] = v;
+    }
+  for (int i = 0; i < 3; i++) {
+    P[i * 6 + i] += q * dt2 * dt / 3.0;
+    P[i * 6 + 3 + i] += q * dt2 / 2.0;
+    P[(3 + i) * 6 + i] += q * dt2 / 2.0;
+    P[(3 + i) * 6 + 3 + i] += q * dt;
+  }
+}
+
 /* ---- time to go, impact ------------------------------------------------------------ */
 double rf_track_time_to_go_cv(const double x[6], const double *P) {
   double r = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
@@ -742,17 +793,19 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   rf_track_gravity_init(&t->grav, cfg->trk_earth, &t->site);
   t->bal = -1;
   if (cfg->trk_model == RF_TRACK_MODEL_IMM) {
-    t->nmod = RF_TRACK_MODES;
-    for (int m = 0; m < RF_TRACK_MODES; m++) t->modes[m] = m;
-    t->bal = RF_TRACK_MODE_BALLISTIC;
+    t->nmod = 4;
+    for (int m = 0; m < 4; m++) t->kinds[m] = m;
+    t->bal = RF__K_BALLISTIC;
   } else {
     t->nmod = 1;
-    t->modes[0] = cfg->trk_model == RF_TRACK_MODEL_BALLISTIC ? RF_TRACK_MODE_BALLISTIC : RF_TRACK_MODE_CV;
+    t->kinds[0] = cfg->trk_model == RF_TRACK_MODEL_BALLISTIC ? RF__K_BALLISTIC : RF__K_CV;
   }
-  for (int m = 0; m < t->nmod; m++)
-    t->q[m] = t->modes[m] == RF_TRACK_MODE_CV          ? cfg->trk_accel
-              : t->modes[m] == RF_TRACK_MODE_MANOEUVRE ? cfg->trk_manoeuvre_accel
-                                                       : cfg->trk_ballistic_accel;
+  for (int m = 0; m < t->nmod; m++) {
+    t->modes[m] = t->kinds[m] == RF__K_CV          ? RF_TRACK_MODE_CV
+                  : t->kinds[m] == RF__K_BALLISTIC ? RF_TRACK_MODE_BALLISTIC
+                                                   : RF_TRACK_MODE_MANOEUVRE;
+    t->q[m] = t->kinds[m] == RF__K_BALLISTIC ? cfg->trk_ballistic_accel : cfg->trk_accel;
+  }
   t->gate3 = rf_chi2_quantile(3, cfg->trk_gate_pg);
   t->gate4 = rf_chi2_quantile(4, cfg->trk_gate_pg);
   t->max_speed = cfg->trk_max_speed;
@@ -771,7 +824,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->uf = rf__malloc(nodes * sizeof *t->uf);
   t->head = rf__malloc(nodes * sizeof *t->head);
   t->bin_start = rf__malloc((max_plots + 1) * sizeof *t->bin_start);
-  t->win = t->bal >= 0 || t->modes[0] == RF_TRACK_MODE_BALLISTIC ? rf__calloc(RF__BATCH_TRACKS, sizeof *t->win)
+  t->win = t->bal >= 0 || t->kinds[0] == RF__K_BALLISTIC ? rf__calloc(RF__BATCH_TRACKS, sizeof *t->win)
                                                                   : rf__calloc(1, sizeof *t->win);
   t->loc_pred = rf__malloc(cap * sizeof *t->loc_pred);
   t->loc_plot = rf__malloc(max_plots * sizeof *t->loc_plot);
@@ -897,10 +950,16 @@ static void rf__predict_track(rf_tracker *t, rf__track *k, double now) {
       k->mu[j] = c[j];
     }
   }
-  for (int m = 0; m < t->nmod; m++)
-    if (t->nmod == 1 || rf__on(t, k, m))
-      rf_track_predict(t->modes[m] == RF_TRACK_MODE_BALLISTIC ? RF_TRACK_MODEL_BALLISTIC : RF_TRACK_MODEL_CV,
-                       &t->grav, t->q[m], dt, k->x[m], k->P[m]);
+  for (int m = 0; m < t->nmod; m++) {
+    if (t->nmod > 1 && !rf__on(t, k, m)) continue;
+    int kind = t->kinds[m];
+    if (kind == RF__K_LEFT || kind == RF__K_RIGHT)
+      rf__predict_turn(kind == RF__K_RIGHT ? t->cfg.trk_manoeuvre_accel : -t->cfg.trk_manoeuvre_accel, t->q[m], dt,
+                       k->x[m], k->P[m]);
+    else
+      rf_track_predict(kind == RF__K_BALLISTIC ? RF_TRACK_MODEL_BALLISTIC : RF_TRACK_MODEL_CV, &t->grav, t->q[m], dt,
+                       k->x[m], k->P[m]);
+  }
   k->t = now;
   rf__combine(t, k);
 }
@@ -1055,7 +1114,7 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
    * plots at once (Gauss-Newton on the trajectory), which the one-pass
    * filter, linearised about a state tens of km off across the beam, cannot
    * match. */
-  int b = t->nmod == 1 ? (t->modes[0] == RF_TRACK_MODE_BALLISTIC ? 0 : -1) : (k->fast ? t->bal : -1);
+  int b = t->nmod == 1 ? (t->kinds[0] == RF__K_BALLISTIC ? 0 : -1) : (k->fast ? t->bal : -1);
   if (b >= 0) {
     rf__win_push(t, k, k->t, m, dims);
     if (k->win >= 0 && t->win[k->win].n >= RF__BATCH_MIN) {
@@ -1077,7 +1136,7 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
 }
 
 static int rf__is_ballistic(const rf_tracker *t, const rf__track *k) {
-  if (t->nmod == 1) return t->modes[0] == RF_TRACK_MODE_BALLISTIC;
+  if (t->nmod == 1) return t->kinds[0] == RF__K_BALLISTIC;
   return k->fast && k->mu[t->bal] > 0.5;
 }
 
@@ -1095,7 +1154,7 @@ static void rf__fill_row(const rf_tracker *t, const rf__track *k, rf_track_row *
   r->pos_sigma_m = sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]);
   r->plots = k->plots;
   double mu[RF_TRACK_MODES] = {0};
-  for (int m = 0; m < t->nmod; m++) mu[t->modes[m]] = t->nmod == 1 ? 1.0 : k->mu[m];
+  for (int m = 0; m < t->nmod; m++) mu[t->modes[m]] += t->nmod == 1 ? 1.0 : k->mu[m];
   r->imm_cv_prob = mu[RF_TRACK_MODE_CV];
   r->imm_manoeuvre_prob = mu[RF_TRACK_MODE_MANOEUVRE];
   r->imm_ballistic_prob = mu[RF_TRACK_MODE_BALLISTIC];
@@ -1198,6 +1257,24 @@ static void rf__bin_plots(rf_tracker *t, size_t n) {
   cnt[0] = 0;
 }
 
+/* The normalised innovation squared of plot m (variances R) against a
+ * prediction (zp, S0 = H P H'); +inf when S is not positive definite. */
+static double rf__d2(const double zp[4], const double S0[16], const rf_track_meas *m, const double R[4], int dims,
+                     double iv) {
+  double S[16], L[16], nu[4], w[4];
+  for (int r = 0; r < dims; r++)
+    for (int c = 0; c < dims; c++) S[r * dims + c] = S0[r * 4 + c] + (r == c ? R[r] : 0);
+  for (int k = 0; k < dims; k++) nu[k] = m->z[k] - zp[k];
+  nu[1] = rf_wrap(nu[1], 180.0);
+  if (dims == 4 && iv > 0) nu[3] = rf_wrap(nu[3], 0.5 * iv);
+  if (rf__chol(S, dims, L) < 0) return INFINITY;
+  memcpy(w, nu, sizeof w);
+  rf__chol_solve(L, dims, w);
+  double d2 = 0;
+  for (int k = 0; k < dims; k++) d2 += nu[k] * w[k];
+  return d2;
+}
+
 /* Gated pairs of the preds with (stage 1) confirmed / coasting or (stage 2)
  * tentative status against the plots not yet assigned. */
 static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
@@ -1207,6 +1284,11 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
     int st = t->trk[pr->trk].status;
     if ((stage == 1) != (st != RF_TRACK_TENTATIVE)) continue;
     double win = sqrt(t->gate4 * (pr->S0[0] + rr_max)), lo = pr->zp[0] - win, hi = pr->zp[0] + win;
+    if (pr->alt) {
+      double wa = sqrt(t->gate4 * (pr->S0a[0] + rr_max));
+      if (pr->zpa[0] - wa < lo) lo = pr->zpa[0] - wa;
+      if (pr->zpa[0] + wa > hi) hi = pr->zpa[0] + wa;
+    }
     if (!nplots || hi < t->bin_r0 || lo > t->bin_r0 + t->bin_w * (double)t->nbins) continue;
     size_t o0 = (size_t)t->bin_start[rf__bin(t, lo)], o1 = (size_t)t->bin_start[rf__bin(t, hi) + 1];
     for (size_t o = o0; o < o1; o++) {
@@ -1218,18 +1300,12 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
                      m->sigma[3] * m->sigma[3]};
       double iv = t->s.velocity_interval_mps;
       int dims = iv == 0 || sqrt(pr->S0[15] + R[3]) < iv / RF__AMBIG_SIGMAS ? 4 : 3;
-      double S[16], L[16], nu[4], w[4];
-      for (int r = 0; r < dims; r++)
-        for (int c = 0; c < dims; c++) S[r * dims + c] = pr->S0[r * 4 + c] + (r == c ? R[r] : 0);
-      for (int k = 0; k < dims; k++) nu[k] = m->z[k] - pr->zp[k];
-      nu[1] = rf_wrap(nu[1], 180.0);
-      if (dims == 4 && iv > 0) nu[3] = rf_wrap(nu[3], 0.5 * iv);
-      if (rf__chol(S, dims, L) < 0) continue;
-      memcpy(w, nu, sizeof w);
-      rf__chol_solve(L, dims, w);
-      double d2 = 0;
-      for (int k = 0; k < dims; k++) d2 += nu[k] * w[k];
       double g = dims == 4 ? t->gate4 : t->gate3;
+      double d2 = rf__d2(pr->zp, pr->S0, m, R, dims, iv);
+      /* An IMM track also takes a plot inside its manoeuvre mode's gate:
+       * at the start of a turn the constant-velocity mode still dominates
+       * the combined prediction, and its gate alone would lose the plot. */
+      if (!(d2 <= g) && pr->alt) d2 = rf__d2(pr->zpa, pr->S0a, m, R, dims, iv);
       if (!(d2 <= g)) continue;
       if (stage == 1) t->plot_gated[j] = 1;
       if (t->npairs == t->cap_pairs)
@@ -1355,6 +1431,17 @@ static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
   return lim > t->cfg.trk_min_delete_sigma ? lim : t->cfg.trk_min_delete_sigma;
 }
 
+/* Predicted measurement zp and H P H' (with the second-order terms) of a
+ * state. */
+static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double S0[16]) {
+  double H[24], vb, vv, rv;
+  rf__h_jac(x, zp, H);
+  rf__hph(H, P, S0);
+  rf__second_order(x, P, &vb, &vv, &rv);
+  S0[0] += rv;
+  S0[15] += vv;
+}
+
 static uint32_t rf__popcount(uint32_t v) { return (uint32_t)__builtin_popcount(v); }
 
 int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_plot *plots, size_t n,
@@ -1391,17 +1478,16 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     if (!cov) continue;
     rf__predict_track(t, k, now);
     rf__pred *pr = &t->pred[t->npred++];
-    double H[24];
     pr->look = cov == 2;
     pr->trk = (uint32_t)i;
     pr->plot = -1;
     pr->dims = 3;
-    rf__h_jac(k->xc, pr->zp, H);
-    rf__hph(H, k->Pc, pr->S0);
-    double vb, vv, rv;
-    rf__second_order(k->xc, k->Pc, &vb, &vv, &rv);
-    pr->S0[0] += rv;
-    pr->S0[15] += vv;
+    rf__predict_meas(k->xc, k->Pc, pr->zp, pr->S0);
+    pr->alt = t->nmod > 1;
+    if (pr->alt) {
+      int turn = k->mu[RF__K_RIGHT] > k->mu[RF__K_LEFT] ? RF__K_RIGHT : RF__K_LEFT;
+      rf__predict_meas(k->x[turn], k->P[turn], pr->zpa, pr->S0a);
+    }
   }
   /* Confirmed tracks first, then tentative ones on the plots left. */
   int st;
