@@ -493,7 +493,7 @@ int rf_bench_main(int argc, char **argv) {
   /* Plots per second through the tracker; captures per second in a batch. */
   if (!st && rf__wanted(only, "tracker")) {
     found++;
-    st = rf_bench_tracker(arr);
+    st = rf_bench_tracker(dir, arr);
     fflush(stdout);
   }
   if (!st && rf__wanted(only, "batch")) {

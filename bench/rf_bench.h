@@ -15,8 +15,10 @@ int rf_bench_main(int argc, char **argv);
 struct cJSON;
 int rf_bench_batch(const char *dir, size_t captures, int jobs, struct cJSON *workloads);
 
-/* Plots per second through the tracker for 100, 1000 and 10000 targets with
+/* `radarflow track` end to end on 2000 targets (250 and 500 scans: plots/s
+ * and peak RSS; plot files written under dir), then plots per second
+ * through the tracker calls alone for 100, 1000 and 10000 targets with
  * clutter; printed, and appended to out_array (may be NULL) as objects. */
-int rf_bench_tracker(struct cJSON *out_array);
+int rf_bench_tracker(const char *dir, struct cJSON *out_array);
 
 #endif

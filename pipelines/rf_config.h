@@ -97,23 +97,23 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
   X(tracker, unmeasured_el_sigma_deg, RF_CFG_DBL, trk_el_sigma_unmeasured, 5, 0.01, 90, NULL, \
     "elevation sigma when the array does not measure elevation (linear arrays), deg")       \
   X(tracker, velocity_interval_mps, RF_CFG_DBL, trk_vel_interval, 0, 0, 1e6, NULL,          \
-    "radial velocity interval lambda/(2 PRI) when the plot file does not say; 0 = unambiguous") \
+    "radial velocity interval lambda/(2 PRI) for a plot file that does not say (must then be given); 0 = unambiguous") \
   X(tracker, range_cell_m, RF_CFG_DBL, trk_range_cell, 30, 0.001, 1e6, NULL,                \
-    "range cell when the plot file does not say, m")                                        \
+    "range cell for a plot file that does not say (must then be given), m")                                        \
   X(tracker, doppler_cell_mps, RF_CFG_DBL, trk_doppler_cell, 1, 0.001, 1e5, NULL,           \
-    "Doppler cell when the plot file does not say, m/s")                                    \
+    "Doppler cell for a plot file that does not say (must then be given), m/s")                                    \
   X(tracker, beamwidth_az_deg, RF_CFG_DBL, trk_bw_az, 2, 0.001, 180, NULL,                  \
-    "azimuth beamwidth when the plot file does not say, deg")                               \
+    "azimuth beamwidth for a plot file that does not say (must then be given), deg")                               \
   X(tracker, beamwidth_el_deg, RF_CFG_DBL, trk_bw_el, 0, 0, 180, NULL,                      \
-    "elevation beamwidth when the plot file does not say, deg; 0 = elevation not measured") \
+    "elevation beamwidth for a plot file that does not say (must then be given), deg; 0 = not measured") \
   X(tracker, max_tracks, RF_CFG_INT, trk_max_tracks, 100000, 1, 100000000, NULL,            \
     "most tracks alive at once")                                                            \
   X(site, latitude_deg, RF_CFG_DBL, site_lat, 0, -90, 90, NULL,                             \
-    "WGS-84 site latitude when the plot file does not say (CSV input), deg")                \
+    "WGS-84 site latitude for a plot file that does not say (must then be given), deg")                \
   X(site, longitude_deg, RF_CFG_DBL, site_lon, 0, -180, 360, NULL,                          \
-    "WGS-84 site longitude when the plot file does not say, deg")                           \
+    "WGS-84 site longitude for a plot file that does not say (must then be given), deg")                           \
   X(site, altitude_m, RF_CFG_DBL, site_alt, 0, -1e4, 1e5, NULL,                             \
-    "WGS-84 site height when the plot file does not say, m")                                \
+    "WGS-84 site height for a plot file that does not say (must then be given), m")                                \
   X(asterix, sac, RF_CFG_INT, ast_sac, 0, 0, 255, NULL,                                     \
     "ASTERIX System Area Code (I048/010, I062/010)")                                        \
   X(asterix, sic, RF_CFG_INT, ast_sic, 1, 0, 255, NULL,                                     \
