@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -186,7 +187,7 @@ static int rf__bt_e2e(const char *dir, size_t scans, double *pps, double *rss_mb
   if (f) fclose(f);
   *pps = (double)n / *secs;
   *nplots = n;
-  remove(in);
+  if (!getenv("RF_BENCH_KEEP")) remove(in);
   return 0;
 }
 

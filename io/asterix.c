@@ -50,9 +50,7 @@ static uint32_t rf__tod(double time_s) {
 
 /* Writes FSPEC for the FRNs set in `frn` (bit k = FRN k+1). */
 static uint8_t *rf__fspec(uint8_t *p, uint64_t frn) {
-  int last = 0;
-  for (int k = 0; k < 64; k++)
-    if (frn & (1ull << k)) last = k;
+  int last = frn ? 63 - __builtin_clzll(frn) : 0;
   int octets = last / 7 + 1;
   for (int o = 0; o < octets; o++) {
     uint8_t b = 0;

@@ -33,6 +33,9 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 #define RF__BATCH_PLOTS 256
 #define RF__BATCH_MIN 12
 #define RF__BATCH_ITERS 6
+/* Dwells with at least this many tracks to predict and update use all
+ * OpenMP threads for it (the tracks are independent). */
+#define RF__PARALLEL_MIN 256
 /* Ballistic prediction: horizon, step. */
 #define RF__BALLISTIC_HORIZON_S 3600.0
 #define RF__BALLISTIC_STEP_S 0.5
@@ -54,6 +57,7 @@ typedef struct rf__pred {
   int32_t dims;                      /* dims of the assigned pair */
   int32_t look;                      /* inside the transmit beam: no plot is a miss */
   double zp[4], S0[16];              /* predicted measurement and H Pc H' */
+  int32_t row;                       /* its row this dwell, or -1 */
   int32_t alt;                       /* IMM: the manoeuvre mode's prediction below gates too */
   double zpa[4], S0a[16];
 } rf__pred;
@@ -330,24 +334,31 @@ static void rf__add_plot_cross_range(const double x[6], const rf_track_meas *m, 
  * made position errors worse. rf_track_update iterates. */
 #define RF__TRACKER_ITERS 1
 
+/* The curvature terms (rv2: range, vv2: radial velocity variance) of an
+ * update of state x, P by plot m, over the larger of the track's and the
+ * plot's own cross-range uncertainty: a track whose covariance has become
+ * overconfident must not trust the Doppler's linearisation more than one
+ * plot's angles allow. */
+static void rf__update_curvature(const double x[6], const double P[36], const rf_track_meas *m, double *rv2,
+                                 double *vv2) {
+  double Pa[36], vb;
+  memcpy(Pa, P, sizeof Pa);
+  rf__add_plot_cross_range(x, m, Pa);
+  rf__second_order(x, Pa, &vb, vv2, rv2);
+}
+
+/* curv: the curvature terms {rv2, vv2} (rf__update_curvature), or NULL to
+ * compute them from x, P. */
 static int rf__update(const rf_track_meas *m, int dims, double interval, double x[6], double P[36],
-                      double *nis, double *lndet, int iters) {
+                      double *nis, double *lndet, int iters, const double *curv) {
   double xi[6], x0[6], zp[4], H[24], S[16] = {0}, L[16], nu[4] = {0}, PHt[24], K[24];
   memcpy(x0, x, sizeof x0);
   memcpy(xi, x, sizeof xi);
-  double vb = 0, vv2 = 0, rv2 = 0;
+  double vv2 = 0, rv2 = 0;
+  if (curv) rv2 = curv[0], vv2 = curv[1];
+  else rf__update_curvature(x, P, m, &rv2, &vv2);
   for (int it = 0; it < iters; it++) {
     rf__h_jac(xi, zp, H);
-    if (it == 0) {
-      /* The curvature terms over the larger of the track's and the plot's
-       * own cross-range uncertainty: a track whose covariance has become
-       * overconfident must not trust the Doppler's linearisation more than
-       * one plot's angles allow. */
-      double Pa[36];
-      memcpy(Pa, P, sizeof Pa);
-      rf__add_plot_cross_range(xi, m, Pa);
-      rf__second_order(xi, Pa, &vb, &vv2, &rv2);
-    }
     for (int k = 0; k < dims; k++) nu[k] = m->z[k] - zp[k];
     nu[1] = rf_wrap(nu[1], 180.0);
     if (dims == 4 && interval > 0) nu[3] = rf_wrap(nu[3], 0.5 * interval);
@@ -415,7 +426,7 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
 
 int rf_track_update(const rf_track_meas *m, int dims, double interval, double x[6], double P[36],
                     double *nis, double *lndet) {
-  return rf__update(m, dims, interval, x, P, nis, lndet, RF__IEKF_MAX);
+  return rf__update(m, dims, interval, x, P, nis, lndet, RF__IEKF_MAX, NULL);
 }
 
 /* ---- motion models --------------------------------------------------------------- */
@@ -531,28 +542,24 @@ static void rf__predict_turn(double a_turn, double q_accel, double dt, double x[
     return;
   }
   double w = a_turn / vh, c = cos(w * dt), sn = sin(w * dt), a = sn / w, b = (1 - c) / w;
-  double F[36] = {0};
-  for (int i = 0; i < 6; i++) F[i * 6 + i] = 1;
-  F[0 * 6 + 3] = a, F[0 * 6 + 4] = b;
-  F[1 * 6 + 3] = -b, F[1 * 6 + 4] = a;
-  F[2 * 6 + 5] = dt;
-  F[3 * 6 + 3] = c, F[3 * 6 + 4] = sn;
-  F[4 * 6 + 3] = -sn, F[4 * 6 + 4] = c;
-  double xn[6] = {0};
-  for (int i = 0; i < 6; i++)
-    for (int j = 0; j < 6; j++) xn[i] += F[i * 6 + j] * x[j];
-  memcpy(x, xn, sizeof xn);
-  double FP[36], q = q_accel * q_accel, dt2 = dt * dt;
-  for (int i = 0; i < 6; i++)
+  /* F by rows, at most three non-zeros each: (column, value). */
+  static const int col[6][3] = {{0, 3, 4}, {1, 3, 4}, {2, 5, 5}, {3, 4, 4}, {3, 4, 4}, {5, 5, 5}};
+  const double val[6][3] = {{1, a, b}, {1, -b, a}, {1, dt, 0}, {c, sn, 0}, {-sn, c, 0}, {1, 0, 0}};
+  double xn[6], FP[36], q = q_accel * q_accel, dt2 = dt * dt;
+  for (int i = 0; i < 6; i++) {
+    xn[i] = 0;
+    for (int k = 0; k < 3; k++) xn[i] += val[i][k] * x[col[i][k]];
     for (int j = 0; j < 6; j++) {
       double v = 0;
-      for (int k = 0; k < 6; k++) v += F[i * 6 + k] * P[k * 6 + j];
+      for (int k = 0; k < 3; k++) v += val[i][k] * P[col[i][k] * 6 + j];
       FP[i * 6 + j] = v;
     }
+  }
+  memcpy(x, xn, sizeof xn);
   for (int i = 0; i < 6; i++)
     for (int j = 0; j <= i; j++) {
       double v = 0;
-      for (int k = 0; k < 6; k++) v += FP[i * 6 + k] * F[j * 6 + k];
+      for (int k = 0; k < 3; k++) v += FP[i * 6 + col[j][k]] * val[j][k];
       P[i * 6 + j] = P[j * 6 + i] = v;
     }
   for (int i = 0; i < 3; i++) {
@@ -855,34 +862,33 @@ size_t rf_tracker_live(const rf_tracker *t) { return t->ntrk; }
 /* ---- per-track steps ----------------------------------------------------------------- */
 /* Whether filter m of track k takes part now (the ballistic mode of an IMM
  * only while the track is surely fast). */
-static int rf__on(const rf_tracker *t, const rf__track *k, int m) { return m != t->bal || k->fast; }
+static int rf__on(const rf_tracker *t, const rf__track *k, int m) { return t->nmod == 1 || m != t->bal || k->fast; }
 
-/* The combined estimate; a mode not taking part is kept equal to it. */
+/* The combined estimate (modes not taking part are left as they are:
+ * they restart from the combined estimate when they join). */
 static void rf__combine(const rf_tracker *t, rf__track *k) {
-  if (t->nmod == 1) {
-    memcpy(k->xc, k->x[0], sizeof k->xc);
-    memcpy(k->Pc, k->P[0], sizeof k->Pc);
+  int on[RF__NMOD_MAX], non = 0, last = 0;
+  for (int m = 0; m < t->nmod; m++)
+    if ((on[m] = rf__on(t, k, m))) non++, last = m;
+  if (non == 1) {
+    memcpy(k->xc, k->x[last], sizeof k->xc);
+    memcpy(k->Pc, k->P[last], sizeof k->Pc);
     return;
   }
   for (int i = 0; i < 6; i++) {
     double s = 0;
     for (int m = 0; m < t->nmod; m++)
-      if (rf__on(t, k, m)) s += k->mu[m] * k->x[m][i];
+      if (on[m]) s += k->mu[m] * k->x[m][i];
     k->xc[i] = s;
   }
   for (int i = 0; i < 36; i++) k->Pc[i] = 0;
   for (int m = 0; m < t->nmod; m++) {
-    if (!rf__on(t, k, m)) continue;
+    if (!on[m]) continue;
     double d[6];
     for (int i = 0; i < 6; i++) d[i] = k->x[m][i] - k->xc[i];
     for (int i = 0; i < 6; i++)
       for (int j = 0; j < 6; j++) k->Pc[i * 6 + j] += k->mu[m] * (k->P[m][i * 6 + j] + d[i] * d[j]);
   }
-  for (int m = 0; m < t->nmod; m++)
-    if (!rf__on(t, k, m)) {
-      memcpy(k->x[m], k->xc, sizeof k->xc);
-      memcpy(k->P[m], k->Pc, sizeof k->Pc);
-    }
 }
 
 /* Switches the ballistic mode on while the track is surely (2 sigma) faster
@@ -919,6 +925,7 @@ static void rf__predict_track(rf_tracker *t, rf__track *k, double now) {
     rf__ballistic_gate(t, k);
     int on[RF__NMOD_MAX], non = 0;
     for (int m = 0; m < t->nmod; m++) non += on[m] = rf__on(t, k, m);
+    if (non == 1) goto predict; /* nothing to mix */
     double sw = non > 1 ? t->cfg.trk_imm_switch / (non - 1) : 0, stay = non > 1 ? 1.0 - t->cfg.trk_imm_switch : 1;
     double c[RF__NMOD_MAX] = {0}, x0[RF__NMOD_MAX][6], P0[RF__NMOD_MAX][36];
     for (int j = 0; j < t->nmod; j++)
@@ -950,6 +957,7 @@ static void rf__predict_track(rf_tracker *t, rf__track *k, double now) {
       k->mu[j] = c[j];
     }
   }
+predict:
   for (int m = 0; m < t->nmod; m++) {
     if (t->nmod > 1 && !rf__on(t, k, m)) continue;
     int kind = t->kinds[m];
@@ -976,18 +984,23 @@ static void rf__win_release(rf_tracker *t, rf__track *k) {
   k->win = -1;
 }
 
-/* Keeps plot m (at time, used with dims) in track k's window, claiming a
- * free one first; without a free window the track stays with the filter. */
+/* A ballistic track without a window claims a free one (before the
+ * updates, which run in parallel); without a free window the track stays
+ * with the filter alone. */
+static void rf__win_claim(rf_tracker *t, rf__track *k) {
+  int b = t->nmod == 1 ? (t->kinds[0] == RF__K_BALLISTIC) : k->fast;
+  if (!b || k->win >= 0) return;
+  for (int i = 0; i < RF__BATCH_TRACKS; i++)
+    if (t->win[i].id == 0) {
+      k->win = i;
+      t->win[i].id = k->id, t->win[i].n = 0, t->win[i].head = 0;
+      return;
+    }
+}
+
+/* Keeps plot m (at time, used with dims) in track k's window. */
 static void rf__win_push(rf_tracker *t, rf__track *k, double time, const rf_track_meas *m, int dims) {
-  if (k->win < 0) {
-    for (int i = 0; i < RF__BATCH_TRACKS; i++)
-      if (t->win[i].id == 0) {
-        k->win = i;
-        t->win[i].id = k->id, t->win[i].n = 0, t->win[i].head = 0;
-        break;
-      }
-    if (k->win < 0) return;
-  }
+  if (k->win < 0) return;
   rf__bwin *w = &t->win[k->win];
   int slot = (w->head + w->n) % RF__BATCH_PLOTS;
   if (w->n == RF__BATCH_PLOTS) w->head = (w->head + 1) % RF__BATCH_PLOTS;
@@ -1085,14 +1098,17 @@ static int rf__batch_fit(const rf_tracker *t, const rf__bwin *w, double now, dou
 /* Updates every mode taking part with the plot's measurement; IMM
  * probabilities from the modes' likelihoods. */
 static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims) {
-  double logl[RF__NMOD_MAX], best = -INFINITY;
+  double logl[RF__NMOD_MAX], best = -INFINITY, curv[2];
   int non = 0;
+  /* One set of curvature terms for every mode, from the combined estimate
+   * (the modes differ by far less than the plot's cross-range). */
+  rf__update_curvature(k->xc, k->Pc, m, &curv[0], &curv[1]);
   for (int j = 0; j < t->nmod; j++) {
     logl[j] = -INFINITY;
     if (t->nmod > 1 && !rf__on(t, k, j)) continue;
     non++;
     double nis = 0, ld = 0;
-    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS) < 0)
+    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS, curv) < 0)
       continue;
     logl[j] = -0.5 * (nis + ld);
     if (logl[j] > best) best = logl[j];
@@ -1202,7 +1218,7 @@ static void rf__init_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, 
     for (int j = 0; j < 3; j++)
       P[(3 + i) * 6 + 3 + j] = (i == j ? sv2 : 0) + (use_vr ? (svr2 - sv2) * d[i] * d[j] : 0);
   }
-  /* IMM: constant velocity and manoeuvre even; ballistic off until the
+  /* IMM: constant velocity and the turns even; ballistic off until the
    * track is surely fast. */
   for (int mm = 0; mm < t->nmod; mm++) {
     memcpy(k->x[mm], x, sizeof x);
@@ -1431,15 +1447,17 @@ static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
   return lim > t->cfg.trk_min_delete_sigma ? lim : t->cfg.trk_min_delete_sigma;
 }
 
-/* Predicted measurement zp and H P H' (with the second-order terms) of a
- * state. */
-static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double S0[16]) {
-  double H[24], vb, vv, rv;
+/* Predicted measurement zp and H P H' of a state, plus the curvature
+ * terms (curv: {range, radial velocity} variances; computed here when
+ * compute is set, else taken as given). */
+static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double S0[16], double curv[2],
+                             int compute) {
+  double H[24], vb;
   rf__h_jac(x, zp, H);
   rf__hph(H, P, S0);
-  rf__second_order(x, P, &vb, &vv, &rv);
-  S0[0] += rv;
-  S0[15] += vv;
+  if (compute) rf__second_order(x, P, &vb, &curv[1], &curv[0]);
+  S0[0] += curv[0];
+  S0[15] += curv[1];
 }
 
 static uint32_t rf__popcount(uint32_t v) { return (uint32_t)__builtin_popcount(v); }
@@ -1470,23 +1488,30 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     t->plot_gated[j] = 0;
   }
   rf__bin_plots(t, n);
-  /* Predict the tracks this dwell looks at. */
+  /* Predict the tracks this dwell looks at (the tracks are independent:
+   * on all threads when there are many). */
   t->npred = 0;
   for (size_t i = 0; i < t->ntrk; i++) {
-    rf__track *k = &t->trk[i];
-    int cov = rf__covered(t, k, dwell, now);
+    int cov = rf__covered(t, &t->trk[i], dwell, now);
     if (!cov) continue;
-    rf__predict_track(t, k, now);
     rf__pred *pr = &t->pred[t->npred++];
     pr->look = cov == 2;
     pr->trk = (uint32_t)i;
     pr->plot = -1;
     pr->dims = 3;
-    rf__predict_meas(k->xc, k->Pc, pr->zp, pr->S0);
-    pr->alt = t->nmod > 1;
-    if (pr->alt) {
+  }
+#pragma omp parallel for schedule(dynamic, 32) if (t->npred >= RF__PARALLEL_MIN)
+  for (size_t i = 0; i < t->npred; i++) {
+    rf__pred *pr = &t->pred[i];
+    rf__track *k = &t->trk[pr->trk];
+    rf__predict_track(t, k, now);
+    double curv[2];
+    rf__predict_meas(k->xc, k->Pc, pr->zp, pr->S0, curv, 1);
+    if ((pr->alt = t->nmod > 1)) {
+      /* The likelier turn mode's prediction (with the combined estimate's
+       * curvature terms). */
       int turn = k->mu[RF__K_RIGHT] > k->mu[RF__K_LEFT] ? RF__K_RIGHT : RF__K_LEFT;
-      rf__predict_meas(k->x[turn], k->P[turn], pr->zpa, pr->S0a);
+      rf__predict_meas(k->x[turn], k->P[turn], pr->zpa, pr->S0a, curv, 0);
     }
   }
   /* Confirmed tracks first, then tentative ones on the plots left. */
@@ -1494,13 +1519,22 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   for (int stage = 1; stage <= 2; stage++) {
     if ((st = rf__gate(t, n, stage, rr_max)) || (st = rf__assign_pairs(t))) return st;
   }
+  /* Rows: one per look or update, in prediction order; ballistic tracks
+   * that will take a plot claim their batch window here (one at a time). */
   size_t nr = 0;
+  for (size_t i = 0; i < t->npred; i++) {
+    rf__pred *pr = &t->pred[i];
+    pr->row = pr->plot >= 0 || pr->look ? (int32_t)nr++ : -1;
+    if (pr->plot >= 0) rf__win_claim(t, &t->trk[pr->trk]);
+  }
+  if (nr > max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
   const int M = t->cfg.trk_confirm_m, N = t->cfg.trk_confirm_n;
   const uint32_t win = N >= 32 ? 0xffffffffu : ((1u << N) - 1);
+#pragma omp parallel for schedule(dynamic, 32) if (t->npred >= RF__PARALLEL_MIN)
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     rf__track *k = &t->trk[pr->trk];
-    if (pr->plot < 0 && !pr->look) continue; /* seen by the fan only: no news */
+    if (pr->row < 0) continue; /* seen by the fan only: no news */
     k->looks++;
     if (pr->plot >= 0) {
       rf__update_track(t, k, &t->meas[pr->plot], pr->dims);
@@ -1521,8 +1555,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
       if (k->misses >= t->cfg.trk_delete_misses) k->status = RF_TRACK_DELETED;
     }
     if (sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]) > rf__max_sigma(t, k)) k->status = RF_TRACK_DELETED;
-    if (nr == max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
-    rf__fill_row(t, k, &rows[nr++]);
+    rf__fill_row(t, k, &rows[pr->row]);
   }
   /* New tentative tracks on plots no track took and no confirmed track
    * gated, in plot order. */
