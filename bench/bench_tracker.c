@@ -214,7 +214,7 @@ int rf_bench_tracker(const char *dir, struct cJSON *out_array) {
     }
   }
   static const size_t sizes[] = {100, 1000, 10000};
-  printf("tracker (one thread, Pd %.1f, clutter %.0f%% of targets per scan):\n", RF__BT_PD, 100 * RF__BT_CLUTTER);
+  printf("tracker calls alone (all OpenMP threads for dwells of >= 256 tracks; Pd %.1f, clutter %.0f%% of targets per scan):\n", RF__BT_PD, 100 * RF__BT_CLUTTER);
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     double pps;
     size_t np, nt;
