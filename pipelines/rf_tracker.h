@@ -2,8 +2,9 @@
  * rows out (io/rf_tracks.h). Extended Kalman filters on the state
  * (east, north, up, v_east, v_north, v_up) in site ENU, measured in range,
  * azimuth, elevation and radial velocity; nearly-constant-velocity and
- * ballistic models alone, or an IMM of constant velocity, manoeuvre (high
- * process noise) and ballistic (Keplerian gravity, Earth rotation);
+ * ballistic models alone, or an IMM of constant velocity, coordinated
+ * turns left and right (3 g) and ballistic (Keplerian gravity, Earth
+ * rotation, with a batch refit of the trajectory);
  * chi-square gates; global nearest neighbour by optimal assignment
  * (rf_assign.h); M-of-N confirmation; deletion on misses or covariance
  * growth. */
@@ -84,7 +85,8 @@ void rf_tracker_destroy(rf_tracker *t);          /* NULL is a no-op */
  * at (updated, coasted, or deleted) or created into rows (up to max_rows;
  * RF_ERANGE beyond). RF_ERANGE also when a capacity is exceeded (message
  * names the setting). Never allocates (no qsort either: plots are binned
- * by range with a counting pass, components walked as lists). */
+ * by range with a counting pass, components walked as lists; OpenMP's own
+ * thread pool, made on its first parallel region, aside). */
 int rf_tracker_process_dwell(rf_tracker *t, double time_s, int32_t dwell, const rf_plot *plots,
                              size_t n, rf_track_row *rows, size_t max_rows, size_t *nrows);
 /* Rows needed at most by one process_dwell call. */

@@ -1,8 +1,10 @@
 /* The tracker (pipelines/rf_tracker.h): geodesy, chi-square gates, the
  * filters (a noiseless straight track is recovered exactly; NEES and NIS on
  * simulated noisy tracks match the covariance), the radial-velocity
- * ambiguity, the track life cycle, time to go and impact, and end to end on
- * the demo and early-warning scenarios against /truth. */
+ * ambiguity, the track life cycle, time to go and impact; a Keplerian
+ * missile against an independently integrated truth (time to go and impact
+ * point RMS), 3 g turns, straight flights, a close pass with a missed plot;
+ * and end to end on the demo and early-warning scenarios against /truth. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
