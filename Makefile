@@ -5,6 +5,8 @@
 #   make bench      install, build, run the benchmarks (see bench/); BENCH_DEVICE=opencl
 #   make check SANITIZE=1   the same under ASan + UBSan (build-san/)
 #   make fuzz       libFuzzer on the capture reader and the parsers (FUZZ_SECONDS each)
+#   make install    PREFIX=/usr/local DESTDIR= (binary, libraries, headers, pkg-config,
+#                   man page, bash completion, docs, examples); make uninstall
 #   make clean
 
 SANITIZE ?= 0
@@ -20,7 +22,6 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-CXX ?= c++
 PKGS := hdf5 fftw3f inih libcjson cairo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -31,17 +32,13 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS ?= -O2 -g
 RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
              -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
-CXXFLAGS ?= -O2 -g
-# C++ only for io/numfmt.cc, the {fmt} number formatter behind the CSV writers.
-RF_CXXFLAGS := -std=c++17 -Wall -Wextra -fno-exceptions -I. $(SANFLAGS)
 RF_LDFLAGS := -fopenmp $(SANFLAGS)
-LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lfmt -lstdc++ -lpthread -lm
+LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lpthread -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
 CLI_SRC := $(wildcard tools/*.c bench/*.c)
 TEST_SRC := $(wildcard tests/*.c)
-LIB_CXX_SRC := $(wildcard io/*.cc)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX_SRC:%.cc=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 # OpenCL C sources, embedded into the library (common.cl and compact.cl
 # first: the others use them). RF_KERNEL_DIR=kernels loads them from disk.
 CL_SRC := kernels/common.cl kernels/compact.cl \
@@ -65,10 +62,6 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(RF_CFLAGS) -MMD -MP -c $< -o $@
-
-$(BUILD)/%.o: %.cc
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) $(RF_CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(CL_GEN): $(CL_SRC) scripts/embed-kernels.sh
 	@mkdir -p $(dir $@)
@@ -109,5 +102,105 @@ fuzz:
 
 clean:
 	rm -rf build build-san
+
+# ---- shared library, man page, install ------------------------------------
+# One set of library objects serves libradarflow.a and libradarflow.so:
+# position independent, and -fno-semantic-interposition keeps calls inside
+# the library as direct (and inlinable) as in a plain executable.
+$(LIB_OBJ): private RF_CFLAGS += -fPIC -fno-semantic-interposition
+# The objects are rebuilt when these flags change (e.g. a build/ made before
+# they were position independent).
+RF_LIB_FLAGS = $(CC) $(CFLAGS) $(RF_CFLAGS) -fPIC -fno-semantic-interposition
+$(LIB_OBJ): $(BUILD)/lib.flags
+$(BUILD)/lib.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(RF_LIB_FLAGS)' | cmp -s - $@ || echo '$(RF_LIB_FLAGS)' > $@
+.PHONY: FORCE
+
+RF_VERSION := $(shell sed -n 's/^\#define RF_VERSION "\(.*\)"/\1/p' host/rf_common.h)
+RF_VERSION_MAJOR := $(word 1,$(subst ., ,$(RF_VERSION)))
+# While the version is 0.x every minor release may change the ABI (struct
+# layouts in the headers), so the soname carries 0.MINOR until 1.0.
+RF_SOVERSION := $(if $(filter 0,$(RF_VERSION_MAJOR)),0.$(word 2,$(subst ., ,$(RF_VERSION))),$(RF_VERSION_MAJOR))
+SONAME := libradarflow.so.$(RF_SOVERSION)
+SOLIB := $(BUILD)/libradarflow.so.$(RF_VERSION)
+MAN1 := $(BUILD)/radarflow.1
+all: $(SOLIB) $(MAN1)
+
+$(SOLIB): $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(RF_LDFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+	  $(LIB_OBJ) $(LDLIBS) -o $@
+
+# The man page is generated from the program's help texts (scripts/gen-man.sh).
+$(MAN1): $(BIN) scripts/gen-man.sh README.md
+	bash scripts/gen-man.sh $(BIN) README.md > $@.tmp && mv $@.tmp $@
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/radarflow
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# Public headers: every rf_*.h of the library folders (others are internal).
+# They are installed in the same folders under include/radarflow/, so their
+# relative includes ("../host/rf_common.h") resolve; radarflow.h includes
+# them all: #include <radarflow/radarflow.h>, cflags from pkg-config.
+PUBLIC_H := $(sort $(wildcard host/rf_*.h io/rf_*.h pipelines/rf_*.h datasets/rf_*.h))
+DOC_FILES := README.md bench/RESULTS.md $(sort $(wildcard docs/*.md))
+EXAMPLE_FILES := $(sort $(wildcard datasets/scenarios/*.ini datasets/configs/*.ini))
+# Everything install puts in place (uninstall removes exactly these).
+INSTALLED := $(BINDIR)/radarflow $(LIBDIR)/libradarflow.a $(LIBDIR)/libradarflow.so.$(RF_VERSION) \
+  $(LIBDIR)/$(SONAME) $(LIBDIR)/libradarflow.so $(LIBDIR)/pkgconfig/radarflow.pc \
+  $(INCLUDEDIR)/radarflow/radarflow.h $(addprefix $(INCLUDEDIR)/radarflow/,$(PUBLIC_H)) \
+  $(MANDIR)/man1/radarflow.1 $(BASHCOMPDIR)/radarflow \
+  $(addprefix $(DOCDIR)/,$(DOC_FILES)) $(EXAMPLE_FILES:datasets/%=$(DATADIR)/radarflow/%)
+# Folders that only radarflow uses: uninstall removes them once empty.
+INSTALLED_DIRS := $(sort $(dir $(addprefix $(INCLUDEDIR)/radarflow/,$(PUBLIC_H)) \
+  $(addprefix $(DOCDIR)/,$(DOC_FILES)) $(EXAMPLE_FILES:datasets/%=$(DATADIR)/radarflow/%))) \
+  $(INCLUDEDIR)/radarflow/ $(DOCDIR)/ $(DATADIR)/radarflow/
+# Linking against libradarflow.a needs these too (pkg-config --static).
+PC_REQUIRES_PRIVATE := $(PKGS) OpenCL
+PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm
+
+# ldconfig after (un)installing shared libraries into the running system.
+RF_LDCONFIG = if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig || true; fi
+
+.PHONY: install uninstall
+install: $(BIN) $(LIB) $(SOLIB) $(MAN1)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(addprefix $(DESTDIR),$(INSTALLED_DIRS))
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/radarflow
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libradarflow.a
+	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/libradarflow.so.$(RF_VERSION)
+	ln -sf libradarflow.so.$(RF_VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libradarflow.so
+	for h in $(PUBLIC_H); do install -m 644 $$h $(DESTDIR)$(INCLUDEDIR)/radarflow/$$h || exit 1; done
+	{ echo '/* radarflow: every public header (generated by make install). */'; \
+	  echo '#ifndef RADARFLOW_H'; echo '#define RADARFLOW_H'; \
+	  for h in $(PUBLIC_H); do echo "#include \"$$h\""; done; echo '#endif'; \
+	} > $(DESTDIR)$(INCLUDEDIR)/radarflow/radarflow.h
+	{ echo 'prefix=$(PREFIX)'; echo 'libdir=$(LIBDIR)'; echo 'includedir=$(INCLUDEDIR)'; echo; \
+	  echo 'Name: radarflow'; \
+	  echo 'Description: pulse-Doppler processing of recorded radar IQ captures (HDF5)'; \
+	  echo 'Version: $(RF_VERSION)'; \
+	  echo 'Requires.private: $(PC_REQUIRES_PRIVATE)'; \
+	  echo 'Cflags: -I$${includedir}'; \
+	  echo 'Libs: -L$${libdir} -lradarflow'; \
+	  echo 'Libs.private: $(PC_LIBS_PRIVATE)'; \
+	} > $(DESTDIR)$(LIBDIR)/pkgconfig/radarflow.pc
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/radarflow.1
+	install -m 644 scripts/radarflow-completion.bash $(DESTDIR)$(BASHCOMPDIR)/radarflow
+	for f in $(DOC_FILES); do install -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	for f in $(EXAMPLE_FILES:datasets/%=%); do install -m 644 datasets/$$f $(DESTDIR)$(DATADIR)/radarflow/$$f || exit 1; done
+	@$(RF_LDCONFIG)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $$(printf '%s\n' $(addprefix $(DESTDIR),$(INSTALLED_DIRS)) | sort -r); do \
+	  [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+	@$(RF_LDCONFIG)
 
 -include $(DEPS)

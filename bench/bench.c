@@ -15,9 +15,11 @@
 #include <cjson/cJSON.h>
 #include <fftw3.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +178,49 @@ done:
   return best;
 }
 
+/* Other processes' share of the machine while a workload runs: CPU seconds
+ * of the cores it may use (/proc/stat, steal included) less this process's
+ * own (all its threads), per second of wall time. A run during which others
+ * kept more than RF__BUSY_CORES cores busy on average is not meaningful as a
+ * ratio to floors measured at another moment: OpenMP's static schedules wait
+ * for the slowest thread, so one shared core slows a whole stage. The load
+ * averages (1 minute) are recorded beside it. */
+#define RF__BUSY_CORES 0.25
+typedef struct rf__load {
+  double wall_s, machine_cpu_s, own_cpu_s, loadavg;
+} rf__load;
+
+static void rf__load_sample(rf__load *l) {
+  /* Busy time (user nice system irq softirq steal) of the CPUs this process
+   * may run on (a Slurm or taskset CPU set), from their /proc/stat lines. */
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine)) CPU_ZERO(&mine);
+  unsigned long long busy = 0, v[8];
+  unsigned cpu;
+  char line[512];
+  FILE *f = fopen("/proc/stat", "r");
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]) == 9 && cpu < CPU_SETSIZE && CPU_ISSET(cpu, &mine))
+      busy += v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  if (f) fclose(f);
+  l->machine_cpu_s = (double)busy / (double)sysconf(_SC_CLK_TCK);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  l->own_cpu_s = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                 1e-6 * (double)ru.ru_stime.tv_usec;
+  if (getloadavg(&l->loadavg, 1) != 1) l->loadavg = -1;
+  l->wall_s = rf_now_s();
+}
+
+/* Cores other processes kept busy on average between a and b (-1: unknown). */
+static double rf__others_cores(const rf__load *a, const rf__load *b) {
+  double wall = b->wall_s - a->wall_s;
+  if (wall <= 0 || b->machine_cpu_s <= 0) return -1;
+  double o = (b->machine_cpu_s - a->machine_cpu_s - (b->own_cpu_s - a->own_cpu_s)) / wall;
+  return o > 0 ? o : 0;
+}
+
 static double rf__median(double *v, int n) {
   for (int i = 1; i < n; i++)
     for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
@@ -186,6 +231,29 @@ static double rf__median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+int rf_bench_run_self(char *const argv[], double *seconds) { return rf_bench_run_self_to(argv, NULL, seconds); }
+
+int rf_bench_run_self_to(char *const argv[], const char *stdout_path, double *seconds) {
+  pid_t pid;
+  int ws;
+  posix_spawn_file_actions_t fa;
+  if (posix_spawn_file_actions_init(&fa)) return rf__err(RF_ENOMEM, "bench: out of memory");
+  if (stdout_path && posix_spawn_file_actions_addopen(&fa, 1, stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) {
+    posix_spawn_file_actions_destroy(&fa);
+    return rf__err(RF_ENOMEM, "bench: out of memory");
+  }
+  double t0 = rf_now_s();
+  int e = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (e) return rf__err(RF_EIO, "bench: cannot start radarflow %s: %s", argv[1], strerror(e));
+  while (waitpid(pid, &ws, 0) < 0)
+    if (errno != EINTR) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
+  *seconds = rf_now_s() - t0;
+  if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+    return rf__err(RF_EIO, "bench: radarflow %s %s failed (status %d)", argv[1], argv[2], ws);
+  return 0;
+}
+
 /* Peak RSS (KiB, from its run.json) and wall time of `radarflow process path -o outdir` run as
  * a fresh process (exec of this binary: a fork of an OpenMP process is not
  * safe to use OpenMP in). */
@@ -193,26 +261,15 @@ static int rf__child_rss(const char *path, const char *outdir, const char *devic
                          double *seconds) {
   char *const argv[] = {"radarflow", "process", (char *)path, "-o", (char *)outdir, "-q", "--device",
                         (char *)device, NULL};
-  pid_t pid;
-  double t0 = rf_now_s();
-  int err = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
-  if (err) return rf__err(RF_EIO, "bench: cannot start radarflow process: %s", strerror(err));
-  int status;
-  if (waitpid(pid, &status, 0) < 0) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
-  *seconds = rf_now_s() - t0;
-  if (!WIFEXITED(status) || WEXITSTATUS(status))
-    return rf__err(RF_EIO, "bench: radarflow process %s failed (status %d)", path, status);
+  int st = rf_bench_run_self(argv, seconds);
+  if (st) return st;
   /* The child's own peak (VmHWM) from its run.json: ru_maxrss of a spawned
    * child includes the parent's address space before exec. */
-  char jp[4200];
-  snprintf(jp, sizeof jp, "%s/run.json", outdir);
-  FILE *f = fopen(jp, "r");
-  if (!f) return rf__err(RF_EIO, "bench: %s: %s", jp, strerror(errno));
-  char buf[65536];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
+  char jp[4096], *buf;
+  if ((st = rf_path_join(jp, sizeof jp, outdir, "run.json")) || (st = rf_slurp(jp, (size_t)16 << 20, &buf, NULL)))
+    return st;
   cJSON *root = cJSON_Parse(buf);
+  rf__free(buf);
   cJSON *rss = cJSON_GetObjectItem(root, "peak_rss_bytes");
   *rss_kb = cJSON_IsNumber(rss) ? (long)(rss->valuedouble / 1024.0) : -1;
   cJSON_Delete(root);
@@ -267,85 +324,54 @@ done:
   return st;
 }
 
-static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
-                            double copy_bw, const char *device, const rf__dev_bw *dbw, cJSON *jout) {
-  const int on_cpu = !strcmp(device, "cpu");
-  char cap[4096], out[4096];
-  snprintf(cap, sizeof cap, "%s/bench-%s.h5", dir, w->name);
-  snprintf(out, sizeof out, "%s/bench-%s-out", dir, w->name);
-  int st;
-  double tw = rf_now_s();
-  if ((st = rf__write_capture(w, cap))) return st;
-  tw = rf_now_s() - tw;
-  struct stat sb;
-  stat(cap, &sb);
-  rf_config cfg;
-  rf_config_defaults(&cfg);
-  cfg.doppler_fft = (int)w->doppler_fft;
-  const double dwell_samples = (double)(w->channels * w->pulses * w->samples);
-  const double total_samples = dwell_samples * (double)w->dwells;
-  cJSON *j = cJSON_CreateObject();
-  cJSON_AddItemToArray(jout, j);
-  cJSON_AddStringToObject(j, "workload", w->name);
-  cJSON_AddStringToObject(j, "description", w->what);
-  cJSON_AddNumberToObject(j, "channels", (double)w->channels);
-  cJSON_AddNumberToObject(j, "pulses_per_dwell", (double)w->pulses);
-  cJSON_AddNumberToObject(j, "samples", (double)w->samples);
-  cJSON_AddNumberToObject(j, "waveform_samples", (double)w->ref_len);
-  cJSON_AddNumberToObject(j, "dwells", (double)w->dwells);
-  cJSON_AddStringToObject(j, "sample_type", w->sample_type == RF_SAMPLE_INT16 ? "int16" : "float32");
-  cJSON_AddNumberToObject(j, "capture_bytes", (double)sb.st_size);
-  printf("\n== %s: %s\n   %zu ch x %zu pulses x %zu samples, %zu dwells, %s, capture %.1f MB (written in %.1f s)\n",
-         w->name, w->what, w->channels, w->pulses, w->samples, w->dwells,
-         w->sample_type == RF_SAMPLE_INT16 ? "int16" : "float32", (double)sb.st_size / 1e6, tw);
-
-  if (!strcmp(w->name, "big")) {
-    long rss_kb = 0;
-    double secs = 0;
-    st = rf__child_rss(cap, out, device, &rss_kb, &secs);
-    if (!keep) remove(cap);
-    if (st) return st;
-    printf("   end to end %.2f s, %.1f Msamples/s, peak RSS %.1f MB (goal < 500 MB)\n", secs,
-           total_samples / secs / 1e6, (double)rss_kb / 1024.0);
-    cJSON_AddNumberToObject(j, "seconds", secs);
-    cJSON_AddNumberToObject(j, "samples_per_second", total_samples / secs);
-    cJSON_AddNumberToObject(j, "peak_rss_bytes", (double)rss_kb * 1024.0);
-    return 0;
-  }
-
-  /* End to end, `repeat` times (the first warms the page cache and FFTW). */
-  double e2e[64] = {0}, stage[RF_STAGE_COUNT][64] = {{0}}, up[64] = {0}, down[64] = {0}, strm[64] = {0};
-  int reps = repeat < 64 ? repeat : 64;
+/* `repeat` end-to-end runs of one capture (after one that warms the page
+ * cache and FFTW): their times, and the last run's summary. */
+#define RF__MAX_RUNS 64
+typedef struct rf__runs {
+  int n;
+  double e2e[RF__MAX_RUNS], stage[RF_STAGE_COUNT][RF__MAX_RUNS];
+  double up[RF__MAX_RUNS], down[RF__MAX_RUNS], strm[RF__MAX_RUNS];
+  double e2e_med, e2e_lo, e2e_hi;
   rf_run_summary s;
-  if ((st = rf_process_capture_on(cap, out, &cfg, device, &s))) return st;
-  if (s.fallback_reason[0]) printf("   (%s: %s)\n", s.device, s.fallback_reason);
-  for (int r = 0; r < reps; r++) {
-    if ((st = rf_process_capture_on(cap, out, &cfg, device, &s))) return st;
-    e2e[r] = s.seconds;
-    for (int i = 0; i < RF_STAGE_COUNT; i++) stage[i][r] = s.stage_s[i];
-    up[r] = s.cl.upload_s;
-    down[r] = s.cl.download_s;
-    strm[r] = s.cl.run_s;
-  }
-  cJSON_AddStringToObject(j, "device", s.device);
-  cJSON_AddStringToObject(j, "device_name", s.device_name);
-  double e2e_lo = e2e[0], e2e_hi = e2e[0];
-  for (int r = 1; r < reps; r++) {
-    if (e2e[r] < e2e_lo) e2e_lo = e2e[r];
-    if (e2e[r] > e2e_hi) e2e_hi = e2e[r];
-  }
-  double e2e_med = rf__median(e2e, reps);
+} rf__runs;
 
-  size_t l = rf_pc_fft_len(w->samples, w->ref_len);
-  size_t k = rf_pipeline_bins(&cfg, w->pulses);
-  size_t beams = (size_t)cfg.beams_az; /* linear array: one elevation beam */
-  double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, l, beams * w->samples, k, repeat) * (double)w->dwells
-                      : 0;
+static int rf__repeat(const char *cap, const char *out, const rf_config *cfg, const char *device, int repeat,
+                      rf__runs *r) {
+  int st;
+  r->n = repeat < RF__MAX_RUNS ? repeat : RF__MAX_RUNS;
+  if ((st = rf_process_capture_on(cap, out, cfg, device, &r->s))) return st;
+  if (r->s.fallback_reason[0]) printf("   (%s: %s)\n", r->s.device, r->s.fallback_reason);
+  for (int k = 0; k < r->n; k++) {
+    if ((st = rf_process_capture_on(cap, out, cfg, device, &r->s))) return st;
+    r->e2e[k] = r->s.seconds;
+    for (int i = 0; i < RF_STAGE_COUNT; i++) r->stage[i][k] = r->s.stage_s[i];
+    r->up[k] = r->s.engine.upload_s;
+    r->down[k] = r->s.engine.download_s;
+    r->strm[k] = r->s.stream_s;
+  }
+  r->e2e_lo = r->e2e_hi = r->e2e[0];
+  for (int k = 1; k < r->n; k++) {
+    if (r->e2e[k] < r->e2e_lo) r->e2e_lo = r->e2e[k];
+    if (r->e2e[k] > r->e2e_hi) r->e2e_hi = r->e2e[k];
+  }
+  r->e2e_med = rf__median(r->e2e, r->n);
+  return 0;
+}
 
+/* The workload's shape, for the figures: FFT length, bins, beams, samples. */
+typedef struct rf__shape {
+  size_t l, k, beams;
+  double ns, pair;             /* complex input samples of the capture; bytes per sample pair */
+} rf__shape;
+
+/* Per stage: median time, rates, bytes moved against the copy bandwidth
+ * (device stages against the device's). */
+static void rf__stage_figures(const rf__workload *w, const rf__shape *sh, rf__runs *r, int on_cpu, double copy_bw,
+                              const rf__dev_bw *dbw, cJSON *j) {
   /* Bytes each stage must move at least (read input once, write output once). */
-  const double pair = (double)rf_sample_pair_bytes(w->sample_type);
-  const double ns = total_samples, bs = (double)beams * (double)(w->pulses * w->samples * w->dwells);
-  const double cells = (double)beams * (double)(k * w->samples * w->dwells);
+  const double ns = sh->ns, pair = sh->pair;
+  const double bs = (double)sh->beams * (double)(w->pulses * w->samples * w->dwells);
+  const double cells = (double)sh->beams * (double)(sh->k * w->samples * w->dwells);
   double bytes[RF_STAGE_COUNT] = {
       [RF_STAGE_read] = ns * pair,
       [RF_STAGE_pulse_compression] = ns * (pair + 8),
@@ -354,14 +380,13 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
       [RF_STAGE_cfar] = cells * 4,
       [RF_STAGE_extraction] = 0,
   };
-  printf("   threads %d, FFT length %zu, %zu Doppler bins, %zu beams, device %s (%s)\n", omp_get_max_threads(), l, k,
-         beams, s.device, s.device_name);
+  printf("   threads %d, FFT length %zu, %zu Doppler bins, %zu beams, device %s (%s)\n", omp_get_max_threads(),
+         sh->l, sh->k, sh->beams, r->s.device, r->s.device_name);
   printf("   %-18s %10s %12s %10s %10s\n", "stage", "median s", "Msamples/s", "GB/s", "of copy BW");
   cJSON *js = cJSON_AddObjectToObject(j, "stages");
   for (int i = 0; i < RF_STAGE_COUNT; i++) {
-    double t = rf__median(stage[i], reps);
+    double t = rf__median(r->stage[i], r->n);
     double gbs = t > 0 ? bytes[i] / t / 1e9 : 0;
-    /* device stages against the device's copy bandwidth, host ones the host's */
     int dev_stage = !on_cpu && i != RF_STAGE_read && i != RF_STAGE_extraction;
     double ref = dev_stage ? dbw->copy : copy_bw;
     printf("   %-18s %10.4f %12.1f %10.2f %9.1f%%%s\n", rf_stage_names[i], t, t > 0 ? ns / t / 1e6 : 0, gbs,
@@ -374,51 +399,158 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
     cJSON_AddNumberToObject(o, "ratio_to_copy_bandwidth", t > 0 && ref > 0 ? bytes[i] / t / ref : 0);
     cJSON_AddBoolToObject(o, "device_time", dev_stage);
   }
-  if (!on_cpu) {
-    double tu = rf__median(up, reps), td = rf__median(down, reps);
-    double ub = ns * pair;
-    printf("   %-18s %10.4f %12.1f %10.2f %9.1f%% of host-to-device BW (device time)\n", "upload", tu,
-           tu > 0 ? ns / tu / 1e6 : 0, tu > 0 ? ub / tu / 1e9 : 0, tu > 0 && dbw->h2d > 0 ? 100.0 * ub / tu / dbw->h2d : 0);
-    printf("   %-18s %10.4f   (candidates only)\n", "download", td);
-    cJSON *o = cJSON_AddObjectToObject(js, "upload");
-    cJSON_AddNumberToObject(o, "seconds", tu);
-    cJSON_AddNumberToObject(o, "bytes", ub);
-    cJSON_AddNumberToObject(o, "bytes_per_second", tu > 0 ? ub / tu : 0);
-    cJSON_AddNumberToObject(o, "ratio_to_h2d_bandwidth", tu > 0 && dbw->h2d > 0 ? ub / tu / dbw->h2d : 0);
-    o = cJSON_AddObjectToObject(js, "download");
-    cJSON_AddNumberToObject(o, "seconds", td);
-  }
-  const double in_bps = ns * pair / e2e_med;
-  printf("   %-18s %10.4f %12.1f %10.2f   (input bytes; min %.4f, max %.4f, %d runs)\n", "end to end", e2e_med,
-         ns / e2e_med / 1e6, in_bps / 1e9, e2e_lo, e2e_hi, reps);
-  if (on_cpu)
+  if (on_cpu) return;
+  double tu = rf__median(r->up, r->n), td = rf__median(r->down, r->n), ub = ns * pair;
+  printf("   %-18s %10.4f %12.1f %10.2f %9.1f%% of host-to-device BW (device time)\n", "upload", tu,
+         tu > 0 ? ns / tu / 1e6 : 0, tu > 0 ? ub / tu / 1e9 : 0, tu > 0 && dbw->h2d > 0 ? 100.0 * ub / tu / dbw->h2d : 0);
+  printf("   %-18s %10.4f   (candidates only)\n", "download", td);
+  cJSON *o = cJSON_AddObjectToObject(js, "upload");
+  cJSON_AddNumberToObject(o, "seconds", tu);
+  cJSON_AddNumberToObject(o, "bytes", ub);
+  cJSON_AddNumberToObject(o, "bytes_per_second", tu > 0 ? ub / tu : 0);
+  cJSON_AddNumberToObject(o, "ratio_to_h2d_bandwidth", tu > 0 && dbw->h2d > 0 ? ub / tu / dbw->h2d : 0);
+  o = cJSON_AddObjectToObject(js, "download");
+  cJSON_AddNumberToObject(o, "seconds", td);
+}
+
+/* End to end against its floor: the FFTs alone (cpu) or the pinned
+ * host-to-device bandwidth (opencl). A busy machine's ratios are null: not
+ * reported. */
+static void rf__total_figures(const rf__shape *sh, rf__runs *r, int on_cpu, double fft, const rf__dev_bw *dbw,
+                              int busy, cJSON *j) {
+  const double ns = sh->ns, in_bps = ns * sh->pair / r->e2e_med;
+  printf("   %-18s %10.4f %12.1f %10.2f   (input bytes; min %.4f, max %.4f, %d runs)\n", "end to end", r->e2e_med,
+         ns / r->e2e_med / 1e6, in_bps / 1e9, r->e2e_lo, r->e2e_hi, r->n);
+  if (on_cpu && busy) {
+    printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor not reported: machine busy\n", "FFTs alone (FFTW)",
+           fft, ns / fft / 1e6);
+  } else if (on_cpu) {
     printf("   %-18s %10.4f %12.1f   -> pipeline / FFT floor = %.2fx (goal <= 3x)\n", "FFTs alone (FFTW)", fft,
-           ns / fft / 1e6, e2e_med / fft);
-  else {
-    double ts = rf__median(strm, reps), st_bps = ts > 0 ? ns * pair / ts : 0;
+           ns / fft / 1e6, r->e2e_med / fft);
+  } else {
+    double ts = rf__median(r->strm, r->n), st_bps = ts > 0 ? ns * sh->pair / ts : 0;
     printf("   %-18s %10.4f %12.1f %10.2f   (dwells streamed, without context/program/plan setup)\n", "streamed", ts,
            ts > 0 ? ns / ts / 1e6 : 0, st_bps / 1e9);
-    printf("   input rate = %.1f%% (end to end) and %.1f%% (streamed) of the pinned host-to-device bandwidth "
-           "(%.2f GB/s; goal >= 80%%)\n", dbw->h2d > 0 ? 100.0 * in_bps / dbw->h2d : 0,
-           dbw->h2d > 0 ? 100.0 * st_bps / dbw->h2d : 0, dbw->h2d / 1e9);
+    if (busy)
+      printf("   input rate / host-to-device bandwidth not reported: machine busy\n");
+    else
+      printf("   input rate = %.1f%% (end to end) and %.1f%% (streamed) of the pinned host-to-device bandwidth "
+             "(%.2f GB/s; goal >= 80%%)\n", dbw->h2d > 0 ? 100.0 * in_bps / dbw->h2d : 0,
+             dbw->h2d > 0 ? 100.0 * st_bps / dbw->h2d : 0, dbw->h2d / 1e9);
     cJSON_AddNumberToObject(j, "streamed_seconds_median", ts);
-    cJSON_AddNumberToObject(j, "streamed_ratio_to_h2d_bandwidth", dbw->h2d > 0 ? st_bps / dbw->h2d : 0);
+    if (busy)
+      cJSON_AddNullToObject(j, "streamed_ratio_to_h2d_bandwidth");
+    else
+      cJSON_AddNumberToObject(j, "streamed_ratio_to_h2d_bandwidth", dbw->h2d > 0 ? st_bps / dbw->h2d : 0);
   }
   cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());
-  cJSON_AddNumberToObject(j, "seconds_median", e2e_med);
-  cJSON_AddNumberToObject(j, "seconds_min", e2e_lo);
-  cJSON_AddNumberToObject(j, "seconds_max", e2e_hi);
-  cJSON_AddNumberToObject(j, "runs", reps);
-  cJSON_AddNumberToObject(j, "samples_per_second", ns / e2e_med);
+  cJSON_AddNumberToObject(j, "seconds_median", r->e2e_med);
+  cJSON_AddNumberToObject(j, "seconds_min", r->e2e_lo);
+  cJSON_AddNumberToObject(j, "seconds_max", r->e2e_hi);
+  cJSON_AddNumberToObject(j, "runs", r->n);
+  cJSON_AddNumberToObject(j, "samples_per_second", ns / r->e2e_med);
   cJSON_AddNumberToObject(j, "input_bytes_per_second", in_bps);
   if (on_cpu) {
     cJSON_AddNumberToObject(j, "fft_floor_seconds", fft);
-    cJSON_AddNumberToObject(j, "ratio_to_fft_floor", e2e_med / fft);
+    if (busy)
+      cJSON_AddNullToObject(j, "ratio_to_fft_floor");
+    else
+      cJSON_AddNumberToObject(j, "ratio_to_fft_floor", r->e2e_med / fft);
+  } else if (busy) {
+    cJSON_AddNullToObject(j, "ratio_to_h2d_bandwidth");
   } else {
     cJSON_AddNumberToObject(j, "ratio_to_h2d_bandwidth", dbw->h2d > 0 ? in_bps / dbw->h2d : 0);
   }
+}
+
+/* The `big` workload: processed by a child process whose peak RSS counts. */
+static int rf__run_big(const rf__workload *w, const char *cap, const char *out, const char *device, int keep,
+                       cJSON *j) {
+  const double total_samples = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells;
+  long rss_kb = 0;
+  double secs = 0;
+  int st = rf__child_rss(cap, out, device, &rss_kb, &secs);
   if (!keep) remove(cap);
+  if (st) return st;
+  printf("   end to end %.2f s, %.1f Msamples/s, peak RSS %.1f MB (goal < 500 MB)\n", secs, total_samples / secs / 1e6,
+         (double)rss_kb / 1024.0);
+  cJSON_AddNumberToObject(j, "seconds", secs);
+  cJSON_AddNumberToObject(j, "samples_per_second", total_samples / secs);
+  cJSON_AddNumberToObject(j, "peak_rss_bytes", (double)rss_kb * 1024.0);
   return 0;
+}
+
+/* Writes the workload's capture and describes it in j. */
+static int rf__workload_capture(const rf__workload *w, const char *cap, cJSON *j) {
+  double tw = rf_now_s();
+  int st = rf__write_capture(w, cap);
+  if (st) return st;
+  tw = rf_now_s() - tw;
+  struct stat sb;
+  if (stat(cap, &sb) < 0) return rf__err(RF_EIO, "bench: %s: %s", cap, strerror(errno));
+  cJSON_AddStringToObject(j, "workload", w->name);
+  cJSON_AddStringToObject(j, "description", w->what);
+  cJSON_AddNumberToObject(j, "channels", (double)w->channels);
+  cJSON_AddNumberToObject(j, "pulses_per_dwell", (double)w->pulses);
+  cJSON_AddNumberToObject(j, "samples", (double)w->samples);
+  cJSON_AddNumberToObject(j, "waveform_samples", (double)w->ref_len);
+  cJSON_AddNumberToObject(j, "dwells", (double)w->dwells);
+  cJSON_AddStringToObject(j, "sample_type", w->sample_type == RF_SAMPLE_INT16 ? "int16" : "float32");
+  cJSON_AddNumberToObject(j, "capture_bytes", (double)sb.st_size);
+  printf("\n== %s: %s\n   %zu ch x %zu pulses x %zu samples, %zu dwells, %s, capture %.1f MB (written in %.1f s)\n",
+         w->name, w->what, w->channels, w->pulses, w->samples, w->dwells,
+         w->sample_type == RF_SAMPLE_INT16 ? "int16" : "float32", (double)sb.st_size / 1e6, tw);
+  return 0;
+}
+
+static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
+                            double copy_bw, const char *device, const rf__dev_bw *dbw, cJSON *jout) {
+  const int on_cpu = !strcmp(device, "cpu");
+  char cap[4096], out[4096], name[256];
+  int st;
+  snprintf(name, sizeof name, "bench-%s.h5", w->name);
+  if ((st = rf_path_join(cap, sizeof cap, dir, name))) return st;
+  snprintf(name, sizeof name, "bench-%s-out", w->name);
+  if ((st = rf_path_join(out, sizeof out, dir, name))) return st;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddItemToArray(jout, j);
+  if ((st = rf__workload_capture(w, cap, j))) return st;
+  if (!strcmp(w->name, "big")) return rf__run_big(w, cap, out, device, keep, j);
+
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.doppler_fft = (int)w->doppler_fft;
+  rf__runs *r = rf__calloc(1, sizeof *r);
+  if (!r) return rf__err(RF_ENOMEM, "bench: out of memory");
+  rf__load load0, load1;
+  rf__load_sample(&load0);
+  if ((st = rf__repeat(cap, out, &cfg, device, repeat, r))) goto done;
+  cJSON_AddStringToObject(j, "device", r->s.device);
+  cJSON_AddStringToObject(j, "device_name", r->s.device_name);
+  rf__shape sh = {.l = rf_pc_fft_len(w->samples, w->ref_len),
+                  .k = rf_pipeline_bins(&cfg, w->pulses),
+                  .beams = (size_t)cfg.beams_az, /* linear array: one elevation beam */
+                  .ns = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells,
+                  .pair = (double)rf_sample_pair_bytes(w->sample_type)};
+  double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, sh.l, sh.beams * w->samples, sh.k, repeat) *
+                            (double)w->dwells
+                      : 0;
+  rf__load_sample(&load1);
+  const double others = rf__others_cores(&load0, &load1);
+  const int busy = others > RF__BUSY_CORES;
+  if (busy)
+    printf("   machine busy: other processes kept %.2f cores busy (load average %.2f at start, %.2f at end); "
+           "times are not meaningful\n", others, load0.loadavg, load1.loadavg);
+  cJSON_AddNumberToObject(j, "load_average_start", load0.loadavg);
+  cJSON_AddNumberToObject(j, "load_average_end", load1.loadavg);
+  cJSON_AddNumberToObject(j, "other_processes_cores", others);
+  cJSON_AddBoolToObject(j, "machine_busy", busy);
+  rf__stage_figures(w, &sh, r, on_cpu, copy_bw, dbw, j);
+  rf__total_figures(&sh, r, on_cpu, fft, dbw, busy, j);
+  if (!keep) remove(cap);
+done:
+  rf__free(r);
+  return st;
 }
 
 /* Whether `name` is one of the comma-separated names in `list`. */
@@ -426,6 +558,31 @@ static int rf__wanted(const char *list, const char *name) {
   size_t ln = strlen(name);
   for (const char *p = strstr(list, name); p; p = strstr(p + 1, name))
     if ((p == list || p[-1] == ',') && (p[ln] == 0 || p[ln] == ',')) return 1;
+  return 0;
+}
+
+/* The floors measured at the start: host copy bandwidth and, for a device,
+ * its copy and pinned host-to-device bandwidths; *root the JSON report. */
+static int rf__bench_floors(const char *device, double *bw, rf__dev_bw *dbw, cJSON **root) {
+  *bw = rf__copy_bandwidth();
+  printf("radarflow %s bench: %d threads, memory copy bandwidth %.2f GB/s (read+write)\n", RF_VERSION,
+         omp_get_max_threads(), *bw / 1e9);
+  char dname[400] = "FFTW + OpenMP";
+  if (strcmp(device, "cpu")) {
+    int st = rf__device_bandwidth(!strcmp(device, "auto") ? "opencl" : device, dbw, dname, sizeof dname);
+    if (st && strcmp(device, "auto")) return st;
+    if (!st)
+      printf("device %s: copy bandwidth %.2f GB/s (read+write), pinned host-to-device %.2f GB/s\n", dname,
+             dbw->copy / 1e9, dbw->h2d / 1e9);
+  }
+  *root = cJSON_CreateObject();
+  cJSON_AddStringToObject(*root, "version", RF_VERSION);
+  cJSON_AddStringToObject(*root, "device", device);
+  cJSON_AddStringToObject(*root, "device_name", dname);
+  cJSON_AddNumberToObject(*root, "device_copy_bandwidth_bytes_per_second", dbw->copy);
+  cJSON_AddNumberToObject(*root, "h2d_bandwidth_bytes_per_second", dbw->h2d);
+  cJSON_AddNumberToObject(*root, "threads", omp_get_max_threads());
+  cJSON_AddNumberToObject(*root, "copy_bandwidth_bytes_per_second", *bw);
   return 0;
 }
 
@@ -460,30 +617,14 @@ int rf_bench_main(int argc, char **argv) {
     }
   }
   if (repeat < 1) return rf__err(RF_EINVAL, "bench: --repeat must be >= 1");
-  mkdir(dir, 0777);
+  int st = rf_mkdirs(dir), found = 0;
+  if (st) return st;
   fftwf_init_threads();
-  double bw = rf__copy_bandwidth();
-  printf("radarflow %s bench: %d threads, memory copy bandwidth %.2f GB/s (read+write)\n", RF_VERSION,
-         omp_get_max_threads(), bw / 1e9);
+  double bw;
   rf__dev_bw dbw = {0, 0};
-  char dname[400] = "FFTW + OpenMP";
-  if (strcmp(device, "cpu")) {
-    int st0 = rf__device_bandwidth(!strcmp(device, "auto") ? "opencl" : device, &dbw, dname, sizeof dname);
-    if (st0 && strcmp(device, "auto")) return st0;
-    if (!st0)
-      printf("device %s: copy bandwidth %.2f GB/s (read+write), pinned host-to-device %.2f GB/s\n", dname,
-             dbw.copy / 1e9, dbw.h2d / 1e9);
-  }
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "version", RF_VERSION);
-  cJSON_AddStringToObject(root, "device", device);
-  cJSON_AddStringToObject(root, "device_name", dname);
-  cJSON_AddNumberToObject(root, "device_copy_bandwidth_bytes_per_second", dbw.copy);
-  cJSON_AddNumberToObject(root, "h2d_bandwidth_bytes_per_second", dbw.h2d);
-  cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
-  cJSON_AddNumberToObject(root, "copy_bandwidth_bytes_per_second", bw);
+  cJSON *root = NULL;
+  if ((st = rf__bench_floors(device, &bw, &dbw, &root))) return st;
   cJSON *arr = cJSON_AddArrayToObject(root, "workloads");
-  int st = 0, found = 0;
   for (size_t i = 0; i < RF__NWL && !st; i++) {
     if (!rf__wanted(only, rf__workloads[i].name)) continue;
     found++;

@@ -4,15 +4,13 @@
  * tracker assumes) and adds uniform clutter plots (10% of the targets). */
 #include "rf_bench.h"
 #include "../pipelines/rf_tracker.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -151,12 +149,15 @@ static int rf__bt_e2e(const char *dir, size_t scans, double *pps, double *rss_mb
                        .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
   rf_plot *plots;
   size_t n;
-  int st = rf__bt_scene(RF__BT_E2E_TARGETS, scans, &cfg, &s, &plots, &n);
-  if (st) return st;
-  char in[4200], out[4200], log[4200];
-  snprintf(in, sizeof in, "%s/track-%zu.h5", dir, scans);
-  snprintf(out, sizeof out, "%s/track-%zu", dir, scans);
-  snprintf(log, sizeof log, "%s/track-%zu.txt", dir, scans);
+  char in[4200], out[4200], log[4200], name[3][64];
+  snprintf(name[0], sizeof name[0], "track-%zu.h5", scans);
+  snprintf(name[1], sizeof name[1], "track-%zu", scans);
+  snprintf(name[2], sizeof name[2], "track-%zu.txt", scans);
+  int st;
+  if ((st = rf_path_join(in, sizeof in, dir, name[0])) || (st = rf_path_join(out, sizeof out, dir, name[1])) ||
+      (st = rf_path_join(log, sizeof log, dir, name[2])) ||
+      (st = rf__bt_scene(RF__BT_E2E_TARGETS, scans, &cfg, &s, &plots, &n)))
+    return st;
   rf_product_info info = {.source_path = "bench", .radar_name = "bench", .site_latitude_deg = 52,
                           .site_longitude_deg = 4.4, .site_altitude_m = 10};
   rf_track_sensor_to_info(&s, &info);
@@ -164,19 +165,7 @@ static int rf__bt_e2e(const char *dir, size_t scans, double *pps, double *rss_mb
   rf__free(plots);
   if (st) return st;
   char *const argv[] = {"radarflow", "track", in, "-o", out, "--set", "tracker.max_speed_mps=400", NULL};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid;
-  double t0 = rf_now_s();
-  int err = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (err) return rf__err(RF_EIO, "bench: cannot start radarflow track: %s", strerror(err));
-  int status;
-  if (waitpid(pid, &status, 0) < 0) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
-  *secs = rf_now_s() - t0;
-  if (!WIFEXITED(status) || WEXITSTATUS(status))
-    return rf__err(RF_EIO, "bench: radarflow track %s failed (status %d; see %s)", in, status, log);
+  if ((st = rf_bench_run_self_to(argv, log, secs))) return st;
   FILE *f = fopen(log, "r");
   char line[8192];
   *rss_mb = -1;

@@ -6,6 +6,13 @@
 
 /* Runs the benchmark command line (argv[0] is "bench"). Returns a status. */
 int rf_bench_main(int argc, char **argv);
+/* Runs this binary (/proc/self/exe: a fork of an OpenMP process may not use
+ * OpenMP) with argv and waits; *seconds its wall time. RF_EIO naming the
+ * command when it cannot start or does not exit 0. */
+int rf_bench_run_self(char *const argv[], double *seconds);
+/* The same with its standard output into the file stdout_path (NULL: this
+ * process's). */
+int rf_bench_run_self_to(char *const argv[], const char *stdout_path, double *seconds);
 
 /* The batch workload (bench/bench_batch.c): `captures` copies (hard links) of
  * the demo scenario through `radarflow batch` under dir, with `jobs` workers

@@ -243,32 +243,38 @@ static int rf__parse_number(const char *s, double *v) {
   return 0;
 }
 
+/* The entry of key (NULL when absent: an error if required) and its value,
+ * which must be a finite number, and a whole one if `integer`. */
+static int rf__get_number(const rf__parse *p, const char *section, const char *key, int required, int integer,
+                          const rf__entry **e, double *v) {
+  *e = rf__find_entry(p, section, key);
+  if (!*e) return required ? rf__missing(p, section, key) : 0;
+  if (rf__parse_number((*e)->value, v) || (integer && *v != floor(*v)))
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: expected %s (got '%s')", p->path, (*e)->line, section, key,
+                   integer ? "an integer" : "a finite number", (*e)->value);
+  return 0;
+}
+
 static int rf__get_double(const rf__parse *p, const char *section, const char *key, int required,
                           double lo, double hi, double *out) {
-  const rf__entry *e = rf__find_entry(p, section, key);
-  if (!e) return required ? rf__missing(p, section, key) : 0;
+  const rf__entry *e;
   double v;
-  if (rf__parse_number(e->value, &v))
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: expected a finite number (got '%s')", p->path,
-                   e->line, section, key, e->value);
+  int st = rf__get_number(p, section, key, required, 0, &e, &v);
+  if (st || !e) return st;
   if (v < lo || v > hi)
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%g, %g]", p->path, e->line,
-                   section, key, v, lo, hi);
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%g, %g]", p->path, e->line, section, key, v, lo, hi);
   *out = v;
   return 0;
 }
 
 static int rf__get_size(const rf__parse *p, const char *section, const char *key, int required,
                         size_t lo, size_t hi, size_t *out) {
-  const rf__entry *e = rf__find_entry(p, section, key);
-  if (!e) return required ? rf__missing(p, section, key) : 0;
+  const rf__entry *e;
   double v;
-  if (rf__parse_number(e->value, &v) || v != floor(v))
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: expected an integer (got '%s')", p->path, e->line,
-                   section, key, e->value);
+  int st = rf__get_number(p, section, key, required, 1, &e, &v);
+  if (st || !e) return st;
   if (v < (double)lo || v > (double)hi)
-    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%zu, %zu]", p->path, e->line,
-                   section, key, v, lo, hi);
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: %g is outside [%zu, %zu]", p->path, e->line, section, key, v, lo, hi);
   *out = (size_t)v;
   return 0;
 }
@@ -405,88 +411,66 @@ static const char *rf__barker(const char *name) {
   return NULL;
 }
 
-static int rf__read_waveform(const rf__parse *p, rf_scenario *sc) {
-  static const char *const types[] = {"lfm", "custom", NULL};
+/* The phases of a custom code: a named Barker code or phase_code_deg. */
+static int rf__read_code(const rf__parse *p, double **phases, size_t *nph) {
+  const char *S = "waveform";
+  if (rf__has(p, S, "code") == rf__has(p, S, "phase_code_deg"))
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] code: type = custom needs exactly one of code or "
+                   "phase_code_deg", p->path, rf__line_of(p, S, "code"), S);
+  if (!rf__has(p, S, "code")) return rf__get_list(p, S, "phase_code_deg", -1e6, 1e6, phases, nph);
+  const rf__entry *e = rf__find_entry(p, S, "code");
+  const char *bits = rf__barker(e->value);
+  if (!bits)
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] code: unknown code '%s' (known: barker2, barker3, "
+                   "barker4, barker5, barker7, barker11, barker13)", p->path, e->line, S, e->value);
+  *nph = strlen(bits);
+  if (!(*phases = rf__malloc(*nph * sizeof **phases))) return rf__err(RF_ENOMEM, "%s: out of memory", p->path);
+  for (size_t i = 0; i < *nph; i++) (*phases)[i] = bits[i] == '1' ? 0.0 : 180.0;
+  return 0;
+}
+
+/* type = custom: chips, their phases, pulse width and bandwidth from them. */
+static int rf__read_custom(const rf__parse *p, rf_scenario *sc) {
   const char *S = "waveform";
   double *phases = NULL;
   size_t nph = 0;
-  int st = 0, type = 0;
-  RF__TRY(rf__get_enum(p, S, "type", types, &type));
-  sc->waveform_type = type ? RF_WAVEFORM_CUSTOM : RF_WAVEFORM_LFM;
-  RF__TRY(rf__get_double(p, S, "sample_rate_hz", 1, 1.0, 1e12, &sc->fs_hz));
-  RF__TRY(rf__get_double(p, S, "pri_s", 1, 1e-9, 1e3, &sc->pri_s));
+  int st = 0;
+  RF__TRY(rf__read_code(p, &phases, &nph));
+  sc->chip_samples = 1;
+  RF__TRY(rf__get_size(p, S, "chip_samples", 0, 1, 1u << 20, &sc->chip_samples));
+  sc->chips = nph;
+  sc->chip_phase_rad = rf__malloc(nph * sizeof *sc->chip_phase_rad);
+  if (!sc->chip_phase_rad) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", p->path);
+    goto cleanup;
+  }
+  for (size_t i = 0; i < nph; i++) sc->chip_phase_rad[i] = phases[i] * RF_PI / 180.0;
+  double T = (double)(nph * sc->chip_samples) / sc->fs_hz;
+  if (rf__has(p, S, "pulse_width_s")) {
+    double tw = 0;
+    RF__TRY(rf__get_double(p, S, "pulse_width_s", 1, 1e-12, 1e3, &tw));
+    if (fabs(tw - T) > 1e-9 * T) {
+      st = rf__err(RF_EFORMAT, "%s:%d: [%s] pulse_width_s: %g disagrees with chips * chip_samples "
+                   "/ sample_rate_hz = %g (leave it out)", p->path, rf__line_of(p, S, "pulse_width_s"), S, tw, T);
+      goto cleanup;
+    }
+  }
+  sc->pulse_width_s = T;
+  sc->bandwidth_hz = sc->fs_hz / (double)sc->chip_samples;
+  RF__TRY(rf__get_double(p, S, "bandwidth_hz", 0, 1.0, 1e12, &sc->bandwidth_hz));
+cleanup:
+  rf__free(phases);
+  return st;
+}
 
-  if (sc->waveform_type == RF_WAVEFORM_LFM) {
-    if (rf__has(p, S, "code") || rf__has(p, S, "phase_code_deg") || rf__has(p, S, "chip_samples")) {
-      const char *k = rf__has(p, S, "code") ? "code" : rf__has(p, S, "phase_code_deg") ? "phase_code_deg" : "chip_samples";
-      st = rf__err(RF_EFORMAT, "%s:%d: [%s] %s: only for type = custom", p->path, rf__line_of(p, S, k), S, k);
-      goto cleanup;
-    }
-    RF__TRY(rf__get_double(p, S, "bandwidth_hz", 1, 1.0, 1e12, &sc->bandwidth_hz));
-    RF__TRY(rf__get_double(p, S, "pulse_width_s", 1, 1e-12, 1e3, &sc->pulse_width_s));
-  } else {
-    if (rf__has(p, S, "code") == rf__has(p, S, "phase_code_deg")) {
-      st = rf__err(RF_EFORMAT, "%s:%d: [%s] code: type = custom needs exactly one of code or "
-                   "phase_code_deg", p->path, rf__line_of(p, S, "code"), S);
-      goto cleanup;
-    }
-    if (rf__has(p, S, "code")) {
-      const rf__entry *e = rf__find_entry(p, S, "code");
-      const char *bits = rf__barker(e->value);
-      if (!bits) {
-        st = rf__err(RF_EFORMAT, "%s:%d: [%s] code: unknown code '%s' (known: barker2, barker3, "
-                     "barker4, barker5, barker7, barker11, barker13)", p->path, e->line, S, e->value);
-        goto cleanup;
-      }
-      nph = strlen(bits);
-      phases = rf__malloc(nph * sizeof *phases);
-      if (!phases) {
-        st = rf__err(RF_ENOMEM, "%s: out of memory", p->path);
-        goto cleanup;
-      }
-      for (size_t i = 0; i < nph; i++) phases[i] = bits[i] == '1' ? 0.0 : 180.0;
-    } else {
-      RF__TRY(rf__get_list(p, S, "phase_code_deg", -1e6, 1e6, &phases, &nph));
-    }
-    sc->chip_samples = 1;
-    RF__TRY(rf__get_size(p, S, "chip_samples", 0, 1, 1u << 20, &sc->chip_samples));
-    sc->chips = nph;
-    sc->chip_phase_rad = rf__malloc(nph * sizeof *sc->chip_phase_rad);
-    if (!sc->chip_phase_rad) {
-      st = rf__err(RF_ENOMEM, "%s: out of memory", p->path);
-      goto cleanup;
-    }
-    for (size_t i = 0; i < nph; i++) sc->chip_phase_rad[i] = phases[i] * RF_PI / 180.0;
-    double T = (double)(nph * sc->chip_samples) / sc->fs_hz;
-    if (rf__has(p, S, "pulse_width_s")) {
-      double tw = 0;
-      RF__TRY(rf__get_double(p, S, "pulse_width_s", 1, 1e-12, 1e3, &tw));
-      if (fabs(tw - T) > 1e-9 * T) {
-        st = rf__err(RF_EFORMAT, "%s:%d: [%s] pulse_width_s: %g disagrees with chips * chip_samples "
-                     "/ sample_rate_hz = %g (leave it out)", p->path, rf__line_of(p, S, "pulse_width_s"), S, tw, T);
-        goto cleanup;
-      }
-    }
-    sc->pulse_width_s = T;
-    sc->bandwidth_hz = sc->fs_hz / (double)sc->chip_samples;
-    RF__TRY(rf__get_double(p, S, "bandwidth_hz", 0, 1.0, 1e12, &sc->bandwidth_hz));
-  }
-  if (sc->pulse_width_s >= sc->pri_s) {
-    st = rf__err(RF_EFORMAT, "%s:%d: [%s] pulse_width_s: pulse (%g s) must be shorter than pri_s (%g s)",
-                 p->path, rf__line_of(p, S, "pulse_width_s"), S, sc->pulse_width_s, sc->pri_s);
-    goto cleanup;
-  }
-  if (llround(sc->pulse_width_s * sc->fs_hz) < 1) {
-    st = rf__err(RF_EFORMAT, "%s:%d: [%s] pulse_width_s: pulse shorter than one sample",
-                 p->path, rf__line_of(p, S, "pulse_width_s"), S);
-    goto cleanup;
-  }
-
-  if (rf__has(p, S, "range_gate_delay_s") && rf__has(p, S, "range_min_m")) {
-    st = rf__err(RF_EFORMAT, "%s:%d: [%s] range_min_m: give range_gate_delay_s or range_min_m, not both",
-                 p->path, rf__line_of(p, S, "range_min_m"), S);
-    goto cleanup;
-  }
+/* The receive window: range gate delay (or range_min_m) and samples (or
+ * range_max_m), closing before the next pulse. */
+static int rf__read_window(const rf__parse *p, rf_scenario *sc) {
+  const char *S = "waveform";
+  int st = 0;
+  if (rf__has(p, S, "range_gate_delay_s") && rf__has(p, S, "range_min_m"))
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] range_min_m: give range_gate_delay_s or range_min_m, not both",
+                   p->path, rf__line_of(p, S, "range_min_m"), S);
   sc->rgd_s = 0;
   RF__TRY(rf__get_double(p, S, "range_gate_delay_s", 0, 0, 1e3, &sc->rgd_s));
   if (rf__has(p, S, "range_min_m")) {
@@ -494,34 +478,116 @@ static int rf__read_waveform(const rf__parse *p, rf_scenario *sc) {
     RF__TRY(rf__get_double(p, S, "range_min_m", 0, 0, 1e11, &r));
     sc->rgd_s = 2.0 * r / RF_C_MPS;
   }
-  if (rf__has(p, S, "samples") == rf__has(p, S, "range_max_m")) {
-    st = rf__err(RF_EFORMAT, "%s:%d: [%s] samples: give exactly one of samples or range_max_m",
-                 p->path, rf__line_of(p, S, "samples"), S);
-    goto cleanup;
-  }
+  if (rf__has(p, S, "samples") == rf__has(p, S, "range_max_m"))
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] samples: give exactly one of samples or range_max_m",
+                   p->path, rf__line_of(p, S, "samples"), S);
   if (rf__has(p, S, "samples")) {
     RF__TRY(rf__get_size(p, S, "samples", 1, 1, RF_MAX_SAMPLES, &sc->samples));
   } else {
     double r = 0;
     RF__TRY(rf__get_double(p, S, "range_max_m", 1, 0, 1e11, &r));
     double n = ceil((2.0 * r / RF_C_MPS - sc->rgd_s) * sc->fs_hz);
-    if (n < 1 || n > RF_MAX_SAMPLES) {
-      st = rf__err(RF_EFORMAT, "%s:%d: [%s] range_max_m: gives %g samples, must be in [1, %u]",
-                   p->path, rf__line_of(p, S, "range_max_m"), S, n, RF_MAX_SAMPLES);
-      goto cleanup;
-    }
+    if (n < 1 || n > RF_MAX_SAMPLES)
+      return rf__err(RF_EFORMAT, "%s:%d: [%s] range_max_m: gives %g samples, must be in [1, %u]",
+                     p->path, rf__line_of(p, S, "range_max_m"), S, n, RF_MAX_SAMPLES);
     sc->samples = (size_t)n;
   }
   /* The receive window must close before the next pulse goes out. */
   double win_end = sc->rgd_s + (double)sc->samples / sc->fs_hz;
   if (win_end > sc->pri_s * (1 + 1e-12)) {
     const char *k = rf__has(p, S, "samples") ? "samples" : "range_max_m";
-    st = rf__err(RF_EFORMAT, "%s:%d: [%s] %s: receive window ends at %g s, after the next pulse "
-                 "(pri_s = %g s)", p->path, rf__line_of(p, S, k), S, k, win_end, sc->pri_s);
-    goto cleanup;
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: receive window ends at %g s, after the next pulse "
+                   "(pri_s = %g s)", p->path, rf__line_of(p, S, k), S, k, win_end, sc->pri_s);
   }
 cleanup:
-  rf__free(phases);
+  return st;
+}
+
+static int rf__read_waveform(const rf__parse *p, rf_scenario *sc) {
+  static const char *const types[] = {"lfm", "custom", NULL};
+  const char *S = "waveform";
+  int st = 0, type = 0;
+  RF__TRY(rf__get_enum(p, S, "type", types, &type));
+  sc->waveform_type = type ? RF_WAVEFORM_CUSTOM : RF_WAVEFORM_LFM;
+  RF__TRY(rf__get_double(p, S, "sample_rate_hz", 1, 1.0, 1e12, &sc->fs_hz));
+  RF__TRY(rf__get_double(p, S, "pri_s", 1, 1e-9, 1e3, &sc->pri_s));
+  if (sc->waveform_type == RF_WAVEFORM_LFM) {
+    if (rf__has(p, S, "code") || rf__has(p, S, "phase_code_deg") || rf__has(p, S, "chip_samples")) {
+      const char *k = rf__has(p, S, "code") ? "code" : rf__has(p, S, "phase_code_deg") ? "phase_code_deg" : "chip_samples";
+      return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: only for type = custom", p->path, rf__line_of(p, S, k), S, k);
+    }
+    RF__TRY(rf__get_double(p, S, "bandwidth_hz", 1, 1.0, 1e12, &sc->bandwidth_hz));
+    RF__TRY(rf__get_double(p, S, "pulse_width_s", 1, 1e-12, 1e3, &sc->pulse_width_s));
+  } else {
+    RF__TRY(rf__read_custom(p, sc));
+  }
+  if (sc->pulse_width_s >= sc->pri_s)
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] pulse_width_s: pulse (%g s) must be shorter than pri_s (%g s)",
+                   p->path, rf__line_of(p, S, "pulse_width_s"), S, sc->pulse_width_s, sc->pri_s);
+  if (llround(sc->pulse_width_s * sc->fs_hz) < 1)
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] pulse_width_s: pulse shorter than one sample",
+                   p->path, rf__line_of(p, S, "pulse_width_s"), S);
+  st = rf__read_window(p, sc);
+cleanup:
+  return st;
+}
+
+/* Element positions of a ula or upa layout, across the face (uh
+ * horizontal, uv up), spaced lambda / 2 unless set. */
+static int rf__array_grid(const rf__parse *p, rf_scenario *sc, int layout, const double uh[3], const double uv[3]) {
+  const char *S = "array";
+  double half = sc->lambda_m / 2, dh = half, dv = half;
+  size_t nh = 1, nv = 1;
+  int st = 0;
+  if (layout == RF_SIM_ULA) {
+    RF__TRY(rf__get_size(p, S, "elements", 1, 1, RF_MAX_CHANNELS, &nh));
+    RF__TRY(rf__get_double(p, S, "spacing_m", 0, 1e-9, 1e6, &dh));
+  } else {
+    RF__TRY(rf__get_size(p, S, "elements_horizontal", 1, 1, RF_MAX_CHANNELS, &nh));
+    RF__TRY(rf__get_size(p, S, "elements_vertical", 1, 1, RF_MAX_CHANNELS, &nv));
+    RF__TRY(rf__get_double(p, S, "spacing_horizontal_m", 0, 1e-9, 1e6, &dh));
+    RF__TRY(rf__get_double(p, S, "spacing_vertical_m", 0, 1e-9, 1e6, &dv));
+    if (nh * nv > RF_MAX_CHANNELS)
+      return rf__err(RF_EFORMAT, "%s:%d: [%s] elements_vertical: %zu x %zu elements exceed %d channels",
+                     p->path, rf__line_of(p, S, "elements_vertical"), S, nh, nv, RF_MAX_CHANNELS);
+  }
+  sc->channels = nh * nv;
+  if (!(sc->pos = rf__calloc(sc->channels, sizeof *sc->pos))) return rf__err(RF_ENOMEM, "%s: out of memory", p->path);
+  for (size_t v = 0; v < nv; v++)
+    for (size_t h = 0; h < nh; h++) {
+      double x = ((double)h - 0.5 * (double)(nh - 1)) * dh;
+      double z = ((double)v - 0.5 * (double)(nv - 1)) * dv;
+      for (int k = 0; k < 3; k++) sc->pos[v * nh + h][k] = layout == RF_SIM_ULA ? x * uh[k] : x * uh[k] + z * uv[k];
+    }
+cleanup:
+  return st;
+}
+
+/* Element positions listed one by one (east, north, up). */
+static int rf__array_custom(const rf__parse *p, rf_scenario *sc) {
+  const char *S = "array";
+  double *list = NULL;
+  size_t nlist = 0;
+  int st = 0;
+  RF__TRY(rf__get_list(p, S, "positions_enu_m", -1e6, 1e6, &list, &nlist));
+  if (!list) {
+    st = rf__missing(p, S, "positions_enu_m");
+    goto cleanup;
+  }
+  if (nlist % 3 || nlist / 3 > RF_MAX_CHANNELS) {
+    st = rf__err(RF_EFORMAT, "%s:%d: [%s] positions_enu_m: needs 3 numbers (east, north, up) per "
+                 "element, at most %d elements (got %zu numbers)", p->path,
+                 rf__line_of(p, S, "positions_enu_m"), S, RF_MAX_CHANNELS, nlist);
+    goto cleanup;
+  }
+  sc->channels = nlist / 3;
+  if (!(sc->pos = rf__calloc(sc->channels, sizeof *sc->pos))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", p->path);
+    goto cleanup;
+  }
+  memcpy(sc->pos, list, nlist * sizeof *list);
+cleanup:
+  rf__free(list);
   return st;
 }
 
@@ -529,14 +595,11 @@ static int rf__read_array(const rf__parse *p, rf_scenario *sc) {
   static const char *const layouts[] = {"ula", "upa", "custom", NULL};
   const char *S = "array";
   int st = 0, layout = 0;
-  double *list = NULL;
-  size_t nlist = 0;
   RF__TRY(rf__get_enum(p, S, "layout", layouts, &layout));
   sc->face_az_deg = 0;
   RF__TRY(rf__get_double(p, S, "face_azimuth_deg", 0, -360, 360, &sc->face_az_deg));
   double faz = sc->face_az_deg * RF_PI / 180.0;
   double uh[3] = {cos(faz), -sin(faz), 0}, uv[3] = {0, 0, 1};
-  double half = sc->lambda_m / 2;
 
   /* Keys of the other layouts are refused so a typo cannot pass silently. */
   static const char *const ula_keys[] = {"elements", "spacing_m", NULL};
@@ -546,67 +609,13 @@ static int rf__read_array(const rf__parse *p, rf_scenario *sc) {
   const char *const *other[3][2] = {{upa_keys, custom_keys}, {ula_keys, custom_keys}, {ula_keys, upa_keys}};
   for (int o = 0; o < 2; o++)
     for (int i = 0; other[layout][o][i]; i++)
-      if (rf__has(p, S, other[layout][o][i])) {
-        st = rf__err(RF_EFORMAT, "%s:%d: [%s] %s: not a key of layout = %s", p->path,
-                     rf__line_of(p, S, other[layout][o][i]), S, other[layout][o][i], layouts[layout]);
-        goto cleanup;
-      }
-
-  if (layout == RF_SIM_ULA) {
-    double d = half;
-    RF__TRY(rf__get_size(p, S, "elements", 1, 1, RF_MAX_CHANNELS, &sc->channels));
-    RF__TRY(rf__get_double(p, S, "spacing_m", 0, 1e-9, 1e6, &d));
-    sc->pos = rf__calloc(sc->channels, sizeof *sc->pos);
-    if (!sc->pos) goto nomem;
-    for (size_t n = 0; n < sc->channels; n++) {
-      double x = ((double)n - 0.5 * (double)(sc->channels - 1)) * d;
-      for (int k = 0; k < 3; k++) sc->pos[n][k] = x * uh[k];
-    }
-  } else if (layout == RF_SIM_UPA) {
-    size_t nh = 0, nv = 0;
-    double dh = half, dv = half;
-    RF__TRY(rf__get_size(p, S, "elements_horizontal", 1, 1, RF_MAX_CHANNELS, &nh));
-    RF__TRY(rf__get_size(p, S, "elements_vertical", 1, 1, RF_MAX_CHANNELS, &nv));
-    RF__TRY(rf__get_double(p, S, "spacing_horizontal_m", 0, 1e-9, 1e6, &dh));
-    RF__TRY(rf__get_double(p, S, "spacing_vertical_m", 0, 1e-9, 1e6, &dv));
-    if (nh * nv > RF_MAX_CHANNELS) {
-      st = rf__err(RF_EFORMAT, "%s:%d: [%s] elements_vertical: %zu x %zu elements exceed %d channels",
-                   p->path, rf__line_of(p, S, "elements_vertical"), S, nh, nv, RF_MAX_CHANNELS);
-      goto cleanup;
-    }
-    sc->channels = nh * nv;
-    sc->pos = rf__calloc(sc->channels, sizeof *sc->pos);
-    if (!sc->pos) goto nomem;
-    for (size_t v = 0; v < nv; v++)
-      for (size_t h = 0; h < nh; h++) {
-        double x = ((double)h - 0.5 * (double)(nh - 1)) * dh;
-        double z = ((double)v - 0.5 * (double)(nv - 1)) * dv;
-        for (int k = 0; k < 3; k++) sc->pos[v * nh + h][k] = x * uh[k] + z * uv[k];
-      }
-  } else {
-    RF__TRY(rf__get_list(p, S, "positions_enu_m", -1e6, 1e6, &list, &nlist));
-    if (!list) {
-      st = rf__missing(p, S, "positions_enu_m");
-      goto cleanup;
-    }
-    if (nlist % 3 || nlist / 3 > RF_MAX_CHANNELS) {
-      st = rf__err(RF_EFORMAT, "%s:%d: [%s] positions_enu_m: needs 3 numbers (east, north, up) per "
-                   "element, at most %d elements (got %zu numbers)", p->path,
-                   rf__line_of(p, S, "positions_enu_m"), S, RF_MAX_CHANNELS, nlist);
-      goto cleanup;
-    }
-    sc->channels = nlist / 3;
-    sc->pos = rf__calloc(sc->channels, sizeof *sc->pos);
-    if (!sc->pos) goto nomem;
-    memcpy(sc->pos, list, nlist * sizeof *list);
-  }
+      if (rf__has(p, S, other[layout][o][i]))
+        return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: not a key of layout = %s", p->path,
+                       rf__line_of(p, S, other[layout][o][i]), S, other[layout][o][i], layouts[layout]);
+  RF__TRY(layout == RF_SIM_ULA || layout == RF_SIM_UPA ? rf__array_grid(p, sc, layout, uh, uv) : rf__array_custom(p, sc));
   RF__TRY(rf__get_double(p, S, "calibration_amplitude_std_db", 0, 0, 20, &sc->cal_amp_std_db));
   RF__TRY(rf__get_double(p, S, "calibration_phase_std_deg", 0, 0, 360, &sc->cal_phase_std_deg));
-  goto cleanup;
-nomem:
-  st = rf__err(RF_ENOMEM, "%s: out of memory", p->path);
 cleanup:
-  rf__free(list);
   return st;
 }
 

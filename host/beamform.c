@@ -39,31 +39,55 @@ static void rf__look_axes(double az_deg, double el_deg, double uh[3], double uv[
   uv[2] = cos(el);
 }
 
+/* What every element's weight of one beam needs: its direction, the look
+ * axes and apertures, the taper and the wavelength. */
+typedef struct rf__steer {
+  double d[3], uh[3], uv[3], ah, av, lambda_m;
+  rf_taper_plan taper;
+} rf__steer;
+
+static void rf__steer_init(rf__steer *s, const double (*pos)[3], size_t n, double lambda_m, double az_deg,
+                           double el_deg, int taper, double taylor_sll_db, int taylor_nbar) {
+  rf_direction(az_deg, el_deg, s->d);
+  rf__look_axes(az_deg, el_deg, s->uh, s->uv);
+  s->ah = rf__aperture(pos, n, s->uh);
+  s->av = rf__aperture(pos, n, s->uv);
+  s->lambda_m = lambda_m;
+  rf_taper_init(&s->taper, taper, taylor_sll_db, taylor_nbar);
+}
+
+/* Taper of element p over the normalised position across each aperture
+ * axis that the array really spans (a line array seen off its plane has a
+ * sliver of "vertical" aperture that must not be tapered again). */
+static double rf__steer_taper(const rf__steer *s, const double p[3]) {
+  double t = 1.0;
+  if (s->ah >= 0.25 * s->lambda_m) {
+    double x = (p[0] * s->uh[0] + p[1] * s->uh[1]) / s->ah;
+    t *= rf_taper_eval(&s->taper, x);
+  }
+  if (s->av >= 0.25 * s->lambda_m) {
+    double x = (p[0] * s->uv[0] + p[1] * s->uv[1] + p[2] * s->uv[2]) / s->av;
+    t *= rf_taper_eval(&s->taper, x);
+  }
+  return t;
+}
+
+/* Element p's weight before normalisation: t exp(-j 2 pi / lambda p . d). */
+static float complex rf__steer_weight(const rf__steer *s, const double p[3], double t) {
+  double ph = -2.0 * RF_PI / s->lambda_m * (p[0] * s->d[0] + p[1] * s->d[1] + p[2] * s->d[2]);
+  return (float complex)(t * cexp(I * ph));
+}
+
 void rf_beam_weights(const double (*pos_m)[3], size_t channels, double lambda_m,
                      const double *az_deg, const double *el_deg, size_t beams, int taper,
                      double taylor_sll_db, int taylor_nbar, float complex *w) {
   for (size_t b = 0; b < beams; b++) {
-    double d[3], uh[3], uv[3];
-    rf_direction(az_deg[b], el_deg[b], d);
-    rf__look_axes(az_deg[b], el_deg[b], uh, uv);
-    double ah = rf__aperture(pos_m, channels, uh), av = rf__aperture(pos_m, channels, uv);
+    rf__steer s;
+    rf__steer_init(&s, pos_m, channels, lambda_m, az_deg[b], el_deg[b], taper, taylor_sll_db, taylor_nbar);
     double norm = 0;
     for (size_t n = 0; n < channels; n++) {
-      /* Taper over the normalised position across each aperture axis that
-       * the array really spans (a line array seen off its plane has a
-       * sliver of "vertical" aperture that must not be tapered again). */
-      double t = 1.0;
-      if (ah >= 0.25 * lambda_m) {
-        double x = (pos_m[n][0] * uh[0] + pos_m[n][1] * uh[1]) / ah;
-        t *= rf_taper_at(taper, x, taylor_sll_db, taylor_nbar);
-      }
-      if (av >= 0.25 * lambda_m) {
-        double x = (pos_m[n][0] * uv[0] + pos_m[n][1] * uv[1] + pos_m[n][2] * uv[2]) / av;
-        t *= rf_taper_at(taper, x, taylor_sll_db, taylor_nbar);
-      }
-      double ph = -2.0 * RF_PI / lambda_m *
-                  (pos_m[n][0] * d[0] + pos_m[n][1] * d[1] + pos_m[n][2] * d[2]);
-      w[b * channels + n] = (float complex)(t * cexp(I * ph));
+      double t = rf__steer_taper(&s, pos_m[n]);
+      w[b * channels + n] = rf__steer_weight(&s, pos_m[n], t);
       norm += t * t;
     }
     float k = (float)(1.0 / sqrt(norm));
@@ -126,32 +150,59 @@ int rf_bf_execute(rf_bf *bf, const float complex *w, const float complex *in, si
   return 0;
 }
 
+/* Adds element p with weight w to the array factor toward unit vector d. */
+static void rf__gain_add(const double p[3], double lambda_m, const double d[3], float complex w,
+                         double complex *s, double *e) {
+  double ph = 2.0 * RF_PI / lambda_m * (p[0] * d[0] + p[1] * d[1] + p[2] * d[2]);
+  *s += (double complex)w * cexp(I * ph);
+  *e += creal(w * conjf(w));
+}
+
+static double rf__gain_ratio(double complex s, double e, size_t channels) {
+  return e > 0 ? creal(s * conj(s)) / ((double)channels * e) : 0.0;
+}
+
 double rf_beam_gain(const double (*pos_m)[3], size_t channels, double lambda_m,
                     const float complex *w, double az_deg, double el_deg) {
   double d[3];
   rf_direction(az_deg, el_deg, d);
   double complex s = 0;
   double e = 0;
+  for (size_t n = 0; n < channels; n++) rf__gain_add(pos_m[n], lambda_m, d, w[n], &s, &e);
+  return rf__gain_ratio(s, e, channels);
+}
+
+/* rf_beam_gain of the beam st (normalised by k) toward (az, el), its
+ * weights made element by element as rf_beam_weights makes them, so no
+ * weight array is needed. */
+static double rf__steer_gain(const rf__steer *st, float k, const double (*pos_m)[3], size_t channels,
+                             double az_deg, double el_deg) {
+  double d[3];
+  rf_direction(az_deg, el_deg, d);
+  double complex s = 0;
+  double e = 0;
   for (size_t n = 0; n < channels; n++) {
-    double ph = 2.0 * RF_PI / lambda_m * (pos_m[n][0] * d[0] + pos_m[n][1] * d[1] + pos_m[n][2] * d[2]);
-    s += (double complex)w[n] * cexp(I * ph);
-    e += creal(w[n] * conjf(w[n]));
+    float complex w = rf__steer_weight(st, pos_m[n], rf__steer_taper(st, pos_m[n]));
+    w *= k;
+    rf__gain_add(pos_m[n], st->lambda_m, d, w, &s, &e);
   }
-  return e > 0 ? creal(s * conj(s)) / ((double)channels * e) : 0.0;
+  return rf__gain_ratio(s, e, channels);
 }
 
 double rf_beamwidth_deg(const double (*pos_m)[3], size_t channels, double lambda_m,
                         double az_deg, double el_deg, int axis, int taper,
                         double taylor_sll_db, int taylor_nbar) {
-  double uh[3], uv[3];
-  rf__look_axes(az_deg, el_deg, uh, uv);
-  double ap = rf__aperture(pos_m, channels, axis ? uv : uh);
-  if (ap < 0.25 * lambda_m || channels > 65536) return 0.0;
-  float complex *wt = rf__malloc(channels * sizeof *wt);
-  if (!wt) return 0.0;
-  rf_beam_weights(pos_m, channels, lambda_m, &az_deg, &el_deg, 1, taper, taylor_sll_db,
-                  taylor_nbar, wt);
-  double g0 = rf_beam_gain(pos_m, channels, lambda_m, wt, az_deg, el_deg);
+  rf__steer st;
+  rf__steer_init(&st, pos_m, channels, lambda_m, az_deg, el_deg, taper, taylor_sll_db, taylor_nbar);
+  double ap = axis ? st.av : st.ah;
+  if (ap < 0.25 * lambda_m) return 0.0;
+  double norm = 0;
+  for (size_t n = 0; n < channels; n++) {
+    double t = rf__steer_taper(&st, pos_m[n]);
+    norm += t * t;
+  }
+  const float k = (float)(1.0 / sqrt(norm));
+  double g0 = rf__steer_gain(&st, k, pos_m, channels, az_deg, el_deg);
   /* Half-power points on each side by bisection between the peak and the
    * first-null estimate 2 lambda / aperture (generous for any taper). */
   double width = 0;
@@ -159,9 +210,8 @@ double rf_beamwidth_deg(const double (*pos_m)[3], size_t channels, double lambda
     double lo = 0.0, hi = 2.0 * lambda_m / ap * 180.0 / RF_PI;
     for (int it = 0; it < 60; it++) {
       double mid = 0.5 * (lo + hi), off = side * mid;
-      double g = axis ? rf_beam_gain(pos_m, channels, lambda_m, wt, az_deg, el_deg + off)
-                      : rf_beam_gain(pos_m, channels, lambda_m, wt,
-                                     az_deg + off / cos(el_deg * RF_PI / 180.0), el_deg);
+      double g = axis ? rf__steer_gain(&st, k, pos_m, channels, az_deg, el_deg + off)
+                      : rf__steer_gain(&st, k, pos_m, channels, az_deg + off / cos(el_deg * RF_PI / 180.0), el_deg);
       if (g > 0.5 * g0)
         lo = mid;
       else
@@ -169,6 +219,5 @@ double rf_beamwidth_deg(const double (*pos_m)[3], size_t channels, double lambda
     }
     width += lo;
   }
-  rf__free(wt);
   return axis ? width : width / cos(el_deg * RF_PI / 180.0);
 }

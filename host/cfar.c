@@ -141,13 +141,10 @@ static size_t rf__count(const rf_cfar *c, size_t col) {
   return c->rows * (hi - lo + 1) - c->grows * (ghi - glo + 1);
 }
 
-int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t cells) {
-  int st = RF_ENOMEM;
-  rf_cfar *c = NULL;
-  if (!out || !cfg) return rf__err(RF_EINVAL, "cfar: NULL argument");
-  *out = NULL;
-  if (cfg->kind < RF_CFAR_CA || cfg->kind > RF_CFAR_OS)
-    return rf__err(RF_EINVAL, "cfar: unknown kind %d", cfg->kind);
+/* Checks the settings against the map and fills the window geometry of c
+ * (w, gr, dko, dkg, rows, grows, nmax, nhalf) and its OS rank. */
+static int rf__cfar_window(const rf_cfar_config *cfg, size_t bins, size_t cells, rf_cfar *c) {
+  if (cfg->kind < RF_CFAR_CA || cfg->kind > RF_CFAR_OS) return rf__err(RF_EINVAL, "cfar: unknown kind %d", cfg->kind);
   if (!(cfg->pfa > 0.0 && cfg->pfa < 0.5))
     return rf__err(RF_EINVAL, "cfar: pfa must be in (0, 0.5) (got %g)", cfg->pfa);
   if (cfg->train_range < 1)
@@ -179,11 +176,10 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
       return rf__err(RF_EINVAL, "cfar: os_rank must be in [0, %zu] (got %d)", nmax, cfg->os_rank);
     os_rank = cfg->os_rank ? cfg->os_rank : rf__default_rank((int)nmax);
   }
-
-  c = rf__calloc(1, sizeof *c);
-  if (!c) goto fail;
   c->cfg = *cfg;
   c->cfg.os_rank = os_rank;
+  c->cfg.range_corr = NULL; /* not kept */
+  c->cfg.range_corr_len = 0;
   c->bins = bins;
   c->cells = cells;
   c->w = w;
@@ -195,8 +191,51 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
   c->nmax = nmax;
   c->nhalf = rows * w - grows * gr;
   c->looks = rf__looks(cfg);
-  c->cfg.range_corr = NULL; /* not kept */
-  c->cfg.range_corr_len = 0;
+  return 0;
+}
+
+/* The threshold factor table for the cell counts that occur (near the range
+ * edges the window is clipped); GO/SO need only the full-side factors. */
+static void rf__cfar_factors(rf_cfar *c) {
+  const rf_cfar_config *cfg = &c->cfg;
+  for (size_t n = 0; n <= c->nmax; n++) c->alpha[n] = NAN;
+  if (cfg->kind == RF_CFAR_GO || cfg->kind == RF_CFAR_SO) {
+    c->alpha_side = rf__alpha_ca_eff(c->looks * (double)c->nhalf, cfg->pfa);
+    c->alpha_both = rf__alpha_solve(cfg->kind, 2 * rf__eff(c, c->nhalf), 0, cfg->pfa);
+    return;
+  }
+  for (size_t col = 0; col < c->cells; col++) {
+    size_t n = rf__count(c, col);
+    if (!isnan(c->alpha[n])) continue;
+    if (cfg->kind == RF_CFAR_CA) {
+      c->alpha[n] = rf__alpha_ca_eff(c->looks * (double)n, cfg->pfa);
+      continue;
+    }
+    /* OS: rank scaled with the cell count */
+    long k = lround((double)cfg->os_rank * (double)n / (double)c->nmax);
+    if (k < 1) k = 1;
+    if (k > (long)n) k = (long)n;
+    double e = 0.0;
+    for (size_t i = n - (size_t)k + 1; i <= n; i++) e += 1.0 / (double)i;
+    c->os_k[n] = (size_t)k;
+    c->os_norm[n] = e;
+    int ne = rf__eff(c, n);
+    long ke = lround((double)k * (double)ne / (double)n);
+    c->alpha[n] = rf__alpha_solve(RF_CFAR_OS, ne, (int)(ke < 1 ? 1 : ke > ne ? ne : ke), cfg->pfa);
+  }
+}
+
+int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t cells) {
+  if (!out || !cfg) return rf__err(RF_EINVAL, "cfar: NULL argument");
+  *out = NULL;
+  rf_cfar probe;
+  memset(&probe, 0, sizeof probe);
+  int st = rf__cfar_window(cfg, bins, cells, &probe);
+  if (st) return st;
+  rf_cfar *c = rf__calloc(1, sizeof *c);
+  if (!c) goto fail;
+  *c = probe;
+  const size_t nmax = c->nmax;
   if (!(c->alpha = rf__malloc((nmax + 1) * sizeof *c->alpha))) goto fail;
   if (!(c->acc = rf__malloc(cells * sizeof *c->acc))) goto fail;
   if (!(c->gacc = rf__malloc(cells * sizeof *c->gacc))) goto fail;
@@ -207,39 +246,12 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
     if (!(c->os_k = rf__malloc((nmax + 1) * sizeof *c->os_k))) goto fail;
     if (!(c->scratch = rf__malloc(nmax * sizeof *c->scratch))) goto fail;
   }
-
-  /* Factor table for the cell counts that occur (near the range edges the
-   * window is clipped); GO/SO need only the full-side factors. */
-  for (size_t n = 0; n <= nmax; n++) c->alpha[n] = NAN;
-  if (cfg->kind == RF_CFAR_GO || cfg->kind == RF_CFAR_SO) {
-    c->alpha_side = rf__alpha_ca_eff(c->looks * (double)c->nhalf, cfg->pfa);
-    c->alpha_both = rf__alpha_solve(cfg->kind, 2 * rf__eff(c, c->nhalf), 0, cfg->pfa);
-  } else {
-    for (size_t col = 0; col < cells; col++) {
-      size_t n = rf__count(c, col);
-      if (!isnan(c->alpha[n])) continue;
-      if (cfg->kind == RF_CFAR_CA) {
-        c->alpha[n] = rf__alpha_ca_eff(c->looks * (double)n, cfg->pfa);
-      } else {
-        /* rank scaled with the cell count */
-        long k = lround((double)os_rank * (double)n / (double)nmax);
-        if (k < 1) k = 1;
-        if (k > (long)n) k = (long)n;
-        double e = 0.0;
-        for (size_t i = n - (size_t)k + 1; i <= n; i++) e += 1.0 / (double)i;
-        c->os_k[n] = (size_t)k;
-        c->os_norm[n] = e;
-        int ne = rf__eff(c, n);
-        long ke = lround((double)k * (double)ne / (double)n);
-        c->alpha[n] = rf__alpha_solve(RF_CFAR_OS, ne, (int)(ke < 1 ? 1 : ke > ne ? ne : ke), cfg->pfa);
-      }
-    }
-  }
+  rf__cfar_factors(c);
   *out = c;
   return 0;
 fail:
   rf_cfar_destroy(c);
-  return rf__err(st, "cfar: out of memory (%zu x %zu map)", bins, cells);
+  return rf__err(RF_ENOMEM, "cfar: out of memory (%zu x %zu map)", bins, cells);
 }
 
 void rf_cfar_destroy(rf_cfar *c) {

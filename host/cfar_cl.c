@@ -1,10 +1,9 @@
 /* radarflow: stage 5 on an OpenCL device, fused with candidate compaction
  * (kernels/cfar.cl, kernels/compact.cl). Twin of rf_cfar_ca_ref / _go_ref /
  * _so_ref / _os_ref: the window and the threshold factors come from the
- * rf_cfar object, converted to float. */
+ * rf_cfar object, converted to float. The CA/GO/SO work-group is the tuning
+ * row's cfar_tile, the kernels' RF_CFAR_TILE. */
 #include "rf_cl.h"
-
-#define RF_CFAR_TILE 128 /* kernels/cfar.cl */
 
 typedef struct rf__cfar_geom { /* kernels/cfar.cl rf_cfar_geom */
   cl_uint beams, bins, cells, baz, bel;
@@ -18,6 +17,8 @@ struct rf_cfar_cl {
   cl_mem alpha, os_k, os_norm;
   cl_kernel k;
   const char *name;
+  cl_uint *zeros;          /* [1 + beams]: what the counters are cleared with */
+  size_t tile, wg;
 };
 
 void rf_cfar_cl_destroy(rf_cfar_cl *c) {
@@ -26,6 +27,7 @@ void rf_cfar_cl_destroy(rf_cfar_cl *c) {
   rf_cl_free(c->cl, c->alpha);
   rf_cl_free(c->cl, c->os_k);
   rf_cl_free(c->cl, c->os_norm);
+  rf__free(c->zeros);
   rf__free(c);
 }
 
@@ -45,10 +47,13 @@ int rf_cfar_cl_create(rf_cfar_cl **out, rf_cl *cl, const rf_cfar *ref, size_t be
                          (cl_uint)t->dkg, (cl_uint)t->rows, (cl_uint)t->grows, (cl_uint)t->nhalf};
   int st = 0;
   size_t na = t->nmax + 1;
+  c->tile = rf_cl_tuning_get(cl)->cfar_tile;
+  c->wg = rf_cl_tuning_get(cl)->wg;
+  c->zeros = rf__calloc(1 + beams, sizeof *c->zeros);
   fa = rf__calloc(na, sizeof *fa);
   fn = rf__calloc(na, sizeof *fn);
   ik = rf__calloc(na, sizeof *ik);
-  if (!fa || !fn || !ik) {
+  if (!c->zeros || !fa || !fn || !ik) {
     st = rf__err(RF_ENOMEM, "cfar (opencl): out of memory");
     goto fail;
   }
@@ -94,9 +99,13 @@ fail:
 
 int rf_cfar_cl_execute(rf_cfar_cl *c, cl_command_queue q, cl_mem power, cl_mem cand, size_t cap,
                        cl_mem count, cl_uint nwait, const cl_event *wait, cl_event *done) {
-  const cl_uint zero = 0, acap = (cl_uint)cap;
-  cl_int e = clEnqueueFillBuffer(q, count, &zero, sizeof zero, 0, (1 + c->g.beams) * sizeof(cl_uint), nwait,
-                                 nwait ? wait : NULL, NULL);
+  const cl_uint acap = (cl_uint)cap;
+  /* Cleared by a write rather than clEnqueueFillBuffer: oclgrind 21.10
+   * loses track of what a fill initialised (each pattern-sized store of
+   * the fill re-sizes its record of the buffer), and reports the counters
+   * as uninitialised. */
+  cl_int e = clEnqueueWriteBuffer(q, count, CL_FALSE, 0, (1 + c->g.beams) * sizeof(cl_uint), c->zeros, nwait,
+                                  nwait ? wait : NULL, NULL);
   if (e != CL_SUCCESS) return rf__cl_err(e, "cfar: clear counters");
   int st;
   if (c->t.kind == RF_CFAR_OS) {
@@ -104,13 +113,13 @@ int rf_cfar_cl_execute(rf_cfar_cl *c, cl_command_queue q, cl_mem power, cl_mem c
                     sizeof(cl_mem), &c->os_norm, sizeof(cl_mem), &power, sizeof(cl_mem), &cand, sizeof acap,
                     &acap, sizeof(cl_mem), &count);
     if (st) return st;
-    size_t g[3] = {c->g.cells, c->g.bins, c->g.beams}, loc[3] = {64, 1, 1};
+    size_t g[3] = {c->g.cells, c->g.bins, c->g.beams}, loc[3] = {c->wg, 1, 1};
     return rf_cl_run(c->cl, q, c->k, c->name, 3, g, loc, 0, NULL, done);
   }
-  size_t tile = (RF_CFAR_TILE + 2 * (size_t)c->g.w) * sizeof(float);
+  size_t tile = (c->tile + 2 * (size_t)c->g.w) * sizeof(float);
   st = rf_cl_args(c->k, c->name, 7, sizeof c->g, &c->g, sizeof(cl_mem), &c->alpha, tile, NULL, sizeof(cl_mem),
                   &power, sizeof(cl_mem), &cand, sizeof acap, &acap, sizeof(cl_mem), &count);
   if (st) return st;
-  size_t g[3] = {c->g.cells, c->g.bins, c->g.beams}, loc[3] = {RF_CFAR_TILE, 1, 1};
+  size_t g[3] = {c->g.cells, c->g.bins, c->g.beams}, loc[3] = {c->tile, 1, 1};
   return rf_cl_run(c->cl, q, c->k, c->name, 3, g, loc, 0, NULL, done);
 }

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,12 +193,16 @@ done:
 /* ---- context ---------------------------------------------------------------------- */
 typedef struct rf__cl_buf {
   cl_mem mem;
-  size_t bytes;
+  size_t bytes;       /* what was asked for; the canary (if any) follows */
   cl_mem_flags flags;
+  const char *what;
   int in_use;
 } rf__cl_buf;
 
 #define RF__CL_MAX_BUFS 256
+
+/* How rf_cl_alloc fills a new buffer ($RF_CL_POISON). */
+enum { RF__FILL_ZERO = 0, RF__FILL_POISON = 1, RF__FILL_NONE = 2 };
 
 struct rf_cl {
   rf_cl_device_info dev;
@@ -206,10 +211,78 @@ struct rf_cl {
   cl_program prog;
   int cached;
   uint64_t budget, allocated;
+  rf_cl_tuning tune;
+  char opts[256];          /* build options: -cl-std and the tuning -Ds */
+  int fill, canary;
+  char canary_err[512];    /* first canary found damaged at rf_cl_free */
   rf__cl_buf bufs[RF__CL_MAX_BUFS];
+  struct {
+    rf_cl_fft_shape shape;
+    uint64_t per_batch, fixed;
+  } probes[16];            /* rf_cl_fft_scratch's answers */
+  size_t nprobes;
 };
 
 const rf_cl_device_info *rf_cl_device(const rf_cl *cl) { return &cl->dev; }
+const rf_cl_tuning *rf_cl_tuning_get(const rf_cl *cl) { return &cl->tune; }
+const char *rf_cl_build_options(const rf_cl *cl) { return cl->opts; }
+
+/* ---- tuning ------------------------------------------------------------------------ *
+ * One row per class of device, first match wins, the last row is the
+ * default. A row is added only for a device it was measured on (make bench
+ * BENCH_DEVICE=...); the values below are those the kernels were written
+ * and measured with on PoCL (docs/opencl.md), the GPU row differing only in
+ * splitting each range cell's pulses into groups so that small range
+ * extents still give a GPU ~64k work-items. */
+static const rf_cl_tuning rf__cl_tunings[] = {
+    /* name      vendor gpu_only bf_tb cfar_tile wg max_groups target_items */
+    {"gpu",      "",    1,       8,    128,      64, 16,        65536},
+    {"default",  "",    0,       8,    128,      64, 1,         0},
+};
+
+static const rf_cl_tuning *rf__cl_tuning_row(const rf_cl_device_info *dev) {
+  size_t n = sizeof rf__cl_tunings / sizeof rf__cl_tunings[0];
+  for (size_t i = 0; i + 1 < n; i++) {
+    const rf_cl_tuning *t = &rf__cl_tunings[i];
+    if (t->gpu_only && !dev->is_gpu) continue;
+    if (t->vendor[0] && !strstr(dev->vendor, t->vendor)) continue;
+    return t;
+  }
+  return &rf__cl_tunings[n - 1];
+}
+
+/* $RF_CL_TUNING: "key=value,..." over the row's fields. */
+static int rf__cl_tuning_env(rf_cl_tuning *t) {
+  const char *e = getenv("RF_CL_TUNING");
+  if (!e || !*e) return 0;
+  static const struct {
+    const char *key;
+    size_t off;
+    unsigned lo, hi;
+  } keys[] = {{"bf_tb", offsetof(rf_cl_tuning, bf_tb), 1, 32},
+              {"cfar_tile", offsetof(rf_cl_tuning, cfar_tile), 16, 1024},
+              {"wg", offsetof(rf_cl_tuning, wg), 1, 1024},
+              {"max_groups", offsetof(rf_cl_tuning, max_groups), 1, 64},
+              {"target_items", offsetof(rf_cl_tuning, target_items), 0, 1u << 30}};
+  char buf[256];
+  if (strlen(e) >= sizeof buf) return rf__err(RF_EINVAL, "RF_CL_TUNING: too long");
+  strcpy(buf, e);
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '='), *end;
+    size_t k = 0, nk = sizeof keys / sizeof keys[0];
+    if (eq) {
+      *eq = 0;
+      while (k < nk && strcmp(keys[k].key, tok)) k++;
+    }
+    unsigned long v = eq ? strtoul(eq + 1, &end, 10) : 0;
+    if (!eq || k == nk || end == eq + 1 || *end || v < keys[k].lo || v > keys[k].hi)
+      return rf__err(RF_EINVAL, "RF_CL_TUNING: '%s%s%s' is not one of bf_tb, cfar_tile, wg, max_groups, "
+                                "target_items = a number in range",
+                     tok, eq ? "=" : "", eq ? eq + 1 : "");
+    *(unsigned *)((char *)t + keys[k].off) = (unsigned)v;
+  }
+  return 0;
+}
 cl_context rf_cl_context(const rf_cl *cl) { return cl->ctx; }
 cl_command_queue rf_cl_queue(const rf_cl *cl, int which) { return cl->q[which]; }
 int rf_cl_program_cached(const rf_cl *cl) { return cl->cached; }
@@ -252,12 +325,12 @@ fail:
   return NULL;
 }
 
-#define RF__CL_OPTIONS "-cl-std=CL1.2"
 #define RF__CACHE_MAGIC "radarflow-cl-binary-1\n"
 
 /* Program text: every source in table order, from the binary or from
  * $RF_KERNEL_DIR; `key` gets the cache key material. */
-static int rf__cl_sources(char **text, char *key, size_t keylen, const rf_cl_device_info *dev) {
+static int rf__cl_sources(char **text, char *key, size_t keylen, const rf_cl_device_info *dev,
+                          const char *opts) {
   const char *dir = getenv("RF_KERNEL_DIR");
   size_t total = 0, used = 0;
   char **disk = NULL;
@@ -301,7 +374,7 @@ static int rf__cl_sources(char **text, char *key, size_t keylen, const rf_cl_dev
   }
   (*text)[used] = 0;
   snprintf(key, keylen, "src=%016llx opts=%s dev=%s vendor=%s driver=%s version=%s platform=%s",
-           (unsigned long long)h, RF__CL_OPTIONS, dev->name, dev->vendor, dev->driver, dev->version,
+           (unsigned long long)h, opts, dev->name, dev->vendor, dev->driver, dev->version,
            dev->platform_name);
 done:
   if (disk)
@@ -332,7 +405,7 @@ static cl_program rf__cache_load(rf_cl *cl, const char *path, const char *key) {
     if (e != CL_SUCCESS || bs != CL_SUCCESS) {
       if (prog) clReleaseProgram(prog);
       prog = NULL;
-    } else if (clBuildProgram(prog, 1, &cl->dev.device_id, RF__CL_OPTIONS, NULL, NULL) != CL_SUCCESS) {
+    } else if (clBuildProgram(prog, 1, &cl->dev.device_id, cl->opts, NULL, NULL) != CL_SUCCESS) {
       clReleaseProgram(prog);
       prog = NULL;
     }
@@ -367,7 +440,7 @@ static void rf__cache_save(rf_cl *cl, const char *dir, const char *path, const c
 static int rf__cl_build(rf_cl *cl) {
   char key[2048], dir[4096], path[4200];
   char *text = NULL;
-  int st = rf__cl_sources(&text, key, sizeof key, &cl->dev);
+  int st = rf__cl_sources(&text, key, sizeof key, &cl->dev, cl->opts);
   if (st) return st;
   int have_dir = rf_cl_cache_dir(dir, sizeof dir) == 0;
   rf_errmsg_clear();
@@ -388,7 +461,7 @@ static int rf__cl_build(rf_cl *cl) {
     return rf__cl_err(e, "clCreateProgramWithSource");
   }
   double t0 = rf_now_s();
-  e = clBuildProgram(cl->prog, 1, &cl->dev.device_id, RF__CL_OPTIONS, NULL, NULL);
+  e = clBuildProgram(cl->prog, 1, &cl->dev.device_id, cl->opts, NULL, NULL);
   rf__free(text);
   if (e != CL_SUCCESS) {
     size_t ll = 0;
@@ -455,6 +528,25 @@ int rf_cl_create(rf_cl **out, const rf_cl_device_info *dev) {
     uint64_t b = (uint64_t)(mb * 1048576.0);
     if (b < cl->budget) cl->budget = b;
   }
+  cl->tune = *rf__cl_tuning_row(dev);
+  if ((st = rf__cl_tuning_env(&cl->tune))) goto fail;
+  snprintf(cl->opts, sizeof cl->opts, "-cl-std=CL1.2 -DRF_BF_TB=%u -DRF_CFAR_TILE=%u", cl->tune.bf_tb,
+           cl->tune.cfar_tile);
+  const char *poison = getenv("RF_CL_POISON"), *canary = getenv("RF_CL_CANARY");
+  if (!poison || !*poison || !strcmp(poison, "0")) cl->fill = RF__FILL_ZERO;
+  else if (!strcmp(poison, "1")) cl->fill = RF__FILL_POISON;
+  else if (!strcmp(poison, "uninit")) cl->fill = RF__FILL_NONE;
+  else {
+    st = rf__err(RF_EINVAL, "RF_CL_POISON: '%s' is not 0, 1 or uninit", poison);
+    goto fail;
+  }
+  if (canary && *canary && strcmp(canary, "0")) {
+    if (strcmp(canary, "1")) {
+      st = rf__err(RF_EINVAL, "RF_CL_CANARY: '%s' is not 0 or 1", canary);
+      goto fail;
+    }
+    cl->canary = 1;
+  }
   if ((st = rf__cl_build(cl))) goto fail;
   *out = cl;
   return 0;
@@ -474,29 +566,50 @@ int rf_cl_kernel(rf_cl *cl, const char *name, cl_kernel *k) {
 }
 
 /* ---- memory ------------------------------------------------------------------------ */
+/* Where the canary starts: the size rounded up to a word. */
+static size_t rf__cl_canary_at(size_t bytes) { return (bytes + 3) / 4 * 4; }
+
 static int rf__oom(const rf_cl *cl, size_t bytes, const char *what) {
   return rf__err(RF_EDEVICE, "opencl: out of device memory: %s needs %.1f MiB, %.1f of %.1f MiB in use on %s",
                  what, (double)bytes / 1048576.0, (double)cl->allocated / 1048576.0,
                  (double)cl->budget / 1048576.0, cl->dev.name);
 }
 
+/* Fills the first `bytes` of m as the fill mode says (nothing for "uninit"),
+ * and the canary after them; on queue q, not waited for. */
+static cl_int rf__cl_fill(rf_cl *cl, cl_command_queue q, cl_mem m, size_t bytes) {
+  cl_int e = CL_SUCCESS;
+  if (cl->fill != RF__FILL_NONE) {
+    const cl_uint word = cl->fill == RF__FILL_POISON ? RF_CL_POISON_WORD : 0;
+    /* the word's bytes as a pattern of the largest size that divides bytes */
+    size_t ps = bytes % 4 == 0 ? 4 : bytes % 2 == 0 ? 2 : 1;
+    e = clEnqueueFillBuffer(q, m, &word, ps, 0, bytes, 0, NULL, NULL);
+  }
+  if (e == CL_SUCCESS && cl->canary) {
+    const cl_uint c = RF_CL_CANARY_WORD;
+    e = clEnqueueFillBuffer(q, m, &c, 4, rf__cl_canary_at(bytes), RF_CL_CANARY_BYTES, 0, NULL, NULL);
+  }
+  return e;
+}
+
 int rf_cl_alloc(rf_cl *cl, size_t bytes, cl_mem_flags flags, const char *what, cl_mem *out) {
   *out = NULL;
   if (!bytes) bytes = 64;
+  cl_command_queue q = cl->q[RF_CL_QUEUE_COMPUTE];
   for (size_t i = 0; i < RF__CL_MAX_BUFS; i++) {
     rf__cl_buf *b = &cl->bufs[i];
     if (b->mem && !b->in_use && b->bytes == bytes && b->flags == flags) {
-      const cl_uint zero = 0; /* as good as new: zero filled */
-      cl_int e = clEnqueueFillBuffer(cl->q[RF_CL_QUEUE_COMPUTE], b->mem, &zero, bytes % 4 ? 1 : 4, 0, bytes, 0,
-                                     NULL, NULL);
+      cl_int e = rf__cl_fill(cl, q, b->mem, bytes); /* as good as new */
       if (e != CL_SUCCESS) return rf__cl_err(e, what);
       b->in_use = 1;
+      b->what = what;
       cl->allocated += bytes;
       *out = b->mem;
       return 0;
     }
   }
-  if (bytes > cl->dev.max_alloc_bytes || cl->allocated + bytes > cl->budget) {
+  size_t total = cl->canary ? rf__cl_canary_at(bytes) + RF_CL_CANARY_BYTES : bytes;
+  if (total > cl->dev.max_alloc_bytes || cl->allocated + bytes > cl->budget) {
     /* Drop idle pooled buffers before refusing. */
     for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
       if (cl->bufs[i].mem && !cl->bufs[i].in_use) {
@@ -510,23 +623,41 @@ int rf_cl_alloc(rf_cl *cl, size_t bytes, cl_mem_flags flags, const char *what, c
     if (!cl->bufs[i].mem) slot = i;
   if (slot == RF__CL_MAX_BUFS) return rf__err(RF_EDEVICE, "opencl: too many buffers (%s)", what);
   cl_int e;
-  cl_mem m = clCreateBuffer(cl->ctx, flags, bytes, NULL, &e);
+  cl_mem m = clCreateBuffer(cl->ctx, flags, total, NULL, &e);
   if (e != CL_SUCCESS) return e == CL_INVALID_BUFFER_SIZE || e == CL_MEM_OBJECT_ALLOCATION_FAILURE ||
                                      e == CL_OUT_OF_RESOURCES || e == CL_OUT_OF_HOST_MEMORY
                                  ? rf__oom(cl, bytes, what)
                                  : rf__cl_err(e, what);
-  /* Touch it now: allocation is lazy in most drivers. */
-  const cl_uint zero = 0;
-  e = clEnqueueFillBuffer(cl->q[RF_CL_QUEUE_COMPUTE], m, &zero, bytes % 4 ? 1 : 4, 0, bytes, 0, NULL, NULL);
-  if (e == CL_SUCCESS) e = clFinish(cl->q[RF_CL_QUEUE_COMPUTE]);
+  /* Fill it now: allocation is lazy in most drivers, and this is where an
+   * out-of-memory should show. */
+  e = rf__cl_fill(cl, q, m, bytes);
+  if (e == CL_SUCCESS) e = clFinish(q);
   if (e != CL_SUCCESS) {
     clReleaseMemObject(m);
     return e == CL_MEM_OBJECT_ALLOCATION_FAILURE || e == CL_OUT_OF_RESOURCES ? rf__oom(cl, bytes, what)
                                                                              : rf__cl_err(e, what);
   }
-  cl->bufs[slot] = (rf__cl_buf){m, bytes, flags, 1};
+  cl->bufs[slot] = (rf__cl_buf){m, bytes, flags, what, 1};
   cl->allocated += bytes;
   *out = m;
+  return 0;
+}
+
+/* Checks one buffer's canary (all queues finished first); 0, or RF_EDEVICE
+ * with the message, also kept as the context's first damage. */
+static int rf__cl_canary_check(rf_cl *cl, const rf__cl_buf *b) {
+  cl_uint t[RF_CL_CANARY_BYTES / 4];
+  for (int i = 0; i < RF_CL_QUEUES; i++) clFinish(cl->q[i]);
+  cl_int e = clEnqueueReadBuffer(cl->q[RF_CL_QUEUE_COMPUTE], b->mem, CL_TRUE, rf__cl_canary_at(b->bytes), sizeof t,
+                                 t, 0, NULL, NULL);
+  if (e != CL_SUCCESS) return rf__cl_err(e, "reading a canary");
+  for (size_t i = 0; i < sizeof t / 4; i++)
+    if (t[i] != RF_CL_CANARY_WORD) {
+      int st = rf__err(RF_EDEVICE, "opencl: canary after %s (%zu bytes) overwritten: word %zu is 0x%08x",
+                       b->what, b->bytes, i, (unsigned)t[i]);
+      if (!cl->canary_err[0]) snprintf(cl->canary_err, sizeof cl->canary_err, "%s", rf_errmsg());
+      return st;
+    }
   return 0;
 }
 
@@ -534,11 +665,63 @@ void rf_cl_free(rf_cl *cl, cl_mem m) {
   if (!cl || !m) return;
   for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
     if (cl->bufs[i].mem == m && cl->bufs[i].in_use) {
+      if (cl->canary && rf__cl_canary_check(cl, &cl->bufs[i])) rf_log(0, "%s", cl->canary_err);
       cl->bufs[i].in_use = 0;
       cl->allocated -= cl->bufs[i].bytes;
       return;
     }
   clReleaseMemObject(m);
+}
+
+int rf_cl_check_canaries(rf_cl *cl) {
+  if (!cl->canary) return 0;
+  for (size_t i = 0; i < RF__CL_MAX_BUFS; i++) {
+    int st;
+    if (cl->bufs[i].mem && cl->bufs[i].in_use && (st = rf__cl_canary_check(cl, &cl->bufs[i]))) return st;
+  }
+  if (cl->canary_err[0]) return rf__err(RF_EDEVICE, "%s", cl->canary_err);
+  return 0;
+}
+
+int rf_cl_poison(rf_cl *cl, cl_command_queue q, cl_uint nkeep, const cl_mem *keep) {
+  if (cl->fill != RF__FILL_POISON) return 0;
+  for (size_t i = 0; i < RF__CL_MAX_BUFS; i++) {
+    const rf__cl_buf *b = &cl->bufs[i];
+    if (!b->mem || !b->in_use || b->flags == CL_MEM_READ_ONLY) continue;
+    cl_uint k = 0;
+    while (k < nkeep && keep[k] != b->mem) k++;
+    if (k < nkeep) continue;
+    const cl_uint word = RF_CL_POISON_WORD;
+    size_t ps = b->bytes % 4 == 0 ? 4 : b->bytes % 2 == 0 ? 2 : 1;
+    cl_int e = clEnqueueFillBuffer(q, b->mem, &word, ps, 0, b->bytes, 0, NULL, NULL);
+    if (e != CL_SUCCESS) return rf__cl_err(e, "poisoning buffers");
+  }
+  return 0;
+}
+
+void rf__cl_account(rf_cl *cl, int64_t bytes) { cl->allocated = (uint64_t)((int64_t)cl->allocated + bytes); }
+
+static int rf__shape_eq(const rf_cl_fft_shape *a, const rf_cl_fft_shape *b) {
+  return a->len == b->len && a->outer == b->outer && a->zero_from == b->zero_from &&
+         !a->forward_only == !b->forward_only;
+}
+
+int rf__cl_fft_probe_find(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed) {
+  for (size_t i = 0; i < cl->nprobes; i++)
+    if (rf__shape_eq(&cl->probes[i].shape, shape)) {
+      *per_batch = cl->probes[i].per_batch;
+      *fixed = cl->probes[i].fixed;
+      return 1;
+    }
+  return 0;
+}
+
+void rf__cl_fft_probe_keep(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t per_batch, uint64_t fixed) {
+  size_t n = sizeof cl->probes / sizeof cl->probes[0];
+  size_t i = cl->nprobes < n ? cl->nprobes++ : n - 1; /* full: the last slot is reused */
+  cl->probes[i].shape = *shape;
+  cl->probes[i].per_batch = per_batch;
+  cl->probes[i].fixed = fixed;
 }
 
 int rf_cl_pinned(rf_cl *cl, size_t bytes, const char *what, cl_mem *buf, void **ptr) {
@@ -575,6 +758,7 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
               const size_t *global, const size_t *local, cl_uint nwait, const cl_event *wait,
               cl_event *ev) {
   (void)cl;
+  if (rf_cancel) return rf__err(RF_EINTR, "interrupted before kernel %s; no products written", name);
   size_t g[3];
   for (cl_uint i = 0; i < dims; i++) {
     size_t l = local ? local[i] : 1;
@@ -583,6 +767,10 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
   }
   cl_int e = clEnqueueNDRangeKernel(q, k, dims, NULL, g, local, nwait, nwait ? wait : NULL, ev);
   if (e != CL_SUCCESS) return rf__cl_err(e, name);
+  /* Submitted at once: a device that runs commands when they are flushed
+   * (oclgrind simulates them then, in this thread) reaches the check
+   * above between kernels, so SIGTERM stops a dwell there. */
+  clFlush(q);
   return 0;
 }
 

@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
-#include <sys/stat.h>
 #include <time.h>
+#include <sys/resource.h>
 
 const char *rf_err_name(int status) {
   switch (status) {
@@ -115,28 +114,73 @@ void rf_log(int level, const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
-int rf_mkdirs(const char *dir) {
-  char buf[4096];
-  if (strlen(dir) >= sizeof buf) return rf__err(RF_EINVAL, "%s: path too long", dir);
-  strcpy(buf, dir);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = 0;
-    if (mkdir(buf, 0777) && errno != EEXIST)
-      return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0777) && errno != EEXIST)
-    return rf__err(RF_EIO, "%s: cannot create folder: %s", buf, strerror(errno));
-  struct stat st;
-  if (stat(buf, &st) || !S_ISDIR(st.st_mode)) return rf__err(RF_EIO, "%s: not a folder", buf);
-  return 0;
-}
-
 double rf_now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void rf_utc_now(char *out, size_t len) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+double rf_peak_rss_bytes(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    fclose(f);
+    if (kb >= 0) return 1024.0 * (double)kb;
+  }
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? 1024.0 * (double)ru.ru_maxrss : 0.0;
+}
+
+uint64_t rf_fnv1a64(uint64_t h, const void *data, size_t n) {
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* ---- sorting ------------------------------------------------------------------ */
+static void rf__swap(unsigned char *a, unsigned char *b, size_t size) {
+  unsigned char t[64];
+  while (size) {
+    size_t k = size < sizeof t ? size : sizeof t;
+    memcpy(t, a, k);
+    memcpy(a, b, k);
+    memcpy(b, t, k);
+    a += k, b += k, size -= k;
+  }
+}
+
+/* Moves element root down the heap v[0, n) until its children are not larger. */
+static void rf__sift(unsigned char *v, size_t root, size_t n, size_t size,
+                     int (*cmp)(const void *, const void *, void *), void *ctx) {
+  for (;;) {
+    size_t c = 2 * root + 1;
+    if (c >= n) return;
+    if (c + 1 < n && cmp(v + c * size, v + (c + 1) * size, ctx) < 0) c++;
+    if (cmp(v + root * size, v + c * size, ctx) >= 0) return;
+    rf__swap(v + root * size, v + c * size, size);
+    root = c;
+  }
+}
+
+void rf_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+             void *ctx) {
+  unsigned char *v = base;
+  if (n < 2) return;
+  for (size_t i = n / 2; i-- > 0;) rf__sift(v, i, n, size, cmp, ctx);
+  for (size_t end = n - 1; end > 0; end--) {
+    rf__swap(v, v + end * size, size);
+    rf__sift(v, 0, end, size, cmp, ctx);
+  }
 }
 
 /* ---- tapers ---------------------------------------------------------------- */
@@ -154,21 +198,39 @@ static double rf__taylor_fm(int m, double sll_db, int nbar) {
   return sign * num / (2.0 * den);
 }
 
-double rf_taper_at(int kind, double x, double sll_db, int nbar) {
-  switch (kind) {
+void rf_taper_init(rf_taper_plan *t, int kind, double sll_db, int nbar) {
+  t->kind = kind;
+  t->sll_db = sll_db;
+  t->nbar = nbar;
+  if (kind != RF_TAPER_TAYLOR) return;
+  for (int m = 1; m < nbar && m < RF_TAPER_MAX_COEF; m++) t->fm[m] = rf__taylor_fm(m, sll_db, nbar);
+}
+
+double rf_taper_eval(const rf_taper_plan *t, double x) {
+  switch (t->kind) {
   case RF_TAPER_HAMMING: return 0.54 + 0.46 * cos(2.0 * RF_PI * x);
   case RF_TAPER_TAYLOR: {
     double g = 1.0;
-    for (int m = 1; m < nbar; m++) g += 2.0 * rf__taylor_fm(m, sll_db, nbar) * cos(2.0 * RF_PI * m * x);
+    for (int m = 1; m < t->nbar; m++) {
+      double fm = m < RF_TAPER_MAX_COEF ? t->fm[m] : rf__taylor_fm(m, t->sll_db, t->nbar);
+      g += 2.0 * fm * cos(2.0 * RF_PI * m * x);
+    }
     return g;
   }
   default: return 1.0;
   }
 }
 
+double rf_taper_at(int kind, double x, double sll_db, int nbar) {
+  rf_taper_plan t;
+  rf_taper_init(&t, kind, sll_db, nbar);
+  return rf_taper_eval(&t, x);
+}
+
 void rf_taper_fill(int kind, double sll_db, int nbar, size_t n, double *w) {
-  for (size_t i = 0; i < n; i++)
-    w[i] = rf_taper_at(kind, ((double)i + 0.5) / (double)n - 0.5, sll_db, nbar);
+  rf_taper_plan t;
+  rf_taper_init(&t, kind, sll_db, nbar);
+  for (size_t i = 0; i < n; i++) w[i] = rf_taper_eval(&t, ((double)i + 0.5) / (double)n - 0.5);
 }
 
 double rf_taper_loss_db(const double *w, size_t n) {

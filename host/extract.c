@@ -79,7 +79,9 @@ static int rf__test_clear(uint64_t *bits, size_t i) {
   return 1;
 }
 
-static int rf__key_cmp(const rf__group *a, const rf__group *b) {
+static int rf__key_cmp(const void *pa, const void *pb, void *ctx) {
+  const rf__group *a = pa, *b = pb;
+  (void)ctx;
   if (a->beam != b->beam) return a->beam < b->beam ? -1 : 1;
   if (a->bin != b->bin) return a->bin < b->bin ? -1 : 1;
   if (a->cell != b->cell) return a->cell < b->cell ? -1 : 1;
@@ -87,34 +89,10 @@ static int rf__key_cmp(const rf__group *a, const rf__group *b) {
 }
 
 /* Strongest first, ties by key. */
-static int rf__power_cmp(const rf__group *a, const rf__group *b) {
+static int rf__power_cmp(const void *pa, const void *pb, void *ctx) {
+  const rf__group *a = pa, *b = pb;
   if (a->power != b->power) return a->power > b->power ? -1 : 1;
-  return rf__key_cmp(a, b);
-}
-
-/* In-place heapsort (qsort may allocate; execute must not). */
-static void rf__sift(rf__group *g, size_t root, size_t n, int (*cmp)(const rf__group *, const rf__group *)) {
-  for (;;) {
-    size_t c = 2 * root + 1;
-    if (c >= n) return;
-    if (c + 1 < n && cmp(&g[c], &g[c + 1]) < 0) c++;
-    if (cmp(&g[root], &g[c]) >= 0) return;
-    rf__group t = g[root];
-    g[root] = g[c];
-    g[c] = t;
-    root = c;
-  }
-}
-
-static void rf__sort(rf__group *g, size_t n, int (*cmp)(const rf__group *, const rf__group *)) {
-  if (n < 2) return;
-  for (size_t i = n / 2; i-- > 0;) rf__sift(g, i, n, cmp);
-  for (size_t end = n - 1; end > 0; end--) {
-    rf__group t = g[0];
-    g[0] = g[end];
-    g[end] = t;
-    rf__sift(g, 0, end, cmp);
-  }
+  return rf__key_cmp(a, b, ctx);
 }
 
 static double rf__db(float p) {
@@ -131,19 +109,6 @@ static double rf__parabola(double ym, double y0, double yp) {
   if (!(den < 0.0)) return 0.0;
   double d = 0.5 * (ym - yp) / den;
   return d < -0.5 ? -0.5 : (d > 0.5 ? 0.5 : d);
-}
-
-/* Noise of hit (bin, cell) in a list sorted in map order; -1 if absent. */
-static double rf__hit_noise(const rf_cfar_hit *h, size_t n, uint32_t bin, uint32_t cell) {
-  size_t lo = 0, hi = n;
-  uint64_t key = (uint64_t)bin << 32 | cell;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    uint64_t km = (uint64_t)h[mid].bin << 32 | h[mid].cell;
-    if (km < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < n && h[lo].bin == bin && h[lo].cell == cell ? (double)h[lo].noise : -1.0;
 }
 
 static int rf__check_geom(const rf_extract *x, const rf_dwell_geom *g) {
@@ -205,40 +170,38 @@ int rf_extract_execute_nb(rf_extract *x, const rf_dwell_geom *g, const rf_cfar_h
   return rf__extract(x, g, NULL, hits, nhits, nb, out, max_out, nout);
 }
 
-static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power,
-                       const rf_cfar_hit *const *hits, const size_t *nhits, const float *const *nbt,
-                       rf_detection *out, size_t max_out, size_t *nout) {
-  if (!x || !g || !hits || !nhits || !nout || (max_out && !out))
-    return rf__err(RF_EINVAL, "extract: execute: NULL argument");
-  int st = rf__check_geom(x, g);
-  if (st) return st;
-  x->k = g->bins;
-  const size_t B = x->beams, K = x->k, S = x->cells, baz = g->beams_az, bel = g->beams_el;
-
-  /* Validate every hit before marking any, so a failure leaves the bitmap clear. */
+/* Validates every hit before any is marked, so a failure leaves the bitmap
+ * clear. */
+static int rf__check_hits(const rf_extract *x, const rf_cfar_hit *const *hits, const size_t *nhits) {
   size_t total = 0;
-  for (size_t b = 0; b < B; b++) {
+  for (size_t b = 0; b < x->beams; b++) {
     if (nhits[b] && !hits[b]) return rf__err(RF_EINVAL, "extract: beam %zu: NULL hit list", b);
     if (nhits[b] > x->max_hits - total)
       return rf__err(RF_EINVAL, "extract: more than max_hits (%zu) hits in the dwell", x->max_hits);
     total += nhits[b];
     for (size_t i = 0; i < nhits[b]; i++) {
       const rf_cfar_hit *h = &hits[b][i];
-      if (h->bin >= K || h->cell >= S)
+      if (h->bin >= x->k || h->cell >= x->cells)
         return rf__err(RF_EINVAL, "extract: beam %zu hit %zu at bin %u cell %u is outside the %zu x %zu map",
-                       b, i, (unsigned)h->bin, (unsigned)h->cell, K, S);
+                       b, i, (unsigned)h->bin, (unsigned)h->cell, x->k, x->cells);
       if (i && (h->bin < h[-1].bin || (h->bin == h[-1].bin && h->cell <= h[-1].cell)))
         return rf__err(RF_EINVAL, "extract: beam %zu hits are not in map order at hit %zu", b, i);
     }
   }
+  return 0;
+}
+
+/* Groups the hits by flood fill: a set bit is an unclaimed hit; claiming
+ * clears it, so the bitmap is clear again at the end and each hit is pushed
+ * at most once. Each group keeps its strongest cell. Returns the count. */
+static size_t rf__group_hits(rf_extract *x, const rf_dwell_geom *g, const float *power,
+                             const rf_cfar_hit *const *hits, const size_t *nhits) {
+  const size_t B = x->beams, K = x->k, S = x->cells, baz = g->beams_az, bel = g->beams_el;
   for (size_t b = 0; b < B; b++)
     for (size_t i = 0; i < nhits[b]; i++) {
       size_t j = rf__idx(x, b, hits[b][i].bin, hits[b][i].cell);
       x->bits[j >> 6] |= (uint64_t)1 << (j & 63);
     }
-
-  /* Flood fill: a set bit is an unclaimed hit; claiming clears it, so the
-   * bitmap is clear again at the end and each hit is pushed at most once. */
   size_t ngroups = 0;
   for (size_t b0 = 0; b0 < B; b0++) {
     for (size_t i = 0; i < nhits[b0]; i++) {
@@ -247,14 +210,11 @@ static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power
       size_t sp = 0;
       x->stack[sp++] = (rf__cell){(uint32_t)b0, h0->bin, h0->cell};
       rf__group *grp = &x->groups[ngroups++];
-      grp->beam = (uint32_t)b0;
-      grp->bin = h0->bin;
-      grp->cell = h0->cell;
-      grp->power = rf__hit_power(x, power, hits, nhits, b0, h0->bin, h0->cell);
+      *grp = (rf__group){(uint32_t)b0, h0->bin, h0->cell, rf__hit_power(x, power, hits, nhits, b0, h0->bin, h0->cell)};
       while (sp) {
         rf__cell v = x->stack[--sp];
         rf__group cand = {v.beam, v.bin, v.cell, rf__hit_power(x, power, hits, nhits, v.beam, v.bin, v.cell)};
-        if (rf__power_cmp(&cand, grp) < 0) *grp = cand;
+        if (rf__power_cmp(&cand, grp, NULL) < 0) *grp = cand;
         /* this beam and its 4 grid neighbours, each with the 3x3 (bin, cell) block */
         size_t ia = v.beam % baz, ie = v.beam / baz, nb[5], nn = 0;
         nb[nn++] = v.beam;
@@ -276,60 +236,79 @@ static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power
       }
     }
   }
+  return ngroups;
+}
+
+/* A group's peak refined into a detection: range and Doppler by parabolas
+ * through the log power of its neighbours, direction across the
+ * neighbouring beams, SNR over its CFAR noise. nbp: the peak's neighbour
+ * table (candidates), or NULL to read the cube. */
+static void rf__refine(const rf_extract *x, const rf_dwell_geom *g, const rf__group *p, const float *cube,
+                       const float *nbp, const rf_cfar_hit *bh, size_t bn, rf_detection *d) {
+  const size_t K = x->k, S = x->cells, baz = g->beams_az, bel = g->beams_el;
+  const size_t b = p->beam, k = p->bin, s = p->cell, ia = b % baz, ie = b / baz;
+  const double y0 = rf__db(p->power);
+  d->beam = p->beam;
+  d->bin = p->bin;
+  d->cell = p->cell;
+
+  /* range: cells s-1, s, s+1 (none at the map's edges) */
+  double dr = 0.0;
+  if (s > 0 && s + 1 < S)
+    dr = rf__parabola(rf__db(RF__NB(0, b, k, s - 1)), y0, rf__db(RF__NB(1, b, k, s + 1)));
+  d->range_m = 0.5 * RF_C_MPS * (g->range_gate_delay_s + ((double)s + dr) / g->sample_rate_hz);
+
+  /* Doppler: bins k-1, k, k+1 wrapping; f_d = (k - K/2) / (K pri) */
+  double dd = 0.0;
+  if (K >= 3)
+    dd = rf__parabola(rf__db(RF__NB(2, b, (k + K - 1) % K, s)), y0, rf__db(RF__NB(3, b, (k + 1) % K, s)));
+  double fd = ((double)k + dd - (double)(K / 2)) / ((double)K * g->pri_s);
+  d->radial_velocity_mps = rf_wrap(-fd * g->lambda_m / 2.0, g->lambda_m / (4.0 * g->pri_s));
+
+  /* azimuth: neighbouring beams of the row at the same bin and cell */
+  d->azimuth_deg = g->beam_az_deg[b];
+  if (ia > 0 && ia + 1 < baz) {
+    double da = rf__parabola(rf__db(RF__NB(4, b - 1, k, s)), y0, rf__db(RF__NB(5, b + 1, k, s)));
+    d->azimuth_deg += da * 0.5 * rf_wrap(g->beam_az_deg[b + 1] - g->beam_az_deg[b - 1], 180.0);
+  }
+  /* elevation: neighbouring beams of the column, if asked and >= 3 rows */
+  d->elevation_deg = g->beam_el_deg[b];
+  if (g->estimate_elevation && bel >= 3 && ie > 0 && ie + 1 < bel) {
+    double de = rf__parabola(rf__db(RF__NB(6, b - baz, k, s)), y0, rf__db(RF__NB(7, b + baz, k, s)));
+    d->elevation_deg += de * 0.5 * (g->beam_el_deg[b + baz] - g->beam_el_deg[b - baz]);
+  }
+
+  /* SNR from the peak over its CFAR noise estimate */
+  size_t i = rf__hit_find(bh, bn, p->bin, p->cell);
+  double noise = i < bn ? (double)bh[i].noise : -1.0;
+  if (!(noise > 0.0)) noise = FLT_MIN;
+  double r = (double)p->power / noise - 1.0;
+  d->snr_db = 10.0 * log10(r > 1e-3 ? r : 1e-3);
+}
+
+static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power,
+                       const rf_cfar_hit *const *hits, const size_t *nhits, const float *const *nbt,
+                       rf_detection *out, size_t max_out, size_t *nout) {
+  if (!x || !g || !hits || !nhits || !nout || (max_out && !out))
+    return rf__err(RF_EINVAL, "extract: execute: NULL argument");
+  int st = rf__check_geom(x, g);
+  if (st) return st;
+  x->k = g->bins;
+  if ((st = rf__check_hits(x, hits, nhits))) return st;
+  size_t ngroups = rf__group_hits(x, g, power, hits, nhits);
 
   /* Keep the strongest max_out, then order by peak (beam, bin, cell). */
   size_t nkeep = ngroups;
   if (ngroups > max_out) {
-    rf__sort(x->groups, ngroups, rf__power_cmp);
+    rf_sort(x->groups, ngroups, sizeof *x->groups, rf__power_cmp, NULL);
     nkeep = max_out;
   }
-  rf__sort(x->groups, nkeep, rf__key_cmp);
-
-  const double vmax = g->lambda_m / (4.0 * g->pri_s);
+  rf_sort(x->groups, nkeep, sizeof *x->groups, rf__key_cmp, NULL);
   for (size_t i = 0; i < nkeep; i++) {
     const rf__group *p = &x->groups[i];
-    size_t b = p->beam, k = p->bin, s = p->cell, ia = b % baz, ie = b / baz;
-    const float *cube = power;
+    const size_t b = p->beam;
     const float *nbp = power ? NULL : nbt[b] + 8 * rf__hit_find(hits[b], nhits[b], p->bin, p->cell);
-    double y0 = rf__db(p->power);
-    rf_detection *d = &out[i];
-    d->beam = p->beam;
-    d->bin = p->bin;
-    d->cell = p->cell;
-
-    /* range: cells s-1, s, s+1 (none at the map's edges) */
-    double dr = 0.0;
-    if (s > 0 && s + 1 < S)
-      dr = rf__parabola(rf__db(RF__NB(0, b, k, s - 1)), y0, rf__db(RF__NB(1, b, k, s + 1)));
-    d->range_m = 0.5 * RF_C_MPS * (g->range_gate_delay_s + ((double)s + dr) / g->sample_rate_hz);
-
-    /* Doppler: bins k-1, k, k+1 wrapping; f_d = (k - K/2) / (K pri) */
-    double dd = 0.0;
-    if (K >= 3)
-      dd = rf__parabola(rf__db(RF__NB(2, b, (k + K - 1) % K, s)), y0,
-                        rf__db(RF__NB(3, b, (k + 1) % K, s)));
-    double fd = ((double)k + dd - (double)(K / 2)) / ((double)K * g->pri_s);
-    d->radial_velocity_mps = rf_wrap(-fd * g->lambda_m / 2.0, vmax);
-
-    /* azimuth: neighbouring beams of the row at the same bin and cell */
-    d->azimuth_deg = g->beam_az_deg[b];
-    if (ia > 0 && ia + 1 < baz) {
-      double da = rf__parabola(rf__db(RF__NB(4, b - 1, k, s)), y0, rf__db(RF__NB(5, b + 1, k, s)));
-      d->azimuth_deg += da * 0.5 * rf_wrap(g->beam_az_deg[b + 1] - g->beam_az_deg[b - 1], 180.0);
-    }
-    /* elevation: neighbouring beams of the column, if asked and >= 3 rows */
-    d->elevation_deg = g->beam_el_deg[b];
-    if (g->estimate_elevation && bel >= 3 && ie > 0 && ie + 1 < bel) {
-      double de = rf__parabola(rf__db(RF__NB(6, b - baz, k, s)), y0,
-                               rf__db(RF__NB(7, b + baz, k, s)));
-      d->elevation_deg += de * 0.5 * (g->beam_el_deg[b + baz] - g->beam_el_deg[b - baz]);
-    }
-
-    /* SNR from the peak over its CFAR noise estimate */
-    double noise = rf__hit_noise(hits[b], nhits[b], p->bin, p->cell);
-    if (!(noise > 0.0)) noise = FLT_MIN;
-    double r = (double)p->power / noise - 1.0;
-    d->snr_db = 10.0 * log10(r > 1e-3 ? r : 1e-3);
+    rf__refine(x, g, p, power, nbp, hits[b], nhits[b], &out[i]);
   }
   *nout = nkeep;
   return 0;

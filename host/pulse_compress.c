@@ -4,7 +4,6 @@
  * scratch, transforms it, multiplies and transforms back (FFTW new-array
  * execute on one plan pair, which is thread-safe). */
 #include "rf_stages.h"
-#include "../io/rf_capture.h"
 
 #include <fftw3.h>
 #include <math.h>

@@ -4,7 +4,6 @@
  * tail not written. The filter and gains come from an rf_pc object, so both
  * paths apply the same numbers. */
 #include "rf_cl.h"
-#include "../io/rf_capture.h"
 
 struct rf_pc_cl {
   rf_cl *cl;
@@ -67,7 +66,8 @@ int rf_pc_cl_create(rf_pc_cl **out, rf_cl *cl, const rf_pc_config *cfg) {
                          &pc->convert)) ||
       (st = rf_cl_kernel(cl, "rf_pc_multiply", &pc->multiply)))
     goto fail;
-  if ((st = rf_cl_fft_create(cl, &pc->fft, pc->l, 1, pc->max_pulses * pc->n, pc->s, pc->rows))) goto fail;
+  rf_cl_fft_shape shape = {.len = pc->l, .outer = 1, .zero_from = pc->s};
+  if ((st = rf_cl_fft_create(cl, &pc->fft, &shape, pc->max_pulses * pc->n, pc->rows))) goto fail;
   *out = pc;
   return 0;
 fail:
@@ -85,7 +85,7 @@ int rf_pc_cl_execute(rf_pc_cl *pc, cl_command_queue q, cl_mem raw, size_t pulses
                        sizeof n, &n, sizeof s, &s, sizeof l, &l, sizeof rows, &rows, sizeof(cl_mem),
                        &pc->rows)))
     return st;
-  size_t g[2] = {pc->s, pulses * pc->n}, loc[2] = {64, 1};
+  size_t g[2] = {pc->s, pulses * pc->n}, loc[2] = {rf_cl_tuning_get(pc->cl)->wg, 1};
   if ((st = rf_cl_run(pc->cl, q, pc->convert, "rf_pc_convert", 2, g, loc, nwait, wait, start))) return st;
   if ((st = rf_cl_fft_enqueue(pc->fft, q, 0, pc->rows))) return st;
   if ((st = rf_cl_args(pc->multiply, "rf_pc_multiply", 4, sizeof(cl_mem), &pc->rows, sizeof(cl_mem), &pc->h,

@@ -58,10 +58,28 @@ typedef struct rf_cl rf_cl;
 /* compute: kernels and FFTs; transfer: uploads; readback: results back. */
 enum { RF_CL_QUEUE_COMPUTE = 0, RF_CL_QUEUE_TRANSFER = 1, RF_CL_QUEUE_READBACK = 2, RF_CL_QUEUES = 3 };
 
-/* Context, three in-order profiling queues and the
- * program built from the embedded sources (or $RF_KERNEL_DIR/<name> when
- * set), through the binary cache. Failures are RF_EDEVICE naming the call
- * and the error; a build failure's message holds the build log. */
+/* Tunables of one class of device: a row of the table in cl_runtime.c
+ * (CLBlast style: first matching row, the last row is the default). The
+ * kernel ones reach the kernels as -D build options, so the host and the
+ * kernels cannot disagree. $RF_CL_TUNING ("bf_tb=4,cfar_tile=64") overrides
+ * fields of the chosen row (experiments, tests). */
+typedef struct rf_cl_tuning {
+  const char *name;      /* the row's name */
+  const char *vendor;    /* part of CL_DEVICE_VENDOR it applies to ("": any) */
+  int gpu_only;          /* 1: CL_DEVICE_TYPE_GPU devices only */
+  unsigned bf_tb;        /* -DRF_BF_TB: beams per work-item in rf_doppler_input, 1..32 */
+  unsigned cfar_tile;    /* -DRF_CFAR_TILE: cells per CA/GO/SO work-group (its size), 16..1024 */
+  unsigned wg;           /* work-group size of the other kernels (dimension 0), 1..1024 */
+  unsigned max_groups;   /* most pulse groups per range cell in rf_doppler_input, 1..64 */
+  unsigned target_items; /* work-items the pulse groups aim to fill (0: one group) */
+} rf_cl_tuning;
+
+/* Context, three in-order profiling queues and the program built from the
+ * embedded sources (or $RF_KERNEL_DIR/<name> when set) with the tuning
+ * row's -D options, through the binary cache. Reads $RF_CL_POISON,
+ * $RF_CL_CANARY and $RF_CL_TUNING (a bad value is RF_EINVAL naming the
+ * variable). Failures are RF_EDEVICE naming the call and the error; a
+ * build failure's message holds the build log. */
 int rf_cl_create(rf_cl **cl, const rf_cl_device_info *dev);
 void rf_cl_destroy(rf_cl *cl);
 const rf_cl_device_info *rf_cl_device(const rf_cl *cl);
@@ -71,6 +89,10 @@ cl_command_queue rf_cl_queue(const rf_cl *cl, int which);
 int rf_cl_kernel(rf_cl *cl, const char *name, cl_kernel *k);
 /* 1 if the program came from the binary cache. */
 int rf_cl_program_cached(const rf_cl *cl);
+/* The tuning in force (row plus $RF_CL_TUNING) and the build options made
+ * from it ("-cl-std=CL1.2 -DRF_BF_TB=8 ..."). */
+const rf_cl_tuning *rf_cl_tuning_get(const rf_cl *cl);
+const char *rf_cl_build_options(const rf_cl *cl);
 
 /* Cache folder: $RF_CACHE_DIR, else $XDG_CACHE_HOME/radarflow, else
  * ~/.cache/radarflow. Writes into out; 0 or RF_EINVAL. */
@@ -81,12 +103,33 @@ int rf_cl_cache_dir(char *out, size_t len);
  * single buffers are also held under CL_DEVICE_MAX_MEM_ALLOC_SIZE. */
 uint64_t rf_cl_budget(const rf_cl *cl);
 uint64_t rf_cl_allocated(const rf_cl *cl);
-/* A device buffer of `bytes`, zero filled so the allocation is real (an
- * out-of-memory shows here, not at the first kernel). Freed buffers of the
- * same size and flags are reused. RF_EDEVICE "out of device memory" naming
- * `what` when over budget or refused. */
+/* A device buffer of `bytes`, filled at once so the allocation is real (an
+ * out-of-memory shows here, not at the first kernel): with zeros, or by
+ * $RF_CL_POISON (docs/opencl.md): 1 fills it with RF_CL_POISON_WORD (a NaN),
+ * "uninit" leaves it unfilled (for memory checkers: oclgrind then sees every
+ * byte no command wrote as uninitialised). Freed buffers of the same size
+ * and flags are reused and filled again. With $RF_CL_CANARY=1 every buffer
+ * gets RF_CL_CANARY_BYTES of RF_CL_CANARY_WORD past its end, checked when it
+ * is freed and by rf_cl_check_canaries. RF_EDEVICE "out of device memory"
+ * naming `what` when over budget or refused. */
+#define RF_CL_POISON_WORD 0x7FC0DEADu /* a quiet NaN as float; 2143346349 as a count */
+#define RF_CL_CANARY_WORD 0xA5A5A5A5u
+#define RF_CL_CANARY_BYTES 1024
 int rf_cl_alloc(rf_cl *cl, size_t bytes, cl_mem_flags flags, const char *what, cl_mem *out);
 void rf_cl_free(rf_cl *cl, cl_mem m);
+/* Poison mode ($RF_CL_POISON=1) only, else a no-op: enqueues on q a fill
+ * with RF_CL_POISON_WORD of every buffer in use that kernels may write
+ * (flags other than CL_MEM_READ_ONLY: the read-only ones are tables and
+ * uploads the host writes), except the nkeep buffers in keep (results
+ * still to be read back). Called between dwells. */
+int rf_cl_poison(rf_cl *cl, cl_command_queue q, cl_uint nkeep, const cl_mem *keep);
+/* Canary mode only (else 0): waits for every queue, then checks the canary
+ * of every buffer in use and the result of those freed since create.
+ * RF_EDEVICE naming the buffer and the first damaged word. */
+int rf_cl_check_canaries(rf_cl *cl);
+/* Device bytes allocated outside rf_cl_alloc (VkFFT's own buffers), added
+ * to rf_cl_allocated: +bytes when made, -bytes when released. */
+void rf__cl_account(rf_cl *cl, int64_t bytes);
 /* Pinned host memory (CL_MEM_ALLOC_HOST_PTR, mapped once): *buf is the
  * buffer object, *ptr its host address. Counted against the host, not the
  * device budget. */
@@ -113,14 +156,28 @@ int rf__cl_err(cl_int err, const char *what);
 
 /* ---- FFT (VkFFT, OpenCL backend) --------------------------------------------------- */
 typedef struct rf_cl_fft rf_cl_fft;
-/* Batched complex FFTs in place on a buffer of `batches` x `outer` x `len`
+/* The shape of a batched in-place FFT on `batches` x `outer` x `len`
  * complex floats (outer = 1: rows of len contiguous samples; outer > 1:
  * transforms along the middle axis, stride outer, e.g. [B][K][S] Doppler
  * columns with outer = S). zero_from < len: input samples [zero_from, len)
  * are taken as zero (not read) by the forward transform and not written by
- * the inverse. */
-int rf_cl_fft_create(rf_cl *cl, rf_cl_fft **f, size_t len, size_t outer, size_t batches,
-                     size_t zero_from, cl_mem buf);
+ * the inverse. forward_only: no inverse plan (not compiled). */
+typedef struct rf_cl_fft_shape {
+  size_t len, outer, zero_from;
+  int forward_only;
+} rf_cl_fft_shape;
+int rf_cl_fft_create(rf_cl *cl, rf_cl_fft **f, const rf_cl_fft_shape *shape, size_t batches, cl_mem buf);
+/* Device memory VkFFT allocates for a plan of this shape besides the data:
+ * per_batch bytes per batch (its reorder buffer, long transforms only) and
+ * fixed bytes (Bluestein's buffers, lengths with a prime factor > 13).
+ * Asked of VkFFT: a plan of one batch is made (once per shape and context,
+ * then remembered) and its buffers read. */
+int rf_cl_fft_scratch(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
+/* What this plan's own buffers take (counted in rf_cl_allocated). */
+uint64_t rf_cl_fft_device_bytes(const rf_cl_fft *f);
+/* rf_cl_fft_scratch's answers, remembered per context and shape. */
+int rf__cl_fft_probe_find(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
+void rf__cl_fft_probe_keep(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t per_batch, uint64_t fixed);
 /* inverse = 0: forward (exp(-j...)); 1: inverse, unnormalised. */
 int rf_cl_fft_enqueue(rf_cl_fft *f, cl_command_queue q, int inverse, cl_mem buf);
 void rf_cl_fft_destroy(rf_cl_fft *f);
@@ -148,31 +205,38 @@ int rf_pc_cl_execute(rf_pc_cl *pc, cl_command_queue q, cl_mem raw, size_t pulses
                      const cl_event *wait, cl_event *start, cl_event *done);
 void rf_pc_cl_destroy(rf_pc_cl *pc);
 
-/* 3 (+ canceller, window, notch sums): rows of one block of pulses -> slow
- * rows of dop [B][K][S]. max_groups bounds the pulse groups run in
- * parallel per cell (1 = one work-item walks every pulse). */
+/* 3: beamforming weights. The beamforming itself (a complex matrix
+ * product per pulse, kernels/beamform.cl rf_bf_pulse) runs fused into the
+ * Doppler stage's input kernel, rf_doppler_cl_input, which forms each beam
+ * output from the rows and these weights as it walks the pulses. */
 typedef struct rf_bf_cl rf_bf_cl;
-int rf_bf_cl_create(rf_bf_cl **bf, rf_cl *cl, size_t channels, size_t beams, size_t cells,
-                    size_t max_groups);
+int rf_bf_cl_create(rf_bf_cl **bf, rf_cl *cl, size_t channels, size_t beams);
 /* Weights [B][N] for the next dwell (copied; two alternating device copies). */
 int rf_bf_cl_set_weights(rf_bf_cl *bf, cl_command_queue q, const float complex *w);
-/* Notch sums [groups][B][S] of the current dwell (for rf_doppler_cl). */
-cl_mem rf_bf_cl_sums(const rf_bf_cl *bf, size_t *groups);
-int rf_bf_cl_execute(rf_bf_cl *bf, cl_command_queue q, cl_mem rows, size_t row_stride,
-                     size_t pcount, size_t p_first, size_t pulses, int clutter, cl_mem win, size_t bins,
-                     cl_mem dop, cl_uint nwait, const cl_event *wait, cl_event *done);
+/* The current weights, [tiles * RF_BF_TB][N] (rows past B zero); N, B. */
+cl_mem rf_bf_cl_weights(const rf_bf_cl *bf, size_t *channels, size_t *beams);
 void rf_bf_cl_destroy(rf_bf_cl *bf);
 
-/* 4: VkFFT Doppler transform of dop [B][K][S] (rows [pout, K) taken as
- * zero), notch mean removal, fftshift, |.|^2 -> power [B][K][S]. dop and
- * power are borrowed (at least B K S entries). */
+/* 4: the Doppler stage of one dwell length. input: per block of pulses,
+ * beamforming (fused, from an rf_bf_cl's weights) + clutter canceller +
+ * slow-time window + the notch's slow-time sums, into slow-time rows
+ * [p_first - drop, ...) of dop [B][K][S] (drop: 1 for MTI2, 2 for MTI3).
+ * execute: VkFFT transform along slow time (rows [pout, K) taken as zero,
+ * never read), notch mean removal, fftshift, |.|^2 -> power [B][K][S].
+ * groups: pulse groups per range cell run in parallel (0: as the tuning
+ * row says, rf_doppler_cl_groups). dop and power are borrowed (at least
+ * B K S entries). The canceller history and the notch sums live in the
+ * object and carry across the blocks of a dwell (p_first = 0 starts one). */
 typedef struct rf_doppler_cl rf_doppler_cl;
 int rf_doppler_cl_create(rf_doppler_cl **d, rf_cl *cl, const rf_doppler_config *cfg, size_t beams,
-                         cl_mem dop);
-cl_mem rf_doppler_cl_window(const rf_doppler_cl *d);
-int rf_doppler_cl_execute(rf_doppler_cl *d, cl_command_queue q, cl_mem dop, cl_mem sums,
-                          size_t groups, cl_mem power, cl_uint nwait, const cl_event *wait,
-                          cl_event *done);
+                         size_t groups, cl_mem dop);
+/* Pulse groups the tuning row gives for this many cells, beams and pulses. */
+size_t rf_doppler_cl_groups(const rf_cl *cl, size_t cells, size_t beams, size_t pulses);
+int rf_doppler_cl_input(rf_doppler_cl *d, cl_command_queue q, const rf_bf_cl *bf, cl_mem rows,
+                        size_t row_stride, size_t pcount, size_t p_first, cl_mem dop, cl_uint nwait,
+                        const cl_event *wait, cl_event *done);
+int rf_doppler_cl_execute(rf_doppler_cl *d, cl_command_queue q, cl_mem dop, cl_mem power, cl_uint nwait,
+                          const cl_event *wait, cl_event *done);
 void rf_doppler_cl_destroy(rf_doppler_cl *d);
 
 /* 5 + compaction: CFAR of every beam's map of power [B][K][S], crossings

@@ -78,18 +78,42 @@ void rf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #include <signal.h>
 extern volatile sig_atomic_t rf_cancel;
 
-/* mkdir -p: creates dir and its parents (mode 0777 less umask). 0, or
- * RF_EIO / RF_EINVAL with a message naming the folder. */
-int rf_mkdirs(const char *dir);
-
 /* Monotonic wall clock in seconds. */
 double rf_now_s(void);
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (len >= 21). */
+void rf_utc_now(char *out, size_t len);
+/* Peak resident memory of this process image, bytes: VmHWM of
+ * /proc/self/status (per address space, so not inflated by a parent before
+ * exec, unlike ru_maxrss); getrusage elsewhere. */
+double rf_peak_rss_bytes(void);
+
+/* FNV-1a, 64 bits: h' = (h ^ byte) * 0x100000001b3 over the bytes; start
+ * from RF_FNV1A64_INIT, chain calls to hash several pieces. */
+#define RF_FNV1A64_INIT 0xcbf29ce484222325ull
+uint64_t rf_fnv1a64(uint64_t h, const void *data, size_t n);
+
+/* Sorts n elements of `size` bytes in place by cmp (negative, 0, positive
+ * as for qsort_r; ctx is passed through). Heapsort: O(n log n), never
+ * allocates (execute-time code may sort), not stable - give cmp a total
+ * order where ties matter. */
+void rf_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *, void *),
+             void *ctx);
 
 /* Tapers. kind: RF_TAPER_*; x in [-0.5, 0.5] is the normalised position
  * across the aperture; returns the (unnormalised) weight. The Taylor taper
  * uses sidelobe level sll_db (> 0, e.g. 35) and nbar (>= 1). */
 enum rf_taper { RF_TAPER_NONE = 0, RF_TAPER_HAMMING = 1, RF_TAPER_TAYLOR = 2 };
 double rf_taper_at(int kind, double x, double sll_db, int nbar);
+/* The same with the coefficients computed once, for many evaluations:
+ * rf_taper_eval(&t, x) == rf_taper_at(kind, x, sll_db, nbar), bit for bit. */
+#define RF_TAPER_MAX_COEF 64 /* Taylor F_m kept for m < 64; higher ones computed per call */
+typedef struct rf_taper_plan {
+  int kind, nbar;
+  double sll_db;
+  double fm[RF_TAPER_MAX_COEF];
+} rf_taper_plan;
+void rf_taper_init(rf_taper_plan *t, int kind, double sll_db, int nbar);
+double rf_taper_eval(const rf_taper_plan *t, double x);
 /* n samples of the taper at x_i = (i + 0.5) / n - 0.5. */
 void rf_taper_fill(int kind, double sll_db, int nbar, size_t n, double *w);
 /* Coherent gain loss of a taper, in dB (>= 0): -10 log10(|sum w|^2 / (n sum w^2)). */
@@ -102,5 +126,8 @@ void rf_enu_to_rae(const double enu[3], double *range_m, double *az_deg, double 
 
 /* Wraps v into [-half, +half). */
 double rf_wrap(double v, double half);
+
+/* The file utilities (mkdir -p, atomic writes, ...) come with this header. */
+#include "rf_files.h"
 
 #endif

@@ -17,6 +17,9 @@
 
 #include "rf_common.h"
 
+/* Raw sample types (formats.md /iq): interleaved I, Q pairs. */
+enum rf_sample_type { RF_SAMPLE_INT16 = 1, RF_SAMPLE_FLOAT32 = 2 };
+
 /* ---- 1+2: convert, calibrate, pulse-compress ------------------------------ */
 typedef struct rf_pc_config {
   size_t channels;                 /* N >= 1 */
@@ -66,12 +69,52 @@ void rf_beam_weights(const double (*pos_m)[3], size_t channels, double lambda_m,
 double rf_beam_gain(const double (*pos_m)[3], size_t channels, double lambda_m,
                     const float complex *w, double az_deg, double el_deg);
 /* 3 dB beamwidth, degrees, of a beam steered to (az, el) with a taper:
- * axis 0 as a span of azimuth, axis 1 of elevation.
- * 0 when the array has no aperture along that axis (a linear array in
- * elevation). */
+ * axis 0 as a span of azimuth, axis 1 of elevation. 0 when the array has no
+ * aperture along that axis (a linear array in elevation) - never because
+ * of a failure: it allocates nothing (the weights are made element by
+ * element, as rf_beam_weights makes them). */
 double rf_beamwidth_deg(const double (*pos_m)[3], size_t channels, double lambda_m,
                         double az_deg, double el_deg, int axis, int taper,
                         double taylor_sll_db, int taylor_nbar);
+/* The receive beam fan of a capture: beams_az x beams_el beams centred on
+ * each dwell's transmit direction, spaced by spacing_*_deg or, when 0, by
+ * half the 3 dB beamwidth computed at that direction (so the fan follows
+ * scan broadening). A linear array (no elevation aperture at the first
+ * dwell's direction) gets one beam row and no elevation estimate. create
+ * computes the beamwidths and beam directions of every distinct transmit
+ * direction; nothing after it allocates or can fail but for a dwell out of
+ * range (RF_EINVAL). */
+typedef struct rf_fan_config {
+  const double (*element_position_m)[3]; /* [channels] ENU (copied) */
+  size_t channels;                       /* N >= 1 */
+  double lambda_m;                       /* > 0 */
+  int beams_az;                          /* >= 1 */
+  int beams_el;                          /* >= 1, or 0: 3 on a planar array */
+  double spacing_az_deg, spacing_el_deg; /* >= 0; 0 = half the beamwidth */
+  int taper;                             /* RF_TAPER_* across the aperture */
+  double taylor_sll_db;
+  int taylor_nbar;
+  size_t dwells;                         /* >= 1 */
+  const double *azimuth_deg;             /* [dwells] transmit direction (read at create) */
+  const double *elevation_deg;           /* [dwells] */
+} rf_fan_config;
+typedef struct rf_fan rf_fan;
+int rf_fan_create(rf_fan **fan, const rf_fan_config *cfg);
+void rf_fan_destroy(rf_fan *fan);
+/* Beams B = beams_az * beams_el of every dwell. */
+size_t rf_fan_beams(const rf_fan *fan);
+/* Dwell d's fan: beam b = ie * beams_az + ia (arrays borrowed from the fan
+ * for its life) and the 3 dB beamwidths at its transmit direction. */
+typedef struct rf_fan_view {
+  size_t beams, beams_az, beams_el;
+  int estimate_elevation;                /* 0 for linear arrays */
+  const double *beam_az_deg, *beam_el_deg; /* [beams] */
+  double beamwidth_az_deg, beamwidth_el_deg; /* el: 0 on a linear array */
+} rf_fan_view;
+int rf_fan_dwell(const rf_fan *fan, size_t dwell, rf_fan_view *v);
+/* Dwell d's weights w [B][N] (rf_beam_weights of its beams). */
+int rf_fan_weights(const rf_fan *fan, size_t dwell, float complex *w);
+
 typedef struct rf_bf rf_bf;
 int rf_bf_create(rf_bf **bf, size_t channels, size_t beams, size_t cells);
 /* in [pulses][N][cells]; out beam b, pulse p at out + b*beam_stride + p*cells.

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h5util.h"
+#include "../host/rf_files.h"
 
 #define RF__DEG (RF_PI / 180.0)
 /* I048/170 CDM and the climb sense: |v_up| below this is "maintaining". */
@@ -484,7 +484,7 @@ int rf_asterix_writer_create(rf_asterix_writer **out, const char *ast_path, cons
   const char *paths[2] = {ast_path, pcap_path};
   for (int k = 0; k < 2; k++) {
     size_t l = strlen(paths[k]) + 1;
-    if (!(w->path[k] = rf__malloc(l)) || !(w->tmp[k] = rf__tmp_path(paths[k]))) {
+    if (!(w->path[k] = rf__malloc(l)) || !(w->tmp[k] = rf_tmp_path(paths[k]))) {
       rf__writer_free(w);
       return rf__err(RF_ENOMEM, "%s: out of memory", paths[k]);
     }
@@ -538,7 +538,7 @@ int rf_asterix_writer_commit(rf_asterix_writer *w) {
     if (bad || cr != 0) st = rf__err(RF_EIO, "%s: cannot write: %s", w->path[k], strerror(errno ? errno : EIO));
   }
   for (int k = 0; k < 2 && !st; k++) {
-    st = rf__commit_tmp(w->tmp[k], w->path[k]);
+    st = rf_commit_tmp(w->tmp[k], w->path[k]);
     rf__free(w->tmp[k]);
     w->tmp[k] = NULL;
     if (st && k == 1) remove(w->path[0]); /* both or neither */

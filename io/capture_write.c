@@ -130,7 +130,7 @@ int rf_capture_writer_create(rf_capture_writer **out, const char *path, const rf
     return rf__err(RF_EINVAL, "%s: capture writer: incomplete capture description", path ? path : "(null)");
   if (!(w = rf__calloc(1, sizeof *w))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   w->file = w->iq = H5I_INVALID_HID;
-  if (!(w->path = rf__strdup(path)) || !(w->tmp = rf__tmp_path(path))) {
+  if (!(w->path = rf__strdup(path)) || !(w->tmp = rf_tmp_path(path))) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto cleanup;
   }
@@ -230,7 +230,7 @@ int rf_capture_writer_close(rf_capture_writer *w) {
   w->iq = H5I_INVALID_HID;
   if (H5Fclose(w->file) < 0 && st == 0) st = rf__err(RF_EIO, "%s: cannot write: %s", w->path, rf__io_reason());
   w->file = H5I_INVALID_HID;
-  if (st == 0) st = rf__commit_tmp(w->tmp, w->path);
+  if (st == 0) st = rf_commit_tmp(w->tmp, w->path);
   else unlink(w->tmp);
   rf__free(w->tmp);
   rf__free(w->path);

@@ -1,15 +1,11 @@
-/* radarflow io/: HDF5 access helpers and temp-file commits (see h5util.h). */
+/* radarflow io/: HDF5 access helpers (see h5util.h). */
 #include "h5util.h"
 #include "rf_products.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 void rf__h5_quiet(void) {
@@ -91,30 +87,29 @@ static int rf__h5_attr_check(hid_t a, const char *path, const char *obj, const c
   return 0;
 }
 
-int rf__h5_attr_double(hid_t loc, const char *path, const char *obj, const char *name,
-                       double *v, int *present) {
+/* A numeric scalar attribute read as memory type mt; classes and `what`
+ * as rf__h5_attr_check. */
+static int rf__h5_attr_number(hid_t loc, const char *path, const char *obj, const char *name, hid_t mt,
+                              H5T_class_t c1, H5T_class_t c2, const char *what, void *v, int *present) {
   hid_t a;
   int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
   if (st < 0 || a < 0) return st;
-  st = rf__h5_attr_check(a, path, obj, name, H5T_FLOAT, H5T_INTEGER, "a number");
-  if (st == 0 && H5Aread(a, H5T_NATIVE_DOUBLE, v) < 0)
-    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
-                 rf__h5_errdesc());
+  st = rf__h5_attr_check(a, path, obj, name, c1, c2, what);
+  if (st == 0 && H5Aread(a, mt, v) < 0)
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name, rf__h5_errdesc());
   H5Aclose(a);
   return st;
 }
 
+int rf__h5_attr_double(hid_t loc, const char *path, const char *obj, const char *name,
+                       double *v, int *present) {
+  return rf__h5_attr_number(loc, path, obj, name, H5T_NATIVE_DOUBLE, H5T_FLOAT, H5T_INTEGER, "a number", v, present);
+}
+
 int rf__h5_attr_int(hid_t loc, const char *path, const char *obj, const char *name,
                     long long *v, int *present) {
-  hid_t a;
-  int st = rf__h5_attr_open(loc, path, obj, name, present, &a);
-  if (st < 0 || a < 0) return st;
-  st = rf__h5_attr_check(a, path, obj, name, H5T_INTEGER, H5T_INTEGER, "an integer");
-  if (st == 0 && H5Aread(a, H5T_NATIVE_LLONG, v) < 0)
-    st = rf__err(RF_EFORMAT, "%s: %s: cannot read attribute %s: %s", path, obj, name,
-                 rf__h5_errdesc());
-  H5Aclose(a);
-  return st;
+  return rf__h5_attr_number(loc, path, obj, name, H5T_NATIVE_LLONG, H5T_INTEGER, H5T_INTEGER, "an integer", v,
+                            present);
 }
 
 /* Cuts a string of length len-1 (maybe truncated) back to a UTF-8 boundary. */
@@ -369,51 +364,6 @@ hid_t rf__h5_fapl(void) {
   return p;
 }
 
-/* ---- temp files ---------------------------------------------------------------- */
-static atomic_uint rf__tmp_counter;
-
-char *rf__tmp_path(const char *path) {
-  unsigned k = atomic_fetch_add(&rf__tmp_counter, 1u);
-  size_t n = strlen(path) + 48;
-  char *t = rf__malloc(n);
-  if (t) snprintf(t, n, "%s.tmp.%ld.%u", path, (long)getpid(), k);
-  return t;
-}
-
-/* fsync on the folder that holds path, so the rename is durable. */
-static void rf__fsync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char dir[4096];
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else if (slash == path) snprintf(dir, sizeof dir, "/");
-  else if ((size_t)(slash - path) < sizeof dir)
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-  else return;
-  int fd = open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
-int rf__commit_tmp(const char *tmp, const char *path) {
-  int fd = open(tmp, O_RDONLY);
-  if (fd < 0 || fsync(fd) < 0) {
-    int e = errno;
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    return rf__err(RF_EIO, "%s: cannot write: %s", path, strerror(e));
-  }
-  close(fd);
-  if (rename(tmp, path) < 0) {
-    int e = errno;
-    unlink(tmp);
-    return rf__err(RF_EIO, "%s: cannot write: rename: %s", path, strerror(e));
-  }
-  rf__fsync_dir(path);
-  return 0;
-}
-
 /* ---- in-memory product files --------------------------------------------------- */
 #define RF__H5_IMAGE_INCREMENT ((size_t)64 << 10)
 
@@ -435,7 +385,7 @@ int rf__h5_image_create(hid_t *out, const char *path, const char *format,
   int st = 0;
   *out = H5I_INVALID_HID;
   /* A unique name: HDF5 refuses to create a file it holds open already. */
-  char *name = rf__tmp_path(path);
+  char *name = rf_tmp_path(path);
   if (!name) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   if ((fcpl = rf__h5_fcpl()) < 0 || (fapl = rf__h5_fapl()) < 0 ||
       H5Pset_fapl_core(fapl, RF__H5_IMAGE_INCREMENT, 0) < 0 ||
@@ -469,20 +419,259 @@ int rf__h5_image_commit(hid_t f, const char *path) {
   return st;
 }
 
-/* ---- CSV helpers ------------------------------------------------------------------ */
-int rf__c_locale_enter(rf__c_locale *s) {
-  s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  if (s->c == (locale_t)0) return -1;
-  s->old = uselocale(s->c);
+/* ---- product tables -------------------------------------------------------------- */
+/* The enum of a table's words over an int32 base (file or native). */
+static hid_t rf__h5_words_type(const rf__table *t, int file) {
+  hid_t e = H5Tenum_create(file ? H5T_STD_I32LE : H5T_NATIVE_INT32);
+  if (e < 0) return e;
+  for (int32_t k = 0; k < t->nwords; k++)
+    if (H5Tenum_insert(e, t->words[k], &k) < 0) {
+      H5Tclose(e);
+      return H5I_INVALID_HID;
+    }
+  return e;
+}
+
+hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int) {
+  size_t size = 0;
+  for (size_t k = 0; k < t->ncols; k++) size += t->cols[k].kind == RF__COL_F64 ? 8 : 4;
+  hid_t c = H5Tcreate(H5T_COMPOUND, file ? size : t->row_size), w = H5I_INVALID_HID;
+  if (c < 0) return c;
+  if (t->nwords && (w = words_as_int ? H5Tcopy(H5T_NATIVE_INT32) : rf__h5_words_type(t, file)) < 0) goto fail;
+  size_t off = 0;
+  for (size_t k = 0; k < t->ncols; k++) {
+    int kind = t->cols[k].kind;
+    hid_t mt = kind == RF__COL_WORD ? w
+               : kind == RF__COL_I32 ? (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
+                                     : (file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
+    if (H5Tinsert(c, t->cols[k].name, file ? off : t->cols[k].off, mt) < 0) goto fail;
+    off += kind == RF__COL_F64 ? 8 : 4;
+  }
+  if (w >= 0) H5Tclose(w);
+  return c;
+fail:
+  if (w >= 0) H5Tclose(w);
+  H5Tclose(c);
+  return H5I_INVALID_HID;
+}
+
+herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const void *rows, size_t n) {
+  hid_t ft = rf__h5_table_type(t, 1, 0), mt = rf__h5_table_type(t, 0, 0);
+  hsize_t dims[1] = {n};
+  herr_t r = ft < 0 || mt < 0 ? -1 : rf__h5_write_dset(loc, name, ft, mt, 1, dims, rows);
+  if (mt >= 0) H5Tclose(mt);
+  if (ft >= 0) H5Tclose(ft);
+  return r;
+}
+
+/* Checks the dataset's columns and whether its word column is an enum. */
+static int rf__h5_table_columns(hid_t d, const char *path, const char *full, const rf__table *t,
+                                int *words_as_int) {
+  hid_t ft = H5Dget_type(d);
+  int st = 0;
+  *words_as_int = 0;
+  if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
+    st = rf__err(RF_EFORMAT, "%s: %s: must be a compound dataset", path, full);
+    goto done;
+  }
+  for (size_t k = 0; k < t->ncols; k++) {
+    int i = H5Tget_member_index(ft, t->cols[k].name);
+    if (i < 0) {
+      st = rf__err(RF_EFORMAT, "%s: %s: missing column %s", path, full, t->cols[k].name);
+      goto done;
+    }
+    if (t->cols[k].kind == RF__COL_WORD && H5Tget_member_class(ft, (unsigned)i) != H5T_ENUM) *words_as_int = 1;
+  }
+done:
+  if (ft >= 0) H5Tclose(ft);
+  return st;
+}
+
+/* Every word column of the rows holds 0 .. nwords-1. */
+static int rf__h5_check_words(const char *path, const char *full, const rf__table *t, const char *rows,
+                              size_t n) {
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < t->ncols; k++) {
+      if (t->cols[k].kind != RF__COL_WORD) continue;
+      int32_t v;
+      memcpy(&v, rows + i * t->row_size + t->cols[k].off, sizeof v);
+      if (v < 0 || v >= t->nwords)
+        return rf__err(RF_EFORMAT, "%s: %s: row %zu: %s %d is not 0..%d", path, full, i, t->cols[k].name,
+                       (int)v, t->nwords - 1);
+    }
   return 0;
 }
 
-void rf__c_locale_leave(rf__c_locale *s) {
-  uselocale(s->old);
-  freelocale(s->c);
+int rf__h5_read_table(const char *path, const char *name, const rf__table *t, void **rows, size_t *n) {
+  hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, d = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+  char full[64];
+  hsize_t len;
+  size_t bytes;
+  void *v = NULL;
+  int st = 0, words_as_int;
+  *rows = NULL;
+  *n = 0;
+  snprintf(full, sizeof full, "/%s", name);
+  if ((fapl = rf__h5_fapl()) < 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
+    st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
+    goto cleanup;
+  }
+  if ((st = rf__h5_open_dset(f, path, full, name, &d, NULL)) < 0 || (st = rf__h5_dims(d, path, full, 1, &len)) < 0 ||
+      (st = rf__h5_table_columns(d, path, full, t, &words_as_int)) < 0)
+    goto cleanup;
+  if (len == 0) goto cleanup;
+  if (rf__mul_size((size_t)len, t->row_size, &bytes) < 0 || !(v = rf__malloc(bytes))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+    goto cleanup;
+  }
+  if ((mt = rf__h5_table_type(t, 0, words_as_int)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+    st = rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
+    goto cleanup;
+  }
+  if ((st = rf__h5_check_words(path, full, t, v, (size_t)len))) goto cleanup;
+  *rows = v;
+  *n = (size_t)len;
+  v = NULL;
+cleanup:
+  rf__free(v);
+  if (mt >= 0) H5Tclose(mt);
+  if (d >= 0) H5Dclose(d);
+  if (f >= 0) H5Fclose(f);
+  if (fapl >= 0) H5Pclose(fapl);
+  return st;
 }
 
-int rf__has_ext(const char *path, const char *ext) {
-  size_t n = strlen(path), e = strlen(ext);
-  return n > e && strcasecmp(path + n - e, ext) == 0;
+int rf__table_write_h5(const char *path, const char *format, const rf__table *t, const void *rows, size_t n,
+                       const rf_product_info *info, herr_t (*attrs)(hid_t f, const rf_product_info *info)) {
+  hid_t f;
+  rf__h5_quiet();
+  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  int st = rf__h5_image_create(&f, path, format, info);
+  if (st) return st;
+  if ((attrs && info && attrs(f, info) < 0) || rf__h5_write_table(f, t->what, t, rows, n) < 0) {
+    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
+    H5Fclose(f);
+    return st;
+  }
+  return rf__h5_image_commit(f, path);
+}
+
+/* ---- streamed product tables ------------------------------------------------------ */
+struct rf__h5_stream {
+  const rf__table *t;
+  char *path, *tmp;
+  hid_t file, dset, mtype;
+  char *pend;     /* rows not yet in the dataset, RF__H5_STREAM_CHUNK_ROWS at most */
+  size_t npend;
+  hsize_t nrows;
+};
+
+void rf__h5_stream_abort(rf__h5_stream *s) {
+  if (!s) return;
+  if (s->mtype >= 0) H5Tclose(s->mtype);
+  if (s->dset >= 0) H5Dclose(s->dset);
+  if (s->file >= 0) H5Fclose(s->file);
+  if (s->tmp) unlink(s->tmp);
+  rf__free(s->tmp);
+  rf__free(s->path);
+  rf__free(s->pend);
+  rf__free(s);
+}
+
+static int rf__h5_stream_flush(rf__h5_stream *s) {
+  if (!s->npend) return 0;
+  hsize_t start = s->nrows, count = s->npend, dims = s->nrows + s->npend;
+  hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+  errno = 0;
+  int ok = H5Dset_extent(s->dset, &dims) >= 0 && (fs = H5Dget_space(s->dset)) >= 0 &&
+           H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+           (ms = H5Screate_simple(1, &count, NULL)) >= 0 &&
+           H5Dwrite(s->dset, s->mtype, ms, fs, H5P_DEFAULT, s->pend) >= 0;
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  if (!ok) return rf__err(RF_EIO, "%s: /%s: cannot write: %s", s->path, s->t->what, rf__io_reason());
+  s->nrows = dims;
+  s->npend = 0;
+  return 0;
+}
+
+int rf__h5_stream_create(rf__h5_stream **out, const char *path, const char *format, const rf__table *t,
+                         const rf_product_info *info) {
+  *out = NULL;
+  rf__h5_quiet();
+  if (!path) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  rf__h5_stream *s = rf__calloc(1, sizeof *s);
+  if (!s) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  s->t = t;
+  s->file = s->dset = s->mtype = H5I_INVALID_HID;
+  size_t bytes;
+  if (!(s->path = rf__strdup(path)) || !(s->tmp = rf_tmp_path(path)) ||
+      rf__mul_size(RF__H5_STREAM_CHUNK_ROWS, t->row_size, &bytes) < 0 || !(s->pend = rf__malloc(bytes))) {
+    rf__h5_stream_abort(s);
+    return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  }
+  hid_t fcpl = rf__h5_fcpl(), fapl = rf__h5_fapl(), dcpl = H5Pcreate(H5P_DATASET_CREATE), sp = H5I_INVALID_HID,
+        ftype = H5I_INVALID_HID;
+  hsize_t zero = 0, unl = H5S_UNLIMITED, chunk = RF__H5_STREAM_CHUNK_ROWS;
+  errno = 0;
+  int ok = fcpl >= 0 && fapl >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+           H5Pset_chunk(dcpl, 1, &chunk) >= 0 && (s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
+           rf__h5_product_attrs(s->file, format, info) >= 0 && (ftype = rf__h5_table_type(t, 1, 0)) >= 0 &&
+           (s->mtype = rf__h5_table_type(t, 0, 0)) >= 0 && (sp = H5Screate_simple(1, &zero, &unl)) >= 0 &&
+           (s->dset = H5Dcreate2(s->file, t->what, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0;
+  if (sp >= 0) H5Sclose(sp);
+  if (ftype >= 0) H5Tclose(ftype);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (fcpl >= 0) H5Pclose(fcpl);
+  if (!ok) {
+    int st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__io_reason());
+    rf__h5_stream_abort(s);
+    return st;
+  }
+  *out = s;
+  return 0;
+}
+
+int rf__h5_stream_add(rf__h5_stream *s, const void *rows, size_t n) {
+  const char *r = rows;
+  if (n && !rows) return rf__err(RF_EINVAL, "%s: bad arguments", s->path);
+  while (n) {
+    size_t k = RF__H5_STREAM_CHUNK_ROWS - s->npend;
+    if (k > n) k = n;
+    memcpy(s->pend + s->npend * s->t->row_size, r, k * s->t->row_size);
+    s->npend += k, r += k * s->t->row_size, n -= k;
+    int st;
+    if (s->npend == RF__H5_STREAM_CHUNK_ROWS && (st = rf__h5_stream_flush(s))) return st;
+  }
+  return 0;
+}
+
+int rf__h5_stream_commit(rf__h5_stream *s) {
+  int st = rf__h5_stream_flush(s);
+  errno = 0;
+  if (!st) {
+    herr_t e = H5Dclose(s->dset);
+    s->dset = H5I_INVALID_HID;
+    if (e < 0 || H5Fflush(s->file, H5F_SCOPE_LOCAL) < 0)
+      st = rf__err(RF_EIO, "%s: cannot write: %s", s->path, rf__io_reason());
+  }
+  if (!st) {
+    herr_t e = H5Fclose(s->file);
+    s->file = H5I_INVALID_HID;
+    if (e < 0) st = rf__err(RF_EIO, "%s: cannot write: %s", s->path, rf__io_reason());
+  }
+  if (!st && !(st = rf_commit_tmp(s->tmp, s->path))) { /* fsync, rename */
+    rf__free(s->tmp);
+    s->tmp = NULL;
+  }
+  rf__h5_stream_abort(s);
+  return st;
+}
+
+int rf__table_read(const char *path, const rf__table *t, void **rows, size_t *n) {
+  rf__h5_quiet();
+  if (rf_has_ext(path, ".h5")) return rf__h5_read_table(path, t->what, t, rows, n);
+  if (rf_has_ext(path, ".csv")) return rf__csv_read(path, t, rows, n);
+  return rf__err(RF_EINVAL, "%s: %s file name must end in .h5 or .csv", path, t->noun);
 }

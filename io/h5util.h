@@ -1,13 +1,16 @@
-/* radarflow io/: internal helpers shared by the capture reader/writer and the
- * product writers - HDF5 attribute and dataset access with one-line error
- * messages "<file>: <object>: <what>", and temp-file + rename commits.
- * Only io/ includes this header (it includes hdf5.h). */
+/* radarflow io/: internal HDF5 helpers shared by the capture reader/writer
+ * and the product files - attribute and dataset access with one-line error
+ * messages "<file>: <object>: <what>", in-memory product files, and the
+ * compound datasets of the product tables (table.h). HDF5 only: the
+ * general file utilities are host/rf_files.h, CSV is io/csv.c. Only io/
+ * includes this header (it includes hdf5.h). */
 #ifndef RF_H5UTIL_H
 #define RF_H5UTIL_H
 
 #include <hdf5.h>
 
 #include "../host/rf_common.h"
+#include "table.h"
 
 /* Turns off HDF5's own error printing for this thread (idempotent), and on
  * the first call keeps HDF5 from installing its atexit handler (see
@@ -80,10 +83,6 @@ hid_t rf__h5_fapl(void);
  * provenance attributes source_path, radar_name, site_*; it returns 0 and
  * the file in *f, or RF_ENOMEM / RF_EIO naming path. rf__h5_image_commit
  * writes the image to path atomically and closes f in all cases. */
-/* The compound type of rf_plot (io/products.c): in memory (native, struct
- * layout) or in the file (little-endian, packed); caller closes. */
-hid_t rf__plot_type(int file);
-
 struct rf_product_info;
 /* The root attributes of a product file: format, format_version 1 and,
  * when info is not NULL, source_path, radar_name, site_*. */
@@ -92,23 +91,48 @@ int rf__h5_image_create(hid_t *f, const char *path, const char *format,
                         const struct rf_product_info *info);
 int rf__h5_image_commit(hid_t f, const char *path);
 
-/* CSV numbers are printed and parsed in the C locale ('.' decimal point)
- * whatever the process locale is: enter switches this thread to it (-1 when
- * the locale cannot be made), leave restores the previous one. */
-#include <locale.h>
-typedef struct rf__c_locale {
-  locale_t c, old;
-} rf__c_locale;
-int rf__c_locale_enter(rf__c_locale *s);
-void rf__c_locale_leave(rf__c_locale *s);
-/* 1 when path ends in ext (case-insensitive, and is longer than it). */
-int rf__has_ext(const char *path, const char *ext);
+/* The compound type of a table (table.h): in memory (native, the row
+ * struct's layout) or in the file (little-endian, packed, table order). Word
+ * columns are an HDF5 enum of the words, or with words_as_int a plain
+ * native int32 (to read files that store them so). Negative on failure. */
+hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int);
+/* Writes the n rows as 1-D compound dataset `name` of loc; negative on
+ * failure (the caller names the file). */
+herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const void *rows, size_t n);
+/* A table product file: rf__h5_image_create with `format` and info, the
+ * attributes `attrs` writes (may be NULL; negative on failure), the rows as
+ * dataset /<what>, written atomically. RF_EIO naming the file; nothing left
+ * at path on failure. */
+struct rf_product_info;
+int rf__table_write_h5(const char *path, const char *format, const rf__table *t, const void *rows, size_t n,
+                       const struct rf_product_info *info, herr_t (*attrs)(hid_t f, const struct rf_product_info *info));
+/* A table product file written as rows come, for products too long to
+ * hold in memory (tracks.h5 of a long run): a real HDF5 file (sec2 driver)
+ * at a temporary name beside path, with the root attributes of
+ * rf__h5_image_create and the rows as dataset /<what>, chunked
+ * (RF__H5_STREAM_CHUNK_ROWS rows) and unlimited, extended a chunk at a time;
+ * memory does not grow with the rows. commit writes the last rows, closes
+ * the file, fsyncs and renames it to path and destroys s (also on failure,
+ * when the temporary is removed); abort removes the temporary (NULL is a
+ * no-op). The same file contents as rf__table_write_h5 bar the layout.
+ * HDF5 does touch the disk here: after a failed write (a full disk) the
+ * file is closed and removed; should H5Fclose itself fail, the file ID
+ * HDF5 leaves behind is harmless because rf__h5_quiet keeps HDF5's atexit
+ * handler out, and `process` runs in a supervised child besides. RF_EIO
+ * naming the file; RF_ENOMEM. */
+#define RF__H5_STREAM_CHUNK_ROWS 4096
+typedef struct rf__h5_stream rf__h5_stream;
+int rf__h5_stream_create(rf__h5_stream **s, const char *path, const char *format, const rf__table *t,
+                         const struct rf_product_info *info);
+int rf__h5_stream_add(rf__h5_stream *s, const void *rows, size_t n);
+int rf__h5_stream_commit(rf__h5_stream *s);
+void rf__h5_stream_abort(rf__h5_stream *s);
 
-/* Temporary name beside `path` ("<path>.tmp.<pid>.<n>"), rf__malloc'd;
- * NULL when out of memory. */
-char *rf__tmp_path(const char *path);
-/* fsyncs tmp, renames it to path and fsyncs the folder (best effort).
- * On failure removes tmp and returns RF_EIO naming path. */
-int rf__commit_tmp(const char *tmp, const char *path);
+/* Reads 1-D compound dataset `name` of file path ("/" + name in messages)
+ * into a new rf__malloc'd array (*rows, NULL when empty): every column of
+ * the table must be present; word columns may be an enum or an integer and
+ * must hold 0 .. nwords-1. RF_EFORMAT naming the file and dataset;
+ * RF_ENOMEM. */
+int rf__h5_read_table(const char *path, const char *name, const rf__table *t, void **rows, size_t *n);
 
 #endif

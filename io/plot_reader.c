@@ -45,7 +45,7 @@ int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *presen
   memcpy(r->path, path, l);
   r->fapl = r->file = r->dset = r->mtype = r->ktype = H5I_INVALID_HID;
   int st = 0;
-  hid_t t = H5I_INVALID_HID, ft = H5I_INVALID_HID;
+  hid_t t = H5I_INVALID_HID;
   if ((r->fapl = rf__h5_fapl()) < 0 || (r->file = H5Fopen(path, H5F_ACC_RDONLY, r->fapl)) < 0) {
     st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
     goto done;
@@ -58,17 +58,15 @@ int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *presen
     st = rf__err(RF_EFORMAT, "%s: /plots: must be a compound dataset", path);
     goto done;
   }
-  if ((r->mtype = rf__plot_type(0)) < 0 || (ft = rf__plot_type(1)) < 0) {
+  if ((r->mtype = rf__h5_table_type(&rf__plot_table, 0, 0)) < 0) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  for (int k = 0, nm = H5Tget_nmembers(ft); k < nm; k++) {
-    char *name = H5Tget_member_name(ft, (unsigned)k);
-    int has = name && H5Tget_member_index(t, name) >= 0;
-    if (!has) st = rf__err(RF_EFORMAT, "%s: /plots: missing column %s", path, name ? name : "?");
-    if (name) H5free_memory(name);
-    if (!has) goto done;
-  }
+  for (size_t k = 0; k < rf__plot_table.ncols; k++)
+    if (H5Tget_member_index(t, rf__plot_table.cols[k].name) < 0) {
+      st = rf__err(RF_EFORMAT, "%s: /plots: missing column %s", path, rf__plot_table.cols[k].name);
+      goto done;
+    }
   r->ktype = H5Tcreate(H5T_COMPOUND, sizeof(rf__plot_key));
   if (r->ktype < 0 || H5Tinsert(r->ktype, "time_s", offsetof(rf__plot_key, time_s), H5T_NATIVE_DOUBLE) < 0 ||
       H5Tinsert(r->ktype, "dwell", offsetof(rf__plot_key, dwell), H5T_NATIVE_INT32) < 0) {
@@ -78,7 +76,6 @@ int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *presen
   for (unsigned k = 0; rf_plot_reader_attr_names[k]; k++)
     if (H5Aexists(r->file, rf_plot_reader_attr_names[k]) > 0) *present |= 1u << k;
 done:
-  if (ft >= 0) H5Tclose(ft);
   if (t >= 0) H5Tclose(t);
   if (st) {
     rf_plot_reader_close(r);

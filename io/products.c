@@ -1,57 +1,37 @@
-/* radarflow io/: plot products (formats.md "Plot file") in HDF5 and CSV, and
- * the atomic file writer. Every file is written under a temporary name in
- * the target folder, fsynced and renamed; on failure nothing is left. */
+/* radarflow io/: plot products (formats.md "Plot file") in HDF5 and CSV.
+ * Every file is written under a temporary name in the target folder,
+ * fsynced and renamed; on failure nothing is left. */
 #include "rf_products.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "h5util.h"
 
-#define RF_PLOT_LIST_MIN_CAP 64
-/* Longest CSV line the reader accepts: 10 numbers of at most ~25 chars. */
-#define RF_CSV_LINE_MAX 1024
 /* Longest /dwell table rf_plots_read_attrs accepts (the capture limit). */
 #define RF_MAX_DWELLS_ATTR (1u << 24)
 
-static const char rf__csv_header[] =
-    "time_s,dwell,range_m,radial_velocity_mps,azimuth_deg,elevation_deg,snr_db,east_m,north_m,up_m";
-
 /* The plot columns in formats.md order; `dwell` is the only int32. */
-static const struct {
-  const char *name;
-  size_t off;
-} rf__cols[] = {
-    {"time_s", offsetof(rf_plot, time_s)},
-    {"dwell", offsetof(rf_plot, dwell)},
-    {"range_m", offsetof(rf_plot, range_m)},
-    {"radial_velocity_mps", offsetof(rf_plot, radial_velocity_mps)},
-    {"azimuth_deg", offsetof(rf_plot, azimuth_deg)},
-    {"elevation_deg", offsetof(rf_plot, elevation_deg)},
-    {"snr_db", offsetof(rf_plot, snr_db)},
-    {"east_m", offsetof(rf_plot, east_m)},
-    {"north_m", offsetof(rf_plot, north_m)},
-    {"up_m", offsetof(rf_plot, up_m)},
+static const rf__col rf__plot_cols[] = {
+    {"time_s", offsetof(rf_plot, time_s), RF__COL_F64},
+    {"dwell", offsetof(rf_plot, dwell), RF__COL_I32},
+    {"range_m", offsetof(rf_plot, range_m), RF__COL_F64},
+    {"radial_velocity_mps", offsetof(rf_plot, radial_velocity_mps), RF__COL_F64},
+    {"azimuth_deg", offsetof(rf_plot, azimuth_deg), RF__COL_F64},
+    {"elevation_deg", offsetof(rf_plot, elevation_deg), RF__COL_F64},
+    {"snr_db", offsetof(rf_plot, snr_db), RF__COL_F64},
+    {"east_m", offsetof(rf_plot, east_m), RF__COL_F64},
+    {"north_m", offsetof(rf_plot, north_m), RF__COL_F64},
+    {"up_m", offsetof(rf_plot, up_m), RF__COL_F64},
 };
-enum { RF__NCOLS = sizeof rf__cols / sizeof rf__cols[0] };
-#define RF__IS_DWELL(k) ((k) == 1)
+enum { RF__PLOT_COLS = sizeof rf__plot_cols / sizeof rf__plot_cols[0] };
+const rf__table rf__plot_table = {"plots", "plot", rf__plot_cols, RF__PLOT_COLS, sizeof(rf_plot), RF__PLOT_COLS,
+                                         NULL, 0};
 
 int rf_plot_list_push(rf_plot_list *l, const rf_plot *p) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : RF_PLOT_LIST_MIN_CAP, bytes;
-    rf_plot *v;
-    if (cap < l->cap || rf__mul_size(cap, sizeof *v, &bytes) < 0 || !(v = rf__realloc(l->v, bytes)))
-      return rf__err(RF_ENOMEM, "plot list: out of memory");
-    l->v = v;
-    l->cap = cap;
-  }
+  if (rf__rows_reserve((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) < 0)
+    return rf__err(RF_ENOMEM, "plot list: out of memory");
   l->v[l->n++] = *p;
   return 0;
 }
@@ -64,24 +44,6 @@ void rf_plot_list_free(rf_plot_list *l) {
 }
 
 /* ---- HDF5 ------------------------------------------------------------------------ */
-/* The compound type of rf_plot: in memory (native, struct layout) or in the
- * file (little-endian, packed, formats.md order). */
-hid_t rf__plot_type(int file) {
-  size_t size = file ? RF__NCOLS * 8 - 4 : sizeof(rf_plot), off = 0;
-  hid_t t = H5Tcreate(H5T_COMPOUND, size);
-  if (t < 0) return t;
-  for (int k = 0; k < RF__NCOLS; k++) {
-    hid_t mt = RF__IS_DWELL(k) ? (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
-                               : (file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
-    if (H5Tinsert(t, rf__cols[k].name, file ? off : rf__cols[k].off, mt) < 0) {
-      H5Tclose(t);
-      return H5I_INVALID_HID;
-    }
-    off += RF__IS_DWELL(k) ? 4 : 8;
-  }
-  return t;
-}
-
 /* The sensor attributes and the /dwell table of rf_product_info. */
 static const struct {
   const char *name;
@@ -121,217 +83,22 @@ static herr_t rf__write_sensor_attrs(hid_t f, const rf_product_info *info) {
 
 /* Built in memory and written atomically (rf__h5_image_create). */
 int rf_plots_write_h5(const char *path, const rf_plot *plots, size_t n, const rf_product_info *info) {
-  hid_t f, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-  rf__h5_quiet();
-  if (!path || (n && !plots)) return rf__err(RF_EINVAL, "plots: bad arguments");
-  int st = rf__h5_image_create(&f, path, "radarflow.plots", info);
-  if (st) return st;
-  hsize_t dims[1] = {n};
-  if ((info && rf__write_sensor_attrs(f, info) < 0) || (ft = rf__plot_type(1)) < 0 ||
-      (mt = rf__plot_type(0)) < 0 || rf__h5_write_dset(f, "plots", ft, mt, 1, dims, plots) < 0)
-    st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
-  if (mt >= 0) H5Tclose(mt);
-  if (ft >= 0) H5Tclose(ft);
-  if (st) {
-    H5Fclose(f);
-    return st;
-  }
-  return rf__h5_image_commit(f, path);
-}
-
-static int rf__plots_read_h5(const char *path, rf_plot_list *l) {
-  hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, d = H5I_INVALID_HID, t = H5I_INVALID_HID,
-        mt = H5I_INVALID_HID;
-  hsize_t n;
-  int st = 0;
-  if ((fapl = rf__h5_fapl()) < 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
-    st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
-  if ((st = rf__h5_open_dset(f, path, "/plots", "plots", &d, NULL)) < 0 ||
-      (st = rf__h5_dims(d, path, "/plots", 1, &n)) < 0)
-    goto cleanup;
-  t = H5Dget_type(d);
-  if (t < 0 || H5Tget_class(t) != H5T_COMPOUND) {
-    st = rf__err(RF_EFORMAT, "%s: /plots: must be a compound dataset", path);
-    goto cleanup;
-  }
-  for (int k = 0; k < RF__NCOLS; k++)
-    if (H5Tget_member_index(t, rf__cols[k].name) < 0) {
-      st = rf__err(RF_EFORMAT, "%s: /plots: missing column %s", path, rf__cols[k].name);
-      goto cleanup;
-    }
-  size_t bytes;
-  if (n > 0) {
-    if (rf__mul_size((size_t)n, sizeof(rf_plot), &bytes) < 0 || !(l->v = rf__malloc(bytes))) {
-      st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-      goto cleanup;
-    }
-    l->cap = (size_t)n;
-    if ((mt = rf__plot_type(0)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, l->v) < 0) {
-      st = rf__err(RF_EFORMAT, "%s: /plots: cannot read: %s", path, rf__h5_errdesc());
-      goto cleanup;
-    }
-    l->n = (size_t)n;
-  }
-cleanup:
-  if (mt >= 0) H5Tclose(mt);
-  if (t >= 0) H5Tclose(t);
-  if (d >= 0) H5Dclose(d);
-  if (f >= 0) H5Fclose(f);
-  if (fapl >= 0) H5Pclose(fapl);
-  return st;
+  return rf__table_write_h5(path, "radarflow.plots", &rf__plot_table, plots, n, info, rf__write_sensor_attrs);
 }
 
 /* ---- CSV ------------------------------------------------------------------------- */
 int rf_plots_write_csv(const char *path, const rf_plot *plots, size_t n) {
-  char *tmp = NULL;
-  FILE *fp = NULL;
-  rf__c_locale loc;
-  int st = 0, have_loc = 0;
-  if (!path || (n && !plots)) return rf__err(RF_EINVAL, "plots: bad arguments");
-  if (!(tmp = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if (rf__c_locale_enter(&loc) < 0) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-    goto cleanup;
-  }
-  have_loc = 1;
-  errno = 0;
-  if (!(fp = fopen(tmp, "w"))) goto fail;
-  int bad = fprintf(fp, "%s\n", rf__csv_header) < 0;
-  for (size_t i = 0; i < n && !bad; i++) {
-    const rf_plot *p = &plots[i];
-    bad = fprintf(fp, "%.17g,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", p->time_s,
-                  (int)p->dwell, p->range_m, p->radial_velocity_mps, p->azimuth_deg, p->elevation_deg,
-                  p->snr_db, p->east_m, p->north_m, p->up_m) < 0;
-  }
-  if (bad || fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) goto fail;
-  int cr = fclose(fp);
-  fp = NULL;
-  if (cr != 0) goto fail;
-  st = rf__commit_tmp(tmp, path);
-  rf__free(tmp);
-  tmp = NULL;
-  goto cleanup;
-fail:
-  st = rf__err(RF_EIO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
-cleanup:
-  if (fp) fclose(fp);
-  if (tmp) unlink(tmp);
-  rf__free(tmp);
-  if (have_loc) rf__c_locale_leave(&loc);
-  return st;
-}
-
-/* Parses one CSV row of 10 fields into p; 0 or -1. */
-static int rf__parse_row(char *s, rf_plot *p) {
-  for (int k = 0; k < RF__NCOLS; k++) {
-    char *end;
-    errno = 0;
-    if (RF__IS_DWELL(k)) {
-      long v = strtol(s, &end, 10);
-      if (errno || v < INT32_MIN || v > INT32_MAX) return -1;
-      p->dwell = (int32_t)v;
-    } else {
-      *(double *)((char *)p + rf__cols[k].off) = strtod(s, &end);
-    }
-    if (end == s || *end != (k + 1 < RF__NCOLS ? ',' : '\0')) return -1;
-    s = end + 1;
-  }
-  return 0;
-}
-
-static int rf__plots_read_csv(const char *path, rf_plot_list *l) {
-  FILE *fp = fopen(path, "r");
-  char line[RF_CSV_LINE_MAX];
-  rf__c_locale loc;
-  size_t lineno = 0;
-  int st = 0;
-  if (!fp) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
-  if (rf__c_locale_enter(&loc) < 0) {
-    fclose(fp);
-    return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  }
-  while (fgets(line, sizeof line, fp)) {
-    size_t len = strlen(line);
-    lineno++;
-    if (len == 0 || line[len - 1] != '\n') {
-      if (!feof(fp) || len + 1 >= sizeof line) {
-        st = rf__err(RF_EFORMAT, "%s: line %zu: too long", path, lineno);
-        break;
-      }
-    } else {
-      line[--len] = 0;
-    }
-    if (len && line[len - 1] == '\r') line[--len] = 0;
-    if (lineno == 1) {
-      if (strcmp(line, rf__csv_header) != 0) {
-        st = rf__err(RF_EFORMAT, "%s: line 1: header must be \"%s\"", path, rf__csv_header);
-        break;
-      }
-      continue;
-    }
-    if (len == 0) continue;
-    rf_plot p;
-    if (rf__parse_row(line, &p) < 0) {
-      st = rf__err(RF_EFORMAT, "%s: line %zu: expected %d comma-separated numbers", path, lineno, RF__NCOLS);
-      break;
-    }
-    if ((st = rf_plot_list_push(l, &p)) < 0) break;
-  }
-  if (st == 0 && ferror(fp)) st = rf__err(RF_EFORMAT, "%s: cannot read: %s", path, strerror(errno));
-  if (st == 0 && lineno == 0) st = rf__err(RF_EFORMAT, "%s: line 1: missing header", path);
-  rf__c_locale_leave(&loc);
-  fclose(fp);
-  return st;
+  return rf__csv_write(path, &rf__plot_table, plots, n);
 }
 
 int rf_plots_read(const char *path, rf_plot_list *out) {
-  rf_plot_list l = {0};
-  int st;
-  rf__h5_quiet();
-  if (rf__has_ext(path, ".h5")) st = rf__plots_read_h5(path, &l);
-  else if (rf__has_ext(path, ".csv")) st = rf__plots_read_csv(path, &l);
-  else return rf__err(RF_EINVAL, "%s: plot file name must end in .h5 or .csv", path);
-  if (st < 0) {
-    rf_plot_list_free(&l);
-    return st;
-  }
+  void *rows;
+  size_t n;
+  int st = rf__table_read(path, &rf__plot_table, &rows, &n);
+  if (st < 0) return st;
   rf_plot_list_free(out);
-  *out = l;
+  *out = (rf_plot_list){rows, n, n};
   return 0;
-}
-
-/* ---- raw files --------------------------------------------------------------------- */
-int rf_write_file_atomic(const char *path, const void *data, size_t len) {
-  char *tmp;
-  int fd = -1, st = 0;
-  const char *p = data;
-  if (!path || (len && !data)) return rf__err(RF_EINVAL, "write file: bad arguments");
-  if (!(tmp = rf__tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) goto fail;
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      if (w == 0) errno = EIO;
-      goto fail;
-    }
-    p += w;
-    len -= (size_t)w;
-  }
-  int cr = close(fd);
-  fd = -1;
-  if (cr < 0) goto fail;
-  st = rf__commit_tmp(tmp, path); /* fsyncs, renames, removes tmp on failure */
-  rf__free(tmp);
-  return st;
-fail:
-  st = rf__err(RF_EIO, "%s: cannot write: %s", path, strerror(errno));
-  if (fd >= 0) close(fd);
-  unlink(tmp);
-  rf__free(tmp);
-  return st;
 }
 
 /* ---- plots.h5 attributes ------------------------------------------------------------ */

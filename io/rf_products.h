@@ -1,4 +1,4 @@
-/* radarflow: product files (../shared/spec/formats.md, "Plot file").
+/* radarflow: product files (docs/formats.md, "Plot file").
  * Each file is written under a temporary name in the same folder and renamed
  * into place only when complete. */
 #ifndef RF_PRODUCTS_H
@@ -68,10 +68,10 @@ int rf_plots_write_h5(const char *path, const rf_plot *plots, size_t n,
 /* CSV: header row with the exact column names, then one row per plot;
  * doubles printed with %.17g so they round-trip. */
 int rf_plots_write_csv(const char *path, const rf_plot *plots, size_t n);
-/* Reads a plot file written by either writer (chosen by extension .h5/.csv). */
+/* Reads a plot file written by either writer (chosen by extension .h5/.csv).
+ * On success *out (freed first) holds the plots; on failure it is unchanged. */
 int rf_plots_read(const char *path, rf_plot_list *out);
 
-/* Writes `len` bytes to path atomically (temp name + rename). */
-int rf_write_file_atomic(const char *path, const void *data, size_t len);
+/* rf_write_file_atomic and the other file utilities: host/rf_files.h. */
 
 #endif

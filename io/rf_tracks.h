@@ -1,5 +1,5 @@
-/* radarflow: track files (../shared/spec/formats.md "Track file", with the
- * extra columns of docs/formats.md). HDF5 (compound dataset /tracks, status
+/* radarflow: track files (docs/formats.md, "Track file", with its
+ * extension columns). HDF5 (compound dataset /tracks, status
  * an HDF5 enum) and CSV (status as a word); both written under a temporary
  * name and renamed. */
 #ifndef RF_TRACKS_H
@@ -12,12 +12,14 @@ enum rf_track_status {
   RF_TRACK_TENTATIVE = 0,
   RF_TRACK_CONFIRMED = 1,
   RF_TRACK_COASTING = 2,
-  RF_TRACK_DELETED = 3
+  RF_TRACK_DELETED = 3,
+  RF_TRACK_STATUS_COUNT
 };
-/* "tentative", "confirmed", "coasting", "deleted"; NULL for other values. */
+/* The one table of status names: "tentative", "confirmed", "coasting",
+ * "deleted" (CSV words, HDF5 enum names, pictures); NULL for other values. */
 const char *rf_track_status_name(int status);
 
-/* One track row: the spec's columns in order, then the extension columns
+/* One track row: the columns of docs/formats.md in order, then the extension columns
  * (docs/formats.md "Track extension columns"): impact_* (NaN unless the
  * track is ballistic and comes down), then the IMM mode probabilities
  * imm_*_prob (constant velocity, manoeuvre, ballistic; they sum to 1; a
@@ -62,13 +64,10 @@ int rf_tracks_writer_create(rf_tracks_writer **w, const char *h5_path, const cha
 int rf_tracks_writer_add(rf_tracks_writer *w, const rf_track_row *rows, size_t n);
 int rf_tracks_writer_commit(rf_tracks_writer *w);     /* also destroys w */
 void rf_tracks_writer_abort(rf_tracks_writer *w);     /* removes the temporaries; NULL is a no-op */
-/* One CSV row (with its newline) into buf (at least RF_TRACK_CSV_ROW_MAX
- * bytes); returns its length. */
-#define RF_TRACK_CSV_ROW_MAX 1024
-size_t rf_tracks_csv_row(char *buf, const rf_track_row *r);
 
 /* Reads either file (by extension .h5 / .csv); RF_EFORMAT naming the file
- * and the field or line on bad input. */
+ * and the field or line on bad input. On success *out (freed first) holds
+ * the rows; on failure it is unchanged. */
 int rf_tracks_read(const char *path, rf_track_list *out);
 
 #endif

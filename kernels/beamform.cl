@@ -1,88 +1,24 @@
-/* Stage 3 fused with the slow-time half of stage 4: receive beamforming as
- * a complex matrix product, and on the fly the clutter canceller (MTI2/3),
- * the Doppler window and, for the notch filter, the slow-time sums whose
- * mean is removed after the FFT (FFT(w (y - m)) = FFT(w y) - m FFT(w), so the
- * beam cube is read once). Twins: rf_bf_execute (host/beamform.c) and the
- * first half of rf_doppler_execute (host/doppler.c).
+/* Stage 3 on the device: receive beamforming, a complex matrix product per
+ * pulse (beams x channels weights times channels x cells rows). It runs
+ * fused into the Doppler stage's input kernel (doppler.cl rf_doppler_input),
+ * which forms each beam output as it walks a cell's pulses, so the beam cube
+ * is never written and read back. Twin: rf_bf_execute (host/beamform.c).
  *
- * One work-item: range cell c, a tile of RF_BF_TB beams, one group of the
- * block's pulses. rows [pcount][n][row_stride] (pulse-compressed), w
- * [tiles * RF_BF_TB][n] (zero-padded), dop [beams][k][s]: slow-time row
- * j <- windowed filter output j. msum [groups][beams][s]: notch sums, added
- * across the blocks of a dwell. state_in / state_out [2][beams][s]: beam
- * outputs of the last two pulses of the previous / this block (MTI). */
-#define RF_BF_TB 8
+ * RF_BF_TB (beams per work-item) comes from the host's tuning table as a
+ * -D build option (host/cl_runtime.c), like every tunable here. */
+#ifndef RF_BF_TB
+#error "RF_BF_TB comes from the host's tuning table (-D, host/cl_runtime.c)"
+#endif
 
-void rf_bf_pulse(__global const float2 *rows, uint row_stride, uint n, uint c,
-                 __global const float2 *w, uint bt, uint p, float2 *y) {
+/* Beam outputs y[0, RF_BF_TB) of beams bt, bt + 1, ... for range cell c of
+ * pulse p. rows [pulses][n][row_stride] (pulse-compressed), w
+ * [tiles * RF_BF_TB][n] (rows past the last beam zero). */
+void rf_bf_pulse(__global const float2 *rows, uint row_stride, uint n, uint c, __global const float2 *w,
+                 uint bt, uint p, float2 *y) {
   for (int t = 0; t < RF_BF_TB; t++) y[t] = (float2)(0.0f, 0.0f);
   __global const float2 *x = rows + (size_t)p * n * row_stride + c;
   for (uint ch = 0; ch < n; ch++) {
     float2 v = x[(size_t)ch * row_stride];
     for (int t = 0; t < RF_BF_TB; t++) y[t] += rf_cmul(w[(size_t)(bt + t) * n + ch], v);
-  }
-}
-
-__kernel void rf_bf_doppler(__global const float2 *rows, uint row_stride, uint n, uint s,
-                            __global const float2 *w, uint beams, uint pcount, uint p_first,
-                            uint groups, int clutter, __global const float *win, uint k,
-                            __global float2 *dop, __global float2 *msum,
-                            __global const float2 *state_in, __global float2 *state_out) {
-  uint c = get_global_id(0), bt = get_global_id(1) * RF_BF_TB, g = get_global_id(2);
-  if (c >= s || bt >= beams || g >= groups) return;
-  uint per = (pcount + groups - 1) / groups, lo = g * per, hi = min(pcount, lo + per);
-  if (lo >= hi) return;
-  float2 y[RF_BF_TB], h1[RF_BF_TB], h2[RF_BF_TB], sum[RF_BF_TB];
-  const size_t plane = (size_t)beams * s;
-  for (int t = 0; t < RF_BF_TB; t++) h1[t] = h2[t] = sum[t] = (float2)(0.0f, 0.0f);
-  /* History before the group's first pulse: from this block's rows, or the
-   * previous block's last outputs. */
-  if (clutter >= 2) {
-    for (int d = 2; d >= 1; d--) {
-      long pl = (long)lo - d;
-      if ((long)p_first + pl < 0) continue;
-      if (pl >= 0) {
-        rf_bf_pulse(rows, row_stride, n, c, w, bt, (uint)pl, y);
-      } else {
-        for (int t = 0; t < RF_BF_TB; t++)
-          y[t] = bt + t < beams ? state_in[(size_t)(-pl - 1) * plane + (size_t)(bt + t) * s + c]
-                                : (float2)(0.0f, 0.0f);
-      }
-      for (int t = 0; t < RF_BF_TB; t++) {
-        h2[t] = h1[t];
-        h1[t] = y[t];
-      }
-    }
-  }
-  for (uint p = lo; p < hi; p++) {
-    rf_bf_pulse(rows, row_stride, n, c, w, bt, p, y);
-    uint gp = p_first + p;
-    for (int t = 0; t < RF_BF_TB; t++) {
-      uint b = bt + t;
-      if (b >= beams) break;
-      __global float2 *o = dop + (size_t)b * k * s + c;
-      if (clutter == 2) {
-        if (gp >= 1) o[(size_t)(gp - 1) * s] = win[gp - 1] * (y[t] - h1[t]);
-      } else if (clutter == 3) {
-        if (gp >= 2) o[(size_t)(gp - 2) * s] = win[gp - 2] * (y[t] - 2.0f * h1[t] + h2[t]);
-      } else {
-        o[(size_t)gp * s] = win[gp] * y[t];
-        sum[t] += y[t];
-      }
-      h2[t] = h1[t];
-      h1[t] = y[t];
-    }
-  }
-  for (int t = 0; t < RF_BF_TB; t++) {
-    uint b = bt + t;
-    if (b >= beams) break;
-    if (clutter == 1) {
-      size_t i = ((size_t)g * beams + b) * s + c;
-      msum[i] = p_first ? msum[i] + sum[t] : sum[t];
-    }
-    if (hi == pcount && clutter >= 2) { /* the block's last group keeps its tail */
-      state_out[(size_t)b * s + c] = h1[t];
-      state_out[plane + (size_t)b * s + c] = h2[t];
-    }
   }
 }

@@ -9,13 +9,20 @@
  * stages each window row (tile + halo) in local memory: one global read per
  * cell and row. OS: the k-th smallest training cell by a 32-pass radix
  * select on the float bits (powers are >= 0, so their bits order like the
- * values): exact, no scratch. */
-#define RF_CFAR_TILE 128
+ * values): exact, no scratch. RF_CFAR_TILE comes from the host's tuning
+ * table as a -D build option (host/cl_runtime.c). */
+#ifndef RF_CFAR_TILE
+#error "RF_CFAR_TILE comes from the host's tuning table (-D, host/cl_runtime.c)"
+#endif
 
 typedef struct rf_cfar_geom {
   uint beams, bins, cells, baz, bel;
   uint w, gr, dko, dkg, rows, grows, nhalf;
 } rf_cfar_geom;
+
+/* max(a - b, 0), in signed arithmetic: the unsigned `a >= b ? a - b : 0`
+ * compiles to llvm.usub.sat, which oclgrind 21.10 cannot run. a, b < 2^31. */
+uint rf_cfar_sub0(uint a, uint b) { return (uint)max((int)a - (int)b, 0); }
 
 uint rf_cfar_row(uint bin, int dk, uint bins) {
   int r = ((int)bin + dk) % (int)bins;
@@ -58,8 +65,8 @@ void rf_cfar_mean(int kind, rf_cfar_geom g, __global const float *alpha, __globa
   float noise, a;
   int lead = c >= W, lag = c + W < S;
   if (kind == 0) {
-    uint lo = lead ? c - W : 0, hi = lag ? c + W : S - 1;
-    uint glo = c >= gr ? c - gr : 0, ghi = c + gr < S ? c + gr : S - 1;
+    uint lo = rf_cfar_sub0(c, W), hi = lag ? c + W : S - 1;
+    uint glo = rf_cfar_sub0(c, gr), ghi = c + gr < S ? c + gr : S - 1;
     uint n = g.rows * (hi - lo + 1) - g.grows * (ghi - glo + 1);
     /* centre cells clipped at the edges were read as zeros: exact sums */
     noise = (left + right + all) / (float)n;
@@ -106,8 +113,8 @@ __kernel void rf_cfar_os(rf_cfar_geom g, __global const float *alpha, __global c
   const uint S = g.cells, W = g.w, gr = g.gr;
   if (c >= S) return;
   __global const float *map = power + (size_t)b * g.bins * S;
-  uint lo = c >= W ? c - W : 0, hi = c + W < S ? c + W : S - 1;
-  uint glo = c >= gr ? c - gr : 0, ghi = c + gr < S ? c + gr : S - 1;
+  uint lo = rf_cfar_sub0(c, W), hi = c + W < S ? c + W : S - 1;
+  uint glo = rf_cfar_sub0(c, gr), ghi = c + gr < S ? c + gr : S - 1;
   uint n = g.rows * (hi - lo + 1) - g.grows * (ghi - glo + 1);
   uint kk = os_k[n] - 1, prefix = 0;
   for (int bit = 31; bit >= 0; bit--) {

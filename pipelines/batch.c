@@ -2,29 +2,24 @@
  * one capture into a temporary folder renamed into place, summaries. */
 #include "rf_batch.h"
 #include "rf_pipeline.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define RF__PATH_MAX 4096
-#define RF__FNV_OFFSET 0xcbf29ce484222325ull
-#define RF__FNV_PRIME 0x100000001b3ull
-
-static uint64_t rf__fnv(uint64_t h, const void *data, size_t n) {
-  const unsigned char *p = data;
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * RF__FNV_PRIME;
-  return h;
-}
+/* Largest manifest and shard summary read; marker and run.json files. */
+#define RF__BIG_TEXT_MAX ((size_t)1 << 30)
+#define RF__SMALL_TEXT_MAX ((size_t)16 << 20)
 
 static const char *const rf__status_names[] = {"pending", "done", "skipped", "failed", "interrupted"};
 
@@ -36,69 +31,6 @@ static int rf__status_from_name(const char *s) {
   for (int i = 0; i <= RF_BATCH_INTERRUPTED; i++)
     if (s && !strcmp(s, rf__status_names[i])) return i;
   return -1;
-}
-
-/* ---- small file helpers --------------------------------------------------------- */
-static int rf__rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(p);
-}
-
-/* rm -rf; 0 or -1 (a missing path is 0). */
-static int rf__rm_rf(const char *path) {
-  struct stat sb;
-  if (lstat(path, &sb) < 0) return errno == ENOENT ? 0 : -1;
-  return nftw(path, rf__rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int rf__ends_with_ci(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && !strcasecmp(s + a - b, suffix);
-}
-
-/* "<dir>/<name>" without doubling a trailing slash; -1 when too long. */
-static int rf__join(char *out, size_t len, const char *dir, const char *name) {
-  size_t dl = strlen(dir);
-  int n = dl && dir[dl - 1] == '/' ? snprintf(out, len, "%s%s", dir, name)
-                                    : snprintf(out, len, "%s/%s", dir, name);
-  return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* Whole (small) file into an rf__malloc'd NUL-terminated buffer; NULL on failure. */
-static char *rf__slurp(const char *path, size_t limit) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *b = rf__malloc(cap);
-  while (b) {
-    if (n + 1 == cap) {
-      char *nb = cap * 2 > limit ? NULL : rf__realloc(b, cap * 2);
-      if (!nb) {
-        rf__free(b);
-        b = NULL;
-        break;
-      }
-      b = nb;
-      cap *= 2;
-    }
-    size_t r = fread(b + n, 1, cap - n - 1, f);
-    if (r == 0) break;
-    n += r;
-  }
-  if (b && ferror(f)) {
-    rf__free(b);
-    b = NULL;
-  }
-  fclose(f);
-  if (b) b[n] = 0;
-  return b;
-}
-
-static void rf__utc_now(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- input expansion -------------------------------------------------------------- */
@@ -144,8 +76,8 @@ static int rf__add_folder(rf__entries *e, const char *dir) {
   int st = 0;
   while (!st && (de = readdir(d))) {
     struct stat sb;
-    if (de->d_name[0] == '.' || !rf__ends_with_ci(de->d_name, ".h5")) continue;
-    if (rf__join(p, sizeof p, dir, de->d_name)) {
+    if (de->d_name[0] == '.' || !rf_has_ext(de->d_name, ".h5")) continue;
+    if (rf_path_join(p, sizeof p, dir, de->d_name)) {
       st = rf__err(RF_EINVAL, "%s/%s: path too long", dir, de->d_name);
       break;
     }
@@ -159,7 +91,7 @@ static int rf__add_folder(rf__entries *e, const char *dir) {
 /* A file is a manifest unless it is named .h5 or .hdf5, starts with the HDF5
  * signature or holds a NUL in its first 4 KiB. */
 static int rf__looks_like_manifest(const char *path) {
-  if (rf__ends_with_ci(path, ".h5") || rf__ends_with_ci(path, ".hdf5")) return 0;
+  if (rf_has_ext(path, ".h5") || rf_has_ext(path, ".hdf5")) return 0;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return 0;
   char b[4096];
@@ -171,13 +103,14 @@ static int rf__looks_like_manifest(const char *path) {
 }
 
 static int rf__add_manifest(rf__entries *e, const char *path) {
-  char *txt = rf__slurp(path, (size_t)1 << 30);
-  if (!txt) return rf__err(RF_EINVAL, "%s: cannot read manifest: %s", path, strerror(errno ? errno : EIO));
-  char dir[RF__PATH_MAX];
+  char *txt, dir[RF__PATH_MAX];
   const char *slash = strrchr(path, '/');
-  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-  if (slash == path) snprintf(dir, sizeof dir, "/");
-  int st = 0;
+  size_t dl = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 0;
+  if (dl >= sizeof dir) return rf__err(RF_EINVAL, "%s: path too long", path);
+  snprintf(dir, sizeof dir, "%.*s", (int)dl, slash ? path : "");
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  int st = rf_slurp(path, RF__BIG_TEXT_MAX, &txt, NULL);
+  if (st) return st;
   size_t lineno = 0;
   for (char *line = txt, *next; line && !st; line = next) {
     next = strchr(line, '\n');
@@ -188,8 +121,7 @@ static int rf__add_manifest(rf__entries *e, const char *path) {
     while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r')) line[--l] = 0;
     if (!l || line[0] == '#') continue;
     char p[RF__PATH_MAX];
-    if (line[0] == '/' ? snprintf(p, sizeof p, "%s", line) >= (int)sizeof p
-                       : rf__join(p, sizeof p, dir, line)) {
+    if (rf_path_join(p, sizeof p, line[0] == '/' ? "" : dir, line)) {
       st = rf__err(RF_EINVAL, "%s:%zu: path too long", path, lineno);
       break;
     }
@@ -222,7 +154,7 @@ typedef struct rf__nameset {
 } rf__nameset;
 
 static int rf__nameset_add(rf__nameset *s, const char *name) {
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, name, strlen(name));
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, name, strlen(name));
   for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
     if (!s->slot[i]) {
       s->slot[i] = name;
@@ -233,7 +165,7 @@ static int rf__nameset_add(rf__nameset *s, const char *name) {
 }
 
 static int rf__nameset_has(const rf__nameset *s, const char *name) {
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, name, strlen(name));
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, name, strlen(name));
   for (size_t i = (size_t)h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
     if (!strcmp(s->slot[i], name)) return 1;
   return 0;
@@ -252,7 +184,7 @@ static char *rf__base_name(const char *path) {
   const char *b = strrchr(path, '/');
   b = b ? b + 1 : path;
   size_t n = strlen(b);
-  if (rf__ends_with_ci(b, ".h5") && n > 3) n -= 3;
+  if (rf_has_ext(b, ".h5") && n > 3) n -= 3;
   char *s = rf__malloc(n + 2);
   if (!s) return NULL;
   int pre = b[0] == '.' || !strncmp(b, "summary.", 8) || n == 0;
@@ -272,96 +204,98 @@ void rf_batch_list_free(rf_batch_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-int rf_batch_expand(rf_batch_list *l, const char *const *inputs, size_t n_inputs,
-                    const char *manifest) {
-  rf__entries e = {0};
-  rf__nameset names = {0};
+/* The captures the command line names: files, folders' *.h5, manifests. */
+static int rf__gather_inputs(rf__entries *e, const char *const *inputs, size_t n_inputs, const char *manifest) {
   int st = 0;
-  memset(l, 0, sizeof *l);
   for (size_t i = 0; i < n_inputs && !st; i++) {
     struct stat sb;
     if (stat(inputs[i], &sb) < 0)
       st = rf__err(RF_EINVAL, "%s: %s", inputs[i], strerror(errno));
-    else if (S_ISDIR(sb.st_mode)) st = rf__add_folder(&e, inputs[i]);
-    else if (S_ISREG(sb.st_mode) && rf__looks_like_manifest(inputs[i])) st = rf__add_manifest(&e, inputs[i]);
-    else st = rf__entries_add(&e, inputs[i]);
+    else if (S_ISDIR(sb.st_mode)) st = rf__add_folder(e, inputs[i]);
+    else if (S_ISREG(sb.st_mode) && rf__looks_like_manifest(inputs[i])) st = rf__add_manifest(e, inputs[i]);
+    else st = rf__entries_add(e, inputs[i]);
   }
   if (!st && manifest) {
     struct stat sb;
     if (stat(manifest, &sb) < 0 || !S_ISREG(sb.st_mode))
       st = rf__err(RF_EINVAL, "%s: manifest: %s", manifest, errno ? strerror(errno) : "not a file");
-    else st = rf__add_manifest(&e, manifest);
+    else st = rf__add_manifest(e, manifest);
   }
-  if (st) goto done;
-  qsort(e.v, e.n, sizeof *e.v, rf__cmp_path);
-  /* Drop repeats: the same path, or the same file under another path
-   * (symlinks, ./, ..); the first in path order is kept. Same paths are
-   * neighbours after the sort; same files are found by sorting positions by
-   * real path. Hard links are different paths and are kept. */
-  if (e.n) {
-    size_t *ix = rf__malloc(e.n * sizeof *ix);
-    if (!ix) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
-    for (size_t i = 0; i < e.n; i++) ix[i] = i;
-    qsort_r(ix, e.n, sizeof *ix, rf__cmp_real, e.v);
-    for (size_t i = 1; i < e.n; i++) {
-      const rf__entry *x = &e.v[ix[i - 1]], *y = &e.v[ix[i]];
-      if (x->real && y->real && !strcmp(x->real, y->real)) e.v[ix[i]].dup = 1;
+  return st;
+}
+
+/* Sorts by path and drops repeats: the same path, or the same file under
+ * another path (symlinks, ./, ..); the first in path order is kept. Same
+ * paths are neighbours after the sort; same files are found by sorting
+ * positions by real path. Hard links are different paths and are kept. */
+static int rf__drop_repeats(rf__entries *e) {
+  qsort(e->v, e->n, sizeof *e->v, rf__cmp_path);
+  if (e->n) {
+    size_t *ix = rf__malloc(e->n * sizeof *ix);
+    if (!ix) return rf__err(RF_ENOMEM, "batch: out of memory");
+    for (size_t i = 0; i < e->n; i++) ix[i] = i;
+    qsort_r(ix, e->n, sizeof *ix, rf__cmp_real, e->v);
+    for (size_t i = 1; i < e->n; i++) {
+      const rf__entry *x = &e->v[ix[i - 1]], *y = &e->v[ix[i]];
+      if (x->real && y->real && !strcmp(x->real, y->real)) e->v[ix[i]].dup = 1;
     }
     rf__free(ix);
-    for (size_t i = 1; i < e.n; i++)
-      if (!strcmp(e.v[i - 1].path, e.v[i].path)) e.v[i].dup = 1;
+    for (size_t i = 1; i < e->n; i++)
+      if (!strcmp(e->v[i - 1].path, e->v[i].path)) e->v[i].dup = 1;
   }
   size_t kept = 0;
-  for (size_t i = 0; i < e.n; i++) {
-    rf__free(e.v[i].real);
-    e.v[i].real = NULL;
-    if (e.v[i].dup) {
-      rf__free(e.v[i].path);
+  for (size_t i = 0; i < e->n; i++) {
+    rf__free(e->v[i].real);
+    e->v[i].real = NULL;
+    if (e->v[i].dup) {
+      rf__free(e->v[i].path);
       continue;
     }
-    e.v[kept++] = e.v[i];
+    e->v[kept++] = e->v[i];
   }
-  e.n = kept;
-  if (e.n && !(l->v = rf__calloc(e.n, sizeof *l->v))) {
-    st = rf__err(RF_ENOMEM, "batch: out of memory");
-    goto done;
-  }
-  if ((st = rf__nameset_init(&names, e.n))) goto done;
-  for (size_t i = 0; i < e.n; i++) {
+  e->n = kept;
+  return 0;
+}
+
+/* The list's items, each with a unique product folder name: the first
+ * holder of a name keeps it, later ones get -2, -3, ... */
+static int rf__name_items(rf_batch_list *l, rf__entries *e) {
+  rf__nameset names = {0};
+  int st;
+  if (e->n && !(l->v = rf__calloc(e->n, sizeof *l->v))) return rf__err(RF_ENOMEM, "batch: out of memory");
+  if ((st = rf__nameset_init(&names, e->n))) return st;
+  for (size_t i = 0; i < e->n && !st; i++) {
     rf_batch_item *it = &l->v[i];
     it->index = i;
-    it->input = e.v[i].path;
-    e.v[i].path = NULL;
+    it->input = e->v[i].path;
+    e->v[i].path = NULL;
     l->n = i + 1;
-    char *base = rf__base_name(it->input);
-    if (!base) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
-    /* The first holder of a name keeps it; later ones get -2, -3, ... */
-    char *cand = base;
+    char *base = rf__base_name(it->input), *cand = base;
     for (unsigned k = 2; cand && !rf__nameset_add(&names, cand); k++) {
       if (cand != base) rf__free(cand);
       size_t n = strlen(base) + 16;
       if ((cand = rf__malloc(n))) snprintf(cand, n, "%s-%u", base, k);
     }
     if (cand != base) rf__free(base);
-    if (!(it->name = cand)) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
+    if (!(it->name = cand)) st = rf__err(RF_ENOMEM, "batch: out of memory");
   }
   l->total = l->n;
-done:
+  rf__free(names.slot);
+  return st;
+}
+
+int rf_batch_expand(rf_batch_list *l, const char *const *inputs, size_t n_inputs,
+                    const char *manifest) {
+  rf__entries e = {0};
+  memset(l, 0, sizeof *l);
+  int st = rf__gather_inputs(&e, inputs, n_inputs, manifest);
+  if (!st) st = rf__drop_repeats(&e);
+  if (!st) st = rf__name_items(l, &e);
   for (size_t i = 0; i < e.n; i++) {
     rf__free(e.v[i].path);
     rf__free(e.v[i].real);
   }
   rf__free(e.v);
-  rf__free(names.slot);
   if (st) rf_batch_list_free(l);
   return st;
 }
@@ -413,7 +347,7 @@ int rf_batch_fingerprint_file(const char *path, rf_batch_fingerprint *fp) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, &fp->size_bytes, sizeof fp->size_bytes);
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, &fp->size_bytes, sizeof fp->size_bytes);
   off_t size = sb.st_size, at[2] = {0, size > (off_t)RF_BATCH_HASH_BYTES ? size - (off_t)RF_BATCH_HASH_BYTES : 0};
   for (int part = 0; part < 2; part++) {
     size_t want = size - at[part] < (off_t)RF_BATCH_HASH_BYTES ? (size_t)(size - at[part]) : RF_BATCH_HASH_BYTES;
@@ -427,7 +361,7 @@ int rf_batch_fingerprint_file(const char *path, rf_batch_fingerprint *fp) {
       }
       got += (size_t)r;
     }
-    h = rf__fnv(h, buf, got);
+    h = rf_fnv1a64(h, buf, got);
   }
   fp->header_hash = h;
 done:
@@ -441,7 +375,7 @@ uint64_t rf_batch_config_hash(const rf_config *cfg) {
   c.threads = 0;
   char *ini = rf_config_to_ini(&c);
   if (!ini) return 0;
-  uint64_t h = rf__fnv(RF__FNV_OFFSET, ini, strlen(ini));
+  uint64_t h = rf_fnv1a64(RF_FNV1A64_INIT, ini, strlen(ini));
   rf__free(ini);
   return h;
 }
@@ -449,6 +383,21 @@ uint64_t rf_batch_config_hash(const rf_config *cfg) {
 static void rf__hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)v); }
 
 /* ---- resume ------------------------------------------------------------------------- */
+/* A JSON file that may be absent or damaged: NULL then, and the thread's
+ * message is left as it was (a failed look is not this run's error). */
+static cJSON *rf__read_json(const char *path, size_t limit) {
+  char saved[1024], *txt;
+  snprintf(saved, sizeof saved, "%s", rf_errmsg());
+  int saved_errno = errno;
+  cJSON *j = rf_slurp(path, limit, &txt, NULL) ? NULL : cJSON_Parse(txt);
+  if (!j) {
+    rf__err(0, "%s", saved);
+    errno = saved_errno;
+  }
+  rf__free(txt);
+  return j;
+}
+
 static double rf__num(const cJSON *o, const char *k, double def) {
   const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
   return cJSON_IsNumber(x) ? x->valuedouble : def;
@@ -462,10 +411,8 @@ static const char *rf__str(const cJSON *o, const char *k) {
 /* Fills counts and device from a product folder's run.json, when present. */
 static void rf__read_run_json(const char *dir, rf_batch_result *res) {
   char p[RF__PATH_MAX];
-  if (rf__join(p, sizeof p, dir, "run.json")) return;
-  char *txt = rf__slurp(p, (size_t)16 << 20);
-  cJSON *r = txt ? cJSON_Parse(txt) : NULL;
-  rf__free(txt);
+  if (rf_path_join(p, sizeof p, dir, "run.json")) return;
+  cJSON *r = rf__read_json(p, RF__SMALL_TEXT_MAX);
   if (!r) return;
   res->dwells = (size_t)rf__num(r, "dwells", (double)res->dwells);
   res->plots = (size_t)rf__num(r, "plots", (double)res->plots);
@@ -478,10 +425,8 @@ static void rf__read_run_json(const char *dir, rf_batch_result *res) {
 int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t config_hash,
                           rf_batch_result *res) {
   char dir[RF__PATH_MAX], p[RF__PATH_MAX], hex[17];
-  if (rf__join(dir, sizeof dir, root, it->name) || rf__join(p, sizeof p, dir, RF_BATCH_MARKER)) return 0;
-  char *txt = rf__slurp(p, (size_t)16 << 20);
-  cJSON *m = txt ? cJSON_Parse(txt) : NULL;
-  rf__free(txt);
+  if (rf_path_join(dir, sizeof dir, root, it->name) || rf_path_join(p, sizeof p, dir, RF_BATCH_MARKER)) return 0;
+  cJSON *m = rf__read_json(p, RF__SMALL_TEXT_MAX);
   int ok = 0;
   rf_batch_fingerprint fp;
   const cJSON *in = cJSON_GetObjectItemCaseSensitive(m, "input");
@@ -505,7 +450,7 @@ int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t co
   cJSON_ArrayForEach(pr, prods) {
     const char *n = rf__str(pr, "name");
     struct stat sb;
-    if (!n || strchr(n, '/') || rf__join(p, sizeof p, dir, n) || stat(p, &sb) < 0 ||
+    if (!n || strchr(n, '/') || rf_path_join(p, sizeof p, dir, n) || stat(p, &sb) < 0 ||
         (double)sb.st_size != rf__num(pr, "size_bytes", -1))
       goto done;
   }
@@ -522,18 +467,6 @@ done:
 }
 
 /* ---- one capture ------------------------------------------------------------------- */
-static void rf__host(char *out, size_t len) {
-  char h[256] = "host";
-  gethostname(h, sizeof h - 1);
-  h[sizeof h - 1] = 0;
-  size_t i = 0;
-  for (; h[i] && h[i] != '.' && i + 1 < len; i++) {
-    char c = h[i];
-    out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ? c : '_';
-  }
-  out[i] = 0;
-}
-
 static int rf__cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -590,7 +523,7 @@ static int rf__write_marker(const char *dir, const char *input, const rf_batch_f
   cJSON_AddStringToObject(in, "header_hash", hex);
   for (size_t i = 0; i < n; i++) {
     struct stat sb;
-    if (rf__join(p, sizeof p, dir, names[i]) || stat(p, &sb) < 0) {
+    if (rf_path_join(p, sizeof p, dir, names[i]) || stat(p, &sb) < 0) {
       st = rf__err(RF_EIO, "%s/%s: cannot stat: %s", dir, names[i], strerror(errno));
       goto done;
     }
@@ -607,7 +540,7 @@ static int rf__write_marker(const char *dir, const char *input, const rf_batch_f
     st = rf__err(RF_ENOMEM, "%s: out of memory", dir);
     goto done;
   }
-  if (rf__join(p, sizeof p, dir, RF_BATCH_MARKER)) {
+  if (rf_path_join(p, sizeof p, dir, RF_BATCH_MARKER)) {
     st = rf__err(RF_EINVAL, "%s: path too long", dir);
     goto done;
   }
@@ -621,68 +554,30 @@ done:
   return st;
 }
 
-static void rf__fsync_path(const char *path) {
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
-/* Puts the finished folder tmp at final: rename, or swap with an older
- * folder there (renameat2 exchange; else rename the old one aside) and
- * remove the old one. */
-static int rf__install(const char *root, const char *name, const char *host, const char *tmp,
-                       const char *final) {
-  if (rename(tmp, final) == 0) return 0;
-  if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
-    return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(errno));
-  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
-    rf__rm_rf(tmp); /* now the old products */
-    return 0;
-  }
-  char old[RF__PATH_MAX];
-  if (snprintf(old, sizeof old, "%s/.%s.old.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof old)
-    return rf__err(RF_EINVAL, "%s: path too long", final);
-  rf__rm_rf(old);
-  if (rename(final, old) < 0)
-    return rf__err(RF_EIO, "%s: cannot move the old products aside: %s", final, strerror(errno));
-  if (rename(tmp, final) < 0) {
-    int e = errno;
-    rename(old, final);
-    return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(e));
-  }
-  rf__rm_rf(old);
-  return 0;
-}
-
 int rf_batch_process_one(const char *root, const char *input, const char *name,
                          const rf_config *cfg, const char *device, uint64_t config_hash,
                          rf_batch_result *res) {
-  char tmp[RF__PATH_MAX], final[RF__PATH_MAX], host[64];
+  char final[RF__PATH_MAX];
   rf_batch_fingerprint fp;
   rf_run_summary sum;
+  rf_outset *o = NULL;
   double t0 = rf_now_s();
-  int st, made = 0;
+  int st;
   memset(res, 0, sizeof *res);
   res->tracks = -1;
   res->worker = -1;
   rf_errmsg_clear();
-  rf__host(host, sizeof host);
-  if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof tmp ||
-      rf__join(final, sizeof final, root, name)) {
+  if (rf_path_join(final, sizeof final, root, name)) {
     st = rf__err(RF_EINVAL, "%s: output path too long", name);
     goto done;
   }
   if ((st = rf_batch_fingerprint_file(input, &fp))) goto done;
   res->input_bytes = fp.size_bytes;
-  rf__rm_rf(tmp);
-  if (mkdir(tmp, 0777) < 0) {
-    st = rf__err(RF_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
-    goto done;
-  }
-  made = 1;
-  if ((st = rf_process_capture_on(input, tmp, cfg, device, &sum))) goto done;
+  /* The folder is replaced only when radarflow wrote it; the products go
+   * into root/.<name>.tmp.<host>.<pid> and are switched in whole. */
+  if ((st = rf_outset_create(&o, final, &input, 1, RF_OUTSET_NO_CLEAN))) goto done;
+  const char *tmp = rf_outset_tmpdir(o);
+  if ((st = rf_process_capture_into(input, tmp, rf_outset_dir(o), cfg, device, &sum))) goto done;
   res->dwells = sum.dwells;
   res->plots = sum.plots;
   res->dsp_seconds = 0;
@@ -691,12 +586,14 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
   res->io_seconds = sum.stage_s[RF_STAGE_read] + sum.write_s;
   rf__read_run_json(tmp, res);
   if ((st = rf__write_marker(tmp, input, &fp, config_hash))) goto done;
-  if ((st = rf__install(root, name, host, tmp, final))) goto done;
-  made = 0;
-  rf__fsync_path(root);
+  if (rf_cancel) {
+    st = rf__err(RF_EINTR, "%s: interrupted; nothing written", input);
+    goto done;
+  }
+  if ((st = rf_outset_commit(o))) goto done;
   res->status = RF_BATCH_DONE;
 done:
-  if (made) rf__rm_rf(tmp);
+  rf_outset_destroy(o);
   res->seconds = rf_now_s() - t0;
   if (st) {
     res->status = st == RF_EINTR ? RF_BATCH_INTERRUPTED : RF_BATCH_FAILED;
@@ -717,65 +614,107 @@ int rf_batch_prepare_root(const char *root) {
   return 0;
 }
 
-/* Parses ".<name>.tmp.<host>.<pid>" (or .old.); the name is written into
- * name_out. 0 on a match. */
-static int rf__parse_temp(const char *entry, char *name_out, size_t len, char *host_out, size_t hlen,
-                          long *pid) {
-  if (entry[0] != '.') return -1;
-  const char *dot_pid = strrchr(entry, '.');
-  if (!dot_pid || dot_pid == entry) return -1;
-  char *end;
-  *pid = strtol(dot_pid + 1, &end, 10);
-  if (*end || end == dot_pid + 1) return -1;
-  const char *dot_host = dot_pid - 1;
-  while (dot_host > entry && *dot_host != '.') dot_host--;
-  if (dot_host <= entry + 4) return -1;
-  if (strncmp(dot_host - 4, ".tmp", 4) && strncmp(dot_host - 4, ".old", 4)) return -1;
-  size_t nl = (size_t)(dot_host - 4 - (entry + 1));
-  size_t hl = (size_t)(dot_pid - dot_host - 1);
-  if (nl == 0 || nl >= len || hl >= hlen) return -1;
-  memcpy(name_out, entry + 1, nl);
-  name_out[nl] = 0;
-  memcpy(host_out, dot_host + 1, hl);
-  host_out[hl] = 0;
-  return 0;
-}
-
-/* 1 when process pid exists and is not a zombie. */
-static int rf__pid_alive(long pid) {
-  char p[64], buf[512];
-  snprintf(p, sizeof p, "/proc/%ld/stat", pid);
-  FILE *f = fopen(p, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  const char *rp = strrchr(buf, ')');
-  return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 size_t rf_batch_clean_stale(const char *root, const rf_batch_list *l) {
-  rf__nameset set = {0};
+  rf__nameset set = {0}, done_names = {0};
   size_t removed = 0;
   DIR *d = NULL;
   char host[64];
-  rf__host(host, sizeof host);
-  if (!l->n || rf__nameset_init(&set, l->n)) goto done;
+  rf_host_name(host, sizeof host);
+  if (!l->n || rf__nameset_init(&set, l->n) || rf__nameset_init(&done_names, l->n)) goto done;
   for (size_t i = 0; i < l->n; i++) rf__nameset_add(&set, l->v[i].name);
   if (!(d = opendir(root))) goto done;
   struct dirent *de;
   while ((de = readdir(d))) {
     char name[1024], h[256], p[RF__PATH_MAX];
     long pid;
-    if (rf__parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid) || !rf__nameset_has(&set, name))
+    int old;
+    if (rf_outset_parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid, &old) || !rf__nameset_has(&set, name))
       continue;
-    if (!strcmp(h, host) && pid != (long)getpid() && rf__pid_alive(pid)) continue;
-    if (rf__join(p, sizeof p, root, de->d_name) == 0 && rf__rm_rf(p) == 0) removed++;
+    /* Another host's (shards on a shared file system) or a live process's. */
+    if (strcmp(h, host) || pid == (long)getpid() || rf_pid_alive(pid)) continue;
+    const char *const *slot = NULL;
+    for (size_t i = 0; i < l->n && !slot; i++)
+      if (!strcmp(l->v[i].name, name)) slot = (const char *const *)&l->v[i].name;
+    if (!slot || !rf__nameset_add(&done_names, *slot)) continue;
+    /* Recovers a switch killed half way, then removes its temporaries. */
+    if (!rf_path_join(p, sizeof p, root, name)) removed += rf_outset_clean_stale(p);
   }
 done:
   if (d) closedir(d);
   rf__free(set.slot);
+  rf__free(done_names.slot);
   return removed;
+}
+
+
+/* ---- outputs never over inputs ------------------------------------------------------- */
+int rf_batch_protect_inputs(rf_batch_list *l, const char *root) {
+  char rr[PATH_MAX];
+  if (!l->n || !realpath(root, rr)) return 0; /* a root yet to be made holds no input */
+  size_t rl = strlen(rr);
+  rf__nameset taken = {0}, inputs = {0};
+  char **firsts = rf__calloc(l->n, sizeof *firsts);
+  int st = 0;
+  if (!firsts || rf__nameset_init(&taken, 2 * l->n) || rf__nameset_init(&inputs, l->n)) {
+    st = rf__err(RF_ENOMEM, "batch: out of memory");
+    goto done;
+  }
+  /* The first path component below root of every input inside root. */
+  for (size_t i = 0; i < l->n; i++) {
+    char r[PATH_MAX];
+    rf__nameset_add(&taken, l->v[i].name);
+    if (!realpath(l->v[i].input, r) || strncmp(r, rr, rl) || (r[rl] != '/' && strcmp(rr, "/"))) continue;
+    const char *c = r + (strcmp(rr, "/") ? rl + 1 : 1);
+    size_t n = strcspn(c, "/");
+    if (!(firsts[i] = rf__malloc(n + 1))) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      goto done;
+    }
+    memcpy(firsts[i], c, n);
+    firsts[i][n] = 0;
+    rf__nameset_add(&inputs, firsts[i]);
+    rf__nameset_add(&taken, firsts[i]);
+  }
+  for (size_t i = 0; i < l->n && !st; i++) {
+    if (!rf__nameset_has(&inputs, l->v[i].name)) continue;
+    size_t n = strlen(l->v[i].name) + 16;
+    char *cand = rf__malloc(n);
+    if (!cand) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      break;
+    }
+    for (unsigned k = 2;; k++) {
+      snprintf(cand, n, "%s-%u", l->v[i].name, k);
+      if (!rf__nameset_has(&taken, cand)) break;
+    }
+    rf_log(2, "batch: %s: products go to %s/%s (%s/%s is or holds an input)", l->v[i].input, root, cand, root,
+           l->v[i].name);
+    rf__free(l->v[i].name);
+    l->v[i].name = cand;
+    rf__nameset_add(&taken, cand);
+  }
+done:
+  if (firsts)
+    for (size_t i = 0; i < l->n; i++) rf__free(firsts[i]);
+  rf__free(firsts);
+  rf__free(taken.slot);
+  rf__free(inputs.slot);
+  return st;
+}
+
+int rf_batch_check_summary(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) < 0) return 0;
+  char saved[1024];
+  snprintf(saved, sizeof saved, "%s", rf_errmsg());
+  cJSON *j = S_ISREG(sb.st_mode) ? rf__read_json(path, RF__BIG_TEXT_MAX) : NULL;
+  const char *prog = rf__str(j, "program");
+  int ok = prog && !strcmp(prog, "radarflow") && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "captures"));
+  cJSON_Delete(j);
+  rf__err(0, "%s", saved);
+  if (ok) return 0;
+  return rf__err(RF_EINVAL, "%s: exists and is not a radarflow batch summary; radarflow never replaces it (choose "
+                 "another output root)", path);
 }
 
 /* ---- results as JSON ------------------------------------------------------------- */
@@ -839,23 +778,26 @@ int rf_batch_summary_path(char *out, size_t len, const char *root, size_t k, siz
   char name[128];
   if (n) snprintf(name, sizeof name, "summary.shard-%zu-of-%zu.json", k, n);
   else snprintf(name, sizeof name, "summary.json");
-  return rf__join(out, len, root, name) ? rf__err(RF_EINVAL, "%s: path too long", root) : 0;
+  return rf_path_join(out, len, root, name);
+}
+
+/* One capture into the totals. */
+static void rf__count_one(rf_batch_totals *t, int status, size_t dwells, size_t plots) {
+  t->captures++;
+  switch (status) {
+  case RF_BATCH_DONE: t->done++; break;
+  case RF_BATCH_SKIPPED: t->skipped++; break;
+  case RF_BATCH_FAILED: t->failed++; break;
+  case RF_BATCH_INTERRUPTED: t->interrupted++; break;
+  default: t->pending++; break;
+  }
+  t->dwells += dwells;
+  t->plots += plots;
 }
 
 void rf_batch_count(const rf_batch_result *res, size_t n, rf_batch_totals *t) {
   memset(t, 0, sizeof *t);
-  t->captures = n;
-  for (size_t i = 0; i < n; i++) {
-    switch (res[i].status) {
-    case RF_BATCH_DONE: t->done++; break;
-    case RF_BATCH_SKIPPED: t->skipped++; break;
-    case RF_BATCH_FAILED: t->failed++; break;
-    case RF_BATCH_INTERRUPTED: t->interrupted++; break;
-    default: t->pending++; break;
-    }
-    t->dwells += res[i].dwells;
-    t->plots += res[i].plots;
-  }
+  for (size_t i = 0; i < n; i++) rf__count_one(t, res[i].status, res[i].dwells, res[i].plots);
 }
 
 static void rf__add_totals(cJSON *root, const rf_batch_totals *t) {
@@ -885,7 +827,7 @@ int rf_batch_write_summary(const char *path, const rf_batch_list *l, const rf_ba
   cJSON *root = cJSON_CreateObject();
   if (!root) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   char when[32], hex[17];
-  rf__utc_now(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   rf__hex64(info->config_hash, hex);
   rf_batch_totals t;
   rf_batch_count(res, l->n, &t);
@@ -927,145 +869,158 @@ static int rf__cmp_index(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
-  DIR *d = opendir(root);
-  cJSON *out = NULL, **caps = NULL, *first = NULL;
-  unsigned char *seen = NULL, *have = NULL;
-  size_t shard_n = 0, found = 0, ncaps = 0, capcap = 0, total = 0;
-  int st = 0;
+/* The shard summaries of one OUTROOT, their captures gathered. */
+typedef struct rf__merge {
+  const char *root;
+  size_t shard_n, found, total;  /* shards (N), summaries read, inputs of the whole list */
+  unsigned char *have;           /* [shard_n] */
+  cJSON **caps;                  /* [ncaps] detached capture entries */
+  size_t ncaps, capcap;
+  cJSON *first;                  /* the first summary read (its config_hash) */
+} rf__merge;
+
+static void rf__merge_free(rf__merge *m) {
+  for (size_t i = 0; i < m->ncaps; i++) cJSON_Delete(m->caps[i]);
+  rf__free(m->caps);
+  rf__free(m->have);
+  cJSON_Delete(m->first);
+}
+
+/* Moves the captures of shard summary s into m. */
+static int rf__merge_take(rf__merge *m, cJSON *arr) {
+  cJSON *c;
+  while ((c = cJSON_DetachItemFromArray(arr, 0))) {
+    if (m->ncaps == m->capcap) {
+      size_t cap = m->capcap ? 2 * m->capcap : 256;
+      cJSON **nc = rf__realloc(m->caps, cap * sizeof *nc);
+      if (!nc) {
+        cJSON_Delete(c);
+        return rf__err(RF_ENOMEM, "batch-merge: out of memory");
+      }
+      m->caps = nc;
+      m->capcap = cap;
+    }
+    m->caps[m->ncaps++] = c;
+  }
+  return 0;
+}
+
+/* Shard summary k of n, file `name` of the root. */
+static int rf__merge_shard(rf__merge *m, const char *name, size_t k, size_t n) {
   char p[RF__PATH_MAX];
-  memset(t, 0, sizeof *t);
-  *missing = 0;
-  if (!d) return rf__err(RF_EINVAL, "%s: cannot read folder: %s", root, strerror(errno));
+  int st;
+  if (m->shard_n && n != m->shard_n)
+    return rf__err(RF_EFORMAT, "%s/%s: shard summaries of %zu and %zu shards are mixed; remove the stale ones",
+                   m->root, name, m->shard_n, n);
+  if (!m->shard_n) {
+    m->shard_n = n;
+    if (!(m->have = rf__calloc(n, 1))) return rf__err(RF_ENOMEM, "batch-merge: out of memory");
+  }
+  if ((st = rf_path_join(p, sizeof p, m->root, name))) return st;
+  cJSON *s = rf__read_json(p, RF__BIG_TEXT_MAX);
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "captures");
+  double tot = rf__num(s, "total_inputs", -1);
+  if (!s || !cJSON_IsArray(arr) || tot < 0)
+    st = rf__err(RF_EFORMAT, "%s: /captures: not a batch summary", p);
+  else if (m->found && (size_t)tot != m->total)
+    st = rf__err(RF_EFORMAT, "%s: /total_inputs: %.0f, but other shards saw %zu inputs", p, tot, m->total);
+  else
+    st = rf__merge_take(m, (cJSON *)arr);
+  if (st) {
+    cJSON_Delete(s);
+    return st;
+  }
+  m->total = (size_t)tot;
+  m->have[k] = 1;
+  m->found++;
+  if (!m->first) m->first = s;
+  else cJSON_Delete(s);
+  return 0;
+}
+
+/* Every summary.shard-K-of-N.json of the root. */
+static int rf__merge_read(rf__merge *m) {
+  DIR *d = opendir(m->root);
+  if (!d) return rf__err(RF_EINVAL, "%s: cannot read folder: %s", m->root, strerror(errno));
   struct dirent *de;
-  while ((de = readdir(d))) {
+  int st = 0;
+  while (!st && (de = readdir(d))) {
     size_t k, n;
     int used = 0;
-    if (sscanf(de->d_name, "summary.shard-%zu-of-%zu.json%n", &k, &n, &used) != 2 || de->d_name[used] ||
-        n == 0 || k >= n)
+    if (sscanf(de->d_name, "summary.shard-%zu-of-%zu.json%n", &k, &n, &used) != 2 || de->d_name[used] || n == 0 ||
+        k >= n)
       continue;
-    if (shard_n && n != shard_n) {
-      st = rf__err(RF_EFORMAT, "%s/%s: shard summaries of %zu and %zu shards are mixed; remove the stale ones",
-                   root, de->d_name, shard_n, n);
-      goto done;
-    }
-    if (!shard_n) {
-      shard_n = n;
-      if (!(have = rf__calloc(n, 1))) {
-        st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-        goto done;
-      }
-    }
-    if (rf__join(p, sizeof p, root, de->d_name)) continue;
-    char *txt = rf__slurp(p, (size_t)1 << 30);
-    cJSON *s = txt ? cJSON_Parse(txt) : NULL;
-    rf__free(txt);
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(s, "captures");
-    double tot = rf__num(s, "total_inputs", -1);
-    if (!s || !cJSON_IsArray(arr) || tot < 0) {
-      cJSON_Delete(s);
-      st = rf__err(RF_EFORMAT, "%s: /captures: not a batch summary", p);
-      goto done;
-    }
-    if (found && (size_t)tot != total) {
-      cJSON_Delete(s);
-      st = rf__err(RF_EFORMAT, "%s: /total_inputs: %.0f, but other shards saw %zu inputs", p, tot, total);
-      goto done;
-    }
-    total = (size_t)tot;
-    have[k] = 1;
-    found++;
-    cJSON *c;
-    while ((c = cJSON_DetachItemFromArray((cJSON *)arr, 0))) {
-      if (ncaps == capcap) {
-        capcap = capcap ? 2 * capcap : 256;
-        cJSON **nc = rf__realloc(caps, capcap * sizeof *nc);
-        if (!nc) {
-          cJSON_Delete(c);
-          cJSON_Delete(s);
-          st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-          goto done;
-        }
-        caps = nc;
-      }
-      caps[ncaps++] = c;
-    }
-    if (!first) first = s;
-    else cJSON_Delete(s);
+    st = rf__merge_shard(m, de->d_name, k, n);
   }
-  if (!found) {
-    st = rf__err(RF_EINVAL, "%s: no summary.shard-K-of-N.json to merge", root);
-    goto done;
-  }
-  if (total && !(seen = rf__calloc(total, 1))) {
-    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-    goto done;
-  }
-  qsort(caps, ncaps, sizeof *caps, rf__cmp_index);
-  size_t covered = 0;
-  out = cJSON_CreateObject();
-  cJSON *arr = out ? cJSON_CreateArray() : NULL;
-  if (!arr) {
-    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
-    goto done;
-  }
-  for (size_t i = 0; i < ncaps; i++) {
-    double ix = rf__num(caps[i], "index", -1);
-    const char *name = rf__str(caps[i], "name");
-    if (ix < 0 || ix >= (double)total || !name) {
-      st = rf__err(RF_EFORMAT, "%s: /captures/index: %.0f is outside 0..%zu", root, ix, total);
-      cJSON_Delete(arr);
-      goto done;
-    }
-    if (seen[(size_t)ix]) {
-      st = rf__err(RF_EFORMAT, "%s: capture %s (index %.0f) is listed by two shards", root, name, ix);
-      cJSON_Delete(arr);
-      goto done;
-    }
+  closedir(d);
+  if (!st && !m->found) st = rf__err(RF_EINVAL, "%s: no summary.shard-K-of-N.json to merge", m->root);
+  return st;
+}
+
+/* The captures in list order into arr, each once, counted into t. */
+static int rf__merge_captures(rf__merge *m, cJSON *arr, rf_batch_totals *t, size_t *covered) {
+  unsigned char *seen = NULL;
+  if (m->total && !(seen = rf__calloc(m->total, 1))) return rf__err(RF_ENOMEM, "batch-merge: out of memory");
+  qsort(m->caps, m->ncaps, sizeof *m->caps, rf__cmp_index);
+  int st = 0;
+  for (size_t i = 0; i < m->ncaps && !st; i++) {
+    double ix = rf__num(m->caps[i], "index", -1);
+    const char *name = rf__str(m->caps[i], "name");
+    if (ix < 0 || ix >= (double)m->total || !name)
+      st = rf__err(RF_EFORMAT, "%s: /captures/index: %.0f is outside 0..%zu", m->root, ix, m->total);
+    else if (seen[(size_t)ix])
+      st = rf__err(RF_EFORMAT, "%s: capture %s (index %.0f) is listed by two shards", m->root, name, ix);
+    if (st) break;
     seen[(size_t)ix] = 1;
-    covered++;
-    const char *s = rf__str(caps[i], "status");
-    int sv = rf__status_from_name(s);
-    t->captures++;
-    if (sv == RF_BATCH_DONE) t->done++;
-    else if (sv == RF_BATCH_SKIPPED) t->skipped++;
-    else if (sv == RF_BATCH_FAILED) t->failed++;
-    else if (sv == RF_BATCH_INTERRUPTED) t->interrupted++;
-    else t->pending++;
-    t->dwells += (size_t)rf__num(caps[i], "dwells", 0);
-    t->plots += (size_t)rf__num(caps[i], "plots", 0);
-    cJSON_AddItemToArray(arr, caps[i]);
-    caps[i] = NULL;
+    (*covered)++;
+    rf__count_one(t, rf__status_from_name(rf__str(m->caps[i], "status")), (size_t)rf__num(m->caps[i], "dwells", 0),
+                  (size_t)rf__num(m->caps[i], "plots", 0));
+    cJSON_AddItemToArray(arr, m->caps[i]);
+    m->caps[i] = NULL;
   }
+  rf__free(seen);
+  return st;
+}
+
+int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
+  rf__merge m = {.root = root};
+  cJSON *out = NULL, *arr = NULL;
+  size_t covered = 0;
+  char p[RF__PATH_MAX], when[32];
+  memset(t, 0, sizeof *t);
+  *missing = 0;
+  int st = rf__merge_read(&m);
+  if (st) goto done;
+  if (!(out = cJSON_CreateObject()) || !(arr = cJSON_CreateArray())) {
+    st = rf__err(RF_ENOMEM, "batch-merge: out of memory");
+    goto done;
+  }
+  if ((st = rf__merge_captures(&m, arr, t, &covered))) goto done;
   cJSON *miss = cJSON_CreateArray();
-  for (size_t k = 0; k < shard_n; k++)
-    if (!have[k]) {
+  for (size_t k = 0; k < m.shard_n; k++)
+    if (!m.have[k]) {
       (*missing)++;
       cJSON_AddItemToArray(miss, cJSON_CreateNumber((double)k));
     }
-  if (!*missing && covered != total) *missing = total - covered;
-  char when[32];
-  rf__utc_now(when, sizeof when);
-  const char *ch = rf__str(first, "config_hash");
+  if (!*missing && covered != m.total) *missing = m.total - covered;
+  rf_utc_now(when, sizeof when);
+  const char *ch = rf__str(m.first, "config_hash");
   cJSON_AddStringToObject(out, "program", "radarflow");
   cJSON_AddStringToObject(out, "version", RF_VERSION);
   cJSON_AddStringToObject(out, "merged_utc", when);
   cJSON_AddStringToObject(out, "config_hash", ch ? ch : "");
-  cJSON_AddNumberToObject(out, "shards", (double)shard_n);
+  cJSON_AddNumberToObject(out, "shards", (double)m.shard_n);
   cJSON_AddItemToObject(out, "missing_shards", miss);
-  cJSON_AddNumberToObject(out, "total_inputs", (double)total);
-  cJSON_AddBoolToObject(out, "complete", *missing == 0 && covered == total);
+  cJSON_AddNumberToObject(out, "total_inputs", (double)m.total);
+  cJSON_AddBoolToObject(out, "complete", *missing == 0 && covered == m.total);
   rf__add_totals(out, t);
   cJSON_AddItemToObject(out, "captures", arr);
-  if ((st = rf_batch_summary_path(p, sizeof p, root, 0, 0))) goto done;
+  arr = NULL;
+  if ((st = rf_batch_summary_path(p, sizeof p, root, 0, 0)) || (st = rf_batch_check_summary(p))) goto done;
   st = rf__write_json(p, out);
 done:
-  for (size_t i = 0; i < ncaps; i++) cJSON_Delete(caps[i]);
-  rf__free(caps);
-  rf__free(seen);
-  rf__free(have);
-  cJSON_Delete(first);
+  cJSON_Delete(arr);
   cJSON_Delete(out);
-  closedir(d);
+  rf__merge_free(&m);
   return st;
 }

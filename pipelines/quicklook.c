@@ -4,6 +4,8 @@
  * pipeline and settings, lays out the pictures and writes index.html. */
 #include "rf_quicklook.h"
 #include "rf_pipeline.h"
+#include "../io/rf_tracks.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -17,18 +19,13 @@
 #include <time.h>
 
 #define RF__PATH 4096
+/* Largest run.json / summary.json read. */
+#define RF__JSON_MAX ((size_t)256 << 20)
 
-/* Track status colours (tentative, confirmed, coasting, deleted). */
-static const rf_rgb rf__status_col[4] = {
+/* Track status colours, by enum rf_track_status (tentative, confirmed,
+ * coasting, deleted). */
+static const rf_rgb rf__status_col[RF_TRACK_STATUS_COUNT] = {
     {0.96, 0.56, 0.10}, {0.80, 0.10, 0.12}, {0.15, 0.45, 0.80}, {0.55, 0.55, 0.55}};
-static const char *const rf__status_name[4] = {"tentative", "confirmed", "coasting", "deleted"};
-
-/* One row of tracks.csv, the columns the pictures use. */
-typedef struct rf__track_row {
-  double time_s, east_m, north_m, range_m, vr_mps;
-  int32_t id;
-  int status;
-} rf__track_row;
 
 /* Everything read from one product folder. */
 typedef struct rf__products {
@@ -38,60 +35,17 @@ typedef struct rf__products {
   char radar[256];
   rf_config cfg;
   rf_plot_list plots;
-  rf__track_row *tracks;
-  size_t ntracks, nids;
+  rf_track_list tracks;         /* sorted by track, then time */
+  size_t nids;
   /* From run.json, for the index row; NaN / "" when absent. */
   double dwells, seconds;
   char device[64];
 } rf__products;
 
 /* ---- small helpers --------------------------------------------------------------- */
-static int rf__mkdir1(const char *dir) {
-  if (mkdir(dir, 0777) && errno != EEXIST)
-    return rf__err(RF_EIO, "%s: cannot create folder: %s", dir, strerror(errno));
-  struct stat s;
-  if (stat(dir, &s) || !S_ISDIR(s.st_mode)) return rf__err(RF_EIO, "%s: not a folder", dir);
-  return 0;
-}
-
 static int rf__is_file(const char *p) {
   struct stat s;
   return stat(p, &s) == 0 && S_ISREG(s.st_mode);
-}
-
-/* Whole file, NUL-terminated, rf__malloc'd; RF_EFORMAT naming it if unreadable. */
-static int rf__slurp(const char *path, char **out, size_t *len) {
-  *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
-  int st = 0;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n + 65536 + 1 > cap) {
-      cap = cap ? 2 * cap : 65536 * 2;
-      char *p = rf__realloc(buf, cap);
-      if (!p) {
-        st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      buf = p;
-    }
-    size_t r = fread(buf + n, 1, 65536, f);
-    n += r;
-    if (r < 65536) break;
-  }
-  if (ferror(f)) st = rf__err(RF_EFORMAT, "%s: read error", path);
-done:
-  fclose(f);
-  if (st) {
-    rf__free(buf);
-    return st;
-  }
-  buf[n] = 0;
-  *out = buf;
-  if (len) *len = n;
-  return 0;
 }
 
 static const char *rf__basename(const char *p) {
@@ -124,105 +78,25 @@ static void rf__utc(double t, char *out, size_t len) {
 static double rf__nice_ceil(double v, double step) { return ceil(v / step - 1e-9) * step; }
 
 /* ---- reading the products -------------------------------------------------------- */
-static int rf__status_of(const char *w, int *st) {
-  for (int i = 0; i < 4; i++)
-    if (!strcmp(w, rf__status_name[i])) return *st = i, 0;
-  char *end;
-  long v = strtol(w, &end, 10);
-  if (*w && !*end && v >= 0 && v <= 3) return *st = (int)v, 0;
-  return -1;
-}
-
 static int rf__cmp_track(const void *a, const void *b) {
-  const rf__track_row *x = a, *y = b;
-  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  const rf_track_row *x = a, *y = b;
+  if (x->track_id != y->track_id) return x->track_id < y->track_id ? -1 : 1;
   return x->time_s < y->time_s ? -1 : x->time_s > y->time_s;
 }
 
-/* tracks.csv by header names (formats.md "Track file"); extra columns are
- * ignored. A missing file is no tracks. */
+/* tracks.csv (io/tracks.c's reader), sorted by track and time. A missing
+ * file is no tracks. */
 static int rf__read_tracks(rf__products *p) {
   char path[RF__PATH + 32];
-  snprintf(path, sizeof path, "%s/tracks.csv", p->dir);
+  int st;
+  if ((st = rf_path_join(path, sizeof path, p->dir, "tracks.csv"))) return st;
   if (!rf__is_file(path)) return 0;
-  char *buf = NULL;
-  int st = rf__slurp(path, &buf, NULL);
-  if (st) return st;
-  enum { C_TIME, C_ID, C_STATUS, C_EAST, C_NORTH, C_RANGE, C_VR, C_N };
-  static const char *const need[C_N] = {"time_s",  "track_id", "status",             "east_m",
-                                        "north_m", "range_m",  "radial_velocity_mps"};
-  int col[C_N];
-  for (int i = 0; i < C_N; i++) col[i] = -1;
-  size_t cap = 0, line = 1;
-  char *save = NULL, *ln = strtok_r(buf, "\n", &save);
-  if (!ln) goto done; /* empty file: no tracks */
-  {
-    char *fs = NULL;
-    int c = 0;
-    ln[strcspn(ln, "\r")] = 0;
-    for (char *f = strtok_r(ln, ",", &fs); f; f = strtok_r(NULL, ",", &fs), c++)
-      for (int i = 0; i < C_N; i++)
-        if (!strcmp(f, need[i])) col[i] = c;
-    for (int i = 0; i < C_N; i++)
-      if (col[i] < 0) {
-        st = rf__err(RF_EFORMAT, "%s: header: no column %s", path, need[i]);
-        goto done;
-      }
-  }
-  while ((ln = strtok_r(NULL, "\n", &save))) {
-    line++;
-    ln[strcspn(ln, "\r")] = 0;
-    if (!*ln) continue;
-    if (p->ntracks == cap) {
-      cap = cap ? 2 * cap : 256;
-      rf__track_row *t = rf__realloc(p->tracks, cap * sizeof *t);
-      if (!t) {
-        st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-        goto done;
-      }
-      p->tracks = t;
-    }
-    rf__track_row *r = &p->tracks[p->ntracks];
-    int seen = 0, c = 0;
-    /* Split by hand: strtok_r would merge empty fields. */
-    for (char *f = ln;; c++) {
-      char *e = strchr(f, ',');
-      if (e) *e = 0;
-      for (int i = 0; i < C_N; i++) {
-        if (col[i] != c) continue;
-        seen++;
-        char *end;
-        double v = strtod(f, &end);
-        int ok = *f && !*end;
-        switch (i) {
-        case C_TIME: r->time_s = v; break;
-        case C_ID: r->id = (int32_t)v; ok = ok && v == floor(v); break;
-        case C_STATUS: ok = !rf__status_of(f, &r->status); break;
-        case C_EAST: r->east_m = v; break;
-        case C_NORTH: r->north_m = v; break;
-        case C_RANGE: r->range_m = v; break;
-        default: r->vr_mps = v;
-        }
-        if (!ok) {
-          st = rf__err(RF_EFORMAT, "%s: line %zu: /%s: bad value '%s'", path, line, need[i], f);
-          goto done;
-        }
-      }
-      if (!e) break;
-      f = e + 1;
-    }
-    if (seen != C_N) {
-      st = rf__err(RF_EFORMAT, "%s: line %zu: too few columns", path, line);
-      goto done;
-    }
-    p->ntracks++;
-  }
-  qsort(p->tracks, p->ntracks, sizeof *p->tracks, rf__cmp_track);
-  for (size_t i = 0; i < p->ntracks; i++)
-    if (i == 0 || p->tracks[i].id != p->tracks[i - 1].id) p->nids++;
-done:
-  rf__free(buf);
-  return st;
+  if ((st = rf_tracks_read(path, &p->tracks))) return st;
+  rf_track_row *v = p->tracks.v;
+  qsort(v, p->tracks.n, sizeof *v, rf__cmp_track);
+  for (size_t i = 0; i < p->tracks.n; i++)
+    if (i == 0 || v[i].track_id != v[i - 1].track_id) p->nids++;
+  return 0;
 }
 
 /* Applies run.json "config" (section -> key -> text) over the defaults.
@@ -254,10 +128,11 @@ static int rf__load(rf__products *p, const char *dir) {
   char *txt = NULL;
   cJSON *root = NULL;
   int st;
+  if (strlen(dir) >= sizeof p->dir) return rf__err(RF_EINVAL, "%s: path too long", dir);
   rf__copy(p->dir, sizeof p->dir, dir);
   rf_config_defaults(&p->cfg);
-  snprintf(path, sizeof path, "%s/run.json", dir);
-  if ((st = rf__slurp(path, &txt, NULL))) return st;
+  if ((st = rf_path_join(path, sizeof path, dir, "run.json")) || (st = rf_slurp(path, RF__JSON_MAX, &txt, NULL)))
+    return st;
   if (!(root = cJSON_Parse(txt)) || !cJSON_IsObject(root)) {
     st = rf__err(RF_EFORMAT, "%s: not a JSON object", path);
     goto done;
@@ -266,6 +141,10 @@ static int rf__load(rf__products *p, const char *dir) {
   const cJSON *ip = cJSON_GetObjectItemCaseSensitive(in, "path");
   if (!cJSON_IsString(ip) || !ip->valuestring[0]) {
     st = rf__err(RF_EFORMAT, "%s: /input/path: missing", path);
+    goto done;
+  }
+  if (strlen(ip->valuestring) >= sizeof p->capture) {
+    st = rf__err(RF_EFORMAT, "%s: /input/path: longer than %zu bytes", path, sizeof p->capture - 1);
     goto done;
   }
   rf__copy(p->capture, sizeof p->capture, ip->valuestring);
@@ -278,8 +157,8 @@ static int rf__load(rf__products *p, const char *dir) {
   p->seconds = rf__json_num(root, "seconds");
   rf__apply_config(&p->cfg, cJSON_GetObjectItemCaseSensitive(root, "config"), path);
 
-  snprintf(path, sizeof path, "%s/plots.csv", dir);
-  if (!rf__is_file(path)) snprintf(path, sizeof path, "%s/plots.h5", dir);
+  if ((st = rf_path_join(path, sizeof path, dir, "plots.csv"))) goto done;
+  if (!rf__is_file(path) && (st = rf_path_join(path, sizeof path, dir, "plots.h5"))) goto done;
   if (!rf__is_file(path)) {
     st = rf__err(RF_EFORMAT, "%s: no plots.csv or plots.h5", dir);
     goto done;
@@ -294,8 +173,7 @@ done:
 
 static void rf__unload(rf__products *p) {
   rf_plot_list_free(&p->plots);
-  rf__free(p->tracks);
-  p->tracks = NULL;
+  rf_track_list_free(&p->tracks);
 }
 
 /* Strongest plot, of dwell d (d < 0: of all); NULL when none. */
@@ -322,11 +200,12 @@ static size_t rf__nearest_beam(const rf_dwell_view *v, double az, double el) {
 /* Opens the capture named by the products (or opts), warning and returning 1
  * when it cannot be opened. */
 static int rf__open_capture(const rf__products *p, const rf_quicklook_opts *o, rf_capture **cap) {
-  char alt[2 * RF__PATH + 2];
+  char alt[2 * RF__PATH];
   const char *path = o->capture ? o->capture : p->capture;
+  /* A relative capture path may be relative to the product folder. */
   if (!o->capture && p->capture[0] != '/' && !rf__is_file(path)) {
-    snprintf(alt, sizeof alt, "%s/%s", p->dir, p->capture);
-    if (rf__is_file(alt)) path = alt;
+    if (!rf_path_join(alt, sizeof alt, p->dir, p->capture) && rf__is_file(alt)) path = alt;
+    rf_errmsg_clear();
   }
   int st = rf_capture_open(cap, path);
   if (st == RF_ENOMEM) return st;
@@ -338,113 +217,77 @@ static int rf__open_capture(const rf__products *p, const rf_quicklook_opts *o, r
   return 0;
 }
 
-static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const char *qdir,
-                       rf_quicklook_result *res) {
-  rf_capture *cap = NULL;
-  rf_pipeline *pl = NULL;
-  rf_truth *truth = NULL;
-  rf_canvas *cv = NULL;
-  rf_plot_list dp = {0};
-  float *pool = NULL;
-  int st = rf__open_capture(p, o, &cap);
-  if (st) return st > 0 ? 0 : st;
-  const rf_capture_meta *m = rf_capture_get_meta(cap);
-  long d = o->dwell;
-  if (d < 0) {
-    const rf_plot *s = rf__strongest(&p->plots, -1);
-    d = s && s->dwell >= 0 && (size_t)s->dwell < m->dwells ? s->dwell : 0;
-  }
-  if ((size_t)d >= m->dwells) {
-    st = rf__err(RF_EINVAL, "%s: --dwell %ld: the capture has %zu dwells (0 to %zu)",
-                 rf_capture_path(cap), d, m->dwells, m->dwells - 1);
-    goto done;
-  }
-  if ((st = rf_pipeline_create(&pl, &p->cfg, m))) goto done;
-  if ((st = rf_pipeline_process_dwell(pl, cap, (size_t)d, &dp))) goto done;
-  if (m->has_truth && (st = rf_capture_read_truth(cap, &truth))) goto done;
-  rf_dwell_view v;
-  rf_pipeline_last_dwell(pl, &v);
-  long b = o->beam;
-  if (b < 0) {
-    const rf_plot *s = rf__strongest(&p->plots, d);
-    b = s ? (long)rf__nearest_beam(&v, s->azimuth_deg, s->elevation_deg) : (long)(v.beams / 2);
-  }
-  if ((size_t)b >= v.beams) {
-    st = rf__err(RF_EINVAL, "%s: --beam %ld: dwell %ld has %zu beams (0 to %zu)",
-                 rf_capture_path(cap), b, d, v.beams, v.beams - 1);
-    goto done;
-  }
+/* Dwell d of the capture through the CPU engine (the quick look needs its
+ * power cube): its plots in dp, the engine kept for the view. */
+static int rf__rd_dwell(const rf__products *p, rf_capture *cap, long d, rf_engine **e, rf_plot_list *dp,
+                        rf_dwell_view *v) {
+  int st;
+  if ((st = rf_engine_create_cpu(e, &p->cfg, cap)) || (st = rf_engine_dwell(*e, (size_t)d, dp)) ||
+      (st = rf_engine_finish(*e, dp)))
+    return st;
+  return rf_engine_last_dwell(*e, v);
+}
 
-  /* Frame: range (km) across, radial velocity up. Bin k is f_d = (k - K/2) /
-   * (K pri), v = -f_d lambda / 2, so bin 0 (v = +lambda / (4 pri)) is the top row. */
-  const rf_dwell_geom *g = v.geom;
-  const size_t S = v.cells, K = v.bins;
+/* The map's frame: range (km) across, radial velocity up. Bin k is f_d =
+ * (k - K/2) / (K pri), v = -f_d lambda / 2, so bin 0 (v = +lambda / (4
+ * pri)) is the top row. */
+static rf_plot_frame rf__rd_frame(const rf_dwell_view *v) {
+  const rf_dwell_geom *g = v->geom;
+  const size_t S = v->cells, K = v->bins;
   const double cell_km = RF_C_MPS / (2 * g->sample_rate_hz) / 1e3;
   const double r0_km = RF_C_MPS / 2 * g->range_gate_delay_s / 1e3;
   const double dv = g->lambda_m / (2.0 * (double)K * g->pri_s);
   const double vtop = -((0.0 - (double)K / 2) / ((double)K * g->pri_s)) * g->lambda_m / 2;
-  rf_plot_frame f = {110, 80, RF_QL_RD_WIDTH - 360, RF_QL_RD_HEIGHT - 90,
-                     r0_km - 0.5 * cell_km, r0_km + ((double)S - 0.5) * cell_km,
-                     vtop - ((double)K - 0.5) * dv, vtop + 0.5 * dv};
-  /* Peak-preserving reduction to at most one value per pixel, in dB; the
-   * blanked notch (power exactly 0) stays NaN and is drawn grey. */
-  size_t nx = S, ny = K;
-  const size_t wpx = (size_t)(f.px1 - f.px0), hpx = (size_t)(f.py1 - f.py0);
-  if (nx > wpx) nx = wpx;
-  if (ny > hpx) ny = hpx;
-  if (!(pool = rf__malloc(nx * ny * sizeof *pool))) {
-    st = rf__err(RF_ENOMEM, "range-Doppler map: out of memory");
-    goto done;
-  }
-  const float *pw = v.power + (size_t)b * K * S;
-  double peak = -INFINITY;
-  for (size_t j = 0; j < ny; j++)
-    for (size_t i = 0; i < nx; i++) {
-      float best = -INFINITY;
-      for (size_t k = j * K / ny; k < (j + 1) * K / ny; k++)
-        for (size_t r = i * S / nx; r < (i + 1) * S / nx; r++)
-          if (pw[k * S + r] > best) best = pw[k * S + r];
-      pool[j * nx + i] = best > 0 ? 10.0f * log10f(best) : NAN;
-      if (best > 0 && pool[j * nx + i] > peak) peak = pool[j * nx + i];
-    }
-  /* Colour scale: from a little under the noise floor (mean power 1 = 0 dB
-   * in these units) to the map's peak, in 5 dB steps, at least 30 dB. */
-  double vmin = -10, vmax = isfinite(peak) ? rf__nice_ceil(peak, 5) : 30;
-  if (vmax < vmin + 30) vmax = vmin + 30;
-  res->rd = f;
-  res->rd_vmin_db = vmin;
-  res->rd_vmax_db = vmax;
+  return (rf_plot_frame){110, 80, RF_QL_RD_WIDTH - 360, RF_QL_RD_HEIGHT - 90,
+                         r0_km - 0.5 * cell_km, r0_km + ((double)S - 0.5) * cell_km,
+                         vtop - ((double)K - 0.5) * dv, vtop + 0.5 * dv};
+}
 
-  if ((st = rf_canvas_create(&cv, RF_QL_RD_WIDTH, RF_QL_RD_HEIGHT))) goto done;
-  char title[600], sub[600], tb[64];
-  snprintf(title, sizeof title, "Range-Doppler map \xe2\x80\x94 %s", p->name);
-  rf__utc(g->time_s, tb, sizeof tb);
-  snprintf(sub, sizeof sub,
-           "dwell %ld of %zu, beam %ld of %zu (az %.1f\xc2\xb0, el %.1f\xc2\xb0), %d pulses, "
-           "%zu Doppler bins, %s",
-           d, m->dwells, b, v.beams, g->beam_az_deg[b], g->beam_el_deg[b], (int)m->num_pulses[d],
-           K, tb);
-  rf_draw_title(cv, title, sub);
-  if ((st = rf_draw_heatmap(cv, &f, pool, nx, ny, vmin, vmax))) goto done;
-  rf_draw_axes(cv, &f, "range (km)", "radial velocity (m/s, + receding)", 0);
-  rf_draw_colorbar(cv, f.px1 + 30, f.py0, 22, f.py1 - f.py0, vmin, vmax,
-                   "power / noise (dB)");
-  /* Truth (red squares), then the dwell's plots: white rings for this beam,
-   * grey for plots that another beam peaked on. Both leave the centre open. */
+/* Beam b's map reduced, peak-preserving, to at most one value per pixel of
+ * frame f, in dB (*pool, rf__malloc'd, nx by ny); the blanked notch (power
+ * exactly 0) stays NaN and is drawn grey. *peak: the largest value. */
+static int rf__rd_pool(const rf_dwell_view *v, size_t b, const rf_plot_frame *f, float **pool, size_t *nx,
+                       size_t *ny, double *peak) {
+  const size_t S = v->cells, K = v->bins;
+  const size_t wpx = (size_t)(f->px1 - f->px0), hpx = (size_t)(f->py1 - f->py0);
+  *nx = S < wpx ? S : wpx;
+  *ny = K < hpx ? K : hpx;
+  if (!(*pool = rf__malloc(*nx * *ny * sizeof **pool))) return rf__err(RF_ENOMEM, "range-Doppler map: out of memory");
+  const float *pw = v->power + b * K * S;
+  *peak = -INFINITY;
+  for (size_t j = 0; j < *ny; j++)
+    for (size_t i = 0; i < *nx; i++) {
+      float best = -INFINITY;
+      for (size_t k = j * K / *ny; k < (j + 1) * K / *ny; k++)
+        for (size_t r = i * S / *nx; r < (i + 1) * S / *nx; r++)
+          if (pw[k * S + r] > best) best = pw[k * S + r];
+      float *q = &(*pool)[j * *nx + i];
+      *q = best > 0 ? 10.0f * log10f(best) : NAN;
+      if (best > 0 && *q > *peak) *peak = *q;
+    }
+  return 0;
+}
+
+/* Truth (red squares), then the dwell's plots: white rings for beam b,
+ * grey for plots that another beam peaked on (both leave the centre open),
+ * and their legend. */
+static void rf__rd_markers(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p, const rf_truth *truth,
+                           long d, const rf_plot_list *dp, const rf_dwell_view *v, long b) {
+  const rf_dwell_geom *g = v->geom;
   const double vmax_amb = g->lambda_m / (4 * g->pri_s);
   size_t ntruth = 0;
   for (size_t i = 0; truth && i < truth->rows; i++) {
     if (truth->dwell[i] != d) continue;
     ntruth++;
-    rf_draw_marker(cv, &f, truth->range_m[i] / 1e3, rf_wrap(truth->radial_velocity_mps[i], vmax_amb),
+    rf_draw_marker(cv, f, truth->range_m[i] / 1e3, rf_wrap(truth->radial_velocity_mps[i], vmax_amb),
                    RF_MARK_SQUARE, 22, RF_RGB_RED, 2);
   }
   size_t here = 0, other = 0;
-  for (size_t i = 0; i < dp.n; i++) {
-    int mine = rf__nearest_beam(&v, dp.v[i].azimuth_deg, dp.v[i].elevation_deg) == (size_t)b;
+  for (size_t i = 0; i < dp->n; i++) {
+    int mine = rf__nearest_beam(v, dp->v[i].azimuth_deg, dp->v[i].elevation_deg) == (size_t)b;
     mine ? here++ : other++;
-    rf_draw_marker(cv, &f, dp.v[i].range_m / 1e3, dp.v[i].radial_velocity_mps, RF_MARK_CIRCLE,
-                   mine ? 14 : 11, mine ? RF_RGB_WHITE : (rf_rgb){0.7, 0.7, 0.7}, mine ? 2 : 1.5);
+    rf_draw_marker(cv, f, dp->v[i].range_m / 1e3, dp->v[i].radial_velocity_mps, RF_MARK_CIRCLE, mine ? 14 : 11,
+                   mine ? RF_RGB_WHITE : (rf_rgb){0.7, 0.7, 0.7}, mine ? 2 : 1.5);
   }
   rf_legend_entry le[4];
   size_t nl = 0;
@@ -457,12 +300,83 @@ static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const 
   if (truth) le[nl++] = (rf_legend_entry){l2, RF_MARK_SQUARE, RF_RGB_RED};
   if (p->cfg.clutter_filter == RF_CLUTTER_NOTCH)
     le[nl++] = (rf_legend_entry){"clutter notch (blanked)", RF_MARK_DOT, {0.85, 0.85, 0.85}};
-  rf_draw_legend(cv, f.px1 + 125, f.py0, le, nl, 1);
+  rf_draw_legend(cv, f->px1 + 125, f->py0, le, nl, 1);
+}
+
+/* The dwell and beam of the map: the options', else the strongest plot's
+ * (of the capture, then of the dwell). */
+static int rf__rd_pick(const rf__products *p, const rf_quicklook_opts *o, const rf_capture *cap, long *d) {
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  *d = o->dwell;
+  if (*d < 0) {
+    const rf_plot *s = rf__strongest(&p->plots, -1);
+    *d = s && s->dwell >= 0 && (size_t)s->dwell < m->dwells ? s->dwell : 0;
+  }
+  if ((size_t)*d >= m->dwells)
+    return rf__err(RF_EINVAL, "%s: --dwell %ld: the capture has %zu dwells (0 to %zu)", rf_capture_path(cap), *d,
+                   m->dwells, m->dwells - 1);
+  return 0;
+}
+
+static int rf__rd_beam(const rf__products *p, const rf_quicklook_opts *o, const rf_capture *cap, long d,
+                       const rf_dwell_view *v, long *b) {
+  *b = o->beam;
+  if (*b < 0) {
+    const rf_plot *s = rf__strongest(&p->plots, d);
+    *b = s ? (long)rf__nearest_beam(v, s->azimuth_deg, s->elevation_deg) : (long)(v->beams / 2);
+  }
+  if ((size_t)*b >= v->beams)
+    return rf__err(RF_EINVAL, "%s: --beam %ld: dwell %ld has %zu beams (0 to %zu)", rf_capture_path(cap), *b, d,
+                   v->beams, v->beams - 1);
+  return 0;
+}
+
+static int rf__draw_rd(const rf__products *p, const rf_quicklook_opts *o, const char *qdir,
+                       rf_quicklook_result *res) {
+  rf_capture *cap = NULL;
+  rf_engine *e = NULL;
+  rf_truth *truth = NULL;
+  rf_canvas *cv = NULL;
+  rf_plot_list dp = {0};
+  float *pool = NULL;
+  rf_dwell_view v;
+  long d, b;
+  size_t nx, ny;
+  double peak = -INFINITY;
+  int st = rf__open_capture(p, o, &cap);
+  if (st) return st > 0 ? 0 : st;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  if ((st = rf__rd_pick(p, o, cap, &d)) || (st = rf__rd_dwell(p, cap, d, &e, &dp, &v)) ||
+      (m->has_truth && (st = rf_capture_read_truth(cap, &truth))) || (st = rf__rd_beam(p, o, cap, d, &v, &b)))
+    goto done;
+  const rf_plot_frame f = rf__rd_frame(&v);
+  if ((st = rf__rd_pool(&v, (size_t)b, &f, &pool, &nx, &ny, &peak))) goto done;
+  /* Colour scale: from a little under the noise floor (mean power 1 = 0 dB
+   * in these units) to the map's peak, in 5 dB steps, at least 30 dB. */
+  double vmin = -10, vmax = isfinite(peak) ? rf__nice_ceil(peak, 5) : 30;
+  if (vmax < vmin + 30) vmax = vmin + 30;
+  res->rd = f;
+  res->rd_vmin_db = vmin;
+  res->rd_vmax_db = vmax;
+
+  if ((st = rf_canvas_create(&cv, RF_QL_RD_WIDTH, RF_QL_RD_HEIGHT))) goto done;
+  const rf_dwell_geom *g = v.geom;
+  char title[600], sub[600], tb[64];
+  snprintf(title, sizeof title, "Range-Doppler map \xe2\x80\x94 %s", p->name);
+  rf__utc(g->time_s, tb, sizeof tb);
+  snprintf(sub, sizeof sub,
+           "dwell %ld of %zu, beam %ld of %zu (az %.1f\xc2\xb0, el %.1f\xc2\xb0), %d pulses, "
+           "%zu Doppler bins, %s",
+           d, m->dwells, b, v.beams, g->beam_az_deg[b], g->beam_el_deg[b], (int)m->num_pulses[d], v.bins, tb);
+  rf_draw_title(cv, title, sub);
+  if ((st = rf_draw_heatmap(cv, &f, pool, nx, ny, vmin, vmax))) goto done;
+  rf_draw_axes(cv, &f, "range (km)", "radial velocity (m/s, + receding)", 0);
+  rf_draw_colorbar(cv, f.px1 + 30, f.py0, 22, f.py1 - f.py0, vmin, vmax, "power / noise (dB)");
+  rf__rd_markers(cv, &f, p, truth, d, &dp, &v, b);
 
   snprintf(res->rd_png, sizeof res->rd_png, "rd_dwell%ld_beam%ld.png", d, b);
   char path[RF__PATH + 128];
-  snprintf(path, sizeof path, "%s/%s", qdir, res->rd_png);
-  if ((st = rf_canvas_write_png(cv, path))) {
+  if ((st = rf_path_join(path, sizeof path, qdir, res->rd_png)) || (st = rf_canvas_write_png(cv, path))) {
     res->rd_png[0] = 0;
     goto done;
   }
@@ -474,7 +388,7 @@ done:
   rf__free(pool);
   rf_plot_list_free(&dp);
   rf_truth_free(truth);
-  rf_pipeline_destroy(pl);
+  rf_engine_destroy(e);
   rf_capture_close(cap);
   return st;
 }
@@ -497,48 +411,48 @@ static rf_rgb rf__snr_col(double snr, double lo, double hi) {
 
 /* Draws every track as segments coloured by the status at their end, with
  * its id at the last update. xy(row, &x, &y) gives a row's coordinates. */
-typedef void (*rf__xy_fn)(const rf__track_row *r, double t0, double *x, double *y);
+typedef void (*rf__xy_fn)(const rf_track_row *r, double t0, double *x, double *y);
 static void rf__draw_tracks(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p,
                             double t0, rf__xy_fn xy) {
-  for (size_t i = 0; i < p->ntracks; i++) {
-    const rf__track_row *r = &p->tracks[i];
+  for (size_t i = 0; i < p->tracks.n; i++) {
+    const rf_track_row *r = &p->tracks.v[i];
     double x[2], y[2];
     xy(r, t0, &x[1], &y[1]);
-    int first = i == 0 || p->tracks[i - 1].id != r->id;
-    int last = i + 1 == p->ntracks || p->tracks[i + 1].id != r->id;
+    int first = i == 0 || p->tracks.v[i - 1].track_id != r->track_id;
+    int last = i + 1 == p->tracks.n || p->tracks.v[i + 1].track_id != r->track_id;
     if (!first) {
-      xy(&p->tracks[i - 1], t0, &x[0], &y[0]);
+      xy(&p->tracks.v[i - 1], t0, &x[0], &y[0]);
       rf_draw_polyline(cv, f, x, y, 2, rf__status_col[r->status], 2.5);
     }
     if (first && last) rf_draw_marker(cv, f, x[1], y[1], RF_MARK_DIAMOND, 9, rf__status_col[r->status], 2);
     if (last) {
       char id[32];
-      snprintf(id, sizeof id, "T%d", (int)r->id);
+      snprintf(id, sizeof id, "T%d", (int)r->track_id);
       rf_draw_text_at(cv, f, x[1], y[1], 6, -8, id, 13, rf__status_col[r->status]);
     }
   }
 }
 
-static void rf__xy_en(const rf__track_row *r, double t0, double *x, double *y) {
+static void rf__xy_en(const rf_track_row *r, double t0, double *x, double *y) {
   (void)t0;
   *x = r->east_m / 1e3;
   *y = r->north_m / 1e3;
 }
-static void rf__xy_tr(const rf__track_row *r, double t0, double *x, double *y) {
+static void rf__xy_tr(const rf_track_row *r, double t0, double *x, double *y) {
   *x = r->time_s - t0;
   *y = r->range_m / 1e3;
 }
-static void rf__xy_tv(const rf__track_row *r, double t0, double *x, double *y) {
+static void rf__xy_tv(const rf_track_row *r, double t0, double *x, double *y) {
   *x = r->time_s - t0;
-  *y = r->vr_mps;
+  *y = r->radial_velocity_mps;
 }
 
 /* Legend of the track statuses present, after `pre` entries. */
 static size_t rf__status_legend(const rf__products *p, rf_legend_entry *le, size_t n) {
-  for (int s = 0; s < 4; s++)
-    for (size_t i = 0; i < p->ntracks; i++)
-      if (p->tracks[i].status == s) {
-        le[n++] = (rf_legend_entry){rf__status_name[s], -1, rf__status_col[s]};
+  for (int s = 0; s < RF_TRACK_STATUS_COUNT; s++)
+    for (size_t i = 0; i < p->tracks.n; i++)
+      if (p->tracks.v[i].status == s) {
+        le[n++] = (rf_legend_entry){rf_track_status_name(s), -1, rf__status_col[s]};
         break;
       }
   return n;
@@ -570,8 +484,8 @@ static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char
   int st;
   double rmax = isfinite(ext->range_km) ? ext->range_km : 0;
   for (size_t i = 0; i < p->plots.n; i++) rmax = fmax(rmax, p->plots.v[i].range_m / 1e3);
-  for (size_t i = 0; i < p->ntracks; i++)
-    rmax = fmax(rmax, hypot(p->tracks[i].east_m, p->tracks[i].north_m) / 1e3);
+  for (size_t i = 0; i < p->tracks.n; i++)
+    rmax = fmax(rmax, hypot(p->tracks.v[i].east_m, p->tracks.v[i].north_m) / 1e3);
   if (!(rmax > 0)) rmax = 10;
   double ring = rf_nice_step(rmax, 5);
   double R = rf__nice_ceil(rmax * 1.02, ring);
@@ -614,8 +528,7 @@ static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char
   size_t nl = rf__status_legend(p, le, 2);
   rf_draw_legend(cv, f.px0 + 8, f.py0 + 8, le, nl, 0);
   char path[RF__PATH + 64];
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_PPI_PNG);
-  st = rf_canvas_write_png(cv, path);
+  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_PPI_PNG))) st = rf_canvas_write_png(cv, path);
   rf_canvas_destroy(cv);
   return st;
 }
@@ -632,11 +545,11 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
     rmax = fmax(rmax, q->range_m / 1e3);
     vm = fmax(vm, fabs(q->radial_velocity_mps));
   }
-  for (size_t i = 0; i < p->ntracks; i++) {
-    const rf__track_row *r = &p->tracks[i];
+  for (size_t i = 0; i < p->tracks.n; i++) {
+    const rf_track_row *r = &p->tracks.v[i];
     t0 = fmin(t0, r->time_s), t1 = fmax(t1, r->time_s);
     rmax = fmax(rmax, r->range_m / 1e3);
-    vm = fmax(vm, fabs(r->vr_mps));
+    vm = fmax(vm, fabs(r->radial_velocity_mps));
   }
   if (!isfinite(t0)) t0 = t1 = 0;
   double span = t1 - t0, pad = span > 0 ? 0.03 * span : 0.5;
@@ -653,7 +566,7 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
   snprintf(title, sizeof title, "Range and radial velocity against time \xe2\x80\x94 %s", p->name);
   rf__utc(t0, tb, sizeof tb);
   snprintf(sub, sizeof sub, "%zu plots, %zu tracks (%zu updates), from %s", p->plots.n, p->nids,
-           p->ntracks, tb);
+           p->tracks.n, tb);
   rf_draw_title(cv, title, sub);
   snprintf(xl, sizeof xl, "time since %s (s)", tb);
   rf_draw_axes(cv, &fr, NULL, "range (km)", 1);
@@ -674,8 +587,7 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
   size_t nl = rf__status_legend(p, le, 1);
   rf_draw_legend(cv, fr.px1 + 125, fr.py0, le, nl, 0);
   char path[RF__PATH + 64];
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_TIME_PNG);
-  st = rf_canvas_write_png(cv, path);
+  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_TIME_PNG))) st = rf_canvas_write_png(cv, path);
   rf_canvas_destroy(cv);
   return st;
 }
@@ -825,9 +737,8 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
   rf__copy(res->capture_name, sizeof res->capture_name, p->name);
   res->plots = p->plots.n;
   res->tracks = p->nids;
-  res->track_rows = p->ntracks;
-  snprintf(qdir, sizeof qdir, "%s/%s", outdir, RF_QL_DIR);
-  if ((st = rf__mkdir1(qdir))) return st;
+  res->track_rows = p->tracks.n;
+  if ((st = rf_path_join(qdir, sizeof qdir, outdir, RF_QL_DIR)) || (st = rf_mkdirs(qdir))) return st;
   if ((st = rf__draw_rd(p, o, qdir, res))) return st;
   rf__extent ext;
   rf__capture_extent(p, o, &ext);
@@ -860,8 +771,7 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
   rf__put(&t, "</td><td></td></tr>\n</table>\n");
   rf__html_images(&t, "", res);
   rf__put(&t, "</body>\n</html>\n");
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_INDEX);
-  st = rf__write_text(&t, path);
+  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_INDEX))) st = rf__write_text(&t, path);
   rf__free(t.s);
   return st;
 }
@@ -875,6 +785,8 @@ int rf_quicklook_product(const char *outdir, const rf_quicklook_opts *o, rf_quic
   int st = rf__product(outdir, o, res ? res : &tmp, p);
   rf__unload(p);
   rf__free(p);
+  /* The pictures belong to the product set: a later run may replace them. */
+  if (!st) st = rf_products_adopt(outdir, RF_QL_DIR);
   return st;
 }
 
@@ -895,8 +807,11 @@ static int rf__capture_dirs(const char *root, char ***names, size_t *n) {
   struct dirent *e;
   while ((e = readdir(d))) {
     if (e->d_name[0] == '.' || !strcmp(e->d_name, RF_QL_DIR)) continue;
-    char p[RF__PATH + 300];
-    snprintf(p, sizeof p, "%s/%s/run.json", root, e->d_name);
+    char sub[RF__PATH + 300], p[RF__PATH + 320];
+    if (rf_path_join(sub, sizeof sub, root, e->d_name) || rf_path_join(p, sizeof p, sub, "run.json")) {
+      st = RF_EINVAL; /* message set by rf_path_join */
+      break;
+    }
     if (!rf__is_file(p)) continue;
     if (*n == cap) {
       cap = cap ? 2 * cap : 16;
@@ -909,10 +824,17 @@ static int rf__capture_dirs(const char *root, char ***names, size_t *n) {
   }
   closedir(d);
   if (*n) qsort(*names, *n, sizeof **names, rf__cmp_str);
+  if (!st) return 0;
+fail:
+  for (size_t i = 0; i < *n; i++) rf__free((*names)[i]);
+  rf__free(*names);
+  *names = NULL;
+  *n = 0;
   return st;
 oom:
   closedir(d);
-  return rf__err(RF_ENOMEM, "%s: out of memory", root);
+  st = rf__err(RF_ENOMEM, "%s: out of memory", root);
+  goto fail;
 }
 
 int rf_quicklook_is_batch(const char *dir) {
@@ -994,121 +916,144 @@ static void rf__batch_row(rf__text *t, const char *anchor, const char *name, con
   rf__put(t, "</td></tr>\n");
 }
 
+/* The captures of a batch OUTROOT being drawn. */
+typedef struct rf__ql_batch {
+  const char *root;
+  char **names;                 /* capture folders, sorted */
+  size_t n, drawn;
+  char *sj;
+  cJSON *summary;
+  const cJSON *caps;            /* summary.json's captures, or NULL */
+  rf_quicklook_result *res;     /* [n] */
+  rf__products *prod;           /* [n] */
+  int *fail;                    /* [n] */
+  char **errs;                  /* [n] why a folder was not drawn */
+  int first;                    /* the first folder's failure */
+} rf__ql_batch;
+
+static void rf__ql_batch_free(rf__ql_batch *b) {
+  for (size_t i = 0; i < b->n; i++) {
+    rf__free(b->names[i]);
+    if (b->prod) rf__unload(&b->prod[i]);
+    if (b->errs) rf__free(b->errs[i]);
+  }
+  rf__free(b->names);
+  rf__free(b->errs);
+  rf__free(b->fail);
+  rf__free(b->prod);
+  rf__free(b->res);
+  cJSON_Delete(b->summary);
+  rf__free(b->sj);
+}
+
+/* summary.json, read defensively: anything unexpected means no rows. */
+static int rf__ql_batch_summary(rf__ql_batch *b) {
+  char path[RF__PATH + 32];
+  int st = rf_path_join(path, sizeof path, b->root, "summary.json");
+  if (st || !rf__is_file(path)) return st;
+  if (rf_slurp(path, RF__JSON_MAX, &b->sj, NULL) == 0 && (b->summary = cJSON_Parse(b->sj))) {
+    b->caps = cJSON_IsArray(b->summary) ? b->summary : cJSON_GetObjectItemCaseSensitive(b->summary, "captures");
+    if (!cJSON_IsArray(b->caps)) b->caps = NULL;
+  }
+  if (!b->caps) rf_log(1, "%s: no captures array; summary rows taken from the folders", path);
+  rf_errmsg_clear();
+  return 0;
+}
+
+/* Every capture folder's pictures; a folder that fails is noted and the
+ * others go on (out of memory stops all). */
+static int rf__ql_batch_draw(rf__ql_batch *b, const rf_quicklook_opts *o) {
+  const size_t n = b->n;
+  b->res = rf__calloc(n + 1, sizeof *b->res);
+  b->prod = rf__calloc(n + 1, sizeof *b->prod);
+  b->fail = rf__calloc(n + 1, sizeof *b->fail);
+  b->errs = rf__calloc(n + 1, sizeof *b->errs);
+  if (!b->res || !b->prod || !b->fail || !b->errs) return rf__err(RF_ENOMEM, "%s: out of memory", b->root);
+  for (size_t i = 0; i < n; i++) {
+    char path[RF__PATH + 300];
+    int s = rf_path_join(path, sizeof path, b->root, b->names[i]);
+    if (!s) s = rf__product(path, o, &b->res[i], &b->prod[i]);
+    if (s == RF_ENOMEM) return s;
+    if (!s) {
+      b->drawn++;
+      continue;
+    }
+    b->fail[i] = 1;
+    b->errs[i] = rf__strdup(rf_errmsg());
+    rf_log(0, "radarflow quicklook: %s", rf_errmsg());
+    rf_errmsg_clear();
+    if (!b->first) b->first = s;
+  }
+  return 0;
+}
+
+/* The batch page: one summary row per capture (and per capture the summary
+ * lists without a folder: failed runs), then each capture's pictures. */
+static void rf__ql_batch_page(const rf__ql_batch *b, rf__text *t) {
+  rf__html_head(t, "radarflow batch quick look");
+  rf__put(t, "<p>Batch <code>");
+  rf__put_esc(t, b->root);
+  rf__put(t, "</code>: %zu capture folders, %zu drawn.</p>\n<table>\n%s", b->n, b->drawn, rf__row_head);
+  for (size_t i = 0; i < b->n; i++)
+    rf__batch_row(t, b->names[i], b->names[i], b->caps ? rf__summary_entry(b->caps, b->names[i]) : NULL,
+                  &b->prod[i], &b->res[i], b->fail[i], b->errs[i]);
+  const cJSON *c;
+  cJSON_ArrayForEach(c, b->caps) {
+    int found = 0;
+    for (size_t i = 0; i < b->n && !found; i++) found = rf__summary_entry(b->caps, b->names[i]) == c;
+    if (found) continue;
+    const char *nm = rf__jstr(c, "name");
+    rf__batch_row(t, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
+  }
+  rf__put(t, "</table>\n");
+  for (size_t i = 0; i < b->n; i++) {
+    rf__put(t, "<section id=\"");
+    rf__put_esc(t, b->names[i]);
+    rf__put(t, "\">\n<h2>");
+    rf__put_esc(t, b->names[i]);
+    rf__put(t, "</h2>\n");
+    if (b->fail[i]) {
+      rf__put(t, "<p class=\"failed\">No pictures: ");
+      rf__put_esc(t, b->errs[i]);
+      rf__put(t, "</p>\n");
+    } else {
+      rf__text prefix = {0};
+      rf__put(&prefix, "../%s/%s/", b->names[i], RF_QL_DIR);
+      rf__html_images(t, prefix.oom ? "" : prefix.s, &b->res[i]);
+      rf__free(prefix.s);
+    }
+    rf__put(t, "</section>\n");
+  }
+  rf__put(t, "</body>\n</html>\n");
+}
+
 int rf_quicklook_batch(const char *root, const rf_quicklook_opts *o, size_t *count) {
-  char **names = NULL;
-  size_t n = 0, drawn = 0;
-  char *sj = NULL;
-  cJSON *summary = NULL;
-  const cJSON *caps = NULL;
-  rf_quicklook_result *res = NULL;
-  rf__products *prod = NULL;
-  int *fail = NULL;
-  char **errs = NULL;
+  rf__ql_batch b = {.root = root};
   rf__text t = {0};
-  int st, first = 0;
-  char path[RF__PATH + 300], qdir[RF__PATH + 32];
+  char path[RF__PATH + 64], qdir[RF__PATH + 32];
   rf_quicklook_opts def;
   if (!o) rf_quicklook_opts_default(&def), o = &def;
   if (count) *count = 0;
-  if ((st = rf__capture_dirs(root, &names, &n))) return st;
-  snprintf(qdir, sizeof qdir, "%s/%s", root, RF_QL_DIR);
-  if ((st = rf__mkdir1(qdir))) goto done;
-  /* summary.json is read defensively: anything unexpected means no rows. */
-  snprintf(path, sizeof path, "%s/summary.json", root);
-  if (rf__is_file(path)) {
-    if (rf__slurp(path, &sj, NULL) == 0 && (summary = cJSON_Parse(sj))) {
-      caps = cJSON_IsArray(summary) ? summary : cJSON_GetObjectItemCaseSensitive(summary, "captures");
-      if (!cJSON_IsArray(caps)) caps = NULL;
-    }
-    if (!caps) rf_log(1, "%s: no captures array; summary rows taken from the folders", path);
-    rf_errmsg_clear();
-  }
-  res = rf__calloc(n + 1, sizeof *res);
-  prod = rf__calloc(n + 1, sizeof *prod);
-  fail = rf__calloc(n + 1, sizeof *fail);
-  errs = rf__calloc(n + 1, sizeof *errs);
-  if (!res || !prod || !fail || !errs) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", root);
+  int st = rf__capture_dirs(root, &b.names, &b.n);
+  if (st) return st;
+  if ((st = rf_path_join(qdir, sizeof qdir, root, RF_QL_DIR)) || (st = rf_mkdirs(qdir)) ||
+      (st = rf__ql_batch_summary(&b)) || (st = rf__ql_batch_draw(&b, o)))
     goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
-    snprintf(path, sizeof path, "%s/%s", root, names[i]);
-    int s = rf__product(path, o, &res[i], &prod[i]);
-    if (s == RF_ENOMEM) {
-      st = s;
-      goto done;
-    }
-    if (s) {
-      fail[i] = 1;
-      errs[i] = rf__strdup(rf_errmsg());
-      rf_log(0, "radarflow quicklook: %s", rf_errmsg());
-      rf_errmsg_clear();
-      if (!first) first = s;
-    } else {
-      drawn++;
-    }
-  }
-
-  rf__html_head(&t, "radarflow batch quick look");
-  rf__put(&t, "<p>Batch <code>");
-  rf__put_esc(&t, root);
-  rf__put(&t, "</code>: %zu capture folders, %zu drawn.</p>\n<table>\n%s", n, drawn, rf__row_head);
-  for (size_t i = 0; i < n; i++)
-    rf__batch_row(&t, names[i], names[i], caps ? rf__summary_entry(caps, names[i]) : NULL, &prod[i],
-                  &res[i], fail[i], errs[i]);
-  /* Captures the summary lists without a product folder (failed runs). */
-  const cJSON *c;
-  cJSON_ArrayForEach(c, caps) {
-    int found = 0;
-    for (size_t i = 0; i < n && !found; i++) found = rf__summary_entry(caps, names[i]) == c;
-    if (found) continue;
-    const char *nm = rf__jstr(c, "name");
-    rf__batch_row(&t, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
-  }
-  rf__put(&t, "</table>\n");
-  for (size_t i = 0; i < n; i++) {
-    rf__put(&t, "<section id=\"");
-    rf__put_esc(&t, names[i]);
-    rf__put(&t, "\">\n<h2>");
-    rf__put_esc(&t, names[i]);
-    rf__put(&t, "</h2>\n");
-    if (fail[i]) {
-      rf__put(&t, "<p class=\"failed\">No pictures: ");
-      rf__put_esc(&t, errs[i]);
-      rf__put(&t, "</p>\n");
-    } else {
-      char prefix[600];
-      snprintf(prefix, sizeof prefix, "../%s/%s/", names[i], RF_QL_DIR);
-      rf__html_images(&t, prefix, &res[i]);
-    }
-    rf__put(&t, "</section>\n");
-  }
-  rf__put(&t, "</body>\n</html>\n");
-  snprintf(path, sizeof path, "%s/%s", qdir, RF_QL_INDEX);
-  if ((st = rf__write_text(&t, path))) goto done;
-  st = first;
-  if (first) rf__err(first, "%s: %zu of %zu capture folders could not be drawn", root, n - drawn, n);
-  if (count) *count = drawn;
+  rf__ql_batch_page(&b, &t);
+  if ((st = rf_path_join(path, sizeof path, qdir, RF_QL_INDEX)) || (st = rf__write_text(&t, path))) goto done;
+  st = b.first;
+  if (b.first) rf__err(b.first, "%s: %zu of %zu capture folders could not be drawn", root, b.n - b.drawn, b.n);
+  if (count) *count = b.drawn;
 done:
   rf__free(t.s);
-  for (size_t i = 0; i < n; i++) {
-    rf__free(names[i]);
-    if (prod) rf__unload(&prod[i]);
-    if (errs) rf__free(errs[i]);
-  }
-  rf__free(names);
-  rf__free(errs);
-  rf__free(fail);
-  rf__free(prod);
-  rf__free(res);
-  cJSON_Delete(summary);
-  rf__free(sj);
+  rf__ql_batch_free(&b);
   return st;
 }
 
 int rf_quicklook(const char *dir, const rf_quicklook_opts *o) {
   char p[RF__PATH + 32];
-  snprintf(p, sizeof p, "%s/run.json", dir);
+  int st = rf_path_join(p, sizeof p, dir, "run.json");
+  if (st) return st;
   if (rf__is_file(p)) return rf_quicklook_product(dir, o, NULL);
   if (rf_quicklook_is_batch(dir)) return rf_quicklook_batch(dir, o, NULL);
   return rf__err(RF_EFORMAT, "%s: neither a product folder (run.json) nor a batch folder "

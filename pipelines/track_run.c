@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../host/rf_files.h"
 #include "../io/rf_asterix.h"
 #include "../io/rf_plot_reader.h"
 
@@ -40,8 +40,7 @@ static int rf__out_open(rf__track_out *o, const char *outdir, const rf_config *c
   int st = rf_mkdirs(outdir);
   if (st) return st;
   for (int k = 0; k < RF_TRACK_PRODUCTS; k++)
-    if (snprintf(o->path[k], sizeof o->path[k], "%s/%s", outdir, rf_track_product_names[k]) >= (int)sizeof o->path[k])
-      return rf__err(RF_EINVAL, "%s: path too long", outdir);
+    if ((st = rf_path_join(o->path[k], sizeof o->path[k], outdir, rf_track_product_names[k]))) return st;
   rf_asterix_source src = {cfg->ast_sac, cfg->ast_sic, cfg->ast_service};
   rf_geo_site site;
   rf_geo_site_init(&site, s->site_latitude_deg, s->site_longitude_deg, s->site_altitude_m);
@@ -234,8 +233,7 @@ int rf_track_file(const char *path, const rf_config *cfg, const char *outdir, si
   memset(&at, 0, sizeof at);
   if (nplots) *nplots = 0;
   if (ntracks) *ntracks = 0;
-  size_t pl = strlen(path);
-  const int is_h5 = pl > 3 && strcasecmp(path + pl - 3, ".h5") == 0;
+  const int is_h5 = rf_has_ext(path, ".h5");
   if (is_h5) {
     if ((st = rf_plot_reader_open(&rd, path, &bits)) || (st = rf_plots_read_attrs(path, &at))) goto done;
     n = rf_plot_reader_rows(rd);

@@ -1,4 +1,4 @@
-/* Beamforming on the OpenCL device: radarflow's fused rf_bf_doppler kernel
+/* Beamforming on the OpenCL device: radarflow's fused rf_doppler_input kernel
  * against CLBlast's strided batched CGEMM on the same shapes (the numbers
  * in docs/opencl.md). Not part of the build; from the top folder:
  *   make && gcc -O2 -std=c11 -D_GNU_SOURCE -I. -o build/bf-clblast \
@@ -19,21 +19,21 @@ int main(int argc, char **argv) {
   rf_cl_device_info dev; rf_cl *cl;
   if (rf_cl_select("opencl", &dev) || rf_cl_create(&cl, &dev)) { puts(rf_errmsg()); return 1; }
   cl_command_queue q = rf_cl_queue(cl, 0);
-  cl_mem rows, w, dop, win;
+  cl_mem rows, w, dop;
   rf_cl_alloc(cl, P * N * L * 8, CL_MEM_READ_WRITE, "rows", &rows);
   rf_cl_alloc(cl, 8 * N * 8, CL_MEM_READ_WRITE, "w", &w);
   rf_cl_alloc(cl, B * K * S * 8, CL_MEM_READ_WRITE, "dop", &dop);
-  rf_cl_alloc(cl, P * 4, CL_MEM_READ_WRITE, "win", &win);
-  float *ones = malloc(P * 4); for (size_t i = 0; i < P; i++) ones[i] = 1; clEnqueueWriteBuffer(q, win, 1, 0, P * 4, ones, 0, 0, 0);
-  rf_bf_cl *bf; rf_bf_cl_create(&bf, cl, N, B, S, 1);
+  rf_doppler_config dc = {.pulses = P, .cells = S, .nfft = K, .clutter = 0, .window = 0};
+  rf_bf_cl *bf; rf_bf_cl_create(&bf, cl, N, B);
+  rf_doppler_cl *dp; if (rf_doppler_cl_create(&dp, cl, &dc, B, 1, dop)) { puts(rf_errmsg()); return 1; }
   float complex *wh = calloc(B * N, 8); for (size_t i = 0; i < B * N; i++) wh[i] = 0.1f * i;
   rf_bf_cl_set_weights(bf, q, wh);
   double best = 1e9;
   for (int r = 0; r < 4; r++) {
-    cl_event e; rf_bf_cl_execute(bf, q, rows, L, P, 0, P, 0, win, K, dop, 0, NULL, &e); clWaitForEvents(1, &e);
+    cl_event e; rf_doppler_cl_input(dp, q, bf, rows, L, P, 0, dop, 0, NULL, &e); clWaitForEvents(1, &e);
     double t = rf_cl_event_span(e, e); if (r && t < best) best = t; clReleaseEvent(e);
   }
-  printf("own fused kernel (rf_bf_doppler): %.4f s\n", best);
+  printf("own fused kernel (rf_doppler_input): %.4f s\n", best);
   cl_float2 alpha = {{1, 0}}, beta = {{0, 0}};
   best = 1e9;
   for (int r = 0; r < 4; r++) {

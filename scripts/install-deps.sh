@@ -5,15 +5,20 @@
 #   install-deps.sh ci      + everything .ci/run uses: fuzzing, tshark (ASTERIX
 #                           decode test), chromium (index.html screenshot),
 #                           slurm-wlm and munge (single-node cluster test),
-#                           python3-venv (Stone Soup comparison)
+#                           python3-venv (Stone Soup comparison; sigmf for the
+#                           import test), man-db and groff-base (the installed
+#                           man page), python3-h5py (docs/python.md examples,
+#                           install check, import test), oclgrind
+#                           (OpenCL kernels checked in a device simulator)
 set -euo pipefail
-pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev libfmt-dev
+pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
       check libsubunit-dev libcairo2-dev fonts-dejavu-core
       ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
 case "${1:-}" in
   "") ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
-  ci) pkgs+=(clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-venv curl) ;;
+  ci) pkgs+=(clang libclang-rt-14-dev tshark chromium slurm-wlm munge python3-venv curl
+            man-db groff-base python3-h5py oclgrind) ;;
   *) echo "usage: install-deps.sh [fuzz|ci]" >&2; exit 2 ;;
 esac
 missing=()

@@ -1,6 +1,8 @@
 /* OpenCL path end to end: the demo and early-warning scenarios processed
  * with --device opencl and --device cpu give the same plots (count, and
- * values within the tolerances below), and the device faults - no OpenCL
+ * values within the tolerances below), and the same again with poisoned
+ * device buffers and canaries (RF_CL_POISON=1, RF_CL_CANARY=1); the device
+ * faults - no OpenCL
  * platform, kernels that fail to build, too little device memory - fall
  * back (auto) or exit 3 (explicit device) with no partial output. */
 #include <check.h>
@@ -30,14 +32,55 @@ static void cl_env(void) {
   setenv("RF_CACHE_DIR", rf_test_join(dir, sizeof dir, rf_test_tmpdir(), "cl-cache"), 1);
 }
 
+/* Device buffers start poisoned (NaN, RF_CL_POISON=1) and are poisoned
+ * again between dwells, with a canary past every one (RF_CL_CANARY=1): the
+ * plots must be the very same as without, field for field and byte for
+ * byte in plots.csv, and every canary intact (the run fails otherwise). So
+ * no plot depends on what a buffer held before a kernel wrote it - what a
+ * GPU leaves from the previous dwell or program. */
+static void compare_poisoned(const char *cap, const char *out_plain, const char *out_poison, const rf_config *cfg) {
+  rf_run_summary sp;
+  setenv("RF_CL_POISON", "1", 1);
+  setenv("RF_CL_CANARY", "1", 1);
+  int st = rf_process_capture_on(cap, out_poison, cfg, "opencl", &sp);
+  unsetenv("RF_CL_POISON");
+  unsetenv("RF_CL_CANARY");
+  ck_assert_msg(st == 0, "%s", rf_errmsg());
+  ck_assert_str_eq(sp.fallback_reason, "");
+  char p[600];
+  rf_plot_list a = {0}, b = {0};
+  ck_assert_int_eq(rf_plots_read(rf_test_join(p, sizeof p, out_plain, "plots.h5"), &a), 0);
+  ck_assert_int_eq(rf_plots_read(rf_test_join(p, sizeof p, out_poison, "plots.h5"), &b), 0);
+  ck_assert_uint_eq(a.n, b.n);
+  for (size_t i = 0; i < a.n; i++) {
+    const rf_plot *x = &a.v[i], *y = &b.v[i];
+    ck_assert_msg(x->dwell == y->dwell && x->time_s == y->time_s && x->range_m == y->range_m &&
+                      x->radial_velocity_mps == y->radial_velocity_mps && x->azimuth_deg == y->azimuth_deg &&
+                      x->elevation_deg == y->elevation_deg && x->snr_db == y->snr_db && x->east_m == y->east_m &&
+                      x->north_m == y->north_m && x->up_m == y->up_m,
+                  "plot %zu differs when the device buffers are poisoned", i);
+  }
+  size_t la, lb;
+  char *ca = rf_test_read_file(rf_test_join(p, sizeof p, out_plain, "plots.csv"), &la);
+  char *cb = rf_test_read_file(rf_test_join(p, sizeof p, out_poison, "plots.csv"), &lb);
+  ck_assert(ca && cb && la == lb && !memcmp(ca, cb, la));
+  fprintf(stderr, "cl e2e: %zu plots, identical with poisoned device buffers\n", a.n);
+  free(ca);
+  free(cb);
+  rf_plot_list_free(&a);
+  rf_plot_list_free(&b);
+}
+
 /* Processes cap on "cpu" and "opencl" and compares the plots one by one
- * (both lists are in dwell, then (beam, bin, cell) order). */
+ * (both lists are in dwell, then (beam, bin, cell) order); then on
+ * "opencl" again with poisoned buffers (compare_poisoned). */
 static void compare_devices(const char *scenario, const char *name, uint64_t seed) {
-  char dir[512], cap[512], out_c[512], out_g[512];
+  char dir[512], cap[512], out_c[512], out_g[512], out_p[512];
   rf_test_fresh_dir(dir, sizeof dir, name);
   rf_test_join(cap, sizeof cap, dir, "cap.h5");
   rf_test_join(out_c, sizeof out_c, dir, "cpu");
   rf_test_join(out_g, sizeof out_g, dir, "opencl");
+  rf_test_join(out_p, sizeof out_p, dir, "opencl-poisoned");
   cl_env();
   rf_scenario *sc;
   ck_assert_int_eq(rf_scenario_load(&sc, scenario), 0);
@@ -85,6 +128,7 @@ static void compare_devices(const char *scenario, const char *name, uint64_t see
   rf_capture_close(c);
   rf_plot_list_free(&a);
   rf_plot_list_free(&b);
+  compare_poisoned(cap, out_g, out_p, &cfg);
 }
 
 START_TEST(cl_e2e_demo) { compare_devices("datasets/scenarios/demo.ini", "cl_e2e_demo", 1); }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -71,7 +73,9 @@ START_TEST(cli_process_writes_products) {
   const char *names[] = {"plots.h5",   "plots.csv",  "tracks.h5",   "tracks.csv", "plots.ast",
                          "tracks.ast", "plots.pcap", "tracks.pcap", "run.json"};
   for (int i = 0; i < 9; i++) ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, names[i])));
-  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 9); /* no temporaries left */
+  /* No temporaries left: the products and their marker. */
+  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 10);
+  ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, ".radarflow-products")));
   char *js = rf_test_read_file(rf_test_join(p, sizeof p, out, "run.json"), NULL);
   cJSON *root = cJSON_Parse(js);
   ck_assert_ptr_nonnull(root);
@@ -102,6 +106,77 @@ START_TEST(cli_process_writes_products) {
 }
 END_TEST
 
+/* The spin count libgomp reports last (OMP_DISPLAY_ENV=verbose prints it
+ * when the library loads: once before the CLI re-executes itself, once
+ * after), or -1 when it printed none. */
+static long long rf__last_spincount(const char *log) {
+  char *txt = rf_test_read_file(log, NULL);
+  long long v = -1;
+  for (const char *p = txt ? strstr(txt, "GOMP_SPINCOUNT = '") : NULL; p; p = strstr(p + 1, "GOMP_SPINCOUNT = '"))
+    v = atoll(p + strlen("GOMP_SPINCOUNT = '"));
+  free(txt);
+  return v;
+}
+
+/* OpenMP waits passively unless the user chose otherwise: libgomp's own
+ * report of its settings (not radarflow's) says spin count 0, which is what
+ * OMP_WAIT_POLICY=PASSIVE gives; an explicit policy is kept. */
+START_TEST(cli_openmp_waits_passively) {
+  char dir[512], log[512];
+  rf_test_fresh_dir(dir, sizeof dir, "cli_omp");
+  rf_test_join(log, sizeof log, dir, "log.txt");
+  unsetenv("OMP_WAIT_POLICY");
+  unsetenv("GOMP_SPINCOUNT");
+  setenv("OMP_DISPLAY_ENV", "verbose", 1);
+  ck_assert_int_eq(rf_test_cli(log, "--version", NULL), 0);
+  ck_assert_int_eq(rf__last_spincount(log), 0);
+  setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  ck_assert_int_eq(rf_test_cli(log, "--version", NULL), 0);
+  ck_assert_int_gt(rf__last_spincount(log), 0);
+  unsetenv("OMP_WAIT_POLICY");
+  setenv("GOMP_SPINCOUNT", "1234", 1);
+  ck_assert_int_eq(rf_test_cli(log, "--version", NULL), 0);
+  ck_assert_int_eq(rf__last_spincount(log), 1234);
+  unsetenv("GOMP_SPINCOUNT");
+  unsetenv("OMP_DISPLAY_ENV");
+}
+END_TEST
+
+/* bench refuses its headline ratio when other processes took a core: the
+ * test keeps one core busy itself (a spinning child), so the load is known
+ * independently of what bench measures. */
+START_TEST(cli_bench_says_machine_busy) {
+  char dir[512], log[512], json[512];
+  rf_test_fresh_dir(dir, sizeof dir, "cli_bench_busy");
+  rf_test_join(log, sizeof log, dir, "log.txt");
+  rf_test_join(json, sizeof json, dir, "bench.json");
+  pid_t spin = fork();
+  ck_assert_int_ge(spin, 0);
+  if (spin == 0)
+    for (volatile unsigned long n = 0;; n++) {
+    }
+  int code = rf_test_cli(log, "bench", "--workload", "demo", "--repeat", "2", "--dir", dir, "--json", json, NULL);
+  kill(spin, SIGKILL);
+  waitpid(spin, NULL, 0);
+  ck_assert_int_eq(code, 0);
+  char *js = rf_test_read_file(json, NULL);
+  cJSON *root = cJSON_Parse(js);
+  ck_assert_ptr_nonnull(root);
+  cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "workloads"), 0);
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(w, "machine_busy")));
+  /* The spinner gets at least its fair share of a core: half of one on a
+   * single-core machine, more with more cores. */
+  ck_assert_double_ge(cJSON_GetObjectItem(w, "other_processes_cores")->valuedouble, 0.4);
+  ck_assert(cJSON_IsNull(cJSON_GetObjectItem(w, "ratio_to_fft_floor")));
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(w, "load_average_start")));
+  cJSON_Delete(root);
+  free(js);
+  char *txt = rf_test_read_file(log, NULL);
+  ck_assert_ptr_nonnull(strstr(txt, "FFT floor not reported: machine busy"));
+  free(txt);
+}
+END_TEST
+
 Suite *test_cli_suite(void) {
   Suite *s = suite_create("test_cli_suite");
   TCase *tc = tcase_create("cli");
@@ -109,6 +184,8 @@ Suite *test_cli_suite(void) {
   tcase_add_test(tc, cli_help_version_and_usage);
   tcase_add_test(tc, cli_refuses_malformed_captures);
   tcase_add_test(tc, cli_process_writes_products);
+  tcase_add_test(tc, cli_openmp_waits_passively);
+  tcase_add_test(tc, cli_bench_says_machine_busy);
   suite_add_tcase(s, tc);
   return s;
 }

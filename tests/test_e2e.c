@@ -88,8 +88,8 @@ START_TEST(e2e_demo_matches_truth) {
   const rf_capture_meta *m = rf_capture_get_meta(c);
   rf_truth *t;
   ck_assert_int_eq(rf_capture_read_truth(c, &t), 0);
-  rf_pipeline *pl;
-  ck_assert_int_eq(rf_pipeline_create(&pl, &cfg, m), 0);
+  rf_engine *pl;
+  ck_assert_int_eq(rf_engine_create_cpu(&pl, &cfg, c), 0);
 
   enum { MAXT = 16 };
   e2e_target_stats st[MAXT];
@@ -101,9 +101,9 @@ START_TEST(e2e_demo_matches_truth) {
   const double range_cell = RF_C_MPS / (2 * m->sample_rate_hz);
   for (size_t d = 0; d < m->dwells; d++) {
     rf_plot_list pls = {0};
-    ck_assert_int_eq(rf_pipeline_process_dwell(pl, c, d, &pls), 0);
+    ck_assert_int_eq(rf_engine_dwell(pl, d, &pls), 0);
     rf_dwell_view v;
-    rf_pipeline_last_dwell(pl, &v);
+    ck_assert_int_eq(rf_engine_last_dwell(pl, &v), 0);
     const double vcell = lambda / (2.0 * (double)v.bins * m->pri_s);
     const double vmax = lambda / (4.0 * m->pri_s);
     int notched = cfg.clutter_filter == RF_CLUTTER_NOTCH ? 2 * cfg.notch_bins + 1 : 0;
@@ -200,7 +200,7 @@ START_TEST(e2e_demo_matches_truth) {
   rf_plot_list_free(&fh5);
   rf_plot_list_free(&fcsv);
   rf_plot_list_free(&all);
-  rf_pipeline_destroy(pl);
+  rf_engine_destroy(pl);
   rf_truth_free(t);
   rf_capture_close(c);
 }

@@ -462,11 +462,14 @@ START_TEST(ql_bad_tracks) {
   ck_assert_int_eq(rf_quicklook_product(d, NULL, NULL), RF_EFORMAT);
   ck_assert_ptr_nonnull(strstr(rf_errmsg(), "tracks.csv"));
   ck_assert_ptr_nonnull(strstr(rf_errmsg(), "track_id"));
-  write_text(p, "time_s,track_id,status,east_m,north_m,range_m,radial_velocity_mps\n"
-                "1,3,confirmed,0,0,0,0\n2,3,lost,0,0,0,0\n");
+  /* The spec's columns, a bad status word on line 3. */
+  write_text(p, "time_s,track_id,status,east_m,north_m,up_m,v_east_mps,v_north_mps,v_up_mps,range_m,"
+                "azimuth_deg,elevation_deg,radial_velocity_mps,latitude_deg,longitude_deg,altitude_m,"
+                "pos_sigma_m,plots,time_to_go_s\n"
+                "1,3,confirmed,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,nan\n2,3,lost,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,nan\n");
   ck_assert_int_eq(rf_quicklook_product(d, NULL, NULL), RF_EFORMAT);
   ck_assert_ptr_nonnull(strstr(rf_errmsg(), "line 3"));
-  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "/status"));
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "column status"));
   rf_test_join(p, sizeof p, d, "run.json");
   write_text(p, "{\"input\": {}}");
   ck_assert_int_eq(rf_quicklook_product(d, NULL, NULL), RF_EFORMAT);

@@ -846,10 +846,10 @@ static void e2e_scenario(const char *name, const char *ini, const char *config, 
   const rf_capture_meta *m = rf_capture_get_meta(c);
   rf_truth *t;
   ck_assert_int_eq(rf_capture_read_truth(c, &t), 0);
-  rf_pipeline *pl;
-  ck_assert_int_eq(rf_pipeline_create(&pl, &cfg, m), 0);
+  rf_engine *pl;
+  ck_assert_int_eq(rf_engine_create_cpu(&pl, &cfg, c), 0);
   rf_plot_list plots = {0};
-  for (size_t d = 0; d < m->dwells; d++) ck_assert_int_eq(rf_pipeline_process_dwell(pl, c, d, &plots), 0);
+  for (size_t d = 0; d < m->dwells; d++) ck_assert_int_eq(rf_engine_dwell(pl, d, &plots), 0);
   rf_track_sensor s;
   rf_track_sensor_from_meta(&s, m, &cfg);
   double *mid = malloc(m->dwells * sizeof *mid);
@@ -964,7 +964,7 @@ static void e2e_scenario(const char *name, const char *ini, const char *config, 
   rf_track_list_free(&rows);
   rf_track_list_free(&rows_h5);
   rf_plot_list_free(&plots);
-  rf_pipeline_destroy(pl);
+  rf_engine_destroy(pl);
   rf_truth_free(t);
   rf_capture_close(c);
 }

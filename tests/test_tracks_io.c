@@ -6,7 +6,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../io/rf_tracks.h"
 #include "../pipelines/rf_tracker.h"
@@ -183,6 +187,77 @@ START_TEST(tracks_errors_and_atomic) {
 }
 END_TEST
 
+/* The streaming writer over several HDF5 chunks, a write that fails part
+ * way (file size limit: EFBIG, as a full disk gives ENOSPC) and every
+ * allocation failing in turn: RF_EIO / RF_ENOMEM naming the file, nothing
+ * left behind. The failing write runs in a child so the limit does not
+ * outlive the test; its exit code names the first check that failed. */
+#define RF_TEST_STREAM_ROWS 10000 /* more than two HDF5 chunks (4096 rows) */
+#define RF_TEST_OOM_MAX_STEPS 200
+static int stream_rows(const char *h5, const char *csv, const rf_track_row *rows, size_t n) {
+  rf_tracks_writer *w;
+  int st = rf_tracks_writer_create(&w, h5, csv, NULL);
+  for (size_t i = 0; !st && i < n; i += 333) st = rf_tracks_writer_add(w, rows + i, n - i < 333 ? n - i : 333);
+  if (st) {
+    rf_tracks_writer_abort(w);
+    return st;
+  }
+  return rf_tracks_writer_commit(w);
+}
+
+START_TEST(tracks_stream_failures) {
+  char dir[512], h5[512], csv[512];
+  rf_test_fresh_dir(dir, sizeof dir, "tracks_stream");
+  rf_test_join(h5, sizeof h5, dir, "tracks.h5");
+  rf_test_join(csv, sizeof csv, dir, "tracks.csv");
+  rf_track_row *rows = malloc(RF_TEST_STREAM_ROWS * sizeof *rows);
+  ck_assert_ptr_nonnull(rows);
+  make_rows(rows, RF_TEST_STREAM_ROWS);
+  ck_assert_int_eq(stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS), 0);
+  rf_track_list a = {0};
+  ck_assert_int_eq(rf_tracks_read(h5, &a), 0);
+  ck_assert_uint_eq(a.n, RF_TEST_STREAM_ROWS);
+  check_rows(rows, a.v, RF_TEST_STREAM_ROWS);
+  ck_assert_int_eq(rf_tracks_read(csv, &a), 0);
+  ck_assert_uint_eq(a.n, RF_TEST_STREAM_ROWS);
+  check_rows(rows, a.v, RF_TEST_STREAM_ROWS);
+  rf_track_list_free(&a);
+  remove(h5), remove(csv);
+
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {64 << 10, 64 << 10};
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
+    if (stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS) != RF_EIO) _exit(10);
+    if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
+    if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
+    rf_test_child_exit(0);
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
+  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+
+  size_t k, failures = 0;
+  for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
+    rf_alloc_fail_after(k, 0);
+    int st = stream_rows(h5, csv, rows, 5000);
+    rf_alloc_fail_after(0, 0);
+    if (st == 0) break;
+    ck_assert_int_eq(st, RF_ENOMEM);
+    ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
+    failures++;
+  }
+  ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
+  ck_assert_uint_ge(failures, 1);
+  ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 2);
+  free(rows);
+}
+END_TEST
+
 START_TEST(plots_sensor_attrs) {
   char dir[512], p[512];
   rf_test_fresh_dir(dir, sizeof dir, "plots_attrs");
@@ -274,6 +349,7 @@ Suite *test_tracks_io_suite(void) {
   TCase *tc = tcase_create("tracks_io");
   tcase_add_test(tc, tracks_round_trip);
   tcase_add_test(tc, tracks_errors_and_atomic);
+  tcase_add_test(tc, tracks_stream_failures);
   tcase_add_test(tc, plots_sensor_attrs);
   tcase_add_test(tc, track_file_needs_sensor);
   suite_add_tcase(s, tc);

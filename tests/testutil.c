@@ -43,16 +43,7 @@ char *rf_test_join(char *out, size_t len, const char *dir, const char *name) {
   return out;
 }
 
-static int rf__rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(p);
-}
-
-int rf_test_rm_rf(const char *path) {
-  struct stat sb;
-  if (lstat(path, &sb) < 0) return errno == ENOENT ? 0 : -1;
-  return nftw(path, rf__rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
+int rf_test_rm_rf(const char *path) { return rf_remove_tree(path); }
 
 char *rf_test_fresh_dir(char *out, size_t len, const char *name) {
   rf_test_join(out, len, rf_test_tmpdir(), name);

@@ -10,6 +10,7 @@
 #include "../pipelines/rf_batch.h"
 #include "rf_cmds.h"
 #include "../pipelines/rf_pipeline.h"
+#include "../pipelines/rf_supervise.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -40,6 +40,11 @@ extern char **environ;
  * workers with more threads on many small captures), at most this many so
  * memory stays bounded on large nodes. */
 #define RF__DEFAULT_MAX_JOBS 32
+/* After SIGINT/SIGTERM, workers get this long to stop between dwells before
+ * they are killed (one stuck in a read never would). */
+#define RF__CANCEL_GRACE_S 5.0
+/* The fd a worker finds its progress block on ($RF_WATCH_FD). */
+#define RF__WATCH_FD 3
 
 static const char rf__help_batch[] =
     "Usage: radarflow batch INPUT... -o OUTROOT [OPTIONS]\n"
@@ -60,6 +65,10 @@ static const char rf__help_batch[] =
     "      --manifest FILE    read captures from FILE (one path a line)\n"
     "      --progress MODE    auto (a live line on a terminal, else timestamped lines),\n"
     "                         line, plain or none\n"
+    "      --timeout S        stop a capture that takes longer than S seconds (it fails;\n"
+    "                         the rest go on); default: no limit\n"
+    "      --allow-external   read samples and follow HDF5 links into files outside a\n"
+    "                         capture's folder (refused by default)\n"
     "  -q, --quiet            print only failures\n"
     "  -v, --verbose          print every capture and worker event\n\n"
     "Exit status: 0 every capture done or skipped, 1 any failed, 2 bad usage,\n"
@@ -72,17 +81,6 @@ static const char rf__help_merge[] =
     "Exit status: 0 complete and nothing failed, 1 a shard missing or a capture\n"
     "failed, 2 bad usage or unreadable shard summaries.\n";
 
-static int rf__usage(const char *cmd, const char *what) {
-  fprintf(stderr, "radarflow %s: %s\nTry 'radarflow %s --help'.\n", cmd, what, cmd);
-  return 2;
-}
-
-static int rf__fail_msg(int st) {
-  const char *m = rf_errmsg();
-  fprintf(stderr, "radarflow: %s\n", m[0] ? m : rf_strerror(st));
-  return st == RF_EINVAL || st == RF_EFORMAT || st == RF_ERANGE ? 2 : 1;
-}
-
 /* Cores this process may use: its CPU affinity, capped by Slurm's
  * SLURM_CPUS_PER_TASK (task/none does not bind). */
 static int rf__cores(void) {
@@ -93,16 +91,10 @@ static int rf__cores(void) {
   return n > 0 ? n : 1;
 }
 
-static void rf__utc(char *out, size_t len) {
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* ---- worker ------------------------------------------------------------------------ */
 int rf_batch_worker_cmd(int argc, char **argv) {
-  if (argc != 2) return rf__usage("batch-worker", "expected OUTROOT (internal command of batch)");
+  if (argc != 2) return rf_cli_usage("batch-worker", "expected OUTROOT (internal command of batch)");
   const char *root = argv[1], *parent = getenv("RF_BATCH_PARENT");
   /* Die with the coordinator: a killed batch leaves no worker writing. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -136,6 +128,9 @@ int rf_batch_worker_cmd(int argc, char **argv) {
   config_hash = strtoull(hash->valuestring, NULL, 16);
   const cJSON *lv = cJSON_GetObjectItemCaseSensitive(h, "log_level");
   if (cJSON_IsNumber(lv) && lv->valueint > 1) rf_log_level = 2;
+  rf_capture_allow_external(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "allow_external")));
+  const char *wfd = getenv("RF_WATCH_FD");
+  if (wfd) rf_watch_attach_fd(atoi(wfd));
   cJSON_Delete(h);
   if (st) goto done;
   while (!rf_cancel && getline(&line, &cap, stdin) > 0) {
@@ -174,6 +169,11 @@ typedef struct rf__worker {
   long job;           /* item being processed, -1 idle */
   char *buf;          /* partial answer line */
   size_t len;
+  rf_watch_block *wb; /* its progress block (shared memory), fd wfd */
+  int wfd;
+  rf_watchdog wd;
+  double job_t0;      /* when the job was handed out */
+  int stop;           /* why we killed it: 0 not, 1 --timeout, 2 no progress */
 } rf__worker;
 
 typedef struct rf__batch {
@@ -191,6 +191,8 @@ typedef struct rf__batch {
   size_t dwells_done;
   double t0, last_draw;
   int line_shown, cancel_sent;
+  double cancel_t;     /* when SIGTERM went to the workers */
+  int timeout_s, allow_external;
   char *header;        /* worker header line */
 } rf__batch;
 
@@ -239,7 +241,7 @@ static void rf__report(rf__batch *b, size_t i) {
   if (!fail && (b->quiet || (b->progress == 2 && !b->verbose) || b->progress == 0)) return;
   rf__clear_line(b);
   char when[32], st[128];
-  rf__utc(when, sizeof when);
+  rf_utc_now(when, sizeof when);
   rf__stats(b, st, sizeof st);
   size_t done = b->finished + (b->list.n - b->to_run);
   if (r->status == RF_BATCH_DONE)
@@ -270,13 +272,13 @@ static int rf__spawn(rf__batch *b, int id) {
   }
   size_t ne = 0;
   while (environ[ne]) ne++;
-  if (!(env = rf__calloc(ne + 5, sizeof *env))) {
+  if (!(env = rf__calloc(ne + 6, sizeof *env))) {
     st = rf__err(RF_ENOMEM, "batch: out of memory");
     goto done;
   }
   size_t k = 0;
   for (size_t i = 0; i < ne; i++)
-    if (strncmp(environ[i], "RF_BATCH_", 9)) env[k++] = environ[i];
+    if (strncmp(environ[i], "RF_BATCH_", 9) && strncmp(environ[i], "RF_WATCH_FD=", 12)) env[k++] = environ[i];
   snprintf(e_parent, sizeof e_parent, "RF_BATCH_PARENT=%ld", (long)getpid());
   snprintf(e_worker, sizeof e_worker, "RF_BATCH_WORKER=%d", id);
   snprintf(e_workers, sizeof e_workers, "RF_BATCH_WORKERS=%d", b->jobs);
@@ -286,8 +288,16 @@ static int rf__spawn(rf__batch *b, int id) {
   /* Idle OpenMP threads of one worker must not spin on cores another uses. */
   if (b->jobs > 1 && !getenv("OMP_WAIT_POLICY")) env[k++] = "OMP_WAIT_POLICY=PASSIVE";
   env[k] = NULL;
+  if (!w->wb && !(w->wb = rf_watch_block_create(&w->wfd))) {
+    st = rf__err(RF_EIO, "batch: cannot create a progress block: %s", strerror(errno));
+    goto done;
+  }
+  env[k++] = "RF_WATCH_FD=3";
+  env[k] = NULL;
   if (posix_spawn_file_actions_init(&fa) || (fa_ok = 1, posix_spawn_file_actions_adddup2(&fa, in[0], 0)) ||
-      posix_spawn_file_actions_adddup2(&fa, out[1], 1) || posix_spawnattr_init(&at) || (at_ok = 1, 0)) {
+      posix_spawn_file_actions_adddup2(&fa, out[1], 1) ||
+      posix_spawn_file_actions_adddup2(&fa, w->wfd, RF__WATCH_FD) || posix_spawnattr_init(&at) ||
+      (at_ok = 1, 0)) {
     st = rf__err(RF_ENOMEM, "batch: out of memory");
     goto done;
   }
@@ -310,6 +320,7 @@ static int rf__spawn(rf__batch *b, int id) {
   in[1] = out[0] = -1;
   w->job = -1;
   w->len = 0;
+  w->stop = 0;
   size_t hl = strlen(b->header);
   if (write(w->in_fd, b->header, hl) != (ssize_t)hl) { /* the death shows as EOF */ }
   if (b->verbose) {
@@ -338,6 +349,8 @@ static void rf__give_job(rf__batch *b, rf__worker *w) {
   char *t = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   w->job = (long)i;
+  w->job_t0 = rf_now_s();
+  rf_watchdog_start(&w->wd, w->pid, w->wb);
   if (!t) return; /* out of memory: the job stays with the worker and fails below */
   size_t n = strlen(t);
   t[n] = '\n';
@@ -363,14 +376,20 @@ static void rf__reap(rf__batch *b, int id) {
       r->code = RF_EINTR;
       snprintf(r->error, sizeof r->error, "%s: interrupted", b->list.v[w->job].input);
     } else {
+      const char *in = b->list.v[w->job].input;
+      int phase = rf_watch_block_phase(w->wb);
       r->status = RF_BATCH_FAILED;
       r->code = RF_EIO;
-      if (WIFSIGNALED(ws))
-        snprintf(r->error, sizeof r->error, "%s: worker killed by signal %d (%s) while processing it",
-                 b->list.v[w->job].input, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
-      else
-        snprintf(r->error, sizeof r->error, "%s: worker exited with status %d while processing it",
-                 b->list.v[w->job].input, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+      if (w->stop == 1) {
+        snprintf(r->error, sizeof r->error, "%s: timed out after %d s (--timeout); its worker was stopped in phase "
+                 "%s, nothing was written", in, b->timeout_s, rf_phase_name(phase));
+      } else if (w->stop == 2 || WIFSIGNALED(ws)) {
+        r->code = rf_supervise_failure(in, phase, w->stop == 2 ? 0 : WTERMSIG(ws), w->stop == 2 ? b->cfg.watchdog_s : 0);
+        snprintf(r->error, sizeof r->error, "%s", rf_errmsg());
+      } else {
+        snprintf(r->error, sizeof r->error, "%s: worker exited with status %d while processing it", in,
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+      }
       b->failed++;
     }
     /* Its temporary folder, if any (the worker is gone, so it is stale). */
@@ -389,6 +408,28 @@ static void rf__reap(rf__batch *b, int id) {
   }
   w->pid = 0;
   w->job = -1;
+  w->stop = 0;
+}
+
+/* Stops workers past --timeout or without progress for run.watchdog_s, and
+ * after SIGINT/SIGTERM those that did not stop within the grace time; their
+ * pipes then close and rf__reap reports them. */
+static void rf__police(rf__batch *b) {
+  double now = rf_now_s();
+  for (int i = 0; i < b->jobs; i++) {
+    rf__worker *w = &b->w[i];
+    if (!w->pid || w->stop) continue;
+    if (b->cancel_sent && now - b->cancel_t > RF__CANCEL_GRACE_S) {
+      w->stop = 3;
+      kill(w->pid, SIGKILL);
+    } else if (w->job >= 0 && b->timeout_s > 0 && now - w->job_t0 > (double)b->timeout_s) {
+      w->stop = 1;
+      kill(w->pid, SIGKILL);
+    } else if (w->job >= 0 && rf_watchdog_stalled(&w->wd, b->cfg.watchdog_s)) {
+      w->stop = 2;
+      kill(w->pid, SIGKILL);
+    }
+  }
 }
 
 /* Handles the complete lines of a worker's answer buffer. */
@@ -436,6 +477,7 @@ static int rf__run_pool(rf__batch *b) {
   }
   for (int i = 0; i < b->jobs; i++) {
     b->w[i].in_fd = b->w[i].out_fd = -1;
+    b->w[i].wfd = -1;
     b->w[i].job = -1;
     if (!(b->w[i].buf = rf__malloc(RF__LINE_MAX))) {
       st = rf__err(RF_ENOMEM, "batch: out of memory");
@@ -474,7 +516,9 @@ static int rf__run_pool(rf__batch *b) {
       for (int i = 0; i < b->jobs; i++)
         if (b->w[i].pid) kill(b->w[i].pid, SIGTERM);
       b->cancel_sent = 1;
+      b->cancel_t = rf_now_s();
     }
+    rf__police(b);
     int r = poll(pf, (nfds_t)n, (int)(RF__PROGRESS_PERIOD_S * 1000));
     if (r < 0 && errno != EINTR) {
       st = rf__err(RF_EIO, "batch: poll: %s", strerror(errno));
@@ -501,6 +545,7 @@ done:
       rf__reap(b, i);
     }
     rf__free(b->w[i].buf);
+    rf_watch_block_destroy(b->w[i].wb, b->w[i].wfd);
   }
   rf__free(pf);
   rf__free(who);
@@ -523,6 +568,7 @@ static char *rf__make_header(const rf__batch *b) {
   cJSON_AddStringToObject(h, "config_hash", hex);
   cJSON_AddStringToObject(h, "device", b->device);
   cJSON_AddNumberToObject(h, "log_level", b->verbose ? 2 : 1);
+  cJSON_AddBoolToObject(h, "allow_external", b->allow_external);
   char *t = cJSON_PrintUnformatted(h);
   cJSON_Delete(h);
   if (!t) return NULL;
@@ -537,8 +583,16 @@ static char *rf__make_header(const rf__batch *b) {
   return out;
 }
 
-int rf_batch_cmd(int argc, char **argv) {
-  enum { OPT_SET = 256, OPT_RESUME, OPT_SHARD, OPT_MANIFEST, OPT_PROGRESS };
+/* What the command line asks for, beyond the rf__batch it fills. */
+typedef struct rf__batch_args {
+  const char *manifest, *progress;
+  int resume, sharded;
+  size_t shard_k, shard_n;
+} rf__batch_args;
+
+/* Options into b and a; 0 to go on, else the exit code (help: 0 with *done). */
+static int rf__batch_options(int argc, char **argv, rf__batch *b, rf__batch_args *a, int *done) {
+  enum { OPT_SET = 256, OPT_RESUME, OPT_SHARD, OPT_MANIFEST, OPT_PROGRESS, OPT_TIMEOUT, OPT_EXTERNAL };
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"jobs", required_argument, 0, 'j'},
                                        {"device", required_argument, 0, 'd'},
@@ -548,143 +602,170 @@ int rf_batch_cmd(int argc, char **argv) {
                                        {"shard", required_argument, 0, OPT_SHARD},
                                        {"manifest", required_argument, 0, OPT_MANIFEST},
                                        {"progress", required_argument, 0, OPT_PROGRESS},
+                                       {"timeout", required_argument, 0, OPT_TIMEOUT},
+                                       {"allow-external", no_argument, 0, OPT_EXTERNAL},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"verbose", no_argument, 0, 'v'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  rf__batch b;
-  memset(&b, 0, sizeof b);
-  b.device = "auto";
-  rf_config_defaults(&b.cfg);
-  const char *manifest = NULL, *progress = "auto";
-  int resume = 0, sharded = 0, c, st = 0, code = 0;
-  size_t shard_k = 0, shard_n = 0;
+  int c, st;
+  *done = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:j:d:c:qvh", opts, NULL)) != -1) {
     switch (c) {
-    case 'o': b.root = optarg; break;
+    case 'o': b->root = optarg; break;
     case 'j': {
       char *end;
       long v = strtol(optarg, &end, 10);
-      if (*end || v < 1 || v > 1024) return rf__usage("batch", "--jobs needs an integer in 1..1024");
-      b.jobs = (int)v;
+      if (*end || v < 1 || v > 1024) return rf_cli_usage("batch", "--jobs needs an integer in 1..1024");
+      b->jobs = (int)v;
       break;
     }
-    case 'd': b.device = optarg; break;
+    case 'd': b->device = optarg; break;
     case 'c':
-      if ((st = rf_config_load(&b.cfg, optarg))) return rf__fail_msg(st);
+      if ((st = rf_config_load(&b->cfg, optarg))) return rf_cli_fail(st);
       break;
     case OPT_SET:
-      if ((st = rf_config_set(&b.cfg, optarg))) return rf__fail_msg(st);
+      if ((st = rf_config_set(&b->cfg, optarg))) return rf_cli_fail(st);
       break;
-    case OPT_RESUME: resume = 1; break;
+    case OPT_RESUME: a->resume = 1; break;
     case OPT_SHARD:
-      if ((st = rf_batch_parse_shard(optarg, &shard_k, &shard_n))) return rf__fail_msg(st);
-      sharded = 1;
+      if ((st = rf_batch_parse_shard(optarg, &a->shard_k, &a->shard_n))) return rf_cli_fail(st);
+      a->sharded = 1;
       break;
-    case OPT_MANIFEST: manifest = optarg; break;
-    case OPT_PROGRESS: progress = optarg; break;
-    case 'q': b.quiet = 1; break;
-    case 'v': b.verbose = 1; break;
-    case 'h': fputs(rf__help_batch, stdout); return 0;
-    default: return rf__usage("batch", "unknown option");
+    case OPT_MANIFEST: a->manifest = optarg; break;
+    case OPT_PROGRESS: a->progress = optarg; break;
+    case OPT_TIMEOUT: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || !*optarg || v < 1 || v > 86400 * 30)
+        return rf_cli_usage("batch", "--timeout needs whole seconds in 1..2592000");
+      b->timeout_s = (int)v;
+      break;
+    }
+    case OPT_EXTERNAL: b->allow_external = 1; break;
+    case 'q': b->quiet = 1; break;
+    case 'v': b->verbose = 1; break;
+    case 'h': fputs(rf__help_batch, stdout); *done = 1; return 0;
+    default: return rf_cli_usage("batch", "unknown option");
     }
   }
-  if (!b.root) return rf__usage("batch", "-o OUTROOT is required");
-  if (optind >= argc && !manifest) return rf__usage("batch", "expected INPUT captures, folders or a manifest");
-  if (!*b.device) return rf__usage("batch", "--device needs a value");
-  if (!strcmp(progress, "auto")) {
+  if (!b->root) return rf_cli_usage("batch", "-o OUTROOT is required");
+  if (optind >= argc && !a->manifest) return rf_cli_usage("batch", "expected INPUT captures, folders or a manifest");
+  if (!*b->device) return rf_cli_usage("batch", "--device needs a value");
+  if (!strcmp(a->progress, "auto")) {
     const char *term = getenv("TERM");
-    b.progress = isatty(2) && !getenv("CI") && term && strcmp(term, "dumb") ? 2 : 1;
-  } else if (!strcmp(progress, "line")) b.progress = 2;
-  else if (!strcmp(progress, "plain")) b.progress = 1;
-  else if (!strcmp(progress, "none")) b.progress = 0;
-  else return rf__usage("batch", "--progress: auto, line, plain or none");
-  if (b.quiet && b.progress == 2) b.progress = 0;
+    b->progress = isatty(2) && !getenv("CI") && term && strcmp(term, "dumb") ? 2 : 1;
+  } else if (!strcmp(a->progress, "line")) b->progress = 2;
+  else if (!strcmp(a->progress, "plain")) b->progress = 1;
+  else if (!strcmp(a->progress, "none")) b->progress = 0;
+  else return rf_cli_usage("batch", "--progress: auto, line, plain or none");
+  if (b->quiet && b->progress == 2) b->progress = 0;
+  return 0;
+}
 
-  char started[32], sum_path[4200];
-  rf__utc(started, sizeof started);
-  b.t0 = rf_now_s();
-  if ((st = rf_batch_expand(&b.list, (const char *const *)argv + optind, (size_t)(argc - optind), manifest)))
-    return rf__fail_msg(st);
-  if (sharded) rf_batch_shard(&b.list, shard_k, shard_n);
-  if ((st = rf_batch_summary_path(sum_path, sizeof sum_path, b.root, shard_k, sharded ? shard_n : 0)) ||
-      (st = rf_batch_prepare_root(b.root))) {
-    rf_batch_list_free(&b.list);
-    fprintf(stderr, "radarflow: %s\n", rf_errmsg());
-    return st == RF_EINVAL ? 2 : 1;
-  }
-  b.config_hash = rf_batch_config_hash(&b.cfg);
+/* Sizes, resume checks, workers and threads for the planned list. */
+static int rf__batch_plan(rf__batch *b, const rf__batch_args *a) {
+  b->config_hash = rf_batch_config_hash(&b->cfg);
   int cores = rf__cores();
-  if (!b.jobs) b.jobs = cores < RF__DEFAULT_MAX_JOBS ? cores : RF__DEFAULT_MAX_JOBS;
-  b.res = rf__calloc(b.list.n ? b.list.n : 1, sizeof *b.res);
-  b.sizes = rf__calloc(b.list.n ? b.list.n : 1, sizeof *b.sizes);
-  if (!b.res || !b.sizes) {
-    st = rf__err(RF_ENOMEM, "batch: out of memory");
-    goto done;
-  }
-  size_t removed = rf_batch_clean_stale(b.root, &b.list);
-  if (removed && b.verbose) fprintf(stderr, "batch: removed %zu temporaries of an earlier run\n", removed);
-  for (size_t i = 0; i < b.list.n; i++) {
-    b.res[i].tracks = -1;
-    b.res[i].worker = -1;
+  if (!b->jobs) b->jobs = cores < RF__DEFAULT_MAX_JOBS ? cores : RF__DEFAULT_MAX_JOBS;
+  b->res = rf__calloc(b->list.n ? b->list.n : 1, sizeof *b->res);
+  b->sizes = rf__calloc(b->list.n ? b->list.n : 1, sizeof *b->sizes);
+  if (!b->res || !b->sizes) return rf__err(RF_ENOMEM, "batch: out of memory");
+  size_t removed = rf_batch_clean_stale(b->root, &b->list);
+  if (removed && b->verbose) fprintf(stderr, "batch: removed %zu temporaries of an earlier run\n", removed);
+  for (size_t i = 0; i < b->list.n; i++) {
+    b->res[i].tracks = -1;
+    b->res[i].worker = -1;
     struct stat sb;
-    b.sizes[i] = stat(b.list.v[i].input, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (resume && rf_batch_check_resume(b.root, &b.list.v[i], b.config_hash, &b.res[i])) continue;
-    b.to_run++;
-    b.bytes_to_run += b.sizes[i];
+    b->sizes[i] = stat(b->list.v[i].input, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    if (a->resume && rf_batch_check_resume(b->root, &b->list.v[i], b->config_hash, &b->res[i])) continue;
+    b->to_run++;
+    b->bytes_to_run += b->sizes[i];
   }
-  if (b.jobs > (int)b.to_run) b.jobs = b.to_run ? (int)b.to_run : 1;
-  b.threads = b.cfg.threads > 0 ? b.cfg.threads : (cores / b.jobs > 1 ? cores / b.jobs : 1);
-  b.cfg.threads = b.threads;
-  if (!b.quiet && b.progress)
+  if (b->jobs > (int)b->to_run) b->jobs = b->to_run ? (int)b->to_run : 1;
+  b->threads = b->cfg.threads > 0 ? b->cfg.threads : (cores / b->jobs > 1 ? cores / b->jobs : 1);
+  b->cfg.threads = b->threads;
+  if (!b->quiet && b->progress)
     fprintf(stderr, "batch: %zu captures (%zu to run, %zu up to date)%s, %d workers x %d threads -> %s\n",
-            b.list.n, b.to_run, b.list.n - b.to_run, sharded ? " in this shard" : "", b.jobs, b.threads, b.root);
-  if (b.to_run) {
-    if (!(b.header = rf__make_header(&b)) || !(b.w = rf__calloc((size_t)b.jobs, sizeof *b.w))) {
-      st = rf__err(RF_ENOMEM, "batch: out of memory");
-      goto done;
-    }
-    /* A dead worker's pipe must not kill the coordinator. */
-    signal(SIGPIPE, SIG_IGN);
-    st = rf__run_pool(&b);
-    rf__draw(&b, 1);
-    rf__clear_line(&b);
-    /* Again at the end: workers of a killed earlier run may still have been
-     * exiting (their temporaries then looked alive) when this run began. */
-    rf_batch_clean_stale(b.root, &b.list);
-  }
-  for (size_t i = 0; i < b.list.n; i++)
-    if (b.res[i].status == RF_BATCH_PENDING) {
-      b.res[i].status = RF_BATCH_INTERRUPTED;
-      b.res[i].code = rf_cancel ? RF_EINTR : RF_EIO;
-      snprintf(b.res[i].error, sizeof b.res[i].error, "%s: not run: %s", b.list.v[i].input,
+            b->list.n, b->to_run, b->list.n - b->to_run, a->sharded ? " in this shard" : "", b->jobs, b->threads,
+            b->root);
+  return 0;
+}
+
+/* The pending captures through the worker pool (b->header and b->w made);
+ * the pool's status. */
+static int rf__batch_run(rf__batch *b) {
+  if (!b->to_run) return 0;
+  /* A dead worker's pipe must not kill the coordinator. */
+  signal(SIGPIPE, SIG_IGN);
+  int st = rf__run_pool(b);
+  rf__draw(b, 1);
+  rf__clear_line(b);
+  /* Again at the end: workers of a killed earlier run may still have been
+   * exiting (their temporaries then looked alive) when this run began. */
+  rf_batch_clean_stale(b->root, &b->list);
+  return st;
+}
+
+/* Marks what was not run, writes the summary, prints the totals; the exit
+ * code: 130 interrupted, 1 anything failed or not run, else 0. */
+static int rf__batch_finish(rf__batch *b, const rf__batch_args *a, const char *started, const char *sum_path,
+                            int pool_st) {
+  for (size_t i = 0; i < b->list.n; i++)
+    if (b->res[i].status == RF_BATCH_PENDING) {
+      b->res[i].status = RF_BATCH_INTERRUPTED;
+      b->res[i].code = rf_cancel ? RF_EINTR : RF_EIO;
+      snprintf(b->res[i].error, sizeof b->res[i].error, "%s: not run: %s", b->list.v[i].input,
                rf_cancel ? "the batch was interrupted" : "the workers could not run");
     }
   rf_batch_run_info info = {.started_utc = started,
-                            .shard_k = shard_k,
-                            .shard_n = sharded ? shard_n : 0,
-                            .jobs = b.jobs,
-                            .threads = b.threads,
-                            .seconds = rf_now_s() - b.t0,
-                            .config_hash = b.config_hash};
-  int wst = rf_batch_write_summary(sum_path, &b.list, b.res, &info);
+                            .shard_k = a->shard_k,
+                            .shard_n = a->sharded ? a->shard_n : 0,
+                            .jobs = b->jobs,
+                            .threads = b->threads,
+                            .seconds = rf_now_s() - b->t0,
+                            .config_hash = b->config_hash};
+  int wst = rf_batch_write_summary(sum_path, &b->list, b->res, &info);
   if (wst) fprintf(stderr, "radarflow: %s\n", rf_errmsg());
   rf_batch_totals t;
-  rf_batch_count(b.res, b.list.n, &t);
-  double el = rf_now_s() - b.t0;
-  if (!b.quiet)
+  rf_batch_count(b->res, b->list.n, &t);
+  double el = rf_now_s() - b->t0;
+  if (!b->quiet)
     printf("batch: %zu captures: %zu done, %zu skipped, %zu failed%s%s in %.2f s (%.2f captures/s)%s%s\n",
            t.captures, t.done, t.skipped, t.failed, t.interrupted ? ", interrupted: " : "",
            t.interrupted ? "not all run" : "", el, el > 0 ? (double)t.done / el : 0.0,
            wst ? "" : "; summary ", wst ? "" : sum_path);
   fflush(stdout);
-  code = rf_cancel ? 130 : (t.failed || t.interrupted || wst || st) ? 1 : 0;
-  goto out;
-done:
-  fprintf(stderr, "radarflow: %s\n", rf_errmsg());
-  code = 1;
-out:
+  return rf_cancel ? 130 : (t.failed || t.interrupted || wst || pool_st) ? 1 : 0;
+}
+
+int rf_batch_cmd(int argc, char **argv) {
+  rf__batch b;
+  rf__batch_args a = {.progress = "auto"};
+  memset(&b, 0, sizeof b);
+  b.device = "auto";
+  rf_config_defaults(&b.cfg);
+  int done, code = rf__batch_options(argc, argv, &b, &a, &done), st;
+  if (code || done) return code;
+  char started[32], sum_path[4096];
+  rf_utc_now(started, sizeof started);
+  b.t0 = rf_now_s();
+  if ((st = rf_batch_expand(&b.list, (const char *const *)argv + optind, (size_t)(argc - optind), a.manifest)))
+    return rf_cli_fail(st);
+  if ((st = rf_batch_protect_inputs(&b.list, b.root))) {
+    rf_batch_list_free(&b.list);
+    return rf_cli_fail(st);
+  }
+  if (a.sharded) rf_batch_shard(&b.list, a.shard_k, a.shard_n);
+  if ((st = rf_batch_summary_path(sum_path, sizeof sum_path, b.root, a.shard_k, a.sharded ? a.shard_n : 0)) ||
+      (st = rf_batch_check_summary(sum_path)) || (st = rf_config_check(&b.cfg)) ||
+      (st = rf_batch_prepare_root(b.root)) || (st = rf__batch_plan(&b, &a)))
+    code = rf_cli_fail(st);
+  else if (b.to_run && (!(b.header = rf__make_header(&b)) || !(b.w = rf__calloc((size_t)b.jobs, sizeof *b.w))))
+    code = rf_cli_fail(rf__err(RF_ENOMEM, "batch: out of memory"));
+  else
+    code = rf__batch_finish(&b, &a, started, sum_path, rf__batch_run(&b));
   rf__free(b.header);
   rf__free(b.w);
   rf__free(b.res);
@@ -702,14 +783,14 @@ int rf_batch_merge_cmd(int argc, char **argv) {
     switch (c) {
     case 'q': quiet = 1; break;
     case 'h': fputs(rf__help_merge, stdout); return 0;
-    default: return rf__usage("batch-merge", "unknown option");
+    default: return rf_cli_usage("batch-merge", "unknown option");
     }
   }
-  if (optind + 1 != argc) return rf__usage("batch-merge", "expected one OUTROOT");
+  if (optind + 1 != argc) return rf_cli_usage("batch-merge", "expected one OUTROOT");
   rf_batch_totals t;
   size_t missing = 0;
   int st = rf_batch_merge(argv[optind], &t, &missing);
-  if (st) return rf__fail_msg(st);
+  if (st) return rf_cli_fail(st);
   if (!quiet)
     printf("batch-merge: %zu captures: %zu done, %zu skipped, %zu failed, %zu interrupted; %s -> %s/summary.json\n",
            t.captures, t.done, t.skipped, t.failed, t.interrupted,

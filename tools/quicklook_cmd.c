@@ -1,6 +1,7 @@
 /* radarflow quicklook: PNG quick-look pictures of a product folder or of a
  * batch OUTROOT (pipelines/rf_quicklook.h, docs/quicklook.md). */
 #include "../pipelines/rf_quicklook.h"
+#include "rf_cmds.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,24 +20,6 @@ static const char rf__help_quicklook[] =
     "  -b, --beam B        receive beam of the map (default: nearest the strongest plot)\n"
     "      --capture FILE  capture to recompute the map from (default: run.json input.path)\n"
     "  -q, --quiet         print nothing but errors\n";
-
-static int rf__ql_exit(int st) {
-  const char *msg = rf_errmsg();
-  fprintf(stderr, "radarflow: %s\n", msg[0] ? msg : rf_strerror(st));
-  switch (st) {
-  case RF_EINVAL:
-  case RF_EFORMAT:
-  case RF_ERANGE: return 2;
-  case RF_EDEVICE: return 3;
-  case RF_EINTR: return 130;
-  default: return 1;
-  }
-}
-
-static int rf__ql_usage(const char *what) {
-  fprintf(stderr, "radarflow quicklook: %s\nTry 'radarflow quicklook --help'.\n", what);
-  return 2;
-}
 
 static int rf__ql_index(const char *s, long *out) {
   char *end;
@@ -61,25 +44,25 @@ int rf_quicklook_cmd(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "d:b:qh", opts, NULL)) != -1) {
     switch (c) {
     case 'd':
-      if (rf__ql_index(optarg, &o.dwell)) return rf__ql_usage("--dwell needs a non-negative integer");
+      if (rf__ql_index(optarg, &o.dwell)) return rf_cli_usage("quicklook", "--dwell needs a non-negative integer");
       break;
     case 'b':
-      if (rf__ql_index(optarg, &o.beam)) return rf__ql_usage("--beam needs a non-negative integer");
+      if (rf__ql_index(optarg, &o.beam)) return rf_cli_usage("quicklook", "--beam needs a non-negative integer");
       break;
     case OPT_CAPTURE: o.capture = optarg; break;
     case 'q': rf_log_level = 0; break;
     case 'h': fputs(rf__help_quicklook, stdout); return 0;
-    default: return rf__ql_usage("unknown option");
+    default: return rf_cli_usage("quicklook", "unknown option");
     }
   }
-  if (optind + 1 != argc) return rf__ql_usage("expected one OUTDIR or OUTROOT folder");
+  if (optind + 1 != argc) return rf_cli_usage("quicklook", "expected one OUTDIR or OUTROOT folder");
   const char *dir = argv[optind];
-  char probe[4200];
-  snprintf(probe, sizeof probe, "%s/run.json", dir);
+  char probe[4096];
+  int st;
+  if ((st = rf_path_join(probe, sizeof probe, dir, "run.json"))) return rf_cli_fail(st);
   FILE *f = fopen(probe, "r");
   int single = f != NULL;
   if (f) fclose(f);
-  int st;
   if (single) {
     rf_quicklook_result r;
     st = rf_quicklook_product(dir, &o, &r);
@@ -96,5 +79,5 @@ int rf_quicklook_cmd(int argc, char **argv) {
   } else {
     st = rf_quicklook(dir, &o); /* reports what the folder lacks */
   }
-  return st ? rf__ql_exit(st) : 0;
+  return st ? rf_cli_fail(st) : 0;
 }

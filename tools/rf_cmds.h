@@ -3,10 +3,23 @@
 #ifndef RF_CMDS_H
 #define RF_CMDS_H
 
+#include "../host/rf_common.h"
+
+/* Exit codes of every command (tools/cli.c): 0 success, 2 bad usage or bad
+ * input (RF_EINVAL, RF_EFORMAT, RF_ERANGE), 3 compute device failure
+ * (RF_EDEVICE), 130 interrupted (RF_EINTR), 1 anything else. */
+int rf_cli_exit_code(int status);
+/* Prints the failure once ("radarflow: <message>") and returns its exit code. */
+int rf_cli_fail(int status);
+/* Prints "radarflow CMD: WHAT" and where help is; returns 2. */
+int rf_cli_usage(const char *cmd, const char *what);
+
 int rf_track_cmd(int argc, char **argv);        /* tools/track_cmd.c */
 int rf_batch_cmd(int argc, char **argv);        /* tools/batch_cmd.c */
 int rf_batch_merge_cmd(int argc, char **argv);
 int rf_batch_worker_cmd(int argc, char **argv);
 int rf_quicklook_cmd(int argc, char **argv);    /* tools/quicklook_cmd.c */
+int rf_import_cmd(int argc, char **argv);       /* tools/import_cmd.c */
+int rf_inspect_cmd(int argc, char **argv);      /* tools/inspect_cmd.c */
 
 #endif

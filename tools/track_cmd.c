@@ -27,34 +27,11 @@ static const char rf__help_track[] =
 
 static int rf__track_run(int argc, char **argv);
 
-/* Peak resident memory of this process (VmHWM), MB; 0 when unknown. */
-static double rf__track_peak_rss_mb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  long kb = 0;
-  if (f) {
-    char line[256];
-    while (fgets(line, sizeof line, f))
-      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    fclose(f);
-  }
-  return (double)kb / 1024.0;
-}
-
 /* Returns the exit status (as main's commands): 0; 2 bad usage or input;
  * 130 interrupted; 1 anything else. Prints the failure once. */
 int rf_track_cmd(int argc, char **argv) {
   int st = rf__track_run(argc, argv);
-  if (!st) return 0;
-  const char *msg = rf_errmsg();
-  fprintf(stderr, "radarflow: %s\n", msg[0] ? msg : rf_strerror(st));
-  switch (st) {
-  case RF_EINVAL:
-  case RF_EFORMAT:
-  case RF_ERANGE: return 2;
-  case RF_EINTR: return 130;
-  case RF_EDEVICE: return 3;
-  default: return 1;
-  }
+  return st ? rf_cli_fail(st) : 0;
 }
 
 static int rf__track_usage(const char *what) {
@@ -98,7 +75,7 @@ static int rf__track_run(int argc, char **argv) {
   st = rf_track_file(in, &cfg, out, &nplots, &ntracks);
   if (!st && rf_log_level >= 1) {
     printf("%s: %zu plots, %zu tracks, %.3f s, peak RSS %.1f MB\noutputs:", in, nplots, ntracks,
-           rf_now_s() - t0, rf__track_peak_rss_mb());
+           rf_now_s() - t0, rf_peak_rss_bytes() / 1048576.0);
     for (int k = 0; k < RF_TRACK_PRODUCTS; k++) printf(" %s/%s", out, rf_track_product_names[k]);
     printf("\n");
   }

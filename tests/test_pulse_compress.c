@@ -153,8 +153,8 @@ START_TEST(pc_rejects_bad_arguments_and_survives_oom) {
 }
 END_TEST
 
-Suite *test_pc_suite(void) {
-  Suite *s = suite_create("test_pc_suite");
+Suite *test_pulse_compress_suite(void) {
+  Suite *s = suite_create("test_pulse_compress_suite");
   TCase *tc = tcase_create("pulse_compression");
   tcase_add_test(tc, pc_float32_matches_direct);
   tcase_add_test(tc, pc_int16_calibrated_matches_direct);

@@ -1,0 +1,195 @@
+/* radarflow: the dwell engine's interface (rf_engine.h) and the part both
+ * backends share: dwell lengths, the beam fan, CFAR per dwell length, plot
+ * extraction, times. */
+#include "engine_internal.h"
+#include "rf_pipeline.h"
+
+#include <string.h>
+
+/* Hits kept per beam and dwell: CFAR crossings past this are reported and
+ * dropped (a map this full is noise, not targets). */
+#define RF__MAX_HITS_PER_BEAM 65536
+
+const char *const rf_stage_names[RF_STAGE_COUNT] = {
+#define RF__STAGE_NAME(s) #s,
+    RF_STAGES(RF__STAGE_NAME)
+#undef RF__STAGE_NAME
+};
+
+size_t rf_pipeline_bins(const rf_config *cfg, size_t pulses) {
+  if (cfg->doppler_fft > 0) return (size_t)cfg->doppler_fft;
+  size_t k = 1;
+  while (k < pulses) k <<= 1;
+  return k;
+}
+
+/* ---- the interface ------------------------------------------------------------------- */
+int rf_engine_dwell(rf_engine *e, size_t d, rf_plot_list *plots) {
+  if (d >= e->m->dwells) return rf__err(RF_EINVAL, "%s: dwell %zu: out of range", rf_capture_path(e->cap), d);
+  return e->ops->dwell(e, d, plots);
+}
+
+int rf_engine_finish(rf_engine *e, rf_plot_list *plots) { return e->ops->finish ? e->ops->finish(e, plots) : 0; }
+
+void rf_engine_destroy(rf_engine *e) {
+  if (!e) return;
+  if (e->ops && e->ops->destroy) e->ops->destroy(e);
+  rf__engine_free(e);
+}
+
+const rf_engine_times *rf_engine_get_times(const rf_engine *e) { return &e->times; }
+const char *rf_engine_backend(const rf_engine *e) { return e->ops->name; }
+size_t rf_engine_block_pulses(const rf_engine *e) { return e->block_pulses; }
+
+int rf_engine_last_dwell(const rf_engine *e, rf_dwell_view *v) {
+  const rf_dwell_geom *g = e->plots ? rf_dwell_plots_geom(e->plots) : NULL;
+  if (e->last < 0 || !g) return rf__err(RF_EINVAL, "engine: no dwell finished yet");
+  rf_fan_view fv;
+  int st = rf_fan_dwell(e->fan, (size_t)e->last, &fv);
+  if (st) return st;
+  v->dwell = (size_t)e->last;
+  v->beams = e->beams;
+  v->bins = e->last_bins;
+  v->cells = e->cells;
+  v->geom = g;
+  v->beamwidth_az_deg = fv.beamwidth_az_deg;
+  v->beamwidth_el_deg = fv.beamwidth_el_deg;
+  v->power = e->host_power;
+  return 0;
+}
+
+int rf_engine_read_power(rf_engine *e, float *power, size_t len) {
+  if (e->last < 0) return rf__err(RF_EINVAL, "engine: no dwell finished yet");
+  if (len < e->beams * e->last_bins * e->cells)
+    return rf__err(RF_EINVAL, "engine: power buffer of %zu floats, the cube has %zu", len,
+                   e->beams * e->last_bins * e->cells);
+  return e->ops->read_power(e, power, len);
+}
+
+/* ---- the shared part ------------------------------------------------------------------ */
+void rf__engine_free(rf_engine *e) {
+  for (size_t i = 0; i < e->nlen; i++) rf_cfar_destroy(e->len[i].cfar);
+  rf__free(e->len);
+  rf_dwell_plots_destroy(e->plots);
+  rf_fan_destroy(e->fan);
+  rf__free(e);
+}
+
+const rf__dwell_len *rf__engine_len(const rf_engine *e, size_t d) {
+  size_t p = (size_t)e->m->num_pulses[d];
+  for (size_t i = 0; i < e->nlen; i++)
+    if (e->len[i].pulses == p) return &e->len[i];
+  return NULL; /* not reached: every dwell's length is in the table */
+}
+
+/* One entry per distinct dwell length. */
+static int rf__engine_lengths(rf_engine *e) {
+  const rf_capture_meta *m = e->m;
+  if (!(e->len = rf__calloc(m->dwells, sizeof *e->len))) return -1;
+  for (size_t d = 0; d < m->dwells; d++) {
+    size_t p = (size_t)m->num_pulses[d], i = 0;
+    while (i < e->nlen && e->len[i].pulses != p) i++;
+    if (i < e->nlen) continue;
+    rf__dwell_len *l = &e->len[e->nlen++];
+    l->pulses = p;
+    l->bins = rf_pipeline_bins(&e->cfg, p);
+    if (p > e->max_pulses) e->max_pulses = p;
+    if (l->bins > e->max_bins) e->max_bins = l->bins;
+  }
+  return 0;
+}
+
+int rf__engine_new(rf_engine **out, const rf__engine_ops *ops, const rf_config *cfg, rf_capture *cap) {
+  *out = NULL;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  rf_engine *e = rf__calloc(1, sizeof *e);
+  if (!e) return rf__err(RF_ENOMEM, "engine: out of memory");
+  e->cfg = *cfg;
+  e->cap = cap;
+  e->m = m;
+  e->last = -1;
+  e->channels = m->channels;
+  e->cells = m->samples;
+  int st;
+  if (rf__engine_lengths(e)) {
+    st = rf__err(RF_ENOMEM, "engine: out of memory");
+    goto fail;
+  }
+  rf_fan_config fc = {.element_position_m = (const double(*)[3])m->element_position_m,
+                      .channels = m->channels,
+                      .lambda_m = RF_C_MPS / m->center_frequency_hz,
+                      .beams_az = cfg->beams_az,
+                      .beams_el = cfg->beams_el,
+                      .spacing_az_deg = cfg->spacing_az_deg,
+                      .spacing_el_deg = cfg->spacing_el_deg,
+                      .taper = cfg->array_taper,
+                      .taylor_sll_db = cfg->taylor_sll_db,
+                      .taylor_nbar = cfg->taylor_nbar,
+                      .dwells = m->dwells,
+                      .azimuth_deg = m->azimuth_deg,
+                      .elevation_deg = m->elevation_deg};
+  if ((st = rf_fan_create(&e->fan, &fc))) goto fail;
+  e->beams = rf_fan_beams(e->fan);
+  size_t map = e->max_bins * e->cells;
+  e->max_hits = map < RF__MAX_HITS_PER_BEAM ? map : RF__MAX_HITS_PER_BEAM;
+  e->ops = ops;
+  *out = e;
+  return 0;
+fail:
+  rf__engine_free(e);
+  return st;
+}
+
+int rf__engine_detection(rf_engine *e, const rf_pc *pc) {
+  const rf_config *cfg = &e->cfg;
+  rf_cfar_config cc = {.kind = cfg->cfar_kind,
+                       .pfa = cfg->pfa,
+                       .train_range = cfg->train_range,
+                       .guard_range = cfg->guard_range,
+                       .train_doppler = cfg->train_doppler,
+                       .guard_doppler = cfg->guard_doppler,
+                       .os_rank = cfg->os_rank};
+  cc.range_corr_len = rf_pc_noise_corr(pc, &cc.range_corr);
+  int st;
+  for (size_t i = 0; i < e->nlen; i++)
+    if ((st = rf_cfar_create(&e->len[i].cfar, &cc, e->len[i].bins, e->cells))) return st;
+  return rf_dwell_plots_create(&e->plots, e->m, e->fan, e->max_bins, e->beams * e->max_hits,
+                               (size_t)cfg->max_plots);
+}
+
+void rf__engine_pc_config(const rf_engine *e, size_t max_pulses, rf_pc_config *pcc) {
+  const rf_capture_meta *m = e->m;
+  *pcc = (rf_pc_config){.channels = m->channels,
+                        .samples = m->samples,
+                        .sample_type = m->sample_type,
+                        .scale = m->scale,
+                        .calibration = m->calibration,
+                        .reference = m->reference,
+                        .ref_len = m->reference_len,
+                        .window = e->cfg.range_window,
+                        .taylor_sll_db = e->cfg.taylor_sll_db,
+                        .taylor_nbar = e->cfg.taylor_nbar,
+                        .max_pulses = max_pulses};
+}
+
+void rf__engine_doppler_config(const rf_engine *e, const rf__dwell_len *l, rf_doppler_config *dc) {
+  *dc = (rf_doppler_config){.pulses = l->pulses,
+                            .cells = e->cells,
+                            .nfft = l->bins,
+                            .clutter = e->cfg.clutter_filter,
+                            .notch_bins = e->cfg.notch_bins,
+                            .window = e->cfg.doppler_window,
+                            .taylor_sll_db = e->cfg.taylor_sll_db,
+                            .taylor_nbar = e->cfg.taylor_nbar};
+}
+
+int rf__engine_plots(rf_engine *e, size_t d, const rf_cfar_hit *const *hits, const size_t *nhits,
+                     const float *power, const float *const *nb, rf_plot_list *plots) {
+  const size_t bins = rf__engine_len(e, d)->bins;
+  int st = rf_dwell_plots_execute(e->plots, d, bins, hits, nhits, power, nb, plots,
+                                  &e->times.stage_s[RF_STAGE_extraction]);
+  if (st) return st;
+  e->last = (long)d;
+  e->last_bins = bins;
+  return 0;
+}

@@ -1,0 +1,233 @@
+/* Beamforming: the blocked product against a plain loop, steering and
+ * beamwidth against array theory, the beam fan (centred, spaced by half the
+ * theoretical beamwidth, per transmit direction). */
+#include <check.h>
+#include <string.h>
+
+#include "../host/rf_stages.h"
+#include "rf_tolerances.h"
+
+START_TEST(bf_matches_loop) {
+  enum { N = 7, B = 4, P = 3, S = 600 }; /* S not a multiple of the tile */
+  uint64_t seed = 3;
+  static float complex in[P * N * S], out[B * P * S];
+  float complex w[B * N];
+  for (int i = 0; i < P * N * S; i++) in[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
+  for (int i = 0; i < B * N; i++) w[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
+  rf_bf *bf;
+  ck_assert_int_eq(rf_bf_create(&bf, N, B, S), 0);
+  ck_assert_int_eq(rf_bf_execute(bf, w, in, P, out, P * S), 0);
+  double err = 0, mx = 0;
+  for (int b = 0; b < B; b++)
+    for (int p = 0; p < P; p++)
+      for (int s = 0; s < S; s++) {
+        double complex acc = 0;
+        for (int n = 0; n < N; n++) acc += (double complex)w[b * N + n] * in[(p * N + n) * S + s];
+        double e = cabs(acc - (double complex)out[b * P * S + p * S + s]);
+        if (e > err) err = e;
+        if (cabs(acc) > mx) mx = cabs(acc);
+      }
+  ck_assert_double_lt(err / mx, RF_TOL_STAGE_REL);
+  rf_bf_destroy(bf);
+}
+END_TEST
+
+static void ula(double (*pos)[3], int n, double d, double face_az_deg) {
+  double a = face_az_deg * RF_PI / 180.0;
+  for (int i = 0; i < n; i++) {
+    double x = (i - 0.5 * (n - 1)) * d;
+    pos[i][0] = x * cos(a);
+    pos[i][1] = -x * sin(a);
+    pos[i][2] = 0;
+  }
+}
+
+/* A plane wave from the beam direction (phases of formats.md) adds up to
+ * sqrt(N) times its amplitude with untapered weights; gain is 1 on axis. */
+START_TEST(bf_steering_is_coherent) {
+  enum { N = 16 };
+  double pos[N][3], lambda = 0.1;
+  ula(pos, N, lambda / 2, 30);
+  double az = 35, el = 2;
+  float complex w[N];
+  rf_beam_weights(pos, N, lambda, &az, &el, 1, RF_TAPER_NONE, 35, 4, w);
+  double d[3];
+  rf_direction(az, el, d);
+  double complex y = 0;
+  for (int n = 0; n < N; n++) {
+    double ph = 2 * RF_PI / lambda * (pos[n][0] * d[0] + pos[n][1] * d[1] + pos[n][2] * d[2]);
+    y += (double complex)w[n] * cexp(I * ph);
+  }
+  ck_assert_double_eq_tol(cabs(y), 4.0, 1e-5);
+  ck_assert_double_eq_tol(rf_beam_gain(pos, N, lambda, w, az, el), 1.0, 1e-6);
+  /* Off axis the gain falls. */
+  ck_assert_double_lt(rf_beam_gain(pos, N, lambda, w, az + 5, el), 0.5);
+}
+END_TEST
+
+START_TEST(bf_beamwidth_matches_theory) {
+  enum { N = 16 };
+  double pos[N][3], lambda = 0.1;
+  ula(pos, N, lambda / 2, 0);
+  /* Broadside uniform ULA: 0.886 lambda / (N d) radians. */
+  double want = 0.886 * lambda / (N * lambda / 2) * 180.0 / RF_PI;
+  double got = rf_beamwidth_deg(pos, N, lambda, 0, 0, 0, RF_TAPER_NONE, 35, 4);
+  ck_assert_double_eq_tol(got, want, RF_TOL_BEAMWIDTH_REL * want);
+  /* Tapers widen the beam; a linear array has no elevation beamwidth. */
+  ck_assert_double_gt(rf_beamwidth_deg(pos, N, lambda, 0, 0, 0, RF_TAPER_HAMMING, 35, 4), 1.3 * want);
+  ck_assert_double_eq(rf_beamwidth_deg(pos, N, lambda, 0, 0, 1, RF_TAPER_NONE, 35, 4), 0.0);
+  /* Hamming-tapered 16-element line: 9.345 deg (numerical array factor),
+   * and the same looking 1 deg up (the taper is applied once, along the
+   * line, not again across the sliver of aperture the line shows there). */
+  double ham = rf_beamwidth_deg(pos, N, lambda, 0, 1, 0, RF_TAPER_HAMMING, 35, 4);
+  ck_assert_double_eq_tol(ham, 9.345, 0.01 * 9.345);
+  /* Scanned 60 deg off broadside it widens by 1 / cos 60. */
+  double scanned = rf_beamwidth_deg(pos, N, lambda, 60, 0, 0, RF_TAPER_NONE, 35, 4);
+  ck_assert_double_eq_tol(scanned, 2 * got, 0.05 * got);
+}
+END_TEST
+
+/* More channels than the old 65536-element limit: still the textbook
+ * width (it was 0 there, silently). */
+START_TEST(bf_beamwidth_large_array) {
+  enum { N = 70000 };
+  static double pos[N][3];
+  double lambda = 0.1;
+  ula(pos, N, lambda / 2, 0);
+  double want = 0.886 * lambda / (N * lambda / 2) * 180.0 / RF_PI;
+  double got = rf_beamwidth_deg(pos, N, lambda, 0, 0, 0, RF_TAPER_NONE, 35, 4);
+  ck_assert_double_eq_tol(got, want, RF_TOL_BEAMWIDTH_REL * want);
+}
+END_TEST
+
+/* 8 x 8 planar array in the x-z plane facing north, lambda / 2 spacing. */
+static void upa8(double (*pos)[3], double lambda) {
+  for (int i = 0; i < 64; i++) {
+    pos[i][0] = (i % 8 - 3.5) * lambda / 2;
+    pos[i][1] = 0;
+    pos[i][2] = (i / 8 - 3.5) * lambda / 2;
+  }
+}
+
+/* The fan of each dwell: centred on its transmit direction, beams spaced by
+ * half the 3 dB beamwidth (textbook 0.886 lambda / (N d) on a uniform
+ * aperture, widened 1 / cos(az) off broadside), three rows on a planar
+ * array and one on a line; weights steer each beam at its own direction. */
+START_TEST(bf_fan_geometry) {
+  enum { N = 16 };
+  double pos[N][3], lambda = 0.1;
+  ula(pos, N, lambda / 2, 0);
+  const double az[3] = {0, 30, 0}, el[3] = {0, 0, 0};
+  rf_fan_config fc = {.element_position_m = (const double(*)[3])pos, .channels = N, .lambda_m = lambda,
+                      .beams_az = 5, .taper = RF_TAPER_NONE, .taylor_sll_db = 35, .taylor_nbar = 4,
+                      .dwells = 3, .azimuth_deg = az, .elevation_deg = el};
+  rf_fan *f;
+  ck_assert_int_eq(rf_fan_create(&f, &fc), 0);
+  ck_assert_uint_eq(rf_fan_beams(f), 5);
+  const double bw0 = 0.886 * lambda / (N * lambda / 2) * 180.0 / RF_PI;
+  for (size_t d = 0; d < 3; d++) {
+    rf_fan_view v;
+    ck_assert_int_eq(rf_fan_dwell(f, d, &v), 0);
+    ck_assert_uint_eq(v.beams_el, 1);
+    ck_assert_int_eq(v.estimate_elevation, 0);
+    ck_assert_double_eq(v.beamwidth_el_deg, 0.0);
+    double want = bw0 / cos(az[d] * RF_PI / 180.0);
+    ck_assert_double_eq_tol(v.beamwidth_az_deg, want, 0.05 * want); /* scan broadening, as above */
+    ck_assert_double_eq_tol(v.beam_az_deg[2], az[d], 1e-12);
+    for (size_t b = 1; b < 5; b++)
+      ck_assert_double_eq_tol(v.beam_az_deg[b] - v.beam_az_deg[b - 1], 0.5 * v.beamwidth_az_deg, 1e-9);
+    float complex w[5 * N];
+    ck_assert_int_eq(rf_fan_weights(f, d, w), 0);
+    for (size_t b = 0; b < 5; b++) /* untapered: unit gain on its own axis */
+      ck_assert_double_eq_tol(rf_beam_gain(pos, N, lambda, w + b * N, v.beam_az_deg[b], v.beam_el_deg[b]), 1.0, 1e-5);
+  }
+  /* the same direction twice: the same fan */
+  rf_fan_view v0, v2;
+  rf_fan_dwell(f, 0, &v0);
+  rf_fan_dwell(f, 2, &v2);
+  ck_assert_ptr_eq(v0.beam_az_deg, v2.beam_az_deg);
+  rf_fan_view v;
+  ck_assert_int_eq(rf_fan_dwell(f, 3, &v), RF_EINVAL);
+  ck_assert_int_eq(rf_fan_weights(f, 3, NULL), RF_EINVAL);
+  rf_fan_destroy(f);
+
+  /* planar array: three rows by default, spaced half the elevation beamwidth */
+  double p2[64][3];
+  upa8(p2, lambda);
+  const double el1 = 10;
+  rf_fan_config fp = fc;
+  fp.element_position_m = (const double(*)[3])p2;
+  fp.channels = 64;
+  fp.dwells = 1;
+  fp.elevation_deg = &el1;
+  ck_assert_int_eq(rf_fan_create(&f, &fp), 0);
+  ck_assert_int_eq(rf_fan_dwell(f, 0, &v), 0);
+  ck_assert_uint_eq(v.beams_el, 3);
+  ck_assert_uint_eq(v.beams, 15);
+  ck_assert_int_eq(v.estimate_elevation, 1);
+  double want_el = 0.886 * lambda / (8 * lambda / 2) * 180.0 / RF_PI / cos(el1 * RF_PI / 180.0);
+  ck_assert_double_eq_tol(v.beamwidth_el_deg, want_el, 0.1 * want_el); /* N = 8: the formula is coarse */
+  ck_assert_double_eq_tol(v.beam_el_deg[7], el1, 1e-12);
+  ck_assert_double_eq_tol(v.beam_el_deg[12] - v.beam_el_deg[7], 0.5 * v.beamwidth_el_deg, 1e-9);
+  rf_fan_destroy(f);
+}
+END_TEST
+
+START_TEST(bf_fan_rejects_and_survives_oom) {
+  enum { N = 8 };
+  double pos[N][3], lambda = 0.1, az[2] = {0, 5}, el[2] = {0, 0}, bad = NAN;
+  ula(pos, N, lambda / 2, 0);
+  rf_fan_config fc = {.element_position_m = (const double(*)[3])pos, .channels = N, .lambda_m = lambda,
+                      .beams_az = 3, .taper = RF_TAPER_TAYLOR, .taylor_sll_db = 35, .taylor_nbar = 4,
+                      .dwells = 2, .azimuth_deg = az, .elevation_deg = el};
+  rf_fan *f = (rf_fan *)1;
+  rf_fan_config c = fc;
+  c.beams_az = 0;
+  ck_assert_int_eq(rf_fan_create(&f, &c), RF_EINVAL);
+  ck_assert_ptr_null(f);
+  c = fc;
+  c.elevation_deg = &bad;
+  c.dwells = 1;
+  ck_assert_int_eq(rf_fan_create(&f, &c), RF_EINVAL);
+  for (size_t k = 1;; k++) {
+    rf_alloc_fail_after(k, 0);
+    int st = rf_fan_create(&f, &fc);
+    rf_alloc_fail_after(0, 0);
+    if (st == 0) break;
+    ck_assert_int_eq(st, RF_ENOMEM);
+    ck_assert_ptr_null(f);
+  }
+  rf_fan_destroy(f);
+  rf_fan_destroy(NULL);
+}
+END_TEST
+
+START_TEST(bf_rejects_bad_sizes_and_survives_oom) {
+  rf_bf *bf = (rf_bf *)1;
+  ck_assert_int_eq(rf_bf_create(&bf, 0, 1, 1), RF_EINVAL);
+  ck_assert_ptr_null(bf);
+  for (size_t k = 1;; k++) {
+    rf_alloc_fail_after(k, 0);
+    int st = rf_bf_create(&bf, 4, 3, 100);
+    rf_alloc_fail_after(0, 0);
+    if (st == 0) break;
+    ck_assert_int_eq(st, RF_ENOMEM);
+  }
+  rf_bf_destroy(bf);
+  rf_bf_destroy(NULL);
+}
+END_TEST
+
+Suite *test_beamform_suite(void) {
+  Suite *s = suite_create("test_beamform_suite");
+  TCase *tc = tcase_create("beamforming");
+  tcase_add_test(tc, bf_matches_loop);
+  tcase_add_test(tc, bf_steering_is_coherent);
+  tcase_add_test(tc, bf_beamwidth_matches_theory);
+  tcase_add_test(tc, bf_beamwidth_large_array);
+  tcase_add_test(tc, bf_fan_geometry);
+  tcase_add_test(tc, bf_fan_rejects_and_survives_oom);
+  tcase_add_test(tc, bf_rejects_bad_sizes_and_survives_oom);
+  suite_add_tcase(s, tc);
+  return s;
+}
