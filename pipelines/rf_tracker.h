@@ -178,7 +178,7 @@ double rf_track_time_to_go_cv(const double x[6], const double *P);
 void rf_track_ballistic_future(const rf_track_gravity *g, const rf_geo_site *site, const double x[6],
                                double *t_go, double *t_impact, double impact_enu[3]);
 
-/* Chi-square quantile for dof degrees of freedom (1..8) at probability p. */
+/* Chi-square quantile for dof >= 1 degrees of freedom at probability p. */
 double rf_chi2_quantile(int dof, double p);
 
 #endif

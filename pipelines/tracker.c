@@ -33,6 +33,20 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 #define RF__BATCH_PLOTS 256
 #define RF__BATCH_MIN 12
 #define RF__BATCH_ITERS 6
+/* The IMM's model set follows the track (docs/tracking.md, "Which models
+ * take part"): the turn modes join when the constant-velocity residuals
+ * exceed the chi-square quantile at RF__TURN_ON_P - those of one update,
+ * or their fading sum e = RF__TURN_FADE e + NIS (Bar-Shalom, Li,
+ * Kirubarajan 11.2.2: about a chi-square of n (1 + a) / (1 - a) degrees of
+ * freedom over 1 + a): a manoeuvre the straight line does not explain - and leave when their
+ * probability together falls below RF__TURN_OFF (they then move the
+ * combined estimate by less than that fraction). While they are out, the
+ * gate is widened by an unknown horizontal acceleration of
+ * tracker.manoeuvre_accel_mps2 over the look's interval, so the plot of a
+ * turn's first look is still taken. */
+#define RF__TURN_ON_P 0.99
+#define RF__TURN_OFF 0.01
+#define RF__TURN_FADE 0.8
 /* Dwells with at least this many tracks to predict and update use all
  * OpenMP threads for it (the tracks are independent). */
 #define RF__PARALLEL_MIN 256
@@ -43,6 +57,8 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 typedef struct rf__track {
   int32_t id, status, plots, misses, looks;
   int32_t fast;                      /* IMM: the ballistic mode takes part */
+  int32_t turns;                     /* IMM: the coordinated-turn modes take part */
+  double nis_fade;                   /* fading sum of the constant-velocity NIS (turns out) */
   int32_t win;                       /* its batch window, or -1 */
   uint32_t hist;                     /* bit 0 = latest look, 1 = hit */
   double t;                          /* time of the state */
@@ -58,8 +74,9 @@ typedef struct rf__pred {
   int32_t look;                      /* inside the transmit beam: no plot is a miss */
   double zp[4], S0[16];              /* predicted measurement and H Pc H' */
   int32_t row;                       /* its row this dwell, or -1 */
-  int32_t alt;                       /* IMM: the manoeuvre mode's prediction below gates too */
-  double zpa[4], S0a[16];
+  int32_t alt;                       /* IMM: further gates (zpa, S0a): both turn modes'
+                                        predictions, or the manoeuvre-widened one */
+  double zpa[2][4], S0a[2][16];
 } rf__pred;
 
 typedef struct rf__pair {
@@ -88,6 +105,8 @@ struct rf_tracker {
   int bal;                           /* IMM: index of the ballistic mode; -1 without */
   double q[RF__NMOD_MAX];
   double gate3, gate4, max_speed;
+  double turn_on3, turn_on4;         /* NIS past which the turn modes join (3, 4 dims) */
+  double fade_on3, fade_on4;         /* the same for the fading sum */
   size_t cap_tracks, cap_plots, cap_pairs;
   rf__track *trk;
   size_t ntrk;
@@ -140,6 +159,15 @@ static void rf__chol_solve(const double *L, int n, double *b) {
     double s = b[i];
     for (int k = i + 1; k < n; k++) s -= L[k * n + i] * b[k];
     b[i] = s / L[i * n + i];
+  }
+}
+
+/* Forward substitution: y = L^-1 b (L lower, n x n); y may be b. */
+static void rf__fwd(const double *L, int n, const double *b, double *y) {
+  for (int i = 0; i < n; i++) {
+    double s = b[i];
+    for (int k = 0; k < i; k++) s -= L[i * n + k] * y[k];
+    y[i] = s / L[i * n + i];
   }
 }
 
@@ -212,6 +240,8 @@ static void rf__h_jac(const double x[6], double z[4], double H[24]) {
   if (rho2 < 1e-6) rho2 = 1e-6;
   double rho = sqrt(rho2), r2 = rho2 + u * u, r = sqrt(r2), k = 1.0 / RF__DEG;
   rf_track_h(x, z);
+  /* Rows 0-2 (range, angles) have no velocity columns: left 0 here, and
+   * the products below skip them. */
   memset(H, 0, 24 * sizeof *H);
   H[0] = e / r, H[1] = n / r, H[2] = u / r;
   H[6] = k * n / rho2, H[7] = -k * e / rho2;
@@ -221,27 +251,56 @@ static void rf__h_jac(const double x[6], double z[4], double H[24]) {
   H[21] = e / r, H[22] = n / r, H[23] = u / r;
 }
 
-/* S0 = H P H' (4x4). */
-static void rf__hph(const double H[24], const double P[36], double S[16]) {
-  double HP[24];
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 6; j++) {
+/* P H' (6 x dims, row-major) for an H of rf__h_jac (rows 0-2 position
+ * only). */
+static void rf__pht(const double H[24], const double P[36], int dims, double PHt[24]) {
+  for (int i = 0; i < 6; i++) {
+    const double *pr = P + i * 6;
+    for (int j = 0; j < 3 && j < dims; j++) PHt[i * dims + j] = pr[0] * H[j * 6] + pr[1] * H[j * 6 + 1] + pr[2] * H[j * 6 + 2];
+    if (dims == 4) {
       double s = 0;
-      for (int k = 0; k < 6; k++) s += H[i * 6 + k] * P[k * 6 + j];
-      HP[i * 6 + j] = s;
+      for (int k = 0; k < 6; k++) s += pr[k] * H[18 + k];
+      PHt[i * dims + 3] = s;
     }
-  for (int i = 0; i < 4; i++)
+  }
+}
+
+/* S = H PHt (dims x dims, symmetric) for PHt of rf__pht. */
+static void rf__h_pht(const double H[24], const double PHt[24], int dims, double *S) {
+  for (int i = 0; i < dims; i++) {
+    int kk = i < 3 ? 3 : 6;
     for (int j = 0; j <= i; j++) {
       double s = 0;
-      for (int k = 0; k < 6; k++) s += HP[i * 6 + k] * H[j * 6 + k];
-      S[i * 4 + j] = S[j * 4 + i] = s;
+      for (int k = 0; k < kk; k++) s += H[i * 6 + k] * PHt[k * dims + j];
+      S[i * dims + j] = S[j * dims + i] = s;
     }
+  }
+}
+
+/* S0 = H P H' (4x4). */
+static void rf__hph(const double H[24], const double P[36], double S[16]) {
+  double PHt[24];
+  rf__pht(H, P, 4, PHt);
+  rf__h_pht(H, PHt, 4, S);
+}
+
+/* The 3x3 blocks: X Y into out; tr(X Y). */
+static void rf__mul3(const double *X, int xs, const double *Y, int ys, double *out) {
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      out[i * 3 + j] = X[i * xs] * Y[j] + X[i * xs + 1] * Y[ys + j] + X[i * xs + 2] * Y[2 * ys + j];
+}
+static double rf__tr3(const double *X, const double *Y) {
+  double t = 0;
+  for (int i = 0; i < 3; i++)
+    for (int k = 0; k < 3; k++) t += X[i * 3 + k] * Y[k * 3 + i];
+  return t;
 }
 
 /* Second-order terms of the EKF's two most curved measurements (a
  * Gaussian second-order filter's innovation variance, Bar-Shalom, Li,
- * Kirubarajan 10.3.2; the biases are not applied: they would move a
- * noiseless track's fixed point off the truth). With T = I - d d', d = p / r:
+ * Kirubarajan 10.3.2; the biases are neither computed nor applied: they
+ * would move a noiseless track's fixed point off the truth). With T = I - d d', d = p / r:
  * - range r = |p| has the Hessian T / r: with position covariance Ppp its
  *   variance gains tr(T Ppp T Ppp) / (2 r^2) - the curvature of the range
  *   sphere across a wide cross-range uncertainty (60 km at 1400 km puts
@@ -251,46 +310,35 @@ static void rf__hph(const double H[24], const double P[36], double S[16]) {
  *   over (p, v): its variance gains tr(A P A P) / 2, so a new track
  *   (velocity unknown, large cross-range error) does not trust the plots'
  *   precise radial velocity far too much. */
-static void rf__second_order(const double x[6], const double *P, double *bias, double *var, double *rvar) {
+static void rf__second_order(const double x[6], const double *P, double *var, double *rvar) {
   double r = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-  *bias = *var = *rvar = 0;
+  *var = *rvar = 0;
   if (!(r > 0)) return;
   double d[3] = {x[0] / r, x[1] / r, x[2] / r}, v[3] = {x[3], x[4], x[5]};
   double vr = d[0] * v[0] + d[1] * v[1] + d[2] * v[2], r2 = r * r;
-  /* Hessian of vr over (p, v): [Hpp T/r; T/r 0], Hpp = (3 vr d d' - v d' - d v' - vr I) / r^2
-   * (it matters for fast objects: 5 km/s at 1400 km with 20 km of
-   * cross-range error gives ~1 m/s). */
-  double A[36] = {0}, M[36];
+  /* Hessian of vr over (p, v): A = [B C; C 0], B = Hpp = (3 vr d d' - v d' -
+   * d v' - vr I) / r^2, C = T / r (it matters for fast objects: 5 km/s at
+   * 1400 km with 20 km of cross-range error gives ~1 m/s). With P's blocks
+   * [P11 P12; P21 P22], M = A P = [B P11 + C P21, B P12 + C P22; C P11,
+   * C P12] and tr(M M) = tr(M11^2) + 2 tr(M12 M21) + tr(M22^2). The range's
+   * Hessian T / r on p gives tr(T P11 T P11) / r^2 = tr(M21^2). */
+  double B[9], C[9], t1[9], t2[9], M11[9], M12[9], M21[9], M22[9];
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) {
-      double t = (i == j) - d[i] * d[j];
-      A[i * 6 + j] = (3 * vr * d[i] * d[j] - v[i] * d[j] - d[i] * v[j] - (i == j) * vr) / r2;
-      A[i * 6 + 3 + j] = A[(3 + i) * 6 + j] = t / r;
+      B[i * 3 + j] = (3 * vr * d[i] * d[j] - v[i] * d[j] - d[i] * v[j] - (i == j) * vr) / r2;
+      C[i * 3 + j] = ((i == j) - d[i] * d[j]) / r;
     }
-  for (int i = 0; i < 6; i++)
-    for (int j = 0; j < 6; j++) {
-      double sum = 0;
-      for (int k = 0; k < 6; k++) sum += A[i * 6 + k] * P[k * 6 + j];
-      M[i * 6 + j] = sum;
-    }
-  double tr2 = 0, tb = 0, tr3 = 0;
-  for (int i = 0; i < 6; i++) {
-    tb += M[i * 6 + i];
-    for (int k = 0; k < 6; k++) tr2 += M[i * 6 + k] * M[k * 6 + i];
-  }
-  /* Range: Hessian T / r on p. */
-  for (int i = 0; i < 3; i++)
-    for (int k = 0; k < 3; k++) {
-      double mik = 0, mki = 0;
-      for (int j = 0; j < 3; j++) {
-        mik += ((i == j) - d[i] * d[j]) * P[j * 6 + k];
-        mki += ((k == j) - d[k] * d[j]) * P[j * 6 + i];
-      }
-      tr3 += mik * mki;
-    }
-  *bias = 0.5 * tb;
+  rf__mul3(C, 3, P, 6, M21);          /* C P11 */
+  rf__mul3(C, 3, P + 3, 6, M22);      /* C P12 */
+  rf__mul3(B, 3, P, 6, t1);           /* B P11 */
+  rf__mul3(C, 3, P + 18, 6, t2);      /* C P21 */
+  for (int k = 0; k < 9; k++) M11[k] = t1[k] + t2[k];
+  rf__mul3(B, 3, P + 3, 6, t1);       /* B P12 */
+  rf__mul3(C, 3, P + 21, 6, t2);      /* C P22 */
+  for (int k = 0; k < 9; k++) M12[k] = t1[k] + t2[k];
+  double tr2 = rf__tr3(M11, M11) + 2.0 * rf__tr3(M12, M21) + rf__tr3(M22, M22), tr3 = rf__tr3(M21, M21);
   *var = tr2 > 0 ? 0.5 * tr2 : 0;
-  *rvar = tr3 > 0 ? 0.5 * tr3 / r2 : 0;
+  *rvar = tr3 > 0 ? 0.5 * tr3 : 0;
 }
 
 void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, const rf_plot *p,
@@ -341,17 +389,19 @@ static void rf__add_plot_cross_range(const double x[6], const rf_track_meas *m, 
  * plot's angles allow. */
 static void rf__update_curvature(const double x[6], const double P[36], const rf_track_meas *m, double *rv2,
                                  double *vv2) {
-  double Pa[36], vb;
+  double Pa[36];
   memcpy(Pa, P, sizeof Pa);
   rf__add_plot_cross_range(x, m, Pa);
-  rf__second_order(x, Pa, &vb, vv2, rv2);
+  rf__second_order(x, Pa, vv2, rv2);
 }
 
 /* curv: the curvature terms {rv2, vv2} (rf__update_curvature), or NULL to
  * compute them from x, P. */
 static int rf__update(const rf_track_meas *m, int dims, double interval, double x[6], double P[36],
                       double *nis, double *lndet, int iters, const double *curv) {
-  double xi[6], x0[6], zp[4], H[24], S[16] = {0}, L[16], nu[4] = {0}, PHt[24], K[24];
+  /* With S = L L' (Cholesky), W = P H' L^-T and v = L^-1 nu: the gain
+   * K = W L^-1, so K nu = W v, K H P = W W' and the NIS is |v|^2. */
+  double xi[6], x0[6], zp[4], H[24], S[16] = {0}, L[16], nu[4] = {0}, PHt[24], W[24], v[4];
   memcpy(x0, x, sizeof x0);
   memcpy(xi, x, sizeof xi);
   double vv2 = 0, rv2 = 0;
@@ -363,64 +413,43 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
     nu[1] = rf_wrap(nu[1], 180.0);
     if (dims == 4 && interval > 0) nu[3] = rf_wrap(nu[3], 0.5 * interval);
     /* relinearised innovation: z - h(xi) - H (x0 - xi) */
-    for (int k = 0; k < dims; k++)
-      for (int c = 0; c < 6; c++) nu[k] -= H[k * 6 + c] * (x0[c] - xi[c]);
-    for (int i = 0; i < 6; i++)
-      for (int j = 0; j < dims; j++) {
-        double s = 0;
-        for (int k = 0; k < 6; k++) s += P[i * 6 + k] * H[j * 6 + k];
-        PHt[i * dims + j] = s;
-      }
-    for (int i = 0; i < dims; i++)
-      for (int j = 0; j <= i; j++) {
-        double s = 0;
-        for (int k = 0; k < 6; k++) s += H[i * 6 + k] * PHt[k * dims + j];
-        S[i * dims + j] = S[j * dims + i] = s;
-      }
+    if (it)
+      for (int k = 0; k < dims; k++)
+        for (int c = 0; c < 6; c++) nu[k] -= H[k * 6 + c] * (x0[c] - xi[c]);
+    rf__pht(H, P, dims, PHt);
+    rf__h_pht(H, PHt, dims, S);
     for (int i = 0; i < dims; i++) S[i * dims + i] += m->sigma[i] * m->sigma[i];
     S[0] += rv2;
     if (dims == 4) S[15] += vv2;
     if (rf__chol(S, dims, L) < 0) return RF_ERANGE;
+    rf__fwd(L, dims, nu, v);
     if (it == 0) {
-      double w[4];
-      memcpy(w, nu, sizeof w);
-      rf__chol_solve(L, dims, w);
-      double d2 = 0, ld = 0;
-      for (int k = 0; k < dims; k++) {
-        d2 += nu[k] * w[k];
-        ld += 2.0 * log(L[k * dims + k]);
-      }
+      double d2 = 0, det = 1;
+      for (int k = 0; k < dims; k++) d2 += v[k] * v[k], det *= L[k * dims + k];
       if (nis) *nis = d2;
-      if (lndet) *lndet = ld;
+      if (lndet) *lndet = 2.0 * log(det);
     }
-    for (int i = 0; i < 6; i++) {
-      double row[4];
-      for (int j = 0; j < dims; j++) row[j] = PHt[i * dims + j];
-      rf__chol_solve(L, dims, row);
-      for (int j = 0; j < dims; j++) K[i * dims + j] = row[j];
-    }
-    double xn[6], dp2 = 0, dv2 = 0;
+    for (int i = 0; i < 6; i++) rf__fwd(L, dims, PHt + i * dims, W + i * dims);
+    double xn[6], dp2 = 0;
     for (int i = 0; i < 6; i++) {
       double s = 0;
-      for (int j = 0; j < dims; j++) s += K[i * dims + j] * nu[j];
+      for (int j = 0; j < dims; j++) s += W[i * dims + j] * v[j];
       xn[i] = x0[i] + s;
       double d = xn[i] - xi[i];
       if (i < 3) dp2 += d * d;
-      else dv2 += d * d;
     }
     memcpy(xi, xn, sizeof xi);
     double r = zp[0] > 1 ? zp[0] : 1;
-    (void)dv2;
     if (sqrt(dp2) <= RF__IEKF_TOL * r) break;
   }
   memcpy(x, xi, sizeof xi);
+  /* P - W W', on the lower triangle, mirrored (P stays symmetric). */
   for (int i = 0; i < 6; i++)
-    for (int j = 0; j < 6; j++) {
+    for (int j = 0; j <= i; j++) {
       double s = 0;
-      for (int k = 0; k < dims; k++) s += K[i * dims + k] * PHt[j * dims + k];
-      P[i * 6 + j] -= s;
+      for (int k = 0; k < dims; k++) s += W[i * dims + k] * W[j * dims + k];
+      P[i * 6 + j] = P[j * 6 + i] = P[i * 6 + j] - s;
     }
-  rf__symmetrize(P);
   return 0;
 }
 
@@ -815,6 +844,11 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   }
   t->gate3 = rf_chi2_quantile(3, cfg->trk_gate_pg);
   t->gate4 = rf_chi2_quantile(4, cfg->trk_gate_pg);
+  t->turn_on3 = rf_chi2_quantile(3, RF__TURN_ON_P);
+  t->turn_on4 = rf_chi2_quantile(4, RF__TURN_ON_P);
+  const double fa = RF__TURN_FADE, dof = (1 + fa) / (1 - fa);
+  t->fade_on3 = rf_chi2_quantile((int)lround(3 * dof), RF__TURN_ON_P) / (1 + fa);
+  t->fade_on4 = rf_chi2_quantile((int)lround(4 * dof), RF__TURN_ON_P) / (1 + fa);
   t->max_speed = cfg->trk_max_speed;
   t->cap_tracks = cap;
   t->cap_plots = max_plots;
@@ -860,35 +894,85 @@ size_t rf_tracker_max_rows(const rf_tracker *t) { return t->cap_tracks; }
 size_t rf_tracker_live(const rf_tracker *t) { return t->ntrk; }
 
 /* ---- per-track steps ----------------------------------------------------------------- */
-/* Whether filter m of track k takes part now (the ballistic mode of an IMM
- * only while the track is surely fast). */
-static int rf__on(const rf_tracker *t, const rf__track *k, int m) { return t->nmod == 1 || m != t->bal || k->fast; }
+/* Whether filter m of track k takes part now: in an IMM, constant velocity
+ * always, the turns while k->turns, ballistic while the track is surely
+ * fast (k->fast; never both). */
+static int rf__on(const rf_tracker *t, const rf__track *k, int m) {
+  if (t->nmod == 1) return 1;
+  int kind = t->kinds[m];
+  return kind == RF__K_CV ? 1 : kind == RF__K_BALLISTIC ? k->fast : k->turns;
+}
+
+/* Moves the turn modes' probability to constant velocity and takes them
+ * out. */
+static void rf__turns_off(const rf_tracker *t, rf__track *k) {
+  int cv = 0;
+  double p = 0;
+  for (int m = 0; m < t->nmod; m++)
+    if (t->kinds[m] == RF__K_LEFT || t->kinds[m] == RF__K_RIGHT) p += k->mu[m], k->mu[m] = 0;
+    else if (t->kinds[m] == RF__K_CV) cv = m;
+  k->mu[cv] += p;
+  k->turns = 0;
+}
+
+/* Brings the turn modes in from the constant-velocity mode's estimate,
+ * the three modes even (as a new track's were before the model set
+ * followed the track). */
+static void rf__turns_on(const rf_tracker *t, rf__track *k) {
+  int cv = 0;
+  for (int m = 0; m < t->nmod; m++)
+    if (t->kinds[m] == RF__K_CV) cv = m;
+  for (int m = 0; m < t->nmod; m++) {
+    int kind = t->kinds[m];
+    if (kind != RF__K_LEFT && kind != RF__K_RIGHT) continue;
+    memcpy(k->x[m], k->x[cv], sizeof k->x[m]);
+    memcpy(k->P[m], k->P[cv], sizeof k->P[m]);
+  }
+  double cvp = k->mu[cv];
+  for (int m = 0; m < t->nmod; m++) {
+    int kind = t->kinds[m];
+    if (kind == RF__K_LEFT || kind == RF__K_RIGHT || kind == RF__K_CV) k->mu[m] = cvp / 3.0;
+  }
+  k->turns = 1;
+}
+
+/* The mean and covariance of a Gaussian mixture of n components with
+ * weights w (0 for those not taking part): xm = sum w x, Pm = sum w (P +
+ * (x - xm)(x - xm)'). */
+static void rf__moments(int n, const double *w, const double (*x)[6], const double (*P)[36], double xm[6],
+                        double Pm[36]) {
+  for (int a = 0; a < 6; a++) xm[a] = 0;
+  for (int a = 0; a < 36; a++) Pm[a] = 0;
+  for (int i = 0; i < n; i++) {
+    if (!(w[i] > 0)) continue;
+    for (int a = 0; a < 6; a++) xm[a] += w[i] * x[i][a];
+    for (int a = 0; a < 36; a++) Pm[a] += w[i] * P[i][a];
+  }
+  for (int i = 0; i < n; i++) {
+    if (!(w[i] > 0)) continue;
+    double d[6], wd[6];
+    for (int a = 0; a < 6; a++) d[a] = x[i][a] - xm[a], wd[a] = w[i] * d[a];
+    for (int a = 0; a < 6; a++)
+      for (int b = 0; b < 6; b++) Pm[a * 6 + b] += wd[a] * d[b];
+  }
+}
 
 /* The combined estimate (modes not taking part are left as they are:
  * they restart from the combined estimate when they join). */
 static void rf__combine(const rf_tracker *t, rf__track *k) {
-  int on[RF__NMOD_MAX], non = 0, last = 0;
-  for (int m = 0; m < t->nmod; m++)
-    if ((on[m] = rf__on(t, k, m))) non++, last = m;
+  double w[RF__NMOD_MAX];
+  int non = 0, last = 0;
+  for (int m = 0; m < t->nmod; m++) {
+    int on = rf__on(t, k, m);
+    w[m] = on ? k->mu[m] : 0;
+    if (on) non++, last = m;
+  }
   if (non == 1) {
     memcpy(k->xc, k->x[last], sizeof k->xc);
     memcpy(k->Pc, k->P[last], sizeof k->Pc);
     return;
   }
-  for (int i = 0; i < 6; i++) {
-    double s = 0;
-    for (int m = 0; m < t->nmod; m++)
-      if (on[m]) s += k->mu[m] * k->x[m][i];
-    k->xc[i] = s;
-  }
-  for (int i = 0; i < 36; i++) k->Pc[i] = 0;
-  for (int m = 0; m < t->nmod; m++) {
-    if (!on[m]) continue;
-    double d[6];
-    for (int i = 0; i < 6; i++) d[i] = k->x[m][i] - k->xc[i];
-    for (int i = 0; i < 6; i++)
-      for (int j = 0; j < 6; j++) k->Pc[i * 6 + j] += k->mu[m] * (k->P[m][i * 6 + j] + d[i] * d[j]);
-  }
+  rf__moments(t->nmod, w, (const double(*)[6])k->x, (const double(*)[36])k->P, k->xc, k->Pc);
 }
 
 /* Switches the ballistic mode on while the track is surely (2 sigma) faster
@@ -905,6 +989,9 @@ static void rf__ballistic_gate(rf_tracker *t, rf__track *k) {
   double ssp = sp > 0 ? sqrt(vpv) / sp : INFINITY;
   int fast = sp - 2.0 * ssp > t->cfg.trk_ballistic_min_speed;
   if (fast == k->fast) return;
+  /* No aircraft flies surely faster than the ballistic minimum speed
+   * (1000 m/s by default, Mach 3): the coordinated turns leave. */
+  if (fast && k->turns) rf__turns_off(t, k);
   double rest = 1.0 - k->mu[t->bal], scale = fast ? 0.5 / (rest > 0 ? rest : 1) : 1.0 / (rest > 0 ? rest : 1);
   for (int m = 0; m < t->nmod; m++) k->mu[m] = m == t->bal ? (fast ? 0.5 : 0.0) : k->mu[m] * scale;
   if (fast) {
@@ -936,19 +1023,7 @@ static void rf__predict_track(rf_tracker *t, rf__track *k, double now) {
       double w[RF__NMOD_MAX];
       for (int i = 0; i < t->nmod; i++)
         w[i] = !on[i] ? 0 : c[j] > 0 ? (i == j ? stay : sw) * k->mu[i] / c[j] : (i == j);
-      for (int a = 0; a < 6; a++) {
-        double s = 0;
-        for (int i = 0; i < t->nmod; i++) s += w[i] * k->x[i][a];
-        x0[j][a] = s;
-      }
-      for (int a = 0; a < 36; a++) P0[j][a] = 0;
-      for (int i = 0; i < t->nmod; i++) {
-        if (!(w[i] > 0)) continue;
-        double d[6];
-        for (int a = 0; a < 6; a++) d[a] = k->x[i][a] - x0[j][a];
-        for (int a = 0; a < 6; a++)
-          for (int b = 0; b < 6; b++) P0[j][a * 6 + b] += w[i] * (k->P[i][a * 6 + b] + d[a] * d[b]);
-      }
+      rf__moments(t->nmod, w, (const double(*)[6])k->x, (const double(*)[36])k->P, x0[j], P0[j]);
     }
     for (int j = 0; j < t->nmod; j++) {
       if (!on[j]) continue;
@@ -1098,7 +1173,7 @@ static int rf__batch_fit(const rf_tracker *t, const rf__bwin *w, double now, dou
 /* Updates every mode taking part with the plot's measurement; IMM
  * probabilities from the modes' likelihoods. */
 static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims) {
-  double logl[RF__NMOD_MAX], best = -INFINITY, curv[2];
+  double logl[RF__NMOD_MAX], best = -INFINITY, curv[2], nis_cv = 0;
   int non = 0;
   /* One set of curvature terms for every mode, from the combined estimate
    * (the modes differ by far less than the plot's cross-range). */
@@ -1112,6 +1187,7 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
       continue;
     logl[j] = -0.5 * (nis + ld);
     if (logl[j] > best) best = logl[j];
+    if (t->kinds[j] == RF__K_CV) nis_cv = nis;
   }
   if (non > 1 && isfinite(best)) {
     double sum = 0;
@@ -1125,6 +1201,20 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
       sum += k->mu[j];
     }
     for (int j = 0; j < t->nmod; j++) k->mu[j] /= sum;
+  }
+  /* The turn modes follow the track (RF__TURN_ON_P, RF__TURN_OFF). */
+  if (t->nmod > 1 && !k->fast) {
+    double man = 0;
+    for (int j = 0; j < t->nmod; j++)
+      if (t->kinds[j] == RF__K_LEFT || t->kinds[j] == RF__K_RIGHT) man += k->mu[j];
+    if (k->turns && man < RF__TURN_OFF) {
+      rf__turns_off(t, k);
+      k->nis_fade = 0;
+    } else if (!k->turns) {
+      k->nis_fade = RF__TURN_FADE * k->nis_fade + nis_cv;
+      if (nis_cv > (dims == 4 ? t->turn_on4 : t->turn_on3) || k->nis_fade > (dims == 4 ? t->fade_on4 : t->fade_on3))
+        rf__turns_on(t, k);
+    }
   }
   /* A ballistic object: its ballistic estimate refitted to its recent
    * plots at once (Gauss-Newton on the trajectory), which the one-pass
@@ -1218,12 +1308,14 @@ static void rf__init_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, 
     for (int j = 0; j < 3; j++)
       P[(3 + i) * 6 + 3 + j] = (i == j ? sv2 : 0) + (use_vr ? (svr2 - sv2) * d[i] * d[j] : 0);
   }
-  /* IMM: constant velocity and the turns even; ballistic off until the
-   * track is surely fast. */
+  /* IMM: constant velocity alone; the turns join on the first residuals
+   * a straight line does not explain, ballistic once the track is surely
+   * fast (a new track's velocity spread, the maximum speed, covers any
+   * turn over its first looks). */
   for (int mm = 0; mm < t->nmod; mm++) {
     memcpy(k->x[mm], x, sizeof x);
     memcpy(k->P[mm], P, sizeof P);
-    k->mu[mm] = t->nmod == 1 ? 1.0 : mm == t->bal ? 0.0 : 1.0 / (t->nmod - 1);
+    k->mu[mm] = t->nmod == 1 || t->kinds[mm] == RF__K_CV ? 1.0 : 0.0;
   }
   k->id = t->next_id++;
   k->win = -1;
@@ -1300,10 +1392,10 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
     int st = t->trk[pr->trk].status;
     if ((stage == 1) != (st != RF_TRACK_TENTATIVE)) continue;
     double win = sqrt(t->gate4 * (pr->S0[0] + rr_max)), lo = pr->zp[0] - win, hi = pr->zp[0] + win;
-    if (pr->alt) {
-      double wa = sqrt(t->gate4 * (pr->S0a[0] + rr_max));
-      if (pr->zpa[0] - wa < lo) lo = pr->zpa[0] - wa;
-      if (pr->zpa[0] + wa > hi) hi = pr->zpa[0] + wa;
+    for (int a = 0; a < pr->alt; a++) {
+      double wa = sqrt(t->gate4 * (pr->S0a[a][0] + rr_max));
+      if (pr->zpa[a][0] - wa < lo) lo = pr->zpa[a][0] - wa;
+      if (pr->zpa[a][0] + wa > hi) hi = pr->zpa[a][0] + wa;
     }
     if (!nplots || hi < t->bin_r0 || lo > t->bin_r0 + t->bin_w * (double)t->nbins) continue;
     size_t o0 = (size_t)t->bin_start[rf__bin(t, lo)], o1 = (size_t)t->bin_start[rf__bin(t, hi) + 1];
@@ -1321,7 +1413,7 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
       /* An IMM track also takes a plot inside its manoeuvre mode's gate:
        * at the start of a turn the constant-velocity mode still dominates
        * the combined prediction, and its gate alone would lose the plot. */
-      if (!(d2 <= g) && pr->alt) d2 = rf__d2(pr->zpa, pr->S0a, m, R, dims, iv);
+      for (int a = 0; a < pr->alt && !(d2 <= g); a++) d2 = rf__d2(pr->zpa[a], pr->S0a[a], m, R, dims, iv);
       if (!(d2 <= g)) continue;
       if (stage == 1) t->plot_gated[j] = 1;
       if (t->npairs == t->cap_pairs)
@@ -1447,17 +1539,28 @@ static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
   return lim > t->cfg.trk_min_delete_sigma ? lim : t->cfg.trk_min_delete_sigma;
 }
 
-/* Predicted measurement zp and H P H' of a state, plus the curvature
- * terms (curv: {range, radial velocity} variances; computed here when
- * compute is set, else taken as given). */
-static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double S0[16], double curv[2],
-                             int compute) {
-  double H[24], vb;
+/* Predicted measurement zp, its Jacobian H and H P H' of a state, plus the
+ * curvature terms (curv: {range, radial velocity} variances; computed here
+ * when compute is set, else taken as given). */
+static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double H[24], double S0[16],
+                             double curv[2], int compute) {
   rf__h_jac(x, zp, H);
   rf__hph(H, P, S0);
-  if (compute) rf__second_order(x, P, &vb, &curv[1], &curv[0]);
+  if (compute) rf__second_order(x, P, &curv[1], &curv[0]);
   S0[0] += curv[0];
   S0[15] += curv[1];
+}
+
+/* The gate of a track whose turn modes are out (RF__TURN_ON_P): S0 plus
+ * H Q H' of an unknown horizontal acceleration a over dt, taken as one
+ * sigma: (a dt^2 / 2)^2 on east and north position, (a dt)^2 on their
+ * velocities. */
+static void rf__manoeuvre_gate(const double H[24], double a, double dt, const double S0[16], double S0a[16]) {
+  double qp = 0.25 * a * a * dt * dt * dt * dt, qv = a * a * dt * dt;
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      S0a[i * 4 + j] = S0[i * 4 + j] + qp * (H[i * 6] * H[j * 6] + H[i * 6 + 1] * H[j * 6 + 1]) +
+                       qv * (H[i * 6 + 3] * H[j * 6 + 3] + H[i * 6 + 4] * H[j * 6 + 4]);
 }
 
 static uint32_t rf__popcount(uint32_t v) { return (uint32_t)__builtin_popcount(v); }
@@ -1504,14 +1607,20 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     rf__track *k = &t->trk[pr->trk];
+    double dt = now - k->t, curv[2], H[24], Ha[24];
     rf__predict_track(t, k, now);
-    double curv[2];
-    rf__predict_meas(k->xc, k->Pc, pr->zp, pr->S0, curv, 1);
-    if ((pr->alt = t->nmod > 1)) {
-      /* The likelier turn mode's prediction (with the combined estimate's
+    rf__predict_meas(k->xc, k->Pc, pr->zp, H, pr->S0, curv, 1);
+    pr->alt = 0;
+    if (t->nmod > 1 && k->turns) {
+      /* Both turn modes' predictions (with the combined estimate's
        * curvature terms). */
-      int turn = k->mu[RF__K_RIGHT] > k->mu[RF__K_LEFT] ? RF__K_RIGHT : RF__K_LEFT;
-      rf__predict_meas(k->x[turn], k->P[turn], pr->zpa, pr->S0a, curv, 0);
+      rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], curv, 0);
+      rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], curv, 0);
+      pr->alt = 2;
+    } else if (t->nmod > 1 && !k->fast) {
+      rf__manoeuvre_gate(H, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
+      memcpy(pr->zpa[0], pr->zp, sizeof pr->zpa[0]);
+      pr->alt = 1;
     }
   }
   /* Confirmed tracks first, then tentative ones on the plots left. */

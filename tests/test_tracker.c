@@ -574,21 +574,21 @@ END_TEST
 
 START_TEST(trk_close_pass_missed_plot) {
   /* An aircraft passing 4 km from a 1-degree radar that looks every 4 s,
-   * closest approach at t = 60 s, whose plot at t = 60 s is missing. A
-   * resolution cell there is ~100 m, while 8 s without a plot grow the
-   * position sigma beyond it: the old rule (delete when the position sigma
-   * exceeds one cell) ended the track on that one miss and started a new
-   * id; the floor (tracker.min_delete_sigma_m) keeps one id. */
+   * closest approach at t = 60 s, whose plots at t = 60 and 64 s are
+   * missing. A resolution cell there is ~100 m, while 12 s without a plot
+   * grow the position sigma beyond it: the old rule (delete when the
+   * position sigma exceeds one cell) ended the track on those misses and
+   * started a new id; the floor (tracker.min_delete_sigma_m) keeps one id. */
   rf_config cfg;
   rf_config_defaults(&cfg);
   cfg.trk_max_speed = 400;
   man_path m = {{-15000, 4000, 500}, 250, 90 * RF_PI / 180, 1e9, 0, 0};
   rf_track_sensor s = test_sensor(0);
   s.beamwidth_az_deg = s.beamwidth_el_deg = 1.0;
-  int ids = man_fly(&m, 120, 4.0, &s, &cfg, 77, 60, 61, 0, NULL, NULL);
+  int ids = man_fly(&m, 120, 4.0, &s, &cfg, 77, 60, 65, 0, NULL, NULL);
   cfg.trk_min_delete_sigma = 0;
-  int ids_old = man_fly(&m, 120, 4.0, &s, &cfg, 77, 60, 61, 0, NULL, NULL);
-  fprintf(stderr, "tracker: close pass at 4 km with a missed plot: %d track id (without the floor: %d)\n", ids, ids_old);
+  int ids_old = man_fly(&m, 120, 4.0, &s, &cfg, 77, 60, 65, 0, NULL, NULL);
+  fprintf(stderr, "tracker: close pass at 4 km with two missed plots: %d track id (without the floor: %d)\n", ids, ids_old);
   ck_assert_int_eq(ids, 1);
   ck_assert_int_gt(ids_old, 1);
 }
