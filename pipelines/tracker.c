@@ -34,19 +34,24 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 #define RF__BATCH_MIN 12
 #define RF__BATCH_ITERS 6
 /* The IMM's model set follows the track (docs/tracking.md, "Which models
- * take part"): the turn modes join when the constant-velocity residuals
+ * take part"). The turn modes join when the constant-velocity residuals
  * exceed the chi-square quantile at RF__TURN_ON_P - those of one update,
  * or their fading sum e = RF__TURN_FADE e + NIS (Bar-Shalom, Li,
  * Kirubarajan 11.2.2: about a chi-square of n (1 + a) / (1 - a) degrees of
- * freedom over 1 + a): a manoeuvre the straight line does not explain - and leave when their
- * probability together falls below RF__TURN_OFF (they then move the
- * combined estimate by less than that fraction). While they are out, the
- * gate is widened by an unknown horizontal acceleration of
- * tracker.manoeuvre_accel_mps2 over the look's interval, so the plot of a
- * turn's first look is still taken. */
+ * freedom over 1 + a): a manoeuvre the straight line does not explain.
+ * They leave when their probability together falls below RF__TURN_OFF
+ * (they then move the combined estimate by less than that fraction) or
+ * when, RF__TURN_CALM updates after joining, the constant-velocity mode's
+ * fading sum is below its mean n / (1 - a): the straight line explains
+ * the plots again (or the turns cannot be told from it: a target far
+ * away flying at the radar). While they are out, the gate is widened by
+ * an unknown horizontal acceleration of tracker.manoeuvre_accel_mps2 over
+ * the look's interval, so the plot of a turn's first look is still
+ * taken. */
 #define RF__TURN_ON_P 0.99
 #define RF__TURN_OFF 0.01
 #define RF__TURN_FADE 0.8
+#define RF__TURN_CALM 5
 /* Dwells with at least this many tracks to predict and update use all
  * OpenMP threads for it (the tracks are independent). */
 #define RF__PARALLEL_MIN 256
@@ -58,7 +63,8 @@ typedef struct rf__track {
   int32_t id, status, plots, misses, looks;
   int32_t fast;                      /* IMM: the ballistic mode takes part */
   int32_t turns;                     /* IMM: the coordinated-turn modes take part */
-  double nis_fade;                   /* fading sum of the constant-velocity NIS (turns out) */
+  int32_t turn_age;                  /* updates since the turn modes joined */
+  double nis_fade;                   /* fading sum of the constant-velocity mode's NIS */
   int32_t win;                       /* its batch window, or -1 */
   uint32_t hist;                     /* bit 0 = latest look, 1 = hit */
   double t;                          /* time of the state */
@@ -1207,13 +1213,18 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
     double man = 0;
     for (int j = 0; j < t->nmod; j++)
       if (t->kinds[j] == RF__K_LEFT || t->kinds[j] == RF__K_RIGHT) man += k->mu[j];
-    if (k->turns && man < RF__TURN_OFF) {
-      rf__turns_off(t, k);
+    k->nis_fade = RF__TURN_FADE * k->nis_fade + nis_cv;
+    if (k->turns) {
+      k->turn_age++;
+      if (man < RF__TURN_OFF || (k->turn_age >= RF__TURN_CALM && k->nis_fade < dims / (1.0 - RF__TURN_FADE))) {
+        rf__turns_off(t, k);
+        k->nis_fade = 0;
+      }
+    } else if (nis_cv > (dims == 4 ? t->turn_on4 : t->turn_on3) ||
+               k->nis_fade > (dims == 4 ? t->fade_on4 : t->fade_on3)) {
+      rf__turns_on(t, k);
       k->nis_fade = 0;
-    } else if (!k->turns) {
-      k->nis_fade = RF__TURN_FADE * k->nis_fade + nis_cv;
-      if (nis_cv > (dims == 4 ? t->turn_on4 : t->turn_on3) || k->nis_fade > (dims == 4 ? t->fade_on4 : t->fade_on3))
-        rf__turns_on(t, k);
+      k->turn_age = 0;
     }
   }
   /* A ballistic object: its ballistic estimate refitted to its recent
@@ -1366,15 +1377,19 @@ static void rf__bin_plots(rf_tracker *t, size_t n) {
 }
 
 /* The normalised innovation squared of plot m (variances R) against a
- * prediction (zp, S0 = H P H'); +inf when S is not positive definite. */
+ * prediction (zp, S0 = H P H'); +inf when S is not positive definite or
+ * when one component alone puts the plot outside the gate g (the NIS is
+ * at least any component's nu_k^2 / S_kk, by Cauchy-Schwarz). */
 static double rf__d2(const double zp[4], const double S0[16], const rf_track_meas *m, const double R[4], int dims,
-                     double iv) {
+                     double iv, double g) {
   double S[16], L[16], nu[4], w[4];
-  for (int r = 0; r < dims; r++)
-    for (int c = 0; c < dims; c++) S[r * dims + c] = S0[r * 4 + c] + (r == c ? R[r] : 0);
   for (int k = 0; k < dims; k++) nu[k] = m->z[k] - zp[k];
   nu[1] = rf_wrap(nu[1], 180.0);
   if (dims == 4 && iv > 0) nu[3] = rf_wrap(nu[3], 0.5 * iv);
+  for (int k = 0; k < dims; k++)
+    if (nu[k] * nu[k] > g * (S0[k * 5] + R[k])) return INFINITY;
+  for (int r = 0; r < dims; r++)
+    for (int c = 0; c < dims; c++) S[r * dims + c] = S0[r * 4 + c] + (r == c ? R[r] : 0);
   if (rf__chol(S, dims, L) < 0) return INFINITY;
   memcpy(w, nu, sizeof w);
   rf__chol_solve(L, dims, w);
@@ -1409,11 +1424,11 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
       double iv = t->s.velocity_interval_mps;
       int dims = iv == 0 || sqrt(pr->S0[15] + R[3]) < iv / RF__AMBIG_SIGMAS ? 4 : 3;
       double g = dims == 4 ? t->gate4 : t->gate3;
-      double d2 = rf__d2(pr->zp, pr->S0, m, R, dims, iv);
+      double d2 = rf__d2(pr->zp, pr->S0, m, R, dims, iv, g);
       /* An IMM track also takes a plot inside its manoeuvre mode's gate:
        * at the start of a turn the constant-velocity mode still dominates
        * the combined prediction, and its gate alone would lose the plot. */
-      for (int a = 0; a < pr->alt && !(d2 <= g); a++) d2 = rf__d2(pr->zpa[a], pr->S0a[a], m, R, dims, iv);
+      for (int a = 0; a < pr->alt && !(d2 <= g); a++) d2 = rf__d2(pr->zpa[a], pr->S0a[a], m, R, dims, iv, g);
       if (!(d2 <= g)) continue;
       if (stage == 1) t->plot_gated[j] = 1;
       if (t->npairs == t->cap_pairs)
