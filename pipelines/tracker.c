@@ -33,6 +33,12 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 #define RF__BATCH_PLOTS 256
 #define RF__BATCH_MIN 12
 #define RF__BATCH_ITERS 6
+/* Refits: the first once the window holds RF__BATCH_MIN plots; then every
+ * RF__BATCH_EVERY plots, and only while the ballistic mode is the likelier
+ * (a single ballistic model: always). Between refits the filter carries
+ * the refitted state forward; Gauss-Newton over a window of up to 256
+ * plots costs as much as thousands of filter updates. */
+#define RF__BATCH_EVERY 2
 /* The IMM's model set follows the track (docs/tracking.md, "Which models
  * take part"). The turn modes join when the constant-velocity residuals
  * exceed the chi-square quantile at RF__TURN_ON_P - those of one update,
@@ -40,11 +46,12 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
  * Kirubarajan 11.2.2: about a chi-square of n (1 + a) / (1 - a) degrees of
  * freedom over 1 + a): a manoeuvre the straight line does not explain.
  * They leave when their probability together falls below RF__TURN_OFF
- * (they then move the combined estimate by less than that fraction) or
- * when, RF__TURN_CALM updates after joining, the constant-velocity mode's
- * fading sum is below its mean n / (1 - a): the straight line explains
- * the plots again (or the turns cannot be told from it: a target far
- * away flying at the radar). While they are out, the gate is widened by
+ * (they then move the combined estimate by less than that fraction) or,
+ * RF__TURN_CALM updates after joining, below RF__TURN_CALM_P while the
+ * constant-velocity mode's fading sum is below its mean n / (1 - a): the
+ * straight line explains the plots again and the turns cannot be told
+ * from it (a target far away, its turns hidden in the cross-range
+ * error, keeps them near a few per cent for ever). While they are out, the gate is widened by
  * an unknown horizontal acceleration of tracker.manoeuvre_accel_mps2 over
  * the look's interval, so the plot of a turn's first look is still
  * taken. */
@@ -52,6 +59,7 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 #define RF__TURN_OFF 0.01
 #define RF__TURN_FADE 0.8
 #define RF__TURN_CALM 5
+#define RF__TURN_CALM_P 0.1
 /* Dwells with at least this many tracks to predict and update use all
  * OpenMP threads for it (the tracks are independent). */
 #define RF__PARALLEL_MIN 256
@@ -95,6 +103,7 @@ typedef struct rf__pair {
 typedef struct rf__bwin {
   int32_t id;                        /* owning track id, 0 = free */
   int32_t n, head;
+  int32_t since, fitted;             /* plots since the last refit; a refit was kept */
   double t[RF__BATCH_PLOTS];
   rf_track_meas m[RF__BATCH_PLOTS];
   int8_t dims[RF__BATCH_PLOTS];
@@ -1074,7 +1083,7 @@ static void rf__win_claim(rf_tracker *t, rf__track *k) {
   for (int i = 0; i < RF__BATCH_TRACKS; i++)
     if (t->win[i].id == 0) {
       k->win = i;
-      t->win[i].id = k->id, t->win[i].n = 0, t->win[i].head = 0;
+      t->win[i].id = k->id, t->win[i].n = 0, t->win[i].head = 0, t->win[i].since = 0, t->win[i].fitted = 0;
       return;
     }
 }
@@ -1087,6 +1096,7 @@ static void rf__win_push(rf_tracker *t, rf__track *k, double time, const rf_trac
   if (w->n == RF__BATCH_PLOTS) w->head = (w->head + 1) % RF__BATCH_PLOTS;
   else w->n++;
   w->t[slot] = time, w->m[slot] = *m, w->dims[slot] = (int8_t)dims;
+  w->since++;
 }
 
 /* Weighted residuals of the window against the trajectory through x at
@@ -1216,7 +1226,8 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
     k->nis_fade = RF__TURN_FADE * k->nis_fade + nis_cv;
     if (k->turns) {
       k->turn_age++;
-      if (man < RF__TURN_OFF || (k->turn_age >= RF__TURN_CALM && k->nis_fade < dims / (1.0 - RF__TURN_FADE))) {
+      if (man < RF__TURN_OFF ||
+          (man < RF__TURN_CALM_P && k->turn_age >= RF__TURN_CALM && k->nis_fade < dims / (1.0 - RF__TURN_FADE))) {
         rf__turns_off(t, k);
         k->nis_fade = 0;
       }
@@ -1234,7 +1245,11 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
   int b = t->nmod == 1 ? (t->kinds[0] == RF__K_BALLISTIC ? 0 : -1) : (k->fast ? t->bal : -1);
   if (b >= 0) {
     rf__win_push(t, k, k->t, m, dims);
-    if (k->win >= 0 && t->win[k->win].n >= RF__BATCH_MIN) {
+    rf__bwin *w = k->win >= 0 ? &t->win[k->win] : NULL;
+    int due = w && w->n >= RF__BATCH_MIN &&
+              (!w->fitted || (w->since >= RF__BATCH_EVERY && (t->nmod == 1 || k->mu[b] > 0.5)));
+    if (due) {
+      w->since = 0;
       double x[6], P[36];
       memcpy(x, k->x[b], sizeof x);
       /* First on the measurements the filter used; then, from that fit,
@@ -1246,6 +1261,7 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
         if (rf__batch_fit(t, &t->win[k->win], k->t, x2, P2, 1) == 0) memcpy(x, x2, sizeof x2), memcpy(P, P2, sizeof P2);
         memcpy(k->x[b], x, sizeof x);
         memcpy(k->P[b], P, sizeof P);
+        w->fitted = 1;
       }
     }
   }
