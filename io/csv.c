@@ -65,39 +65,84 @@ static int rf__header(const rf__table *t, char *buf, size_t len) {
 /* Largest magnitude printed in fixed point (larger: %.17g, so a line stays
  * short). */
 #define RF__CSV_FIXED_MAX 1e15
+/* Below this, v * 10^decimals is an integer a double holds exactly. */
+#define RF__CSV_EXACT_INT 9007199254740992.0
 
-/* A double to `decimals` digits after the point (decimals < 0: %.17g); a
- * value that rounds to zero loses its sign ("-0.000" would be noise). */
-static int rf__put_double(FILE *fp, const char *sep, double v, int decimals) {
-  if (decimals < 0 || !(fabs(v) < RF__CSV_FIXED_MAX)) return fprintf(fp, "%s%.17g", sep, v);
-  char b[64];
-  snprintf(b, sizeof b, "%.*f", decimals, v);
-  const char *s = b;
-  if (b[0] == '-' && strspn(b + 1, "0.") == strlen(b + 1)) s = b + 1;
-  return fprintf(fp, "%s%s", sep, s);
+static const double rf__pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+/* Digits of u (at least `min` of them, zero-padded) at o; the end. */
+static char *rf__put_u64(char *o, uint64_t u, int min) {
+  char d[24];
+  int n = 0;
+  do d[n++] = (char)('0' + u % 10), u /= 10;
+  while (u);
+  while (n < min) d[n++] = '0';
+  while (n) *o++ = d[--n];
+  return o;
 }
 
-/* One row's fields; 0, -1 on a write error, -2 on a bad word value.
- * decimals[k]: column k's (rf__col_doc). */
-static int rf__write_row(FILE *fp, const rf__table *t, const char *row, const int *decimals) {
+/* A double to `decimals` digits after the point at o (decimals < 0: %.17g);
+ * the end. A value that rounds to zero loses its sign ("-0.000" would be
+ * noise). Fixed point goes through the integer round(v * 10^decimals): the
+ * last digit can differ from printf's by one only where v lies within an
+ * ulp of a rounding tie (the error stays under half a unit of the last
+ * digit plus an ulp of v); printf's multi-precision path is most of a
+ * product's writing time. */
+static char *rf__put_double(char *o, double v, int decimals) {
+  if (decimals < 0 || !(fabs(v) < RF__CSV_FIXED_MAX)) return o + sprintf(o, "%.17g", v);
+  if (decimals > 14) decimals = 14; /* a field's room: RF__CSV_F64_MAX */
+  if (decimals >= (int)(sizeof rf__pow10 / sizeof rf__pow10[0]) || !(fabs(v) * rf__pow10[decimals] < RF__CSV_EXACT_INT)) {
+    char b[64];
+    snprintf(b, sizeof b, "%.*f", decimals, v);
+    const char *q = b;
+    if (b[0] == '-' && strspn(b + 1, "0.") == strlen(b + 1)) q = b + 1;
+    size_t l = strlen(q);
+    memcpy(o, q, l);
+    return o + l;
+  }
+  double r = nearbyint(v * rf__pow10[decimals]);
+  uint64_t u = (uint64_t)fabs(r), p = (uint64_t)rf__pow10[decimals];
+  if (u && r < 0) *o++ = '-';
+  o = rf__put_u64(o, u / p, 1);
+  if (decimals) {
+    *o++ = '.';
+    o = rf__put_u64(o, u % p, decimals);
+  }
+  return o;
+}
+
+/* One row's fields and newline at o (room for rf__row_max bytes); the
+ * bytes written, or -2 on a bad word value. decimals[k]: column k's
+ * (rf__col_doc). */
+static long rf__write_row(char *o, const rf__table *t, const char *row, const int *decimals) {
+  char *start = o;
   for (size_t k = 0; k < t->ncols; k++) {
-    const char *p = row + t->cols[k].off, *sep = k ? "," : "";
+    const char *p = row + t->cols[k].off;
     int32_t iv;
+    if (k) *o++ = ',';
     switch (t->cols[k].kind) {
-    case RF__COL_F64:
-      if (rf__put_double(fp, sep, *(const double *)p, decimals[k]) < 0) return -1;
+    case RF__COL_F64: {
+      double v;
+      memcpy(&v, p, sizeof v);
+      o = rf__put_double(o, v, decimals[k]);
       break;
+    }
     case RF__COL_I32:
       memcpy(&iv, p, sizeof iv);
-      if (fprintf(fp, "%s%d", sep, (int)iv) < 0) return -1;
+      if (iv < 0) *o++ = '-';
+      o = rf__put_u64(o, iv < 0 ? (uint64_t)(-(int64_t)iv) : (uint64_t)iv, 1);
       break;
-    default:
+    default: {
       memcpy(&iv, p, sizeof iv);
       if (iv < 0 || iv >= t->nwords) return -2;
-      if (fprintf(fp, "%s%s", sep, t->words[iv]) < 0) return -1;
+      size_t l = strlen(t->words[iv]);
+      memcpy(o, t->words[iv], l);
+      o += l;
+    }
     }
   }
-  return fputc('\n', fp) == EOF ? -1 : 0;
+  *o++ = '\n';
+  return (long)(o - start);
 }
 
 /* ---- the writer ------------------------------------------------------------------- */
@@ -108,8 +153,8 @@ static int rf__write_row(FILE *fp, const rf__table *t, const char *row, const in
  * is most of a product's writing time), then written in order. */
 #define RF__CSV_BLOCK_ROWS 256
 /* Bytes a field can take at most: %.17g of a double is at most 24
- * characters, fixed point (below 1e15, at most 8 decimals) 25,
- * characters, %d of an int32 11; words are measured. */
+ * characters, fixed point (below 1e15, at most 14 decimals) 31, an int32
+ * 11; words are measured. */
 #define RF__CSV_F64_MAX 32
 #define RF__CSV_I32_MAX 12
 
@@ -139,17 +184,19 @@ static size_t rf__row_max(const rf__table *t) {
   return n;
 }
 
-/* Prints rows [0, n) (n <= RF__CSV_BLOCK_ROWS) into buf (cap bytes); the
- * length, or -1 (a write error) / -2 (a bad word) with *bad the row. */
-static long rf__print_block(const rf__table *t, const int *decimals, const char *rows, size_t n, char *buf, size_t cap,
+/* Prints rows [0, n) (n <= RF__CSV_BLOCK_ROWS) into buf (room for n
+ * rf__row_max rows); the length, or -2 (a bad word) with *bad the row. */
+static long rf__print_block(const rf__table *t, const int *decimals, const char *rows, size_t n, char *buf,
                             size_t *bad) {
-  FILE *fp = fmemopen(buf, cap, "w");
-  if (!fp) return -1;
-  int st = 0;
-  for (size_t i = 0; i < n && !st; i++)
-    if ((st = rf__write_row(fp, t, rows + i * t->row_size, decimals))) *bad = i;
-  long len = st ? st : fflush(fp) != 0 ? -1 : ftell(fp);
-  fclose(fp);
+  long len = 0;
+  for (size_t i = 0; i < n; i++) {
+    long l = rf__write_row(buf + len, t, rows + i * t->row_size, decimals);
+    if (l < 0) {
+      *bad = i;
+      return l;
+    }
+    len += l;
+  }
   return len;
 }
 
@@ -222,7 +269,7 @@ int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
     for (size_t b = 0; b < nb; b++) {
       size_t first = b * RF__CSV_BLOCK_ROWS, k = m - first < RF__CSV_BLOCK_ROWS ? m - first : RF__CSV_BLOCK_ROWS, bad = 0;
       locale_t old = uselocale(s->c);
-      long len = rf__print_block(s->t, s->decimals, r + (done + first) * rs, k, s->blk + b * s->blk_bytes, s->blk_bytes, &bad);
+      long len = rf__print_block(s->t, s->decimals, r + (done + first) * rs, k, s->blk + b * s->blk_bytes, &bad);
       uselocale(old);
       s->blk_len[b] = len < 0 ? (size_t)-1 : (size_t)len;
       if (len < 0) {

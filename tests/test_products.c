@@ -142,6 +142,74 @@ START_TEST(test_csv_text) {
 }
 END_TEST
 
+/* The CSV's fixed-point numbers against glibc's printf (the oracle):
+ * 20,000 random values over every magnitude the columns take, printed to
+ * each column's decimals. radarflow rounds v * 10^d in double; where that
+ * differs from printf's exact decimal rounding, v must lie within two ulps
+ * of a rounding tie, and the digit is then still correct to half a unit
+ * plus an ulp. The dwell column against %d. */
+START_TEST(test_csv_vs_printf) {
+  const char *d = dir_for("prod_csv_printf");
+  char path[4096];
+  rf_test_join(path, sizeof path, d, "plots.csv");
+  enum { N = 2000 };
+  rf_plot *p = malloc(N * sizeof *p);
+  ck_assert_ptr_nonnull(p);
+  unsigned long long x = 88172645463325252ull;
+  for (size_t i = 0; i < N; i++) {
+    double *f = &p[i].range_m;
+    p[i].time_s = 1.7e9 + (double)(i * 7919 % 100000) * 0.0123456789;
+    for (int k = 0; k < 8; k++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      double u = (double)(x >> 11) * 0x1p-53, mag = pow(10.0, -4.0 + 14.0 * u);
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      f[k] = (x & 1 ? -1 : 1) * mag * (double)(x >> 11) * 0x1p-53;
+      if (i % 97 == 0) f[k] = (double)(int64_t)(f[k] * 1000) / 1000 + 0.0005; /* near ties */
+    }
+    p[i].dwell = (int32_t)(x >> 33) - (int32_t)0x40000000;
+  }
+  ck_assert_int_eq(rf_plots_write_csv(path, p, N), 0);
+  size_t len;
+  char *txt = rf_test_read_file(path, &len);
+  ck_assert_ptr_nonnull(txt);
+  char *line = strchr(txt, '\n') + 1;
+  size_t differ = 0;
+  for (size_t i = 0; i < N; i++) {
+    char *end = strchr(line, '\n');
+    ck_assert_ptr_nonnull(end);
+    *end = 0;
+    char *field[10], *save = NULL;
+    int nf = 0;
+    for (char *t = strtok_r(line, ",", &save); t && nf < 10; t = strtok_r(NULL, ",", &save)) field[nf++] = t;
+    ck_assert_int_eq(nf, 10);
+    const double v[10] = {p[i].time_s,        0,         p[i].range_m,  p[i].radial_velocity_mps,
+                          p[i].azimuth_deg,   p[i].elevation_deg, p[i].snr_db, p[i].east_m, p[i].north_m, p[i].up_m};
+    const int dec[10] = {6, -1, 3, 3, 7, 7, 3, 3, 3, 3};
+    for (int k = 0; k < 10; k++) {
+      char ref[64];
+      if (k == 1) {
+        snprintf(ref, sizeof ref, "%d", (int)p[i].dwell);
+        ck_assert_str_eq(field[k], ref);
+        continue;
+      }
+      snprintf(ref, sizeof ref, "%.*f", dec[k], v[k]);
+      char *r = ref;
+      if (r[0] == '-' && strspn(r + 1, "0.") == strlen(r + 1)) r++;
+      if (!strcmp(field[k], r)) continue;
+      differ++;
+      double sc = v[k] * pow(10.0, dec[k]), frac = fabs(sc - trunc(sc));
+      ck_assert_msg(fabs(frac - 0.5) <= 4 * DBL_EPSILON * fabs(sc), "row %zu col %d: %.17g printed %s, printf %s", i,
+                    k, v[k], field[k], r);
+      ck_assert(fabs(strtod(field[k], NULL) - v[k]) <= 0.5 * pow(10.0, -dec[k]) + 2 * DBL_EPSILON * fabs(v[k]));
+    }
+    line = end + 1;
+  }
+  printf("csv: %d fixed-point fields against printf: %zu differ, each at a rounding tie\n", N * 9, differ);
+  free(txt);
+  free(p);
+}
+END_TEST
+
 START_TEST(test_h5_layout) {
   const char *d = dir_for("prod_h5_layout");
   char path[4096];
@@ -563,6 +631,7 @@ Suite *test_products_suite(void) {
   tcase_add_test(tc, test_h5_roundtrip);
   tcase_add_test(tc, test_csv_roundtrip);
   tcase_add_test(tc, test_csv_text);
+  tcase_add_test(tc, test_csv_vs_printf);
   tcase_add_test(tc, test_h5_layout);
   tcase_add_test(tc, test_h5_units);
   tcase_add_test(tc, test_h5_deterministic);
