@@ -398,6 +398,10 @@ START_TEST(rel_06_hdf5_crash_and_hang_contained) {
     ck_assert_msg(code == 2, "%s: exit %d", crashers[i], code);
     rf__log_names(log, crashers[i], "corrupt", NULL);
     ck_assert(!rf_test_file_exists(out));
+    /* inspect reads the same metadata, in its own supervised child. */
+    code = rf__cli(&o, "inspect", crashers[i], NULL);
+    ck_assert_msg(code == 2, "inspect %s: exit %d", crashers[i], code);
+    rf__log_names(log, crashers[i], NULL);
   }
   /* The second one crashed the worker (under ASan: its report, exit 1), not radarflow. */
   {

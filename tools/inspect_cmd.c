@@ -5,6 +5,7 @@
 #include "../io/rf_capture_sources.h"
 #include "../pipelines/rf_config.h"
 #include "../pipelines/rf_inspect.h"
+#include "../pipelines/rf_supervise.h"
 #include "rf_cmds.h"
 
 #include <cjson/cJSON.h>
@@ -270,6 +271,49 @@ static void rf__text(const char *path, uint64_t size, const rf_capture_meta *m, 
   (void)c;
 }
 
+typedef struct rf__inspect_job {
+  const char *path;
+  const rf_config *cfg;
+  int json;
+} rf__inspect_job;
+
+/* Reads the capture and prints what it holds; runs in a supervised child
+ * (a corrupt file can crash or hang libhdf5: docs/reliability.md). */
+static int rf__inspect_child(void *arg, void *result) {
+  const rf__inspect_job *j = arg;
+  const char *path = j->path;
+  rf_capture *cap = NULL;
+  rf_capture_storage *s = NULL;
+  rf_inspect x;
+  int st;
+  (void)result;
+  rf_watch_phase(RF_PHASE_OPEN);
+  /* The storage first: both open the file, and HDF5 closes every object of
+   * a file when one of its handles closes (H5F_CLOSE_STRONG). */
+  if ((st = rf_capture_storage_read(&s, path)) || (st = rf_capture_open(&cap, path))) goto done;
+  const rf_capture_meta *m = rf_capture_get_meta(cap);
+  if (s->dwells && s->dwells != m->dwells) {
+    st = rf__err(RF_EFORMAT, "%s: /dwell/tx_beamwidth_*: %zu rows but %zu dwells", path, s->dwells, m->dwells);
+    goto done;
+  }
+  if ((st = rf_inspect_derive(m, j->cfg, s->tx_beamwidth_az_deg, s->tx_beamwidth_el_deg, &x))) goto done;
+  if (j->json) {
+    cJSON *r = rf__json(path, rf_capture_file_size(cap), m, s, &x);
+    char *txt = r ? cJSON_Print(r) : NULL;
+    if (txt) puts(txt);
+    free(txt);
+    cJSON_Delete(r);
+  } else {
+    rf__text(path, rf_capture_file_size(cap), m, s, &x);
+  }
+  rf_watch_phase(RF_PHASE_DONE);
+done:
+  fflush(stdout);
+  rf_capture_storage_free(s);
+  rf_capture_close(cap);
+  return st;
+}
+
 int rf_inspect_cmd(int argc, char **argv) {
   enum { OPT_SET = 256, OPT_JSON, OPT_EXTERNAL };
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
@@ -297,33 +341,10 @@ int rf_inspect_cmd(int argc, char **argv) {
     }
   }
   if (optind + 1 != argc) return rf_cli_usage("inspect", "expected one CAPTURE file");
-  const char *path = argv[optind];
-  rf_capture *cap = NULL;
-  rf_capture_storage *s = NULL;
-  rf_inspect x;
-  /* The storage first: both open the file, and HDF5 closes every object of
-   * a file when one of its handles closes (H5F_CLOSE_STRONG). */
-  if ((st = rf_capture_storage_read(&s, path)) || (st = rf_capture_open(&cap, path))) goto fail;
-  const rf_capture_meta *m = rf_capture_get_meta(cap);
-  if (s->dwells && s->dwells != m->dwells) {
-    st = rf__err(RF_EFORMAT, "%s: /dwell/tx_beamwidth_*: %zu rows but %zu dwells", path, s->dwells, m->dwells);
-    goto fail;
-  }
-  if ((st = rf_inspect_derive(m, &cfg, s->tx_beamwidth_az_deg, s->tx_beamwidth_el_deg, &x))) goto fail;
-  if (json) {
-    cJSON *r = rf__json(path, rf_capture_file_size(cap), m, s, &x);
-    char *txt = r ? cJSON_Print(r) : NULL;
-    if (txt) puts(txt);
-    free(txt);
-    cJSON_Delete(r);
-  } else {
-    rf__text(path, rf_capture_file_size(cap), m, s, &x);
-  }
-  rf_capture_storage_free(s);
-  rf_capture_close(cap);
+  rf__inspect_job j = {argv[optind], &cfg, json};
+  char none = 0;
+  if ((st = rf_supervise(rf__inspect_child, &j, &none, sizeof none, j.path, cfg.watchdog_s))) goto fail;
   return 0;
 fail:
-  rf_capture_storage_free(s);
-  rf_capture_close(cap);
   return rf_cli_fail(st);
 }
