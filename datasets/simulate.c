@@ -13,7 +13,7 @@
 #define RF__BLOCK_BYTES ((size_t)32 << 20) /* raw bytes handed to the writer at once */
 
 /* Stream purposes, mixed into the seed. */
-enum { RF__RNG_NOISE = 1, RF__RNG_TARGET = 2, RF__RNG_CLUTTER = 3, RF__RNG_CAL = 4 };
+enum { RF__RNG_NOISE = 1, RF__RNG_TARGET = 2, RF__RNG_CLUTTER = 3, RF__RNG_CAL = 4, RF__RNG_FLUCT = 5 };
 
 /* ---- PRNG: xoshiro256** seeded by splitmix64 -------------------------------- */
 typedef struct rf__rng {
@@ -72,7 +72,8 @@ void rf__sim_target_state(const rf_sim_target *t, double t_rel, double pos[3], d
   }
 }
 
-double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]) {
+/* |AF(d)|^2 / N^2 of the uniform array steered to d_beam. */
+static double rf__array_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]) {
   double re = 0, im = 0, k = 2.0 * RF_PI / sc->lambda_m;
   for (size_t n = 0; n < sc->channels; n++) {
     const double *p = sc->pos[n];
@@ -82,6 +83,29 @@ double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double
   }
   double n2 = (double)sc->channels * (double)sc->channels;
   return (re * re + im * im) / n2;
+}
+
+double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]) {
+  if (!(sc->tx_bw_az_deg > 0) && !(sc->tx_bw_el_deg > 0)) return rf__array_pattern(sc, d, d_beam);
+  /* A spoiled beam: per axis a Gaussian of the given 3 dB width in that
+   * angle, else the array's pattern cut along that axis. */
+  double r, az, el, azb, elb, u[3];
+  rf_enu_to_rae(d, &r, &az, &el);
+  rf_enu_to_rae(d_beam, &r, &azb, &elb);
+  double daz = rf_wrap(az - azb, 180.0), del = el - elb, g = 1.0;
+  if (sc->tx_bw_az_deg > 0) {
+    g *= pow(2.0, -4.0 * daz * daz / (sc->tx_bw_az_deg * sc->tx_bw_az_deg));
+  } else {
+    rf_direction(az, elb, u);
+    g *= rf__array_pattern(sc, u, d_beam);
+  }
+  if (sc->tx_bw_el_deg > 0) {
+    g *= pow(2.0, -4.0 * del * del / (sc->tx_bw_el_deg * sc->tx_bw_el_deg));
+  } else {
+    rf_direction(azb, el, u);
+    g *= rf__array_pattern(sc, u, d_beam);
+  }
+  return g;
 }
 
 double rf__sim_snr(const rf_scenario *sc, const rf_sim_target *t, double r_m, const double d[3],
@@ -176,8 +200,17 @@ typedef struct rf__sim_ctx {
   double scale;               /* raw = x / scale for int16 */
 } rf__sim_ctx;
 
-/* Pulse p into x [channels][samples] (unit-power noise domain). */
-static void rf__make_pulse(const rf__sim_ctx *c, size_t p, const double d_beam[3],
+/* Swerling 1: the complex amplitude factor of target j in dwell k, unit
+ * mean power, Rayleigh magnitude (its own stream per target and dwell). */
+static double complex rf__fluct(const rf__sim_ctx *c, size_t j, size_t k) {
+  if (c->sc->target[j].swerling != 1) return 1.0;
+  rf__rng r;
+  rf__rng_init(&r, c->seed, RF__RNG_FLUCT, (uint64_t)k * c->sc->targets + j);
+  return rf__rng_cgauss(&r, 1.0);
+}
+
+/* Pulse p of dwell k into x [channels][samples] (unit-power noise domain). */
+static void rf__make_pulse(const rf__sim_ctx *c, size_t p, size_t k, const double d_beam[3],
                            const float complex *cl, float complex *x, float complex *wave) {
   const rf_scenario *sc = c->sc;
   size_t ns = sc->channels * sc->samples;
@@ -196,7 +229,7 @@ static void rf__make_pulse(const rf__sim_ctx *c, size_t p, const double d_beam[3
     if (rg < 1.0) continue; /* no line of sight at the phase centre */
     double d[3] = {pos[0] / rg, pos[1] / rg, pos[2] / rg};
     double snr = rf__sim_snr(sc, &sc->target[j], rg, d, d_beam);
-    rf__add_echo(sc, sqrt(snr) * c->tgt_phase[j], 2.0 * rg / RF_C_MPS, d, x, wave);
+    rf__add_echo(sc, sqrt(snr) * c->tgt_phase[j] * rf__fluct(c, j, k), 2.0 * rg / RF_C_MPS, d, x, wave);
   }
   if (c->cal_err)
     for (size_t n = 0; n < sc->channels; n++)
@@ -261,7 +294,7 @@ int rf_simulate(const rf_scenario *sc, const char *out_path, uint64_t seed) {
   float complex *cal = NULL, *ref = NULL, *cl = NULL, *work = NULL, *wave = NULL;
   int64_t *first = NULL;
   int32_t *num = NULL;
-  double *ptime = NULL;
+  double *ptime = NULL, *txbw[2] = {NULL, NULL};
   void *block = NULL;
   size_t clipped = 0;
   if (!sc || !out_path) return rf__err(RF_EINVAL, "rf_simulate: NULL argument");
@@ -339,6 +372,16 @@ int rf_simulate(const rf_scenario *sc, const char *out_path, uint64_t seed) {
     num[k] = (int32_t)sc->num_pulses[k];
   }
   for (size_t p = 0; p < sc->pulses; p++) ptime[p] = sc->start_time_s + sc->t_rel_s[p];
+  /* A spoiled transmit beam is declared per dwell (/dwell/tx_beamwidth_*). */
+  const double txw[2] = {sc->tx_bw_az_deg, sc->tx_bw_el_deg};
+  for (int a = 0; a < 2; a++) {
+    if (!(txw[a] > 0)) continue;
+    if (!(txbw[a] = rf__malloc(sc->dwells * sizeof *txbw[a]))) {
+      st = rf__err(RF_ENOMEM, "%s: out of memory", out_path);
+      goto cleanup;
+    }
+    for (size_t k = 0; k < sc->dwells; k++) txbw[a][k] = txw[a];
+  }
 
   memset(&meta, 0, sizeof meta);
   snprintf(meta.radar_name, sizeof meta.radar_name, "%s", sc->name);
@@ -367,6 +410,8 @@ int rf_simulate(const rf_scenario *sc, const char *out_path, uint64_t seed) {
   meta.num_pulses = num;
   meta.azimuth_deg = sc->dwell_az_deg;
   meta.elevation_deg = sc->dwell_el_deg;
+  meta.tx_beamwidth_az_deg = txbw[0];
+  meta.tx_beamwidth_el_deg = txbw[1];
   meta.pulse_time_s = ptime;
   meta.has_truth = sc->targets > 0;
 
@@ -386,11 +431,11 @@ int rf_simulate(const rf_scenario *sc, const char *out_path, uint64_t seed) {
         float complex *wv = wave + (size_t)th * wave_len;
         if (int16) {
           float complex *x = work + (size_t)th * ns;
-          rf__make_pulse(&c, p0 + q, db, cl, x, wv);
+          rf__make_pulse(&c, p0 + q, k, db, cl, x, wv);
           clip += rf__quantise(x, ns, c.scale, (int16_t *)block + q * ns * 2);
         } else {
           /* float32 pairs have the layout of float complex */
-          rf__make_pulse(&c, p0 + q, db, cl, (float complex *)block + q * ns, wv);
+          rf__make_pulse(&c, p0 + q, k, db, cl, (float complex *)block + q * ns, wv);
         }
       }
       clipped += clip;
@@ -416,6 +461,8 @@ cleanup:
   rf__free_aligned(cl);
   rf__free(wave);
   rf__free(ptime);
+  rf__free(txbw[0]);
+  rf__free(txbw[1]);
   rf__free(num);
   rf__free(first);
   rf__free(ref);
