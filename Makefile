@@ -33,7 +33,7 @@ CFLAGS ?= -O2 -g
 RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
              -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
 RF_LDFLAGS := -fopenmp $(SANFLAGS)
-LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lpthread -lm
+LDLIBS := -lfftw3f_omp $(PKG_LIBS) -llapack -lblas -lOpenCL -lpthread -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
 CLI_SRC := $(wildcard tools/*.c bench/*.c)
@@ -163,7 +163,7 @@ INSTALLED_DIRS := $(sort $(dir $(addprefix $(INCLUDEDIR)/radarflow/,$(PUBLIC_H))
   $(INCLUDEDIR)/radarflow/ $(DOCDIR)/ $(DATADIR)/radarflow/
 # Linking against libradarflow.a needs these too (pkg-config --static).
 PC_REQUIRES_PRIVATE := $(PKGS) OpenCL
-PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm
+PC_LIBS_PRIVATE := -lfftw3f_omp -llapack -lblas -fopenmp -lpthread -lm
 
 # ldconfig after (un)installing shared libraries into the running system.
 RF_LDCONFIG = if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig || true; fi

@@ -34,6 +34,10 @@
 #include "../io/rf_products.h"
 #include "rf_config.h"
 
+/* The beam fan settings of a capture under a configuration (the transmit
+ * beamwidths from the capture). */
+void rf_engine_fan_config(const rf_capture_meta *m, const rf_config *cfg, rf_fan_config *fc);
+
 /* Seconds spent per stage, accumulated over the dwells processed. */
 #define RF_STAGES(X) X(read) X(pulse_compression) X(beamforming) X(doppler) X(cfar) X(extraction)
 enum rf_stage_id {
@@ -50,6 +54,10 @@ typedef struct rf_engine_times {
   double stage_s[RF_STAGE_COUNT];
   double upload_s, download_s;         /* opencl: device time of host<->device copies */
   double upload_bytes, download_bytes; /* opencl: bytes copied */
+  /* Detection counts: CFAR cells under test and crossings (all beams),
+   * peaks dropped because the fan does not support their direction. */
+  double cfar_cells, cfar_crossings;
+  uint64_t peaks_outside_fan;
 } rf_engine_times;
 
 typedef struct rf_engine rf_engine;

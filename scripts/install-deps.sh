@@ -12,7 +12,7 @@
 #                           (OpenCL kernels checked in a device simulator)
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
-      check libsubunit-dev libcairo2-dev fonts-dejavu-core
+      check libsubunit-dev libcairo2-dev fonts-dejavu-core liblapack-dev
       ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
 case "${1:-}" in
   "") ;;
