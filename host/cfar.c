@@ -19,7 +19,6 @@
 /* LAPACK (Hermitian eigenvalues, Cholesky). */
 extern void zheev_(const char *jobz, const char *uplo, const int *n, double complex *a, const int *lda, double *w,
                    double complex *work, const int *lwork, double *rwork, int *info);
-extern void zpotrf_(const char *uplo, const int *n, double complex *a, const int *lda, int *info);
 extern void cgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k, const float complex *alpha,
                    const float complex *a, const int *lda, const float complex *b, const int *ldb,
                    const float complex *beta, float complex *c, const int *ldc);
@@ -58,6 +57,7 @@ struct rf_cfar {
   size_t nshapes, cap_shapes;
   int *shape_of;           /* [bins][RF__NCLASS]: shape index or -1 */
   size_t tested;           /* cells under test per map */
+  double *dscratch;        /* [rows x rows x 2] a shape's Doppler covariance being keyed */
   double *acc, *gacc;      /* [cells] sums over window rows / guard rows */
   double *pa, *pt;         /* [cells + 1] prefix sums of acc / acc + gacc */
   float *scratch;          /* OS: [nmax] training cells of one CUT */
@@ -369,11 +369,12 @@ static double rf__ca_eig_fn(double a, void *ctx) {
 }
 
 /* CA with the CUT correlated with its training cells: x = (CUT, training)
- * ~ CN(0, S), S = L L^H; q = |x0|^2 - alpha/n sum |x_i|^2 = z^H L^H Q L z
- * has one positive eigenvalue mu+ and Pfa = P(q > 0) = prod_{j != +}
- * (1 + |mu_j| / mu+)^-1. */
+ * ~ CN(0, S), S = L L^H (any square root: L = V diag(sqrt lambda), which
+ * also serves a singular S, e.g. bins next to a notch); q = |x0|^2 -
+ * alpha/n sum |x_i|^2 = z^H L^H Q L z has one positive eigenvalue mu+ and
+ * Pfa = P(q > 0) = prod_{j != +} (1 + |mu_j| / mu+)^-1. */
 typedef struct rf__ca_gen {
-  const double complex *L; /* [n+1]^2 Cholesky factor, column-major lower */
+  const double complex *L; /* [n+1]^2, column-major: L[r][i] at i * m + r */
   double complex *M;
   double *mu;
   size_t n;
@@ -386,11 +387,11 @@ static double rf__ca_gen_fn(double a, void *ctx) {
   for (size_t i = 0; i < m; i++)
     for (size_t j = 0; j <= i; j++) {
       double complex s = 0;
-      for (size_t r = (i > j ? i : j); r < m; r++) {
+      for (size_t r = 0; r < m; r++) {
         double q = r == 0 ? 1.0 : -a / (double)g->n;
         s += conj(g->L[i * m + r]) * q * g->L[j * m + r];
       }
-      g->M[j * m + i] = s; /* column-major: (i, j) at j*m + i, lower */
+      g->M[j * m + i] = s; /* column-major: (i, j) at j*m + i */
       g->M[i * m + j] = conj(s);
     }
   if (rf__eig(g->M, (int)m, g->mu, 0)) {
@@ -461,24 +462,33 @@ static float rf__select(float *a, size_t n, size_t kk) {
   return a[k];
 }
 
-/* GO/SO/OS calibration by importance sampling. Training vectors x = V y in
- * the eigenbasis of C (C = V diag(lambda) V^H), drawn with y_i ~ CN(0,
- * lambda_i b_i), b_i = 1 / (1 + t lambda_i / n): the exponential tilt under
- * which CA's statistic has zero variance. Then
- *   Pfa(alpha) = E[exp(-alpha X)] = prod_i b_i * E_tilt[exp(t X_CA - alpha X)]
- * (X the detector's noise statistic, X_CA the training mean; the CUT is
- * exponential and independent), solved for alpha by bisection. */
+/* GO/SO/OS calibration by importance sampling. With the CUT exponential
+ * and independent of its training cells x ~ CN(0, C), Pfa(alpha) =
+ * E[exp(-alpha X)], X the detector's noise statistic. The training vectors
+ * are drawn from a mixture of exponential tilts q_j of p: q_j = p
+ * exp(-t_j X_j) / M_j, X_j the mean of the cells of set j (all cells, the
+ * lead side or the lag side), M_j = E_p[exp(-t_j X_j)] = prod_i (1 + t_j
+ * g_ji / n_j)^-1 (g_ji the eigenvalues of C on set j) - each a Gaussian,
+ * drawn through a factor F_j (x = F_j z). Then
+ *   Pfa(alpha) = E_q[w exp(-alpha X)],  1 / w = mean_j exp(-t_j X_j) / M_j.
+ * The tilt of all cells makes CA's statistic exact (zero variance) and suits
+ * GO and OS; SO's false alarms come from one side running low, so it mixes
+ * the two one-sided tilts with it. */
+#define RF__MC_MAXCOMP 3
+typedef struct rf__mc_comp {
+  int set;                 /* 0 all cells, 1 lead side, 2 lag side */
+  double t, logm;          /* tilt; log M */
+  float complex *F;        /* [n x n] column-major factor */
+} rf__mc_comp;
 typedef struct rf__mc {
   size_t ns;
-  double *xca, *x;  /* [ns] */
-  double logb;      /* sum log b_i */
-  double t;
+  double *lw, *x;          /* [ns] log weight, statistic */
 } rf__mc;
 static double rf__mc_fn(double a, void *ctx) {
   const rf__mc *m = ctx;
   double s = 0;
-  for (size_t i = 0; i < m->ns; i++) s += exp(m->t * m->xca[i] - a * m->x[i]);
-  return exp(m->logb) * s / (double)m->ns;
+  for (size_t i = 0; i < m->ns; i++) s += exp(m->lw[i] - a * m->x[i]);
+  return s / (double)m->ns;
 }
 
 static double rf__stat(int kind, const float *u, size_t n, size_t nside, size_t k, float *tmp) {
@@ -494,43 +504,44 @@ static double rf__stat(int kind, const float *u, size_t n, size_t nside, size_t 
   return kind == RF_CFAR_GO ? fmax(l, r) : fmin(l, r);
 }
 
-/* Draws samples [s_begin, ns) at tilt t into m: blocks of RF__MC_BLOCK
- * draws, each block's x = V y by one single-precision matrix product
- * (BLAS cgemm; float is ample for a Monte Carlo average). V: eigenvectors
- * (column-major n x n); buf: per thread 2 n RF__MC_BLOCK complex values;
- * ubuf per thread 2 n floats. */
-static void rf__mc_draw(int kind, const float complex *V, const double *lam, size_t n, size_t nside, size_t k,
-                        double t, size_t s_begin, size_t ns, uint64_t seed, rf__mc *m, float complex *buf,
-                        float *ubuf) {
+/* Draws samples [s_begin, ns) into m: blocks of RF__MC_BLOCK draws, block
+ * b from component b mod ncomp, x = F z by one single-precision matrix
+ * product (BLAS cgemm; float is ample for a Monte Carlo average). buf: per
+ * thread 2 n RF__MC_BLOCK complex values; ubuf per thread 2 n floats. */
+static void rf__mc_draw(int kind, const rf__mc_comp *cp, int ncomp, size_t n, size_t nside, size_t k,
+                        size_t s_begin, size_t ns, uint64_t seed, rf__mc *m, float complex *buf, float *ubuf) {
   m->ns = ns;
-  m->t = t;
-  m->logb = 0;
-  for (size_t i = 0; i < n; i++) m->logb -= log1p(t * fmax(lam[i], 0.0) / (double)n);
   const long b0 = (long)(s_begin / RF__MC_BLOCK), blocks = (long)((ns + RF__MC_BLOCK - 1) / RF__MC_BLOCK);
+  const double logj = log((double)ncomp);
 #pragma omp parallel for schedule(dynamic, 1)
   for (long bl = b0; bl < blocks; bl++) {
     int th = omp_get_thread_num();
-    float complex *y = buf + (size_t)th * 2 * n * RF__MC_BLOCK, *x = y + n * RF__MC_BLOCK;
+    float complex *z = buf + (size_t)th * 2 * n * RF__MC_BLOCK, *x = z + n * RF__MC_BLOCK;
     float *u = ubuf + (size_t)th * 2 * n, *tmp = u + n;
     rf__rng r;
     rf__rng_init(&r, seed ^ ((uint64_t)(bl + 1) * 0xD1B54A32D192ED03ull));
     size_t s0 = (size_t)bl * RF__MC_BLOCK, s1 = s0 + RF__MC_BLOCK < ns ? s0 + RF__MC_BLOCK : ns;
     int nn = (int)n, nb = (int)(s1 - s0);
-    for (int s = 0; s < nb; s++)
-      for (size_t i = 0; i < n; i++) {
-        double l = fmax(lam[i], 0.0);
-        y[(size_t)s * n + i] = (float complex)(sqrt(l / (1.0 + t * l / (double)n)) * rf__cgauss(&r));
-      }
+    for (size_t i = 0; i < (size_t)nb * n; i++) z[i] = (float complex)rf__cgauss(&r);
     const float complex one = 1.0f, zero = 0.0f;
-    cgemm_("N", "N", &nn, &nb, &nn, &one, V, &nn, y, &nn, &zero, x, &nn);
+    cgemm_("N", "N", &nn, &nb, &nn, &one, cp[bl % ncomp].F, &nn, z, &nn, &zero, x, &nn);
     for (int s = 0; s < nb; s++) {
-      double sum = 0;
+      double sum[3] = {0, 0, 0};
       const float *xs = (const float *)(x + (size_t)s * n);
       for (size_t i = 0; i < n; i++) {
         u[i] = xs[2 * i] * xs[2 * i] + xs[2 * i + 1] * xs[2 * i + 1];
-        sum += u[i];
+        sum[0] += u[i];
+        sum[i < nside ? 1 : 2] += u[i];
       }
-      m->xca[s0 + (size_t)s] = sum / (double)n;
+      double mean[3] = {sum[0] / (double)n, sum[1] / (double)nside, n > nside ? sum[2] / (double)(n - nside) : 0};
+      /* log w = -log(mean_j exp(-t_j X_j - log M_j)) */
+      double e[RF__MC_MAXCOMP], mx = -1e300, acc = 0;
+      for (int j = 0; j < ncomp; j++) {
+        e[j] = -cp[j].t * mean[cp[j].set] - cp[j].logm;
+        mx = fmax(mx, e[j]);
+      }
+      for (int j = 0; j < ncomp; j++) acc += exp(e[j] - mx);
+      m->lw[s0 + (size_t)s] = -(mx + log(acc)) + logj;
       m->x[s0 + (size_t)s] = rf__stat(kind, u, n, nside, k, tmp);
     }
   }
@@ -540,12 +551,58 @@ static void rf__mc_draw(int kind, const float complex *V, const double *lam, siz
 static double rf__mc_rse(const rf__mc *m, double a) {
   double s = 0, s2 = 0;
   for (size_t i = 0; i < m->ns; i++) {
-    double v = exp(m->t * m->xca[i] - a * m->x[i]);
+    double v = exp(m->lw[i] - a * m->x[i]);
     s += v;
     s2 += v * v;
   }
   double mean = s / (double)m->ns, var = s2 / (double)m->ns - mean * mean;
   return mean > 0 ? sqrt(fmax(var, 0.0) / (double)m->ns) / mean : 1.0;
+}
+
+/* Component j's factor and log M for tilt t on cell set `set` of the
+ * training covariance C = V diag(lam) V^H (V column-major): with G = P
+ * V diag(sqrt lam) (P selecting the set's cells), B = G^H G = U diag(g) U^H,
+ * the tilted covariance is V diag(sqrt lam) U diag(1 / (1 + t g / n_j))
+ * U^H diag(sqrt lam) V^H. */
+static int rf__mc_comp_make(const double complex *V, const double *lam, size_t n, size_t nside, rf__mc_comp *cp) {
+  const size_t lo = cp->set == 2 ? nside : 0, hi = cp->set == 1 ? nside : n, nj = hi - lo;
+  double complex *B = rf__calloc(n * n, sizeof *B), *W = rf__malloc(n * n * sizeof *W);
+  double *g = rf__malloc(n * sizeof *g);
+  int st = RF_ENOMEM;
+  if (!B || !W || !g) goto done;
+  /* W = V diag(sqrt lam) (column-major) */
+  for (size_t j = 0; j < n; j++) {
+    double sl = sqrt(fmax(lam[j], 0.0));
+    for (size_t i = 0; i < n; i++) W[j * n + i] = V[j * n + i] * sl;
+  }
+  /* B[a][b] = sum_{i in set} conj(W[i][a]) W[i][b] */
+  for (size_t bb = 0; bb < n; bb++)
+    for (size_t aa = 0; aa < n; aa++) {
+      double complex v = 0;
+      for (size_t i = lo; i < hi; i++) v += conj(W[aa * n + i]) * W[bb * n + i];
+      B[bb * n + aa] = v;
+    }
+  if (rf__eig(B, (int)n, g, 1)) {
+    st = RF_EINVAL;
+    goto done;
+  }
+  cp->logm = 0;
+  for (size_t i = 0; i < n; i++) cp->logm -= log1p(cp->t * fmax(g[i], 0.0) / (double)nj);
+  /* F = W U diag(1 / sqrt(1 + t g / nj)) */
+  for (size_t j = 0; j < n; j++) {
+    double d = 1.0 / sqrt(1.0 + cp->t * fmax(g[j], 0.0) / (double)nj);
+    for (size_t i = 0; i < n; i++) {
+      double complex v = 0;
+      for (size_t r = 0; r < n; r++) v += W[r * n + i] * B[j * n + r];
+      cp->F[j * n + i] = (float complex)(v * d);
+    }
+  }
+  st = 0;
+done:
+  rf__free(B);
+  rf__free(W);
+  rf__free(g);
+  return st;
 }
 
 /* The factor of one shape at CUT bin k. 0, RF_ENOMEM or RF_EINVAL. */
@@ -600,15 +657,12 @@ static int rf__shape_factor(rf_cfar *c, rf__shape *sh, size_t k, size_t shape_in
                                              : C[(i - 1) * n + (j - 1)];
         S[j * m + i] = v; /* column-major */
       }
-    int mi = (int)m, info = 0;
-    zpotrf_("L", &mi, S, &mi, &info);
-    if (info) {
-      st = rf__err(RF_EINVAL, "cfar: the noise covariance of a training window is not positive definite");
-      goto done;
+    /* L = V diag(sqrt lambda) */
+    if (rf__eig(S, (int)m, mu, 1)) goto eigfail;
+    for (size_t j = 0; j < m; j++) {
+      double sl = sqrt(fmax(mu[j], 0.0));
+      for (size_t r = 0; r < m; r++) S[j * m + r] *= sl;
     }
-    /* L[r][i] (row r, column i) is S[i * m + r] for r >= i; zero above. */
-    for (size_t i = 0; i < m; i++)
-      for (size_t r = 0; r < i; r++) S[i * m + r] = 0.0;
     rf__ca_gen g = {S, M, mu, n, 0};
     rf__ca_eig ge;
     /* start from the independent solution */
@@ -632,45 +686,59 @@ static int rf__shape_factor(rf_cfar *c, rf__shape *sh, size_t k, size_t shape_in
     goto done;
   }
   if (corr_cut) c->cut_correlated = 1; /* conservative: see docs/cfar.md */
-  /* Importance sampling: a pilot at the CA-equivalent tilt, then a final
-   * pass tilted at the pilot's answer, extended until the estimate's
-   * relative standard error is below RF__MC_RSE (or RF__MC_MAX draws). The
-   * tilt maps alpha X to the CA statistic's scale: X's mean on independent
+  /* Importance sampling (above): a pilot at tilts from the CA factor, then
+   * a final pass tilted at the pilot's answer, extended until the
+   * estimate's relative standard error is below RF__MC_RSE (or RF__MC_MAX
+   * draws). A tilt matches the statistic's scale: its mean on independent
    * cells. */
   const int nth = omp_get_max_threads() > 0 ? omp_get_max_threads() : 1;
   float complex *buf = rf__malloc((size_t)nth * 2 * n * RF__MC_BLOCK * sizeof *buf);
-  float complex *vf = rf__malloc(n * n * sizeof *vf);
+  float complex *fmem = rf__malloc(RF__MC_MAXCOMP * n * n * sizeof *fmem);
   ubuf = rf__malloc((size_t)nth * 2 * n * sizeof *ubuf);
   mc_mem = rf__malloc(2 * RF__MC_MAX * sizeof *mc_mem);
-  if (!buf || !vf || !ubuf || !mc_mem) {
+  if (!buf || !fmem || !ubuf || !mc_mem) {
     rf__free(buf);
-    rf__free(vf);
+    rf__free(fmem);
     goto done;
   }
-  for (size_t i = 0; i < n * n; i++) vf[i] = (float complex)C[i];
   double mean_x = 1.0;
   if (kind == RF_CFAR_OS) mean_x = sh->os_norm;
-  else { /* GO / SO: 1 +- E|L - R| / 2, normal approximation for two means of m cells */
+  else { /* GO / SO: 1 +- E|L - R| / 2, normal approximation for two means */
     double e = sqrt(2.0 / (double)sh->nside) * sqrt(2.0 / RF_PI);
     mean_x = kind == RF_CFAR_GO ? 1.0 + 0.5 * e : 1.0 - 0.5 * e;
   }
-  rf__mc mc = {0, mc_mem, mc_mem + RF__MC_MAX, 0, 0};
+  rf__mc_comp cp[RF__MC_MAXCOMP];
+  int ncomp = kind == RF_CFAR_SO ? 3 : 1;
+  for (int j = 0; j < ncomp; j++) cp[j] = (rf__mc_comp){j, 0, 0, fmem + (size_t)j * n * n};
+  rf__mc mc = {0, mc_mem, mc_mem + RF__MC_MAX};
   uint64_t seed = 0x52464346ull ^ ((uint64_t)shape_index << 20) ^ (uint64_t)n;
   double a = a_ca / mean_x;
-  rf__mc_draw(kind, vf, lam, n, sh->nside, sh->os_k, a * mean_x, 0, RF__MC_PILOT, seed, &mc, buf, ubuf);
-  a = rf__solve(rf__mc_fn, &mc, c->cfg.pfa, a);
-  double t = a * mean_x;
   size_t have = 0;
-  for (size_t want = RF__MC_FINAL; want <= RF__MC_MAX; want *= 2) {
-    rf__mc_draw(kind, vf, lam, n, sh->nside, sh->os_k, t, have, want, seed + 1, &mc, buf, ubuf);
-    have = want;
-    a = rf__solve(rf__mc_fn, &mc, c->cfg.pfa, a);
-    sh->rse = rf__mc_rse(&mc, a);
-    if (sh->rse < RF__MC_RSE) break;
+  int mcst = 0;
+  for (int pass = 0; pass < 2 && !mcst; pass++) {
+    for (int j = 0; j < ncomp && !mcst; j++) {
+      cp[j].t = cp[j].set ? a : a * mean_x;
+      mcst = rf__mc_comp_make(C, lam, n, sh->nside, &cp[j]);
+    }
+    if (mcst) break;
+    if (pass == 0) {
+      rf__mc_draw(kind, cp, ncomp, n, sh->nside, sh->os_k, 0, RF__MC_PILOT, seed, &mc, buf, ubuf);
+      a = rf__solve(rf__mc_fn, &mc, c->cfg.pfa, a);
+      continue;
+    }
+    for (size_t want = RF__MC_FINAL; want <= RF__MC_MAX; want *= 2) {
+      rf__mc_draw(kind, cp, ncomp, n, sh->nside, sh->os_k, have, want, seed + 1, &mc, buf, ubuf);
+      have = want;
+      a = rf__solve(rf__mc_fn, &mc, c->cfg.pfa, a);
+      sh->rse = rf__mc_rse(&mc, a);
+      if (sh->rse < RF__MC_RSE) break;
+    }
   }
-  sh->alpha = a;
   rf__free(buf);
-  rf__free(vf);
+  rf__free(fmem);
+  if (mcst == RF_ENOMEM) goto done;
+  if (mcst) goto eigfail;
+  sh->alpha = a;
   st = 0;
   goto done;
 eigfail:
@@ -708,9 +776,8 @@ static double rf__neff(const double complex *C, size_t n) {
 }
 
 static int rf__is_blank(const rf_cfar_config *cfg, size_t bins, size_t k) {
-  if (cfg->notch_bins < 0) return 0;
   long off = (long)k - (long)(bins / 2);
-  return labs(off) <= cfg->notch_bins;
+  return labs(off) < cfg->blank_bins;
 }
 
 /* ---- create ------------------------------------------------------------------------- */
@@ -739,6 +806,8 @@ static int rf__check(const rf_cfar_config *cfg, size_t bins, size_t cells) {
     return rf__err(RF_EINVAL, "cfar: Doppler window (2 x %d + 1 bins) wider than the map (%zu bins)",
                    cfg->train_doppler + cfg->guard_doppler, bins);
   if (cfg->kind == RF_CFAR_OS && cfg->os_rank < 0) return rf__err(RF_EINVAL, "cfar: os_rank must be >= 0");
+  if (cfg->blank_bins < 0 || (size_t)cfg->blank_bins > bins / 2)
+    return rf__err(RF_EINVAL, "cfar: blank_bins must be in [0, %zu] (got %d)", bins / 2, cfg->blank_bins);
   return 0;
 }
 
@@ -752,6 +821,7 @@ void rf_cfar_destroy(rf_cfar *c) {
   rf__free(c->var);
   rf__free(c->inv_var);
   rf__free(c->blank);
+  rf__free(c->dscratch);
   rf__free(c->scratch);
   rf__free(c->pt);
   rf__free(c->pa);
@@ -768,8 +838,7 @@ static int rf__shape_for(rf_cfar *c, size_t k, int cls, int *out) {
   uint64_t mask = 0;
   for (long dk = -dko; dk <= dko; dk++)
     if (!c->blank[((long)k + dk + (long)K) % (long)K]) mask |= (uint64_t)1 << (dk + dko);
-  double *ds = rf__malloc(R * R * 2 * sizeof *ds);
-  if (!ds) return RF_ENOMEM;
+  double *ds = c->dscratch;
   for (long a = -dko; a <= dko; a++)
     for (long b = -dko; b <= dko; b++) {
       size_t ka = (size_t)(((long)k + a + (long)K) % (long)K), kb = (size_t)(((long)k + b + (long)K) % (long)K);
@@ -795,7 +864,6 @@ static int rf__shape_for(rf_cfar *c, size_t k, int cls, int *out) {
         if (fabs(p[0] - qm[0]) > 1e-9 || fabs(p[1] + qm[1]) > 1e-9) mirror = 0;
       }
     if (same || mirror) {
-      rf__free(ds);
       *out = (int)s;
       return 0;
     }
@@ -803,18 +871,19 @@ static int rf__shape_for(rf_cfar *c, size_t k, int cls, int *out) {
   if (c->nshapes == c->cap_shapes) {
     size_t ncap = c->cap_shapes ? 2 * c->cap_shapes : 8;
     rf__shape *ns = rf__realloc(c->shapes, ncap * sizeof *ns);
-    if (!ns) {
-      rf__free(ds);
-      return RF_ENOMEM;
-    }
+    if (!ns) return RF_ENOMEM;
     c->shapes = ns;
     c->cap_shapes = ncap;
   }
+  double *own = rf__malloc(R * R * 2 * sizeof *own);
+  if (!own) return RF_ENOMEM;
+  memcpy(own, ds, R * R * 2 * sizeof *own);
+  ds = own;
   rf__shape *sh = &c->shapes[c->nshapes];
   memset(sh, 0, sizeof *sh);
   sh->cls = cls;
   sh->rowmask = mask;
-  sh->dsub = ds; /* owned by the shape from here */
+  sh->dsub = ds; /* owned by the shape */
   c->nshapes++;
   long *tmp = rf__malloc(2 * c->nmax * sizeof *tmp);
   if (!tmp) return RF_ENOMEM;
@@ -885,6 +954,7 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
       !(c->dband = rf__malloc(bins * (2 * c->band + 1) * sizeof *c->dband)) ||
       !(c->var = rf__malloc(bins * sizeof *c->var)) || !(c->inv_var = rf__malloc(bins * sizeof *c->inv_var)) ||
       !(c->blank = rf__malloc(bins * sizeof *c->blank)) ||
+      !(c->dscratch = rf__malloc(c->rows * c->rows * 2 * sizeof *c->dscratch)) ||
       !(c->shape_of = rf__malloc(bins * RF__NCLASS * sizeof *c->shape_of)) ||
       !(c->acc = rf__malloc(cells * sizeof *c->acc)) || !(c->gacc = rf__malloc(cells * sizeof *c->gacc)) ||
       !(c->pa = rf__malloc((cells + 1) * sizeof *c->pa)) || !(c->pt = rf__malloc((cells + 1) * sizeof *c->pt)) ||
@@ -1206,7 +1276,7 @@ void rf_cfar_get_tables(const rf_cfar *c, rf_cfar_tables *t) {
   t->dko = c->dko;
   t->dkg = c->dkg;
   t->nmax = c->nmax;
-  t->notch_bins = c->cfg.notch_bins;
+  t->blank_bins = c->cfg.blank_bins;
   t->blank = c->blank;
   t->inv_var = c->inv_var;
   t->shape_of = c->shape_of;

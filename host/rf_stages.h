@@ -228,11 +228,11 @@ typedef struct rf_cfar_config {
   const float *doppler_window;
   size_t doppler_pulses_out, doppler_pulses;
   int doppler_clutter;
-  /* The detection mask: bins |k - floor(K/2)| <= notch_bins are blanked
-   * (< 0: none); cells >= valid_cells are neither tested nor trained on
-   * (0: all; the engine sets S - M + 1, past which an echo is only partly
-   * inside the receive window). */
-  int notch_bins;
+  /* The detection mask: bins |k - floor(K/2)| < blank_bins are blanked
+   * (0: none; the notch's notch_bins + 1); cells >= valid_cells are neither
+   * tested nor trained on (0: all; the engine sets S - M + 1, past which an
+   * echo is only partly inside the receive window). */
+  int blank_bins;
   size_t valid_cells;
   /* For rf_cfar_resolve only: main-lobe half-widths of a target's response
    * (range cells, Doppler bins) and the independent cells wanted (0:
@@ -305,7 +305,7 @@ double rf_cfar_hist_level(const uint32_t *hist);
 typedef struct rf_cfar_tables {
   int kind;
   size_t bins, cells, valid_cells, w, gr, dko, dkg, nmax, nshapes;
-  int notch_bins;
+  int blank_bins;
   const int *blank;                /* [bins] */
   const float *inv_var;            /* [bins] */
   const int *shape_of;             /* [bins][3] shape index or -1 */

@@ -197,7 +197,7 @@ int rf__engine_detection(rf_engine *e, const rf_pc *pc) {
                          .doppler_pulses_out = pout,
                          .doppler_pulses = l->pulses,
                          .doppler_clutter = cfg->clutter_filter,
-                         .notch_bins = cfg->clutter_filter == RF_CLUTTER_NOTCH ? cfg->notch_bins : -1,
+                         .blank_bins = cfg->clutter_filter == RF_CLUTTER_NOTCH ? cfg->notch_bins + 1 : 0,
                          .valid_cells = e->cells >= M ? e->cells - M + 1 : 1,
                          .mainlobe_range = rf_pc_mainlobe(pc),
                          .mainlobe_doppler = rf__mainlobe(l->dop_resp, nresp, RF_EXTRACT_DOP_STEPS)};
