@@ -336,24 +336,25 @@ static void rf__cov(const rf_cfar *c, size_t k, const long *off, size_t n, doubl
 }
 
 /* Eigenvalues (ascending) and, with vec, eigenvectors (columns) of a
- * Hermitian n x n matrix a (overwritten). 0 or -1. */
+ * Hermitian n x n matrix a (overwritten). 0, RF_ENOMEM or RF_EINVAL (LAPACK
+ * failed). */
 static int rf__eig(double complex *a, int n, double *w, int vec) {
   int lwork = -1, info = 0;
   double complex q;
   double *rwork = rf__malloc((size_t)(3 * n + 1) * sizeof *rwork);
-  if (!rwork) return -1;
+  if (!rwork) return RF_ENOMEM;
   zheev_(vec ? "V" : "N", "L", &n, a, &n, w, &q, &lwork, rwork, &info);
   lwork = info == 0 ? (int)creal(q) : 2 * n;
   if (lwork < 2 * n) lwork = 2 * n;
   double complex *work = rf__malloc((size_t)lwork * sizeof *work);
   if (!work) {
     rf__free(rwork);
-    return -1;
+    return RF_ENOMEM;
   }
   zheev_(vec ? "V" : "N", "L", &n, a, &n, w, work, &lwork, rwork, &info);
   rf__free(work);
   rf__free(rwork);
-  return info == 0 ? 0 : -1;
+  return info == 0 ? 0 : RF_EINVAL;
 }
 
 /* CA with the CUT independent: Pfa = prod_i (1 + alpha lambda_i / n)^-1. */
@@ -394,8 +395,9 @@ static double rf__ca_gen_fn(double a, void *ctx) {
       g->M[j * m + i] = s; /* column-major: (i, j) at j*m + i */
       g->M[i * m + j] = conj(s);
     }
-  if (rf__eig(g->M, (int)m, g->mu, 0)) {
-    g->fail = 1;
+  int est = rf__eig(g->M, (int)m, g->mu, 0);
+  if (est) {
+    g->fail = est;
     return 0.0;
   }
   double mp = g->mu[m - 1], l = 0;
@@ -582,10 +584,7 @@ static int rf__mc_comp_make(const double complex *V, const double *lam, size_t n
       for (size_t i = lo; i < hi; i++) v += conj(W[aa * n + i]) * W[bb * n + i];
       B[bb * n + aa] = v;
     }
-  if (rf__eig(B, (int)n, g, 1)) {
-    st = RF_EINVAL;
-    goto done;
-  }
+  if ((st = rf__eig(B, (int)n, g, 1))) goto done;
   cp->logm = 0;
   for (size_t i = 0; i < n; i++) cp->logm -= log1p(cp->t * fmax(g[i], 0.0) / (double)nj);
   /* F = W U diag(1 / sqrt(1 + t g / nj)) */
@@ -658,7 +657,7 @@ static int rf__shape_factor(rf_cfar *c, rf__shape *sh, size_t k, size_t shape_in
         S[j * m + i] = v; /* column-major */
       }
     /* L = V diag(sqrt lambda) */
-    if (rf__eig(S, (int)m, mu, 1)) goto eigfail;
+    if ((st = rf__eig(S, (int)m, mu, 1))) goto eigst;
     for (size_t j = 0; j < m; j++) {
       double sl = sqrt(fmax(mu[j], 0.0));
       for (size_t r = 0; r < m; r++) S[j * m + r] *= sl;
@@ -667,17 +666,17 @@ static int rf__shape_factor(rf_cfar *c, rf__shape *sh, size_t k, size_t shape_in
     rf__ca_eig ge;
     /* start from the independent solution */
     memcpy(M, C, n * n * sizeof *C);
-    if (rf__eig(M, (int)n, lam, 0)) goto eigfail;
+    if ((st = rf__eig(M, (int)n, lam, 0))) goto eigst;
     ge = (rf__ca_eig){lam, n};
     double a0 = rf__solve(rf__ca_eig_fn, &ge, c->cfg.pfa, 1.0);
     sh->alpha = rf__solve(rf__ca_gen_fn, &g, c->cfg.pfa, a0);
-    if (g.fail) goto eigfail;
+    if ((st = g.fail)) goto eigst;
     c->cut_correlated = 1;
     st = 0;
     goto done;
   }
   /* Eigen decomposition of the training covariance. */
-  if (rf__eig(C, (int)n, lam, eff_kind != RF_CFAR_CA)) goto eigfail;
+  if ((st = rf__eig(C, (int)n, lam, eff_kind != RF_CFAR_CA))) goto eigst;
   rf__ca_eig ce = {lam, n};
   double a_ca = rf__solve(rf__ca_eig_fn, &ce, c->cfg.pfa, 1.0);
   if (eff_kind == RF_CFAR_CA) {
@@ -741,6 +740,8 @@ static int rf__shape_factor(rf_cfar *c, rf__shape *sh, size_t k, size_t shape_in
   sh->alpha = a;
   st = 0;
   goto done;
+eigst:
+  if (st == RF_ENOMEM) goto done;
 eigfail:
   st = rf__err(RF_EINVAL, "cfar: eigenvalues of a training window's noise covariance failed (LAPACK)");
 done:
