@@ -302,22 +302,50 @@ static double rf__invert(const rf__pair_tab *t, double q, int *out) {
   return t->a0 + t->da * ((double)lo + (f >= 0 && f <= 1 ? f : 0.5));
 }
 
+/* The estimate of pair table t from powers plo, phi (its lower and upper
+ * beam) and its weight: the squared slope of the ratio (dB per degree)
+ * over the ratio's variance, 1/plo + 1/phi up to the common noise power
+ * (18.9 = (10 / ln 10)^2). *out as rf__invert. */
+static double rf__pair_est(const rf__pair_tab *t, float plo, float phi, double *w, int *out) {
+  *w = 0;
+  *out = 0;
+  if (!(plo > 0) || !(phi > 0)) return NAN;
+  double a = rf__invert(t, 10.0 * log10((double)phi / (double)plo), out);
+  if (isnan(a) || *out) return a;
+  double u = (a - t->a0) / t->da;
+  int i = (int)floor(u);
+  if (i < t->i0) i = t->i0;
+  if (i >= t->i1) i = t->i1 - 1;
+  double slope = (t->q[i + 1] - t->q[i]) / t->da;
+  *w = slope * slope / (18.9 * (1.0 / plo + 1.0 / phi));
+  return a;
+}
+
 /* One axis: n beams, the peak at index i, powers p0 (peak), pm (i - 1),
- * pp (i + 1), tabs[j] the pair (j, j + 1). Returns 1 when the estimate
- * falls past the outer pair's span (outside what the fan supports). */
+ * pp (i + 1), tabs[j] the pair (j, j + 1). Each pair with the peak beam
+ * whose ratio lies in its table gives an estimate; they are averaged by
+ * their weights (inverse variances). Returns 1 when the stronger
+ * neighbour's estimate falls past an outer pair's span (outside what the
+ * fan supports). */
 static int rf__axis(const rf__pair_tab *tabs, size_t n, size_t i, double centre, float p0, float pm, float pp,
                     double *a) {
   *a = centre;
   if (n < 2) return 0;
   int up = i == 0 ? 1 : i + 1 == n ? 0 : pp > pm;
-  size_t j = up ? i : i - 1; /* pair (j, j + 1) */
-  double plo = up ? p0 : pm, phi = up ? pp : p0;
-  if (!(plo > 0) || !(phi > 0)) return 0;
-  int out;
-  double v = rf__invert(&tabs[j], 10.0 * log10((double)phi / (double)plo), &out);
-  if (isnan(v)) return 0;
-  if ((out == 1 && j == 0) || (out == 2 && j + 2 == n)) return 1;
-  *a = v;
+  double sum = 0, sw = 0;
+  for (int side = 0; side < 2; side++) { /* the stronger neighbour first */
+    int u = side ? !up : up;
+    if ((u && i + 1 >= n) || (!u && i == 0)) continue;
+    size_t j = u ? i : i - 1;
+    double w;
+    int out;
+    double v = rf__pair_est(&tabs[j], u ? p0 : pm, u ? pp : p0, &w, &out);
+    if (side == 0 && ((out == 1 && j == 0) || (out == 2 && j + 2 == n))) return 1;
+    if (isnan(v) || out || !(w > 0)) continue;
+    sum += w * v;
+    sw += w;
+  }
+  if (sw > 0) *a = sum / sw;
   return 0;
 }
 

@@ -204,7 +204,7 @@ int rf__engine_detection(rf_engine *e, const rf_pc *pc) {
     cc.range_acf_len = rf_pc_noise_acf(pc, &cc.range_acf);
     if ((st = rf_cfar_resolve(&cc, l->bins, e->cells, &l->resolved))) goto done;
     if (l->resolved.short_window)
-      rf_log(1, "%s: cfar: only %d training cells a side fit the %zu usable range cells (%.1f independent cells, "
+      rf_log(2, "%s: cfar: only %d training cells a side fit the %zu usable range cells (%.1f independent cells, "
                 "fewer than the %.0f wanted)", rf_capture_path(e->cap), cc.train_range, cc.valid_cells,
              l->resolved.independent, RF_CFAR_INDEPENDENT);
     rf_log(2, "cfar (%zu pulses): train %d, guard %d in range; train %d, guard %d in Doppler; %.1f independent "
