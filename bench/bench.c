@@ -493,6 +493,27 @@ static int rf__workload_capture(const rf__workload *w, const char *cap, cJSON *j
   return 0;
 }
 
+/* Settings given with --set (section.key=value), applied to every workload. */
+#define RF__MAX_SETS 16
+static const char *rf__sets[RF__MAX_SETS];
+static int rf__nsets;
+
+/* Beams the engine's fan makes for the capture at path (its default count
+ * follows the transmit beam: docs/detection.md). */
+static size_t rf__fan_beams(const char *path, const rf_config *cfg) {
+  rf_capture *c = NULL;
+  rf_fan *f = NULL;
+  size_t b = (size_t)(cfg->beams_az > 0 ? cfg->beams_az : 3);
+  rf_fan_config fc;
+  if (!rf_capture_open(&c, path)) {
+    rf_engine_fan_config(rf_capture_get_meta(c), cfg, &fc);
+    if (!rf_fan_create(&f, &fc)) b = rf_fan_beams(f);
+  }
+  rf_fan_destroy(f);
+  rf_capture_close(c);
+  return b;
+}
+
 static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, int keep,
                             double copy_bw, const char *device, const rf__dev_bw *dbw, cJSON *jout) {
   const int on_cpu = !strcmp(device, "cpu");
@@ -510,6 +531,11 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   rf_config cfg;
   rf_config_defaults(&cfg);
   cfg.doppler_fft = (int)w->doppler_fft;
+  cJSON *sets = cJSON_AddArrayToObject(j, "settings");
+  for (int i = 0; i < rf__nsets; i++) {
+    if ((st = rf_config_set(&cfg, rf__sets[i]))) return st;
+    cJSON_AddItemToArray(sets, cJSON_CreateString(rf__sets[i]));
+  }
   rf__runs *r = rf__calloc(1, sizeof *r);
   if (!r) return rf__err(RF_ENOMEM, "bench: out of memory");
   rf__load load0, load1;
@@ -519,7 +545,7 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddStringToObject(j, "device_name", r->s.device_name);
   rf__shape sh = {.l = rf_pc_fft_len(w->samples, w->ref_len),
                   .k = rf_pipeline_bins(&cfg, w->pulses),
-                  .beams = (size_t)cfg.beams_az, /* linear array: one elevation beam */
+                  .beams = rf__fan_beams(cap, &cfg), /* linear array: one elevation beam */
                   .ns = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells,
                   .pair = (double)rf_sample_pair_bytes(w->sample_type)};
   double fft = on_cpu ? rf__fft_floor(w->channels * w->pulses, sh.l, sh.beams * w->samples, sh.k, repeat) *
@@ -583,13 +609,19 @@ int rf_bench_main(int argc, char **argv) {
                                        {"dir", required_argument, 0, 'd'},
                                        {"keep", no_argument, 0, 'k'},
                                        {"device", required_argument, 0, 'D'},
+                                       {"set", required_argument, 0, 'S'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *only = "demo,matx,early-warning,big,tracker,batch", *json = NULL, *dir = "build/bench", *device = "cpu";
   int repeat = 5, keep = 0, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:h", opts, NULL)) != -1) {
+  rf__nsets = 0;
+  while ((c = getopt_long(argc, argv, "w:r:j:d:kD:S:h", opts, NULL)) != -1) {
     switch (c) {
+    case 'S':
+      if (rf__nsets == RF__MAX_SETS) return rf__err(RF_EINVAL, "bench: more than %d --set", RF__MAX_SETS);
+      rf__sets[rf__nsets++] = optarg;
+      break;
     case 'w': only = optarg; break;
     case 'r': repeat = atoi(optarg); break;
     case 'j': json = optarg; break;
@@ -598,7 +630,9 @@ int rf_bench_main(int argc, char **argv) {
     case 'D': device = optarg; break;
     case 'h':
       printf("Usage: radarflow bench [--workload W[,W...]] [--device DEV] [--repeat N] [--json FILE] [--dir DIR] [--keep]\n"
+             "                       [--set section.key=value ...]\n"
              "--device: cpu (default), auto, opencl, opencl:P:D or a device name (see 'radarflow devices').\n"
+             "--set: a processing setting for every workload (docs/config.md), e.g. beamforming.beams_az=9.\n"
              "Workloads:");
       for (size_t i = 0; i < RF__NWL; i++) printf(" %s", rf__workloads[i].name);
       printf(" tracker batch (default: all)\nCaptures are written to DIR (default build/bench) and removed after,\nunless --keep.\n");

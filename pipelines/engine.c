@@ -76,6 +76,12 @@ int rf_engine_last_dwell(const rf_engine *e, rf_dwell_view *v) {
   return 0;
 }
 
+int rf_engine_cfar_config(const rf_engine *e, size_t d, rf_cfar_config *cc) {
+  if (d >= e->m->dwells || !e->len[0].cfar) return rf__err(RF_EINVAL, "engine: dwell %zu: out of range", d);
+  *cc = rf__engine_len(e, d)->cfar_cfg;
+  return 0;
+}
+
 int rf_engine_read_power(rf_engine *e, float *power, size_t len) {
   if (e->last < 0) return rf__err(RF_EINVAL, "engine: no dwell finished yet");
   if (len < e->beams * e->last_bins * e->cells)
@@ -89,6 +95,7 @@ void rf__engine_free(rf_engine *e) {
   for (size_t i = 0; i < e->nlen; i++) {
     rf_cfar_destroy(e->len[i].cfar);
     rf__free(e->len[i].dop_resp);
+    rf__free(e->len[i].dop_win);
   }
   rf__free(e->noise_level);
   rf__free(e->len);
@@ -211,8 +218,9 @@ int rf__engine_detection(rf_engine *e, const rf_pc *pc) {
               "cells; %zu usable range cells of %zu", l->pulses, cc.train_range, cc.guard_range, cc.train_doppler,
            cc.guard_doppler, l->resolved.independent, cc.valid_cells, e->cells);
     if ((st = rf_cfar_create(&l->cfar, &cc, l->bins, e->cells))) goto done;
+    l->dop_win = wf;
+    l->cfar_cfg = cc;
     rf__free(w);
-    rf__free(wf);
     w = NULL;
     wf = NULL;
   }

@@ -37,7 +37,9 @@ typedef struct rf__dwell_len {
   size_t pulses, bins;
   rf_cfar *cfar;
   float *dop_resp;             /* Doppler response table (rf_extract_doppler_response) */
-  rf_cfar_resolved resolved;   /* the CFAR settings it uses */
+  float *dop_win;              /* the slow-time window (CFAR's noise model) */
+  rf_cfar_config cfar_cfg;     /* the settings, resolved (rf_engine_cfar_config) */
+  rf_cfar_resolved resolved;
 } rf__dwell_len;
 
 typedef struct rf__engine_ops {

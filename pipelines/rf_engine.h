@@ -106,5 +106,10 @@ int rf_engine_last_dwell(const rf_engine *e, rf_dwell_view *v);
  * least beams * bins * cells of rf_engine_last_dwell after
  * rf_engine_finish). opencl: read back from the device. */
 int rf_engine_read_power(rf_engine *e, float *power, size_t len);
+/* The CFAR settings used for dwell d's maps, with the automatic window
+ * filled in and the noise model (pointers into the engine, valid for its
+ * life): for tools that run other detectors on the same maps (make
+ * validate). RF_EINVAL for a dwell out of range. */
+int rf_engine_cfar_config(const rf_engine *e, size_t d, rf_cfar_config *cc);
 
 #endif

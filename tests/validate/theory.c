@@ -24,7 +24,7 @@ double th_marcum_q1(double a, double b) {
    * units of x = a; integrate [b, max(b, a) + 12] */
   double hi = (b > a ? b : a) + 12.0;
   if (b >= hi) return 0.0;
-  int n = 2000;
+  int n = 600;
   double h = (hi - b) / n, s = 0;
   for (int i = 0; i <= n; i++) {
     double x = b + i * h;

@@ -173,64 +173,114 @@ static int vr_mkdir(const char *p) {
 
 /* ---- false-alarm rate ------------------------------------------------------------------- */
 
+/* Every detector on the maps of one engine run: the engine makes the maps
+ * (pulse compression, Doppler, its CA) and gives its resolved CFAR
+ * settings and noise model; each configuration's CFAR object is made from
+ * them as the engine makes its own (rf_cfar_resolve, rf_cfar_create) and
+ * run on every dwell's maps. The engine's own CA count must equal the
+ * same configuration's here. */
 int vr_pfa(vr_ctx *v) {
-  const int nwave = v->o.quick ? 1 : 2, dwells = v->o.quick ? 6 : 48;
+  const int nwave = v->o.quick ? 1 : 2, dwells = v->o.quick ? 6 : 48, npfa = v->o.quick ? 1 : 2;
   cJSON *arr = cJSON_AddArrayToObject(v->report, "pfa");
   double xs[64], ys[64], xd[64], yd[64];
   size_t np = 0, nd = 0;
-  for (int wv = 0; wv < nwave; wv++) {
+  const double pfas[2] = {1e-3, 1e-4};
+  int st = 0;
+  for (int wv = 0; wv < nwave && !st; wv++) {
     vr_scene s = {.name = wv ? "pfa_nlfm" : "pfa_lfm", .custom = wv, .elements = 1, .dwells = dwells, .pulses = 32,
                   .samples = 8192, .pri_s = 2e-3, .rgd_s = 1e-4, .noise = 1, .int16 = 1};
     char cap[1200];
     vr_note("false alarms: simulating %s (%d dwells of noise)", s.name, dwells);
-    int st = vr_simulate(v, &s, 11 + (unsigned)wv, cap, sizeof cap);
-    if (st) return st;
-    const double pfas[2] = {1e-3, 1e-4};
-    for (int ip = 0; ip < (v->o.quick ? 1 : 2); ip++)
-      for (int notch = 1; notch >= (v->o.quick ? 1 : 0); notch--)
+    if ((st = vr_simulate(v, &s, 11 + (unsigned)wv, cap, sizeof cap))) return st;
+    for (int notch = 1; notch >= (v->o.quick ? 1 : 0) && !st; notch--) {
+      rf_config cfg;
+      rf_config_defaults(&cfg);
+      cfg.pfa = pfas[0];
+      cfg.clutter_filter = notch ? RF_CLUTTER_NOTCH : RF_CLUTTER_NONE;
+      rf_capture *cp = NULL;
+      rf_engine *e = NULL;
+      enum { NC = 16 };
+      rf_cfar *cf[NC] = {0};
+      double hits[NC] = {0}, cells[NC] = {0};
+      int ncf = 0, cfg_kind[NC], cfg_dim[NC], cfg_p[NC];
+      if ((st = rf_capture_open(&cp, cap)) || (st = rf_engine_create_cpu(&e, &cfg, cp))) goto next;
+      rf_cfar_config base;
+      if ((st = rf_engine_cfar_config(e, 0, &base))) goto next;
+      for (int ip = 0; ip < npfa; ip++)
         for (int dim = 0; dim < 2; dim++)
           for (int kind = 0; kind < 4; kind++) {
-            rf_config cfg;
-            rf_config_defaults(&cfg);
-            cfg.cfar_kind = kind;
-            cfg.pfa = pfas[ip];
-            cfg.train_doppler = dim ? 2 : 0;
-            cfg.clutter_filter = notch ? RF_CLUTTER_NOTCH : RF_CLUTTER_NONE;
-            rf_plot_list pl = {0};
-            rf_engine_times tm;
-            if ((st = vr_run(cap, &cfg, "cpu", &pl, &tm))) return st;
-            double rate = tm.cfar_crossings / tm.cfar_cells;
-            char name[96];
-            snprintf(name, sizeof name, "%s %s %s notch %s Pfa %.0e", wv ? "NLFM" : "LFM", vr_kinds[kind],
-                     dim ? "2D" : "1D", notch ? "on" : "off", pfas[ip]);
-            vr_check_add(v, "pfa", name, rate / pfas[ip], 1.0, 0.2, 0, "ratio to design, +-20%");
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "waveform", wv ? "nlfm" : "lfm");
-            cJSON_AddStringToObject(o, "detector", vr_kinds[kind]);
-            cJSON_AddStringToObject(o, "window", dim ? "2d" : "1d");
-            cJSON_AddBoolToObject(o, "notch", notch);
-            cJSON_AddNumberToObject(o, "design", pfas[ip]);
-            cJSON_AddNumberToObject(o, "cells", tm.cfar_cells);
-            cJSON_AddNumberToObject(o, "crossings", tm.cfar_crossings);
-            cJSON_AddNumberToObject(o, "measured", rate);
-            cJSON_AddNumberToObject(o, "ratio", rate / pfas[ip]);
-            cJSON_AddItemToArray(arr, o);
-            if (ip == 0 && np < 64) xs[np] = (double)np, ys[np++] = rate / pfas[ip];
-            if (ip == 1 && nd < 64) xd[nd] = (double)nd, yd[nd++] = rate / pfas[ip];
-            /* the OpenCL engine on one configuration per capture: the same plots */
-            if (v->o.opencl && kind == 0 && dim == 0 && notch && ip == 0) {
-              rf_plot_list pc = {0};
-              if ((st = vr_run(cap, &cfg, "opencl", &pc, NULL))) return st;
-              double worst;
-              int same = vr_same_plots(&pl, &pc, RF_C_MPS / (2 * VR_FS_HZ), 1.0, &worst);
-              snprintf(name, sizeof name, "%s noise-only CA 1D: OpenCL plots = CPU plots (%zu)", wv ? "NLFM" : "LFM", pl.n);
-              vr_check_add(v, "opencl", name, same, 1, 0, 0, "1 = same");
-              rf_plot_list_free(&pc);
-            }
-            rf_plot_list_free(&pl);
+            rf_cfar_config cc = base;
+            cc.kind = kind;
+            cc.pfa = pfas[ip];
+            cc.train_range = 0;
+            cc.guard_range = -1;
+            cc.train_doppler = dim ? 2 : 0;
+            cc.guard_doppler = -1;
+            rf_cfar_resolved rs;
+            if ((st = rf_cfar_resolve(&cc, 32, 8192, &rs)) || (st = rf_cfar_create(&cf[ncf], &cc, 32, 8192))) goto next;
+            cfg_kind[ncf] = kind, cfg_dim[ncf] = dim, cfg_p[ncf] = ip;
+            ncf++;
           }
+      for (int d = 0; d < dwells && !st; d++) {
+        rf_plot_list pl = {0};
+        if ((st = rf_engine_dwell(e, (size_t)d, &pl))) break;
+        rf_plot_list_free(&pl);
+        rf_dwell_view dv;
+        if ((st = rf_engine_last_dwell(e, &dv))) break;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int i = 0; i < ncf; i++)
+          for (size_t b = 0; b < dv.beams; b++) {
+            size_t nh = 0;
+            rf_cfar_execute(cf[i], dv.power + b * dv.bins * dv.cells, NULL, 0, &nh);
+            hits[i] += (double)nh;
+            cells[i] += (double)rf_cfar_cells_tested(cf[i]);
+          }
+      }
+      if (st) goto next;
+      const rf_engine_times *tm = rf_engine_get_times(e);
+      char name[96];
+      snprintf(name, sizeof name, "%s notch %s: engine's CA crossings = the same CA run here", wv ? "NLFM" : "LFM",
+               notch ? "on" : "off");
+      vr_check_add(v, "pfa", name, tm->cfar_crossings, hits[0], 0, 0, "equal");
+      for (int i = 0; i < ncf; i++) {
+        double rate = hits[i] / cells[i], design = pfas[cfg_p[i]];
+        snprintf(name, sizeof name, "%s %s %s notch %s Pfa %.0e", wv ? "NLFM" : "LFM", vr_kinds[cfg_kind[i]],
+                 cfg_dim[i] ? "2D" : "1D", notch ? "on" : "off", design);
+        vr_check_add(v, "pfa", name, rate / design, 1.0, 0.2, 0, "ratio to design, +-20%");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "waveform", wv ? "nlfm" : "lfm");
+        cJSON_AddStringToObject(o, "detector", vr_kinds[cfg_kind[i]]);
+        cJSON_AddStringToObject(o, "window", cfg_dim[i] ? "2d" : "1d");
+        cJSON_AddBoolToObject(o, "notch", notch);
+        cJSON_AddNumberToObject(o, "design", design);
+        cJSON_AddNumberToObject(o, "cells", cells[i]);
+        cJSON_AddNumberToObject(o, "crossings", hits[i]);
+        cJSON_AddNumberToObject(o, "measured", rate);
+        cJSON_AddNumberToObject(o, "ratio", rate / design);
+        cJSON_AddItemToArray(arr, o);
+        if (cfg_p[i] == 0 && np < 64) xs[np] = (double)np, ys[np++] = rate / design;
+        if (cfg_p[i] == 1 && nd < 64) xd[nd] = (double)nd, yd[nd++] = rate / design;
+      }
+      /* the OpenCL engine on the default detector: the same plots */
+      if (v->o.opencl && notch && !v->o.quick) {
+        rf_plot_list pc = {0}, pl = {0};
+        if (!(st = vr_run(cap, &cfg, "cpu", &pl, NULL)) && !(st = vr_run(cap, &cfg, "opencl", &pc, NULL))) {
+          double worst;
+          int same = vr_same_plots(&pl, &pc, RF_C_MPS / (2 * VR_FS_HZ), 1.0, &worst);
+          snprintf(name, sizeof name, "%s noise only: OpenCL plots = CPU plots (%zu)", wv ? "NLFM" : "LFM", pl.n);
+          vr_check_add(v, "opencl", name, same, 1, 0, 0, "1 = same");
+        }
+        rf_plot_list_free(&pc);
+        rf_plot_list_free(&pl);
+      }
+    next:
+      for (int i = 0; i < ncf; i++) rf_cfar_destroy(cf[i]);
+      rf_engine_destroy(e);
+      rf_capture_close(cp);
+    }
     remove(cap);
   }
+  if (st) return st;
   char png[1200];
   double bx[2] = {-1, 64}, lo[2] = {0.8, 0.8}, hi[2] = {1.2, 1.2}, one[2] = {1, 1};
   vr_series ser[5] = {{"design x 1.2, x 0.8", bx, hi, 2, -1, 1, 1}, {NULL, bx, lo, 2, -1, 1, 1},
@@ -238,7 +288,7 @@ int vr_pfa(vr_ctx *v) {
                       {"Pfa 1e-4", xd, yd, nd, RF_MARK_SQUARE, 3, 0}};
   snprintf(png, sizeof png, "%s/pfa.png", v->o.out);
   return vr_plot_png(png, "Measured false-alarm rate / design",
-                     "per waveform (LFM, NLFM), notch on/off, 1D/2D window, CA GO SO OS (report.json order)",
+                     "per waveform (LFM, NLFM) and notch (on, off): 1D then 2D window, CA GO SO OS (report.json order)",
                      "configuration", "measured / design", -1, (double)(np > nd ? np : nd), 0.5, 1.5, ser, 5);
 }
 
@@ -246,9 +296,9 @@ int vr_pfa(vr_ctx *v) {
 
 /* A model Pd curve tabulated on SNR (dB) [PD_LO, PD_HI] in PD_STEP steps. */
 #define PD_LO 0.0
-#define PD_HI 40.0
-#define PD_STEP 0.05
-enum { PD_N = 801 }; /* (PD_HI - PD_LO) / PD_STEP + 1 */
+#define PD_HI 35.0
+#define PD_STEP 0.1
+enum { PD_N = 351 }; /* (PD_HI - PD_LO) / PD_STEP + 1 */
 typedef struct vr_curve {
   double pd[PD_N];
 } vr_curve;
@@ -303,12 +353,14 @@ static double vr_fit_shift(const vr_curve *c, const double *snr, const int *k, c
 #define PD_LEVELS 10
 int vr_pd(vr_ctx *v) {
   const int quick = v->o.quick;
-  const int dwells = quick ? 24 : 120, reps = quick ? 4 : 6;
+  const int reps = quick ? 4 : 6;
   cJSON *arr = cJSON_AddArrayToObject(v->report, "pd");
   const double pfa = 1e-6;
   int st = 0;
   for (int wv = 0; wv < (quick ? 1 : 2); wv++)
     for (int sw = 0; sw < (quick ? 1 : 2); sw++) {
+      /* Swerling 1 curves are flatter: more trials for the same precision */
+      const int dwells = quick ? 24 : sw ? 120 : 80;
       rf_config cfg;
       rf_config_defaults(&cfg);
       cfg.pfa = pfa;
@@ -329,7 +381,13 @@ int vr_pd(vr_ctx *v) {
       vr_target *t = calloc((size_t)nt, sizeof *t);
       for (int i = 0; i < nt; i++) {
         int lvl = i % PD_LEVELS;
-        double c0 = (double)(dwells + 100 + i * slot) - 1e-6, tmid = 15.5 * pri;
+        /* LFM: on the cell (less a hair, so the first sample is inside the
+         * pulse). The custom waveform is simulated as chips held for a
+         * sample each: an echo delayed by an integer plus half a sample is
+         * the reference shifted by a whole sample, and stays so while the
+         * target moves its +-0.003 cell within the dwell (on the cell, half
+         * the pulses would shift by one sample more). */
+        double c0 = (double)(dwells + 100 + i * slot) - (wv ? 0.5 : 1e-6), tmid = 15.5 * pri;
         t[i] = (vr_target){0.5 * RF_C_MPS * (1e-4 + c0 / VR_FS_HZ) - vr * tmid, 0, vr, lv[lvl] - g_db, sw};
       }
       vr_scene s = {.name = "pd", .custom = wv, .elements = 1, .dwells = dwells, .pulses = 32, .samples = S,
@@ -429,7 +487,7 @@ int vr_pd(vr_ctx *v) {
         vr_check_add(v, "pd", name, shift, 0, quick ? 1.0 : 0.5, 0, quick ? "|shift| <= 1.0" : "|shift| <= 0.5");
         cJSON_AddItemToArray(arr, o);
         /* the OpenCL engine on the default detector: the same plots */
-        if (v->o.opencl && kind == 0 && sw == 0) {
+        if (v->o.opencl && kind == 0 && sw == 0 && !quick) {
           rf_plot_list pc = {0};
           if ((st = vr_run(cap, &cfg, "opencl", &pc, NULL))) break;
           double worst;
@@ -480,7 +538,7 @@ static double vr_wvar(const double *t, const double *x, size_t n) {
 }
 
 int vr_estimation(vr_ctx *v) {
-  const int quick = v->o.quick, dwells = quick ? 10 : 60, reps = quick ? 6 : 12, N = 16, P = 32, K = 32;
+  const int quick = v->o.quick, dwells = quick ? 4 : 60, reps = quick ? 6 : 12, N = 16, P = 32, K = 32;
   const double levels[3] = {20, 25, 30};
   rf_config cfg;
   rf_config_defaults(&cfg);
@@ -640,7 +698,7 @@ int vr_estimation(vr_ctx *v) {
   st = vr_plot_png(png, "RMS error / Cramer-Rao bound (tapered processing)",
                    "LFM + Hamming, Hamming Doppler window, Taylor array taper; random sub-cell positions",
                    "post-processing SNR, dB", "RMS error / CRB", 18, 32, 0, 3, ser, 5);
-  if (!st && v->o.opencl) {
+  if (!st && v->o.opencl && !quick) {
     rf_plot_list pc = {0};
     if (!(st = vr_run(cap, &cfg, "opencl", &pc, NULL))) {
       double worst;
@@ -663,7 +721,7 @@ done:
 /* ---- coverage of a declared transmit beam ------------------------------------------- */
 
 int vr_coverage(vr_ctx *v) {
-  const int quick = v->o.quick, dwells = quick ? 6 : 20, N = 16, P = 32, K = 32, nin = 13;
+  const int quick = v->o.quick, dwells = quick ? 4 : 20, N = 16, P = 32, K = 32, nin = 13;
   rf_config cfg;
   rf_config_defaults(&cfg);
   const double lambda = RF_C_MPS / VR_FC_HZ, cell = RF_C_MPS / (2 * VR_FS_HZ), tx_bw = 24.0;
