@@ -60,7 +60,9 @@ struct rf_cfar {
   double *dscratch;        /* [rows x rows x 2] a shape's Doppler covariance being keyed */
   double *acc, *gacc;      /* [cells] sums over window rows / guard rows */
   double *pa, *pt;         /* [cells + 1] prefix sums of acc / acc + gacc */
-  float *scratch;          /* OS: [nmax] training cells of one CUT */
+  float *scratch;          /* OS: [threads][nmax] training cells of one CUT */
+  float *xbuf;             /* OS: [bins][cells] the k-th smallest of each CUT */
+  int threads;
   size_t nmax;
   int cut_correlated;      /* some shape's training cells correlate with its CUT */
 };
@@ -824,6 +826,7 @@ void rf_cfar_destroy(rf_cfar *c) {
   rf__free(c->blank);
   rf__free(c->dscratch);
   rf__free(c->scratch);
+  rf__free(c->xbuf);
   rf__free(c->pt);
   rf__free(c->pa);
   rf__free(c->gacc);
@@ -942,6 +945,7 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
     c->dkg = (size_t)cfg->guard_doppler;
   }
   c->rows = 2 * c->dko + 1;
+  c->threads = omp_get_max_threads() > 0 ? omp_get_max_threads() : 1;
   c->nmax = c->rows * (2 * c->w + 1) - (2 * c->dkg + 1) * (2 * c->gr + 1);
   if (cfg->kind == RF_CFAR_OS && (size_t)cfg->os_rank > c->nmax) {
     rf_cfar_destroy(c);
@@ -959,7 +963,8 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
       !(c->shape_of = rf__malloc(bins * RF__NCLASS * sizeof *c->shape_of)) ||
       !(c->acc = rf__malloc(cells * sizeof *c->acc)) || !(c->gacc = rf__malloc(cells * sizeof *c->gacc)) ||
       !(c->pa = rf__malloc((cells + 1) * sizeof *c->pa)) || !(c->pt = rf__malloc((cells + 1) * sizeof *c->pt)) ||
-      (cfg->kind == RF_CFAR_OS && !(c->scratch = rf__malloc(c->nmax * sizeof *c->scratch))))
+      (cfg->kind == RF_CFAR_OS && (!(c->scratch = rf__malloc((size_t)c->threads * c->nmax * sizeof *c->scratch)) ||
+                                   !(c->xbuf = rf__malloc(bins * cells * sizeof *c->xbuf)))))
     goto nomem;
   if (cfg->range_acf && cfg->range_acf_len) {
     for (size_t i = 0; i < c->acf_len; i++) c->acf[i] = cfg->range_acf[i] / cfg->range_acf[0];
@@ -1095,14 +1100,18 @@ int rf_cfar_so_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max
   return st ? st : rf__cfar_mean(c, RF_CFAR_SO, power, hits, max_hits, nhits);
 }
 
-/* OS: gather the shape's training cells into scratch, select the rank. */
+/* OS: per CUT, gather the shape's training cells into the thread's scratch
+ * and select the rank (bins in parallel, into xbuf); then emit the hits in
+ * map order. */
 int rf_cfar_os_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max_hits, size_t *nhits) {
   int st = rf__check_exec(c, RF_CFAR_OS, power, hits, max_hits, nhits);
   if (st) return st;
   const size_t S = c->cells, W = c->w, gr = c->gr;
-  size_t nh = 0;
-  for (size_t k = 0; k < c->bins; k++) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(c->threads)
+  for (long kk = 0; kk < (long)c->bins; kk++) {
+    const size_t k = (size_t)kk;
     if (c->blank[k]) continue;
+    float *scratch = c->scratch + (size_t)omp_get_thread_num() * c->nmax;
     const int *so = c->shape_of + k * RF__NCLASS;
     for (size_t j = 0; j < c->sv; j++) {
       int cls = rf_cfar_class(c, j);
@@ -1114,14 +1123,24 @@ int rf_cfar_os_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max
         if (c->blank[r]) continue;
         const float *row = power + r * S;
         if (cls != RF_CFAR_LAG)
-          for (size_t i = j - W; i < j - gr; i++) c->scratch[n++] = row[i];
+          for (size_t i = j - W; i < j - gr; i++) scratch[n++] = row[i];
         if (cls != RF_CFAR_LEAD)
-          for (size_t i = j + gr + 1; i <= j + W; i++) c->scratch[n++] = row[i];
+          for (size_t i = j + gr + 1; i <= j + W; i++) scratch[n++] = row[i];
         if (cls == RF_CFAR_BOTH && (size_t)labs(dk) > c->dkg)
-          for (size_t i = j - gr; i <= j + gr; i++) c->scratch[n++] = row[i];
+          for (size_t i = j - gr; i <= j + gr; i++) scratch[n++] = row[i];
       }
-      double x = (double)rf__select(c->scratch, n, sh->os_k - 1);
-      double thr = sh->alpha * x;
+      c->xbuf[k * S + j] = rf__select(scratch, n, sh->os_k - 1);
+    }
+  }
+  size_t nh = 0;
+  for (size_t k = 0; k < c->bins; k++) {
+    if (c->blank[k]) continue;
+    const int *so = c->shape_of + k * RF__NCLASS;
+    for (size_t j = 0; j < c->sv; j++) {
+      int cls = rf_cfar_class(c, j);
+      if (cls < 0 || so[cls] < 0) continue;
+      const rf__shape *sh = &c->shapes[so[cls]];
+      double x = (double)c->xbuf[k * S + j], thr = sh->alpha * x;
       float p = power[k * S + j];
       if ((double)p > thr) rf__emit(hits, max_hits, &nh, k, j, p, x / sh->os_norm, thr);
     }

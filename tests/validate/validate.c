@@ -178,7 +178,11 @@ static int vr_mkdir(const char *p) {
  * settings and noise model; each configuration's CFAR object is made from
  * them as the engine makes its own (rf_cfar_resolve, rf_cfar_create) and
  * run on every dwell's maps. The engine's own CA count must equal the
- * same configuration's here. */
+ * same configuration's here. The 1e-4 objects share their window and
+ * noise statistic with the 1e-3 ones (only the factors differ), so their
+ * crossings are the 1e-3 crossings above alpha_1e-4 / alpha_1e-3 times the
+ * 1e-3 threshold (shape by shape): one pass over the maps for both. */
+#define VR_MAXH 65536
 int vr_pfa(vr_ctx *v) {
   const int nwave = v->o.quick ? 1 : 2, dwells = v->o.quick ? 6 : 48, npfa = v->o.quick ? 1 : 2;
   cJSON *arr = cJSON_AddArrayToObject(v->report, "pfa");
@@ -203,6 +207,7 @@ int vr_pfa(vr_ctx *v) {
       rf_cfar *cf[NC] = {0};
       double hits[NC] = {0}, cells[NC] = {0};
       int ncf = 0, cfg_kind[NC], cfg_dim[NC], cfg_p[NC];
+      rf_cfar_hit *hbuf = malloc(VR_MAXH * sizeof *hbuf);
       if ((st = rf_capture_open(&cp, cap)) || (st = rf_engine_create_cpu(&e, &cfg, cp))) goto next;
       rf_cfar_config base;
       if ((st = rf_engine_cfar_config(e, 0, &base))) goto next;
@@ -227,14 +232,32 @@ int vr_pfa(vr_ctx *v) {
         rf_plot_list_free(&pl);
         rf_dwell_view dv;
         if ((st = rf_engine_last_dwell(e, &dv))) break;
-#pragma omp parallel for schedule(dynamic, 1)
-        for (int i = 0; i < ncf; i++)
+        for (int i = 0; i < ncf; i++) {
+          if (cfg_p[i] != 0) continue; /* counted from the 1e-3 object's hits */
+          int i4 = i + 8;              /* the same kind and window at 1e-4 */
+          rf_cfar_tables t3, t4;
+          rf_cfar_get_tables(cf[i], &t3);
+          if (npfa > 1) rf_cfar_get_tables(cf[i4], &t4);
           for (size_t b = 0; b < dv.beams; b++) {
             size_t nh = 0;
-            rf_cfar_execute(cf[i], dv.power + b * dv.bins * dv.cells, NULL, 0, &nh);
+            rf_cfar_execute(cf[i], dv.power + b * dv.bins * dv.cells, hbuf, VR_MAXH, &nh);
+            if (nh > VR_MAXH) {
+              st = rf__err(RF_EINVAL, "validate: more than %d crossings in a map", VR_MAXH);
+              break;
+            }
             hits[i] += (double)nh;
             cells[i] += (double)rf_cfar_cells_tested(cf[i]);
+            if (npfa < 2) continue;
+            for (size_t h = 0; h < nh; h++) {
+              int cls = rf_cfar_class(cf[i], hbuf[h].cell);
+              rf_cfar_shape_info s3, s4;
+              rf_cfar_get_shape(cf[i], (size_t)t3.shape_of[hbuf[h].bin * 3 + (size_t)cls], &s3);
+              rf_cfar_get_shape(cf[i4], (size_t)t4.shape_of[hbuf[h].bin * 3 + (size_t)cls], &s4);
+              hits[i4] += (double)hbuf[h].power > s4.alpha / s3.alpha * (double)hbuf[h].threshold;
+            }
+            cells[i4] += (double)rf_cfar_cells_tested(cf[i4]);
           }
+        }
       }
       if (st) goto next;
       const rf_engine_times *tm = rf_engine_get_times(e);
@@ -274,6 +297,7 @@ int vr_pfa(vr_ctx *v) {
         rf_plot_list_free(&pl);
       }
     next:
+      free(hbuf);
       for (int i = 0; i < ncf; i++) rf_cfar_destroy(cf[i]);
       rf_engine_destroy(e);
       rf_capture_close(cp);
@@ -360,7 +384,7 @@ int vr_pd(vr_ctx *v) {
   for (int wv = 0; wv < (quick ? 1 : 2); wv++)
     for (int sw = 0; sw < (quick ? 1 : 2); sw++) {
       /* Swerling 1 curves are flatter: more trials for the same precision */
-      const int dwells = quick ? 24 : sw ? 120 : 80;
+      const int dwells = quick ? 24 : sw ? 100 : 72;
       rf_config cfg;
       rf_config_defaults(&cfg);
       cfg.pfa = pfa;
@@ -372,7 +396,7 @@ int vr_pd(vr_ctx *v) {
       /* Targets approach one range cell per dwell (the dwell period is set
        * so), at Doppler bin K/2 + 4 (on the bin), on the cell: each dwell
        * is a fresh trial at the same SNR, and the slots stay apart. */
-      const int K = 32, slot = 200, nt = PD_LEVELS * reps;
+      const int K = 32, slot = 170, nt = PD_LEVELS * reps;
       const double cell = RF_C_MPS / (2 * VR_FS_HZ), lambda = RF_C_MPS / VR_FC_HZ;
       size_t S = (size_t)(dwells + 100 + nt * slot + 150);
       double pri = ceil((1e-4 + S / VR_FS_HZ) * 1e4) / 1e4 + 1e-4;
