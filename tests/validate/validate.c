@@ -210,6 +210,7 @@ int vr_pfa(vr_ctx *v) {
       rf_cfar_hit *hbuf = malloc(VR_MAXH * sizeof *hbuf);
       if ((st = rf_capture_open(&cp, cap)) || (st = rf_engine_create_cpu(&e, &cfg, cp))) goto next;
       rf_cfar_config base;
+      double tc0 = rf_now_s();
       if ((st = rf_engine_cfar_config(e, 0, &base))) goto next;
       for (int ip = 0; ip < npfa; ip++)
         for (int dim = 0; dim < 2; dim++)
@@ -226,9 +227,11 @@ int vr_pfa(vr_ctx *v) {
             cfg_kind[ncf] = kind, cfg_dim[ncf] = dim, cfg_p[ncf] = ip;
             ncf++;
           }
+      double tc1 = rf_now_s(), tex = 0;
       for (int d = 0; d < dwells && !st; d++) {
         rf_plot_list pl = {0};
         if ((st = rf_engine_dwell(e, (size_t)d, &pl))) break;
+        double td = rf_now_s();
         rf_plot_list_free(&pl);
         rf_dwell_view dv;
         if ((st = rf_engine_last_dwell(e, &dv))) break;
@@ -258,8 +261,11 @@ int vr_pfa(vr_ctx *v) {
             cells[i4] += (double)rf_cfar_cells_tested(cf[i4]);
           }
         }
+        tex += rf_now_s() - td;
       }
       if (st) goto next;
+      vr_note("false alarms: %s notch %s: detectors made in %.1f s, %d dwells in %.1f s (their CFAR %.1f s)",
+              wv ? "NLFM" : "LFM", notch ? "on" : "off", tc1 - tc0, dwells, rf_now_s() - tc1, tex);
       const rf_engine_times *tm = rf_engine_get_times(e);
       char name[96];
       snprintf(name, sizeof name, "%s notch %s: engine's CA crossings = the same CA run here", wv ? "NLFM" : "LFM",
@@ -973,12 +979,14 @@ int main(int argc, char **argv) {
   memset(&v, 0, sizeof v);
   v.o.out = "build/validate";
   v.o.opencl = 1;
+  const char *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--quick")) v.o.quick = 1;
     else if (!strcmp(argv[i], "--no-opencl")) v.o.opencl = 0;
     else if (!strcmp(argv[i], "--out") && i + 1 < argc) v.o.out = argv[++i];
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else {
-      fprintf(stderr, "usage: validate [--quick] [--no-opencl] [--out DIR]\n");
+      fprintf(stderr, "usage: validate [--quick] [--no-opencl] [--out DIR] [--only SECTION]\n");
       return 2;
     }
   }
@@ -1008,6 +1016,7 @@ int main(int argc, char **argv) {
   int (*const sections[])(vr_ctx *) = {vr_coverage, vr_resolution, vr_estimation, vr_pfa, vr_pd};
   static const char *const snames[] = {"coverage", "resolution", "estimation", "false alarms", "Pd"};
   for (size_t i = 0; i < sizeof sections / sizeof sections[0] && !st; i++) {
+    if (only && !strstr(snames[i], only)) continue;
     double ts = rf_now_s();
     st = sections[i](&v);
     vr_note("%s: %.1f s", snames[i], rf_now_s() - ts);
