@@ -1100,9 +1100,50 @@ int rf_cfar_so_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max
   return st ? st : rf__cfar_mean(c, RF_CFAR_SO, power, hits, max_hits, nhits);
 }
 
+/* Position of v in the sorted a[0..n-1] (the first element >= v). */
+static size_t rf__lower(const float *a, size_t n, float v) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static int rf__cmp_f(const void *pa, const void *pb) {
+  float a = *(const float *)pa, b = *(const float *)pb;
+  return a < b ? -1 : a > b;
+}
+
+/* The k-th smallest of the 1D window of every CUT of row k with both sides
+ * (cells [W, sv - W)): a sorted copy of the window slides along the row,
+ * each step taking out the two cells that leave and putting in the two
+ * that enter (binary search and a move of the array's tail): the same
+ * values as selecting in each window. */
+static void rf__os_slide(rf_cfar *c, const float *row, size_t k, size_t kk, float *win) {
+  const size_t W = c->w, gr = c->gr, n = 2 * (W - gr);
+  size_t m = 0;
+  for (size_t i = 0; i < W - gr; i++) win[m++] = row[i];          /* lead of j = W */
+  for (size_t i = W + gr + 1; i <= 2 * W; i++) win[m++] = row[i]; /* lag of j = W */
+  qsort(win, n, sizeof *win, rf__cmp_f);
+  for (size_t j = W; j + W < c->sv; j++) {
+    c->xbuf[k * c->cells + j] = win[kk];
+    if (j + W + 1 >= c->sv) break;
+    const float out[2] = {row[j - W], row[j + gr + 1]}, in[2] = {row[j - gr], row[j + W + 1]};
+    for (int q = 0; q < 2; q++) {
+      size_t at = rf__lower(win, n, out[q]); /* present: it entered before */
+      memmove(win + at, win + at + 1, (n - at - 1) * sizeof *win);
+      at = rf__lower(win, n - 1, in[q]);
+      memmove(win + at + 1, win + at, (n - 1 - at) * sizeof *win);
+      win[at] = in[q];
+    }
+  }
+}
+
 /* OS: per CUT, gather the shape's training cells into the thread's scratch
- * and select the rank (bins in parallel, into xbuf); then emit the hits in
- * map order. */
+ * and select the rank (bins in parallel, into xbuf; 1D windows with both
+ * sides slide a sorted window instead); then emit the hits in map order. */
 int rf_cfar_os_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max_hits, size_t *nhits) {
   int st = rf__check_exec(c, RF_CFAR_OS, power, hits, max_hits, nhits);
   if (st) return st;
@@ -1113,9 +1154,10 @@ int rf_cfar_os_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max
     if (c->blank[k]) continue;
     float *scratch = c->scratch + (size_t)omp_get_thread_num() * c->nmax;
     const int *so = c->shape_of + k * RF__NCLASS;
+    const int slide = c->dko == 0 && so[RF_CFAR_BOTH] >= 0 && 2 * W + 1 <= c->sv;
     for (size_t j = 0; j < c->sv; j++) {
       int cls = rf_cfar_class(c, j);
-      if (cls < 0 || so[cls] < 0) continue;
+      if (cls < 0 || so[cls] < 0 || (slide && cls == RF_CFAR_BOTH)) continue;
       const rf__shape *sh = &c->shapes[so[cls]];
       size_t n = 0;
       for (long dk = -(long)c->dko; dk <= (long)c->dko; dk++) {
@@ -1131,6 +1173,7 @@ int rf_cfar_os_ref(rf_cfar *c, const float *power, rf_cfar_hit *hits, size_t max
       }
       c->xbuf[k * S + j] = rf__select(scratch, n, sh->os_k - 1);
     }
+    if (slide) rf__os_slide(c, power + k * S, k, c->shapes[so[RF_CFAR_BOTH]].os_k - 1, scratch);
   }
   size_t nh = 0;
   for (size_t k = 0; k < c->bins; k++) {
