@@ -12,6 +12,7 @@
 #   make clean
 
 SANITIZE ?= 0
+comma := ,
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 # make bench BENCH_DEVICE=opencl (or auto, opencl:P:D, a device name)
 BENCH_DEVICE ?= cpu
@@ -24,9 +25,15 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-PKGS := hdf5 fftw3f inih libcjson cairo
+PKGS := hdf5 fftw3f inih libcjson cairo openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# OpenBLAS (beamforming CGEMM): Debian installs its builds side by side and
+# picks one by update-alternatives; the rpath loads the one pkg-config names,
+# the OpenMP build (libopenblas-openmp-dev, scripts/install-deps.sh), whose
+# threads are libgomp's: single-threaded inside our parallel regions, and
+# waiting passively like ours.
+OPENBLAS_LIBDIR := $(shell pkg-config --variable=libdir openblas 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 # CFLAGS (optimisation, debug info) may be set on the command line; the
@@ -34,8 +41,8 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS ?= -O2 -g
 RF_CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp \
              -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SANFLAGS)
-RF_LDFLAGS := -fopenmp $(SANFLAGS)
-LDLIBS := -lfftw3f_omp $(PKG_LIBS) -llapack -lblas -lOpenCL -lpthread -lm
+RF_LDFLAGS := -fopenmp $(SANFLAGS) $(if $(OPENBLAS_LIBDIR),-Wl$(comma)-rpath$(comma)$(OPENBLAS_LIBDIR))
+LDLIBS := -lfftw3f_omp $(PKG_LIBS) -lOpenCL -lpthread -lm
 
 LIB_SRC := $(wildcard host/*.c io/*.c pipelines/*.c datasets/*.c)
 CLI_SRC := $(wildcard tools/*.c bench/*.c)
@@ -118,6 +125,20 @@ fuzz:
 clean:
 	rm -rf build build-san
 
+# ---- build facts ----------------------------------------------------------
+# The git commit (with -dirty for uncommitted changes) goes into
+# host/build_info.o alone (rf_build.h); empty when this folder is not the top
+# of a git checkout (a tarball), and the program then says "unknown". The
+# stamp file changes only when the commit does, so nothing else rebuilds.
+RF_GIT_COMMIT := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+  c=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+  { git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; echo $$c; })
+$(BUILD)/host/build_info.o: private RF_CFLAGS += -DRF_BUILD_COMMIT='"$(RF_GIT_COMMIT)"'
+$(BUILD)/host/build_info.o: $(BUILD)/gen/commit.stamp
+$(BUILD)/gen/commit.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(RF_GIT_COMMIT)' | cmp -s - $@ || echo '$(RF_GIT_COMMIT)' > $@
+
 # ---- shared library, man page, install ------------------------------------
 # One set of library objects serves libradarflow.a and libradarflow.so:
 # position independent, and -fno-semantic-interposition keeps calls inside
@@ -177,8 +198,10 @@ INSTALLED_DIRS := $(sort $(dir $(addprefix $(INCLUDEDIR)/radarflow/,$(PUBLIC_H))
   $(addprefix $(DOCDIR)/,$(DOC_FILES)) $(EXAMPLE_FILES:datasets/%=$(DATADIR)/radarflow/%))) \
   $(INCLUDEDIR)/radarflow/ $(DOCDIR)/ $(DATADIR)/radarflow/
 # Linking against libradarflow.a needs these too (pkg-config --static).
-PC_REQUIRES_PRIVATE := $(PKGS) OpenCL
-PC_LIBS_PRIVATE := -lfftw3f_omp -llapack -lblas -fopenmp -lpthread -lm
+# OpenBLAS by its library (openblas.pc's private libraries would ask for
+# libgfortran's development link, which the shared OpenBLAS does not need).
+PC_REQUIRES_PRIVATE := $(filter-out openblas,$(PKGS)) OpenCL
+PC_LIBS_PRIVATE := -lfftw3f_omp -fopenmp -lpthread -lm $(if $(OPENBLAS_LIBDIR),-L$(OPENBLAS_LIBDIR) -Wl$(comma)-rpath$(comma)$(OPENBLAS_LIBDIR)) -lopenblas
 
 # ldconfig after (un)installing shared libraries into the running system.
 RF_LDCONFIG = if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig || true; fi

@@ -6,6 +6,11 @@
 
 /* Runs the benchmark command line (argv[0] is "bench"). Returns a status. */
 int rf_bench_main(int argc, char **argv);
+/* `radarflow bench-compare A.json B.json` (bench/bench_compare.c): prints,
+ * per workload and stage, B's time over A's. 0, or RF_EINVAL (usage) /
+ * RF_EFORMAT (a file that is not a bench report, or reports with no
+ * workload in common) with the message set. */
+int rf_bench_compare_main(int argc, char **argv);
 /* Runs this binary (/proc/self/exe: a fork of an OpenMP process may not use
  * OpenMP) with argv and waits; *seconds its wall time. RF_EIO naming the
  * command when it cannot start or does not exit 0. */
@@ -18,6 +23,13 @@ int rf_bench_run_self(char *const argv[], double *seconds);
  * JSON array `workloads` (may be NULL). */
 struct cJSON;
 int rf_bench_batch(const char *dir, size_t captures, int jobs, struct cJSON *workloads);
+
+/* The report's description of the run (bench/bench_meta.c): date, host,
+ * CPU model and cores, memory, OS, the OpenCL device and driver when
+ * `device` is not "cpu", the build (version, commit, compiler), and the
+ * load averages at the start; rf_bench_finish_run adds those at the end. */
+void rf_bench_describe_run(struct cJSON *root, const char *device);
+void rf_bench_finish_run(struct cJSON *root);
 
 /* Plots per second through the tracker for 100, 1000 and 10000 targets with
  * clutter; printed, and appended to out_array (may be NULL) as objects. */

@@ -444,8 +444,8 @@ int rf_simulate(const rf_scenario *sc, const char *out_path, uint64_t seed) {
     rf_log(2, "simulate: dwell %zu/%zu done (%.1f s)", k + 1, sc->dwells, rf_now_s() - t0);
   }
   if (clipped)
-    rf_log(1, "simulate: warning: %zu int16 values clipped (raise the dynamic range: lower "
-           "noise_lsb or the target/clutter power)", clipped);
+    rf_warn("simulate: %zu int16 values clipped (raise the dynamic range: lower "
+            "noise_lsb or the target/clutter power)", clipped);
 
   if (sc->targets) {
     rf__fill_truth(sc, truth);

@@ -14,7 +14,10 @@ struct rf_bf_cl {
   cl_mem w[2];             /* [rows][N], alternating per dwell */
   float complex *wh[2];    /* host copies the non-blocking writes read from */
   int wcur;
+  int per_channel;         /* set_weights(NULL): beam b is channel b */
 };
+
+int rf_bf_cl_per_channel(const rf_bf_cl *bf) { return bf->per_channel; }
 
 cl_mem rf_bf_cl_weights(const rf_bf_cl *bf, size_t *channels, size_t *beams) {
   *channels = bf->n;
@@ -57,6 +60,14 @@ fail:
 }
 
 int rf_bf_cl_set_weights(rf_bf_cl *bf, cl_command_queue q, const float complex *w) {
+  if (!w) {
+    if (bf->b > bf->n)
+      return rf__err(RF_EINVAL, "beamforming (opencl): per-channel mode with %zu beams for %zu channels", bf->b,
+                     bf->n);
+    bf->per_channel = 1;
+    return 0;
+  }
+  bf->per_channel = 0;
   bf->wcur ^= 1;
   float complex *h = bf->wh[bf->wcur];
   memcpy(h, w, bf->b * bf->n * sizeof *h); /* rows past B stay zero */

@@ -221,7 +221,10 @@ struct rf_cl {
     uint64_t per_batch, fixed;
   } probes[16];            /* rf_cl_fft_scratch's answers */
   size_t nprobes;
+  rf__cl_prof *prof;       /* $RF_CL_PROFILE, or NULL */
 };
+
+rf__cl_prof *rf__cl_profile(const rf_cl *cl) { return cl->prof; }
 
 const rf_cl_device_info *rf_cl_device(const rf_cl *cl) { return &cl->dev; }
 const rf_cl_tuning *rf_cl_tuning_get(const rf_cl *cl) { return &cl->tune; }
@@ -325,8 +328,6 @@ fail:
   return NULL;
 }
 
-#define RF__CACHE_MAGIC "radarflow-cl-binary-1\n"
-
 /* Program text: every source in table order, from the binary or from
  * $RF_KERNEL_DIR; `key` gets the cache key material. */
 static int rf__cl_sources(char **text, char *key, size_t keylen, const rf_cl_device_info *dev,
@@ -384,73 +385,98 @@ done:
   return st;
 }
 
-static void rf__cache_path(char *out, size_t len, const char *dir, const char *key) {
+/* ---- on-disk cache: compiled programs (kind "cl") and VkFFT plans
+ * ("vkfft"). A file <kind>-<hash of key>.bin in the cache folder holds
+ * "radarflow-<kind>-binary-1\n", the key text, "\n", then the payload;
+ * written under a temporary name and renamed, so a reader never sees half
+ * a file. */
+static void rf__cache_path(char *out, size_t len, const char *dir, const char *kind, const char *key) {
   uint64_t h = rf__fnv(0xcbf29ce484222325ull, key, strlen(key));
-  snprintf(out, len, "%s/cl-%016llx.bin", dir, (unsigned long long)h);
+  snprintf(out, len, "%s/%s-%016llx.bin", dir, kind, (unsigned long long)h);
 }
 
-/* Program from the cache file, if it is there, matches the key and builds. */
-static cl_program rf__cache_load(rf_cl *cl, const char *path, const char *key) {
+void *rf__cl_cache_read(const char *kind, const char *key, size_t *len) {
+  char dir[4096], path[4300], magic[64];
+  if (rf_cl_cache_dir(dir, sizeof dir)) {
+    rf_errmsg_clear();
+    return NULL;
+  }
+  rf__cache_path(path, sizeof path, dir, kind, key);
+  snprintf(magic, sizeof magic, "radarflow-%s-binary-1\n", kind);
   size_t n;
   char *b = rf__slurp(path, &n);
   if (!b) return NULL;
-  size_t ml = strlen(RF__CACHE_MAGIC), kl = strlen(key);
-  cl_program prog = NULL;
-  if (n > ml + kl + 1 && !memcmp(b, RF__CACHE_MAGIC, ml) && !memcmp(b + ml, key, kl) &&
-      b[ml + kl] == '\n') {
-    const unsigned char *bin = (const unsigned char *)b + ml + kl + 1;
-    size_t bl = n - ml - kl - 1;
-    cl_int e, bs;
-    prog = clCreateProgramWithBinary(cl->ctx, 1, &cl->dev.device_id, &bl, &bin, &bs, &e);
-    if (e != CL_SUCCESS || bs != CL_SUCCESS) {
-      if (prog) clReleaseProgram(prog);
-      prog = NULL;
-    } else if (clBuildProgram(prog, 1, &cl->dev.device_id, cl->opts, NULL, NULL) != CL_SUCCESS) {
-      clReleaseProgram(prog);
-      prog = NULL;
-    }
+  size_t ml = strlen(magic), kl = strlen(key);
+  if (n > ml + kl + 1 && !memcmp(b, magic, ml) && !memcmp(b + ml, key, kl) && b[ml + kl] == '\n') {
+    *len = n - ml - kl - 1;
+    memmove(b, b + ml + kl + 1, *len + 1); /* the payload, still NUL-terminated */
+    return b;
   }
-  if (!prog) rf_log(2, "opencl: cache %s unusable, rebuilding", path);
+  rf_log(2, "opencl: cache %s does not match, rebuilding", path);
+  rf__free(b);
+  return NULL;
+}
+
+void rf__cl_cache_write(const char *kind, const char *key, const void *data, size_t len) {
+  char dir[4096], path[4300], tmp[4400], magic[64];
+  if (rf_cl_cache_dir(dir, sizeof dir)) {
+    rf_errmsg_clear();
+    return;
+  }
+  rf__cache_path(path, sizeof path, dir, kind, key);
+  snprintf(magic, sizeof magic, "radarflow-%s-binary-1\n", kind);
+  (void)rf_mkdirs(dir);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  if (!f) return;
+  int ok = fputs(magic, f) >= 0 && fputs(key, f) >= 0 && fputc('\n', f) != EOF && fwrite(data, 1, len, f) == len;
+  ok = (fclose(f) == 0) && ok;
+  if (!ok || rename(tmp, path)) remove(tmp);
+}
+
+/* Program from the cache, if it is there, matches the key and builds. */
+static cl_program rf__cache_load(rf_cl *cl, const char *key) {
+  size_t bl;
+  unsigned char *b = rf__cl_cache_read("cl", key, &bl);
+  if (!b) return NULL;
+  cl_program prog = NULL;
+  const unsigned char *bin = b;
+  cl_int e, bs;
+  prog = clCreateProgramWithBinary(cl->ctx, 1, &cl->dev.device_id, &bl, &bin, &bs, &e);
+  if (e != CL_SUCCESS || bs != CL_SUCCESS) {
+    if (prog) clReleaseProgram(prog);
+    prog = NULL;
+  } else if (clBuildProgram(prog, 1, &cl->dev.device_id, cl->opts, NULL, NULL) != CL_SUCCESS) {
+    clReleaseProgram(prog);
+    prog = NULL;
+  }
+  if (!prog) rf_log(2, "opencl: cached program unusable, rebuilding");
   rf__free(b);
   return prog;
 }
 
-/* Writes the program binary under a temporary name, then renames. */
-static void rf__cache_save(rf_cl *cl, const char *dir, const char *path, const char *key) {
+/* Writes the program binary to the cache. */
+static void rf__cache_save(rf_cl *cl, const char *key) {
   size_t bl = 0;
   if (clGetProgramInfo(cl->prog, CL_PROGRAM_BINARY_SIZES, sizeof bl, &bl, NULL) != CL_SUCCESS || !bl)
     return;
   unsigned char *bin = rf__malloc(bl);
   if (!bin) return;
-  if (clGetProgramInfo(cl->prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
-    (void)rf_mkdirs(dir);
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f) {
-      int ok = fputs(RF__CACHE_MAGIC, f) >= 0 && fputs(key, f) >= 0 && fputc('\n', f) != EOF &&
-               fwrite(bin, 1, bl, f) == bl;
-      ok = (fclose(f) == 0) && ok;
-      if (!ok || rename(tmp, path)) remove(tmp);
-    }
-  }
+  if (clGetProgramInfo(cl->prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS)
+    rf__cl_cache_write("cl", key, bin, bl);
   rf__free(bin);
 }
 
 static int rf__cl_build(rf_cl *cl) {
-  char key[2048], dir[4096], path[4200];
+  char key[2048];
   char *text = NULL;
   int st = rf__cl_sources(&text, key, sizeof key, &cl->dev, cl->opts);
   if (st) return st;
-  int have_dir = rf_cl_cache_dir(dir, sizeof dir) == 0;
   rf_errmsg_clear();
-  if (have_dir) {
-    rf__cache_path(path, sizeof path, dir, key);
-    if ((cl->prog = rf__cache_load(cl, path, key))) {
-      cl->cached = 1;
-      rf__free(text);
-      return 0;
-    }
+  if ((cl->prog = rf__cache_load(cl, key))) {
+    cl->cached = 1;
+    rf__free(text);
+    return 0;
   }
   cl_int e;
   const char *src = text;
@@ -479,7 +505,7 @@ static int rf__cl_build(rf_cl *cl) {
     return st;
   }
   rf_log(2, "opencl: built kernels for %s in %.2f s", cl->dev.name, rf_now_s() - t0);
-  if (have_dir) rf__cache_save(cl, dir, path, key);
+  rf__cache_save(cl, key);
   return 0;
 }
 
@@ -487,6 +513,7 @@ void rf_cl_destroy(rf_cl *cl) {
   if (!cl) return;
   for (int i = 0; i < RF_CL_QUEUES; i++)
     if (cl->q[i]) clFinish(cl->q[i]);
+  rf__cl_prof_finish(cl->prof, &cl->dev);
   for (size_t i = 0; i < RF__CL_MAX_BUFS; i++)
     if (cl->bufs[i].mem) clReleaseMemObject(cl->bufs[i].mem);
   if (cl->prog) clReleaseProgram(cl->prog);
@@ -516,6 +543,7 @@ int rf_cl_create(rf_cl **out, const rf_cl_device_info *dev) {
       goto fail;
     }
   }
+  if ((st = rf__cl_prof_create(&cl->prof, getenv("RF_CL_PROFILE")))) goto fail;
   cl->budget = dev->global_mem_bytes / 20 * 17;
   const char *lim = getenv("RF_CL_MAX_ALLOC_MB");
   if (lim && *lim) {
@@ -757,8 +785,9 @@ void rf_cl_pinned_free(rf_cl *cl, cl_mem buf, void *ptr) {
 int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_uint dims,
               const size_t *global, const size_t *local, cl_uint nwait, const cl_event *wait,
               cl_event *ev) {
-  (void)cl;
   if (rf_cancel) return rf__err(RF_EINTR, "interrupted before kernel %s; no products written", name);
+  cl_event own = NULL;
+  if (cl->prof && !ev) ev = &own; /* profiled: every launch gets an event */
   size_t g[3];
   for (cl_uint i = 0; i < dims; i++) {
     size_t l = local ? local[i] : 1;
@@ -767,6 +796,8 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
   }
   cl_int e = clEnqueueNDRangeKernel(q, k, dims, NULL, g, local, nwait, nwait ? wait : NULL, ev);
   if (e != CL_SUCCESS) return rf__cl_err(e, name);
+  if (cl->prof) rf__cl_prof_add(cl->prof, name, *ev, NULL);
+  rf_cl_release(&own);
   /* Submitted at once: a device that runs commands when they are flushed
    * (oclgrind simulates them then, in this thread) reaches the check
    * above between kernels, so SIGTERM stops a dwell there. */

@@ -104,10 +104,24 @@ int rf__mul_size(size_t a, size_t b, size_t *out) {
 int rf_log_level = 1;
 volatile sig_atomic_t rf_cancel = 0;
 
+void (*rf__log_before)(void) = NULL;
+
 void rf_log(int level, const char *fmt, ...) {
   if (level > rf_log_level) return;
+  if (rf__log_before) rf__log_before();
   va_list ap;
   va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+void rf_warn(const char *fmt, ...) {
+  if (rf_log_level < 1) return;
+  if (rf__log_before) rf__log_before();
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("radarflow: warning: ", stderr);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);

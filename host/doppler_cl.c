@@ -116,6 +116,7 @@ int rf_doppler_cl_input(rf_doppler_cl *d, cl_command_queue q, const rf_bf_cl *bf
                         cl_event *done) {
   size_t n, b;
   cl_mem w = rf_bf_cl_weights(bf, &n, &b);
+  cl_uint ar_pch = (cl_uint)rf_bf_cl_per_channel(bf);
   if (b != d->beams || p_first + pcount > d->cfg.pulses)
     return rf__err(RF_EINVAL, "doppler (opencl): %zu beams, pulses [%zu, %zu), made for %zu beams, %zu pulses", b,
                    p_first, p_first + pcount, d->beams, d->cfg.pulses);
@@ -126,8 +127,9 @@ int rf_doppler_cl_input(rf_doppler_cl *d, cl_command_queue q, const rf_bf_cl *bf
   cl_uint ar_n = (cl_uint)n, ar_s = (cl_uint)d->cfg.cells, ar_stride = (cl_uint)row_stride, ar_b = (cl_uint)b,
           ar_pc = (cl_uint)pcount, ar_pf = (cl_uint)p_first, ar_g = (cl_uint)d->groups, ar_k = (cl_uint)d->cfg.nfft;
   cl_int ar_cl = d->cfg.clutter;
-  int st = rf_cl_args(d->input, "rf_doppler_input", 16, sizeof(cl_mem), &rows, sizeof ar_stride, &ar_stride,
-                      sizeof ar_n, &ar_n, sizeof ar_s, &ar_s, sizeof(cl_mem), &w, sizeof ar_b, &ar_b, sizeof ar_pc,
+  int st = rf_cl_args(d->input, "rf_doppler_input", 17, sizeof(cl_mem), &rows, sizeof ar_stride, &ar_stride,
+                      sizeof ar_n, &ar_n, sizeof ar_s, &ar_s, sizeof(cl_mem), &w, sizeof ar_pch, &ar_pch,
+                      sizeof ar_b, &ar_b, sizeof ar_pc,
                       &ar_pc, sizeof ar_pf, &ar_pf, sizeof ar_g, &ar_g, sizeof ar_cl, &ar_cl, sizeof(cl_mem),
                       &d->win, sizeof ar_k, &ar_k, sizeof(cl_mem), &dop, sizeof(cl_mem), &d->sums,
                       sizeof(cl_mem), &sin, sizeof(cl_mem), &sout);

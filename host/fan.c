@@ -6,8 +6,10 @@
  * Direction is estimated monopulse-style from the power ratio of the peak
  * beam and its stronger neighbour, inverted through the two beams' known
  * patterns; outside the supported span (outer beams plus half a spacing)
- * no direction is reported. Every distinct transmit direction gets its
- * beams and ratio tables once, at create; nothing after it allocates. */
+ * no direction is reported. Per-channel mode: beam b is channel b, on the
+ * transmit axis, with no direction estimate (plots carry the transmit
+ * direction). Every distinct transmit direction gets its beams and ratio
+ * tables once, at create; nothing after it allocates. */
 #include "rf_stages.h"
 
 #include <math.h>
@@ -31,7 +33,7 @@ typedef struct rf__fan_dir {
 
 struct rf_fan {
   size_t n, beams, beams_az, beams_el, dwells, ndirs, npair_az, npair_el;
-  int estimate_az, estimate_el, taper, taylor_nbar;
+  int estimate_az, estimate_el, taper, taylor_nbar, per_channel;
   double lambda_m, taylor_sll_db;
   double (*pos)[3];     /* [n] */
   size_t *dir_of;       /* [dwells]: index into dirs */
@@ -86,6 +88,13 @@ static void rf__extent(const rf_fan_config *c, double az, double el, double tx_a
                                          c->taylor_nbar);
   o->tx_beamwidth_az_deg = tx_az > 0 ? tx_az : o->beamwidth_az_deg;
   o->tx_beamwidth_el_deg = tx_el > 0 ? tx_el : o->beamwidth_el_deg;
+  if (c->per_channel) { /* every channel a "beam" on the transmit axis; no direction estimate */
+    o->beams_az = c->channels;
+    o->beams_el = 1;
+    o->half_az_deg = o->beamwidth_az_deg > 0 ? 0.5 * o->tx_beamwidth_az_deg : 0;
+    o->half_el_deg = o->beamwidth_el_deg > 0 ? 0.5 * o->tx_beamwidth_el_deg : 0;
+    return;
+  }
   o->spacing_az_deg = c->spacing_az_deg > 0 ? c->spacing_az_deg : 0.5 * o->beamwidth_az_deg;
   o->spacing_el_deg = c->spacing_el_deg > 0 ? c->spacing_el_deg : 0.5 * o->beamwidth_el_deg;
   o->beams_az = baz ? baz : rf__count(0.5 * o->tx_beamwidth_az_deg, o->spacing_az_deg);
@@ -138,6 +147,7 @@ static void rf__fan_dir_setup(rf_fan *f, size_t k) {
       f->beam_az[k * f->beams + b] = dr->az_deg + ((double)ia - 0.5 * (double)(f->beams_az - 1)) * x->spacing_az_deg;
       f->beam_el[k * f->beams + b] = dr->el_deg + ((double)ie - 0.5 * (double)(f->beams_el - 1)) * x->spacing_el_deg;
     }
+  if (f->per_channel) return; /* no direction estimate: no ratio tables */
   for (size_t ie = 0; ie < f->beams_el; ie++)
     for (size_t ia = 0; ia + 1 < f->beams_az; ia++)
       rf__pair(f, k, ie * f->beams_az + ia, ie * f->beams_az + ia + 1, 0, x->spacing_az_deg,
@@ -221,9 +231,14 @@ int rf_fan_create(rf_fan **out, const rf_fan_config *c) {
   }
   if (!f->estimate_el) f->beams_el = 1;
   if (!f->estimate_az && c->beams_az <= 0) f->beams_az = 1;
+  if ((f->per_channel = c->per_channel)) { /* beam b is channel b, all on the transmit axis */
+    f->estimate_az = f->estimate_el = 0;
+    f->beams_az = c->channels;
+    f->beams_el = 1;
+  }
   f->beams = f->beams_az * f->beams_el;
-  f->npair_az = f->beams_az - 1;
-  f->npair_el = f->beams_el - 1;
+  f->npair_az = f->per_channel ? 0 : f->beams_az - 1;
+  f->npair_el = f->per_channel ? 0 : f->beams_el - 1;
   for (size_t k = 0; k < f->ndirs; k++) { /* every direction gets the common counts */
     rf_fan_extent *x = &f->dirs[k].ext;
     rf__extent(c, f->dirs[k].az_deg, f->dirs[k].el_deg, f->dirs[k].tx_az_deg, f->dirs[k].tx_el_deg, f->beams_az,
@@ -270,6 +285,11 @@ int rf_fan_dwell(const rf_fan *f, size_t d, rf_fan_view *v) {
 int rf_fan_weights(const rf_fan *f, size_t d, float complex *w) {
   if (d >= f->dwells) return rf__err(RF_EINVAL, "beam fan: dwell %zu of %zu", d, f->dwells);
   size_t k = f->dir_of[d];
+  if (f->per_channel) {
+    for (size_t b = 0; b < f->beams; b++)
+      for (size_t n = 0; n < f->n; n++) w[b * f->n + n] = b == n ? 1.0f : 0.0f;
+    return 0;
+  }
   rf_beam_weights((const double(*)[3])f->pos, f->n, f->lambda_m, f->beam_az + k * f->beams,
                   f->beam_el + k * f->beams, f->beams, f->taper, f->taylor_sll_db, f->taylor_nbar, w);
   return 0;
@@ -277,6 +297,7 @@ int rf_fan_weights(const rf_fan *f, size_t d, float complex *w) {
 
 double rf_fan_gain(const rf_fan *f, size_t d, size_t beam, double az_deg, double el_deg) {
   if (d >= f->dwells || beam >= f->beams) return 0.0;
+  if (f->per_channel) return 1.0; /* one element: the same gain every way */
   return rf__gain(f, f->dir_of[d], beam, az_deg, el_deg);
 }
 

@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -23,6 +24,26 @@ int rf_path_join(char *out, size_t len, const char *dir, const char *name) {
   if (n < 0 || (size_t)n >= len) {
     if (len) out[0] = 0;
     return rf__err(RF_EINVAL, "%s%s%s: path too long", dir, sep, name);
+  }
+  return 0;
+}
+
+int rf_path_absolute(const char *path, char *out, size_t len) {
+  char *r = realpath(path, NULL);
+  int n = -1;
+  if (r) {
+    n = snprintf(out, len, "%s", r);
+    free(r);
+  } else if (path[0] == '/') {
+    n = snprintf(out, len, "%s", path);
+  } else {
+    char cwd[RF__DIR_MAX];
+    if (getcwd(cwd, sizeof cwd)) return rf_path_join(out, len, cwd, path);
+    n = snprintf(out, len, "%s", path);
+  }
+  if (n < 0 || (size_t)n >= len) {
+    if (len) snprintf(out, len, "%s", path);
+    return rf__err(RF_EINVAL, "%s: path too long", path);
   }
   return 0;
 }

@@ -97,6 +97,12 @@ const char *rf_cl_build_options(const rf_cl *cl);
 /* Cache folder: $RF_CACHE_DIR, else $XDG_CACHE_HOME/radarflow, else
  * ~/.cache/radarflow. Writes into out; 0 or RF_EINVAL. */
 int rf_cl_cache_dir(char *out, size_t len);
+/* The payload of cache file <kind>-<hash of key>.bin if it exists and
+ * holds exactly this key (rf__malloc'd, NUL-terminated, *len bytes), else
+ * NULL. Writing: under a temporary name, then renamed; failures are
+ * silent (the cache is an optimisation). */
+void *rf__cl_cache_read(const char *kind, const char *key, size_t *len);
+void rf__cl_cache_write(const char *kind, const char *key, const void *data, size_t len);
 
 /* ---- memory --------------------------------------------------------------------- */
 /* Device budget: the lesser of 85% of global memory and $RF_CL_MAX_ALLOC_MB;
@@ -145,6 +151,15 @@ int rf_cl_run(rf_cl *cl, cl_command_queue q, cl_kernel k, const char *name, cl_u
 int rf_cl_args(cl_kernel k, const char *name, int n, ...);
 
 /* ---- profiling -------------------------------------------------------------------- */
+/* Per-kernel device times ($RF_CL_PROFILE=DIR, host/cl_profile.c): NULL
+ * when off. rf_cl_run and rf_cl_fft_enqueue add each launch (the span from
+ * a's start to b's end, b NULL: a's own; the events are retained); the
+ * context's destroy writes DIR/cl-profile-<pid>-<n>.json. */
+typedef struct rf__cl_prof rf__cl_prof;
+int rf__cl_prof_create(rf__cl_prof **p, const char *dir);
+void rf__cl_prof_add(rf__cl_prof *p, const char *name, cl_event a, cl_event b);
+void rf__cl_prof_finish(rf__cl_prof *p, const rf_cl_device_info *dev);
+rf__cl_prof *rf__cl_profile(const rf_cl *cl);
 /* Seconds from the start of `a` to the end of `b` (profiling queues); 0 if
  * either is NULL or has no timestamps. */
 double rf_cl_event_span(cl_event a, cl_event b);
@@ -175,6 +190,14 @@ int rf_cl_fft_create(rf_cl *cl, rf_cl_fft **f, const rf_cl_fft_shape *shape, siz
 int rf_cl_fft_scratch(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
 /* What this plan's own buffers take (counted in rf_cl_allocated). */
 uint64_t rf_cl_fft_device_bytes(const rf_cl_fft *f);
+/* 1 if the plan's kernels came from the on-disk plan cache (files
+ * vkfft-<hash>.bin in rf_cl_cache_dir, keyed by the plan's shape, VkFFT's
+ * version and the device and driver), 0 if VkFFT compiled them (and saved
+ * them there). */
+int rf_cl_fft_cached(const rf_cl_fft *f);
+/* 0 when the plan cache is built out (AddressSanitizer builds: VkFFT
+ * 1.2.26's loader reads one byte past its own copy of a binary). */
+int rf_cl_fft_cache_enabled(void);
 /* rf_cl_fft_scratch's answers, remembered per context and shape. */
 int rf__cl_fft_probe_find(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t *per_batch, uint64_t *fixed);
 void rf__cl_fft_probe_keep(rf_cl *cl, const rf_cl_fft_shape *shape, uint64_t per_batch, uint64_t fixed);
@@ -211,8 +234,11 @@ void rf_pc_cl_destroy(rf_pc_cl *pc);
  * output from the rows and these weights as it walks the pulses. */
 typedef struct rf_bf_cl rf_bf_cl;
 int rf_bf_cl_create(rf_bf_cl **bf, rf_cl *cl, size_t channels, size_t beams);
-/* Weights [B][N] for the next dwell (copied; two alternating device copies). */
+/* Weights [B][N] for the next dwell (copied; two alternating device copies).
+ * w NULL: per-channel mode, beam b is channel b (B <= N, else RF_EINVAL). */
 int rf_bf_cl_set_weights(rf_bf_cl *bf, cl_command_queue q, const float complex *w);
+/* 1 after set_weights(NULL). */
+int rf_bf_cl_per_channel(const rf_bf_cl *bf);
 /* The current weights, [tiles * RF_BF_TB][N] (rows past B zero); N, B. */
 cl_mem rf_bf_cl_weights(const rf_bf_cl *bf, size_t *channels, size_t *beams);
 void rf_bf_cl_destroy(rf_bf_cl *bf);

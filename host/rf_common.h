@@ -72,6 +72,11 @@ int rf__mul_size(size_t a, size_t b, size_t *out);
 /* Logging to stderr. Level 0 quiet (errors only), 1 normal, 2 verbose. */
 extern int rf_log_level;
 void rf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A warning at level >= 1: "radarflow: warning: <message>", one line. */
+void rf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Called (when set) before rf_log and rf_warn write: a live progress line
+ * clears itself here (host/progress.c). */
+extern void (*rf__log_before)(void);
 
 /* Cancellation: a signal handler sets rf_cancel (SIGINT/SIGTERM); long loops
  * check it between dwells and stop with RF_EINTR, leaving no partial product. */

@@ -13,6 +13,12 @@
  * gives name). 0, or RF_EINVAL "<dir>/<name>: path too long" and out "". */
 int rf_path_join(char *out, size_t len, const char *dir, const char *name);
 
+/* The absolute form of path into out[len]: realpath when it exists (links
+ * and "..": resolved), else the current folder joined with a relative path
+ * as given; an absolute path that does not exist is copied. 0, or
+ * RF_EINVAL "path too long" (out then holds path, cut). */
+int rf_path_absolute(const char *path, char *out, size_t len);
+
 /* 1 when path ends in ext (".h5"; case-insensitive) and is longer than it. */
 int rf_has_ext(const char *path, const char *ext);
 
@@ -20,8 +26,9 @@ int rf_has_ext(const char *path, const char *ext);
  * RF_EIO / RF_EINVAL with a message naming the folder. */
 int rf_mkdirs(const char *dir);
 
-/* rm -rf of a path this program made (a temporary folder of its own; never
- * a user's path). 0, also when it is missing; -1 when something stayed. */
+/* rm -rf of a path this program made (a temporary folder of its own, or an
+ * entry a product marker lists; never a user's path). 0, also when it is
+ * missing; -1 when something stayed. */
 int rf_remove_tree(const char *path);
 
 /* Whole file into *text (rf__malloc'd, NUL-terminated; free with rf__free),
@@ -44,5 +51,71 @@ void rf_fsync_dir(const char *dir);
  * a reader sees the old file or the whole new one; on failure nothing is
  * left at the temporary name and path is unchanged. RF_EIO naming path. */
 int rf_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* ---- product sets (host/outdir.c, docs/reliability.md) ----------------------------
+ * A product folder carries RF_PRODUCTS_MARKER: JSON {"program":
+ * "radarflow", "state": "writing"|"complete", "files": [entries]} listing
+ * every entry radarflow wrote in it, a file as "name" or "sub/name", a
+ * folder as "sub/" (removed only once empty). Only listed entries are ever removed;
+ * a folder without a marker is radarflow's only when its run.json says
+ * "program": "radarflow" (a folder written before markers) and then only
+ * product names count as its own. */
+#define RF_PRODUCTS_MARKER ".radarflow-products"
+
+/* Whether dir can take a new product set: absent or an empty folder
+ * (*is_empty = 1), or a radarflow product folder holding nothing radarflow
+ * did not write. RF_EINVAL naming dir and the first foreign entry
+ * otherwise (a file, an unmarked non-empty folder). */
+int rf_products_check(const char *dir, int *is_empty);
+/* Adds the entries names[0..n) (written by radarflow into dir after the set
+ * was switched in, e.g. the quick-look pictures: "quicklook/" for the
+ * folder, "quicklook/map.png" for a file) to dir's marker, exactly those:
+ * nothing else in dir is adopted. 0 also when dir is not marked. */
+int rf_products_adopt(const char *dir, const char *const *names, size_t n);
+
+/* The switch of one product set. create: resolves outdir (a symbolic link
+ * at outdir is followed: its target is switched), refuses (RF_EINVAL) an
+ * input equal to it or inside it and an outdir rf_products_check refuses,
+ * recovers and removes temporaries that killed runs on this host left
+ * beside it, and makes the temporary folder parent/.<name>.tmp.<host>.<pid>
+ * (marked "writing"); RF_EINVAL "output folder is not writable" when it
+ * cannot. The new set is written into rf_outset_tmpdir. commit: checks
+ * outdir again, marks the set complete (listing every entry), and puts it
+ * in place with one rename (outdir absent) or renameat2(RENAME_EXCHANGE)
+ * (outdir present), then removes the old set's listed entries; on a file
+ * system without the exchange: old set renamed aside to .<name>.old.<host>
+ * .<pid>, new set renamed in, old removed (a kill between the two renames
+ * leaves outdir missing until the next create or clean_stale puts the new
+ * set, else the old one, in place). destroy: removes the temporary folder
+ * unless committed. RF_TEST_SWITCH_DELAY_MS (tests) sleeps between the
+ * steps of commit; RF_TEST_NO_EXCHANGE forces the rename path. */
+typedef struct rf_outset rf_outset;
+/* flags: RF_OUTSET_NO_CLEAN skips the look for stale temporaries (a batch
+ * worker: the coordinator cleans the whole output root once). */
+#define RF_OUTSET_NO_CLEAN 1
+int rf_outset_create(rf_outset **o, const char *outdir, const char *const *inputs, size_t ninputs, int flags);
+const char *rf_outset_tmpdir(const rf_outset *o);
+const char *rf_outset_dir(const rf_outset *o);
+int rf_outset_commit(rf_outset *o);
+void rf_outset_destroy(rf_outset *o); /* NULL is a no-op */
+/* Recovery and removal of what killed runs on this host (dead process ids)
+ * left beside outdir; returns how many temporaries were removed. */
+size_t rf_outset_clean_stale(const char *outdir);
+/* Parses a temporary's name ".<base>.tmp.<host>.<pid>" or ".<base>.old.
+ * <host>.<pid>"; 0 on a match (*old 1 for .old.). */
+/* Removes one temporary (parent/.<name>.tmp|old.<host>.<pid>) of a dead
+ * process: all of it while it says "writing" (never a visible folder), else
+ * only what its marker lists; 0 when it is gone. */
+int rf_outset_remove_temp(const char *path);
+int rf_outset_parse_temp(const char *entry, char *base, size_t blen, char *host, size_t hlen, long *pid,
+                         int *old);
+
+/* 1 when path (which need not exist) is dir or lies below it, compared
+ * after resolving symbolic links; 0 otherwise. */
+int rf_path_within(const char *dir, const char *path);
+/* This host's name up to its first '.', as [A-Za-z0-9-_]. */
+void rf_host_name(char *out, size_t len);
+/* 1 when process pid exists (on this host) and is not a zombie. */
+int rf_pid_alive(long pid);
 
 #endif

@@ -127,6 +127,10 @@ typedef struct rf_fan_config {
   const double *elevation_deg;           /* [dwells] */
   const double *tx_beamwidth_az_deg;     /* [dwells] in (0, 180], or NULL: the array's own beam */
   const double *tx_beamwidth_el_deg;     /* [dwells] or NULL */
+  int per_channel;                       /* 1: no beamforming - beam b is channel b
+                                            (beams_az = channels, beams_el = 1), every
+                                            beam at the transmit direction, identity
+                                            weights; beams_* and spacing_* unused */
 } rf_fan_config;
 /* The fan's geometry at one direction. half_*: the supported half-width
  * around the transmit direction ((beams - 1) / 2 + 1/2 spacings; half the
@@ -159,9 +163,11 @@ typedef struct rf_fan_view {
   double support_az_deg[2], support_el_deg[2];
 } rf_fan_view;
 int rf_fan_dwell(const rf_fan *fan, size_t dwell, rf_fan_view *v);
-/* Dwell d's weights w [B][N] (rf_beam_weights of its beams). */
+/* Dwell d's weights w [B][N] (rf_beam_weights of its beams; the identity
+ * in per-channel mode). */
 int rf_fan_weights(const rf_fan *fan, size_t dwell, float complex *w);
-/* Power gain of dwell d's beam toward (az, el) (rf_beam_pattern). */
+/* Power gain of dwell d's beam toward (az, el) (rf_beam_pattern; 1 in
+ * per-channel mode). */
 double rf_fan_gain(const rf_fan *fan, size_t dwell, size_t beam, double az_deg, double el_deg);
 /* Direction of a peak in `beam` of dwell d from its power p[0] and its
  * neighbours' at the same cell: p[1], p[2] azimuth beam -1, +1; p[3], p[4]
@@ -169,17 +175,30 @@ double rf_fan_gain(const rf_fan *fan, size_t dwell, size_t beam, double az_deg, 
  * of the peak beam and its stronger neighbour inverted through the two
  * beams' patterns (which also extrapolates past an outer beam). Returns 0,
  * or 1 when the direction lies outside what the fan supports (no plot may
- * be reported there); az, el in the beams' convention. */
+ * be reported there); az, el in the beams' convention. Per-channel mode:
+ * the transmit direction, 0. */
 int rf_fan_direction(const rf_fan *fan, size_t dwell, size_t beam, const float p[5], double *az_deg,
                      double *el_deg);
 
 typedef struct rf_bf rf_bf;
 int rf_bf_create(rf_bf **bf, size_t channels, size_t beams, size_t cells);
 /* in [pulses][N][cells]; out beam b, pulse p at out + b*beam_stride + p*cells.
- * w is [beams][channels] (borrowed). */
+ * w is [beams][channels] (borrowed): one OpenBLAS CGEMM per pulse (or slice
+ * of one). w NULL: per-channel mode, beam b is channel b (beams <= channels,
+ * else RF_EINVAL). */
 int rf_bf_execute(rf_bf *bf, const float complex *w, const float complex *in,
                   size_t pulses, float complex *out, size_t beam_stride);
+/* The same product by a plain loop (w not NULL): the oracle rf_bf_execute
+ * is tested against, and the twin of the OpenCL kernel (rf_bf_pulse). */
+int rf_bf_execute_ref(rf_bf *bf, const float complex *w, const float complex *in,
+                      size_t pulses, float complex *out, size_t beam_stride);
 void rf_bf_destroy(rf_bf *bf);
+/* The OpenBLAS core type this CPU should get ("SkylakeX", "Haswell") when
+ * the loaded OpenBLAS fell back to its generic Prescott kernels (a CPU newer
+ * than its table), else NULL. OpenBLAS reads OPENBLAS_CORETYPE when it is
+ * loaded, so only a program that sets it and executes itself again can use
+ * this (tools/main.c does). */
+const char *rf_bf_blas_core_hint(void);
 
 /* ---- 4: clutter filter, Doppler window and FFT ---------------------------- */
 enum rf_clutter { RF_CLUTTER_NONE = 0, RF_CLUTTER_NOTCH = 1, RF_CLUTTER_MTI2 = 2,

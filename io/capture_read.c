@@ -3,6 +3,7 @@
  * rf_capture_read_pulses streams /iq by whole pulses through a hyperslab. */
 #include "rf_capture.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "capture_chunks.h"
 #include "capture_sources.h"
 #include "capture_vds.h"
 #include "h5util.h"
@@ -24,9 +26,13 @@
 
 struct rf_capture {
   char *path;
+  char **src;     /* files read beyond the capture (resolved), [nsrc] */
+  size_t nsrc;
   hid_t file, iq;
   hid_t iq_mtype; /* native int16 or float; not owned */
   rf__vds *vds;   /* a virtual /iq read directly (capture_vds.c), or NULL */
+  rf__chunks *chunks; /* a chunked /iq read by whole chunks (capture_chunks.c), or NULL */
+  int chunks_tried;   /* the chunks plan was looked for (at the first read) */
   uint64_t file_size;
   rf_capture_meta m;
 };
@@ -52,6 +58,130 @@ void rf_lfm_replica(double bandwidth_hz, double pulse_width_s, double sample_rat
     out[i] = CMPLXF((float)cos(ph), (float)sin(ph));
   }
 }
+
+/* ---- policy ----------------------------------------------------------------------- */
+static int rf__allow_external;
+int rf_capture_allow_external(int allow) {
+  int was = rf__allow_external;
+  rf__allow_external = allow != 0;
+  return was;
+}
+int rf__capture_external_allowed(void) { return rf__allow_external; }
+
+size_t rf_capture_source_count(const rf_capture *c) { return c->nsrc; }
+const char *rf_capture_source_path(const rf_capture *c, size_t i) { return i < c->nsrc ? c->src[i] : NULL; }
+
+/* ---- plausibility ------------------------------------------------------------------ *
+ * formats.md "Checks and limits": every physical number has a range, so a
+ * damaged or absurd value is refused at open instead of giving wrong
+ * products (float32 overflow, ranges of 1e308 m). */
+typedef struct rf__range {
+  const char *obj, *name;
+  double lo, hi;
+} rf__range;
+
+static const rf__range rf__ranges[] = {
+    {"/", "site_latitude_deg", -90, 90},
+    {"/", "site_longitude_deg", -180, 360},
+    {"/", "site_altitude_m", -1e4, 1e8},
+    {"/waveform", "center_frequency_hz", 1e3, 1e12},
+    {"/waveform", "sample_rate_hz", 1, 1e12},
+    {"/waveform", "bandwidth_hz", 1e-3, 1e12},
+    {"/waveform", "pulse_width_s", 1e-12, 10},
+    {"/waveform", "pri_s", 1e-9, 100},
+    {"/waveform", "range_gate_delay_s", 0, RF_MAX_GATE_DELAY_S},
+};
+
+/* v against the range of obj/name (finite and in [lo, hi]). */
+static int rf__plausible(const char *path, const char *obj, const char *name, double v) {
+  for (size_t i = 0; i < sizeof rf__ranges / sizeof *rf__ranges; i++) {
+    const rf__range *r = &rf__ranges[i];
+    if (strcmp(r->obj, obj) || strcmp(r->name, name)) continue;
+    if (!(v >= r->lo && v <= r->hi))
+      return rf__err(RF_EFORMAT, "%s: %s: %s must be in [%g, %g] (got %g)", path, obj, name, r->lo, r->hi, v);
+    return 0;
+  }
+  return 0;
+}
+
+/* Edit distance of two names, letters compared without case (a bit flip in
+ * an attribute name is one edit; a case flip none). */
+static size_t rf__edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b), row[65];
+  if (la > 64 || lb > 64) return (size_t)-1;
+  for (size_t j = 0; j <= lb; j++) row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+      size_t best = diag + !same;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      if (up + 1 < best) best = up + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+/* 1 when an unknown name is close enough to a known one to be a damaged
+ * or misspelt copy of it. */
+static int rf__near(const char *unknown, const char *known) {
+  size_t d = rf__edit_distance(unknown, known), n = strlen(known);
+  return d <= (n >= 8 ? 2u : n >= 3 ? 1u : 0u);
+}
+
+/* The near-miss rule: a name on obj (attributes, or links of a group when
+ * links) that the format does not know but that is within a small edit
+ * distance of (or equal without case to) a known name absent from obj is
+ * an error naming both - radarflow never uses a default, nor reports a
+ * name missing, when the name is there but damaged. */
+static int rf__near_miss(hid_t obj, const char *path, const char *objname, const char *const *known, size_t nknown,
+                         int links) {
+  H5O_info_t oi;
+  H5G_info_t gi;
+  hsize_t n;
+  if (links) {
+    if (H5Gget_info(obj, &gi) < 0) return 0;
+    n = gi.nlinks;
+  } else {
+    if (H5Oget_info(obj, &oi) < 0) return 0;
+    n = oi.num_attrs;
+  }
+  if (n > 4096) n = 4096; /* a corrupt count: the first ones are enough */
+  for (hsize_t i = 0; i < n; i++) {
+    char name[256];
+    ssize_t l = links ? H5Lget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT)
+                      : H5Aget_name_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name, H5P_DEFAULT);
+    if (l <= 0 || (size_t)l >= sizeof name) continue;
+    int is_known = 0;
+    for (size_t k = 0; k < nknown && !is_known; k++) is_known = !strcmp(name, known[k]);
+    if (is_known) continue;
+    for (size_t k = 0; k < nknown; k++) {
+      if (!rf__near(name, known[k])) continue;
+      htri_t has = links ? H5Lexists(obj, known[k], H5P_DEFAULT) : H5Aexists(obj, known[k]);
+      if (has != 0) continue;
+      return rf__err(RF_EFORMAT, "%s: %s: %s \"%s\" is not part of the format and \"%s\" is absent: a damaged or "
+                     "misspelt name (refused rather than taking \"%s\" as missing)", path, objname,
+                     links ? "object" : "attribute", name, known[k], known[k]);
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return 0;
+}
+
+static const char *const rf__root_attrs[] = {"format", "format_version", "radar_name", "site_latitude_deg",
+                                             "site_longitude_deg", "site_altitude_m", "external_sources",
+                                             "import_program", "import_source", "import_layout", "import_kind",
+                                             "import_storage"};
+static const char *const rf__waveform_attrs[] = {"type", "center_frequency_hz", "sample_rate_hz", "bandwidth_hz",
+                                                 "pulse_width_s", "pri_s", "range_gate_delay_s"};
+static const char *const rf__iq_attrs[] = {"scale", "hdf5_dataset", "hdf5_data_offset"};
+static const char *const rf__array_links[] = {"element_position_m", "calibration"};
+static const char *const rf__root_links[] = {"waveform", "array", "dwell", "iq", "pulse_time_s", "truth", "import"};
+#define RF__N(a) (sizeof(a) / sizeof *(a))
 
 /* ---- validation helpers ------------------------------------------------------- */
 static int rf__positive(const char *path, const char *obj, const char *name, double v) {
@@ -88,6 +218,9 @@ static int rf__read_root(rf_capture *c) {
   char fmt[64];
   long long ver;
   int st;
+  if ((st = rf__near_miss(c->file, p, "/", rf__root_attrs, RF__N(rf__root_attrs), 0)) < 0 ||
+      (st = rf__near_miss(c->file, p, "/", rf__root_links, RF__N(rf__root_links), 1)) < 0)
+    return st;
   if ((st = rf__h5_attr_string(c->file, p, "/", "format", fmt, sizeof fmt, NULL)) < 0) return st;
   if (strcmp(fmt, "radarflow.capture") != 0)
     return rf__err(RF_EFORMAT, "%s: /: format must be \"radarflow.capture\" (got \"%s\")", p, fmt);
@@ -102,15 +235,10 @@ static int rf__read_root(rf_capture *c) {
       (st = rf__h5_attr_double(c->file, p, "/", "site_longitude_deg", &m->site_longitude_deg, NULL)) < 0 ||
       (st = rf__h5_attr_double(c->file, p, "/", "site_altitude_m", &m->site_altitude_m, NULL)) < 0)
     return st;
-  if (!(m->site_latitude_deg >= -90 && m->site_latitude_deg <= 90))
-    return rf__err(RF_EFORMAT, "%s: /: site_latitude_deg must be in [-90, 90] (got %g)", p,
-                   m->site_latitude_deg);
-  if (!(m->site_longitude_deg >= -180 && m->site_longitude_deg <= 360))
-    return rf__err(RF_EFORMAT, "%s: /: site_longitude_deg must be in [-180, 360] (got %g)", p,
-                   m->site_longitude_deg);
-  if (!isfinite(m->site_altitude_m))
-    return rf__err(RF_EFORMAT, "%s: /: site_altitude_m must be finite (got %g)", p,
-                   m->site_altitude_m);
+  if ((st = rf__plausible(p, "/", "site_latitude_deg", m->site_latitude_deg)) < 0 ||
+      (st = rf__plausible(p, "/", "site_longitude_deg", m->site_longitude_deg)) < 0 ||
+      (st = rf__plausible(p, "/", "site_altitude_m", m->site_altitude_m)) < 0)
+    return st;
   return 0;
 }
 
@@ -120,6 +248,7 @@ static int rf__read_waveform_attrs(rf_capture *c, hid_t g) {
   rf_capture_meta *m = &c->m;
   char type[32];
   int st, has_delay;
+  if ((st = rf__near_miss(g, p, o, rf__waveform_attrs, RF__N(rf__waveform_attrs), 0)) < 0) return st;
   if ((st = rf__h5_attr_string(g, p, o, "type", type, sizeof type, NULL)) < 0) return st;
   if (strcmp(type, "lfm") == 0) m->waveform_type = RF_WAVEFORM_LFM;
   else if (strcmp(type, "custom") == 0) m->waveform_type = RF_WAVEFORM_CUSTOM;
@@ -137,7 +266,7 @@ static int rf__read_waveform_attrs(rf_capture *c, hid_t g) {
   for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++) {
     double *v = (double *)((char *)m + pos[i].off);
     if ((st = rf__h5_attr_double(g, p, o, pos[i].name, v, NULL)) < 0) return st;
-    if ((st = rf__positive(p, o, pos[i].name, *v)) < 0) return st;
+    if ((st = rf__positive(p, o, pos[i].name, *v)) < 0 || (st = rf__plausible(p, o, pos[i].name, *v)) < 0) return st;
   }
   if (m->pulse_width_s >= m->pri_s)
     return rf__err(RF_EFORMAT, "%s: %s: pulse_width_s %g is not shorter than pri_s %g (pulse longer than the PRI)",
@@ -145,9 +274,7 @@ static int rf__read_waveform_attrs(rf_capture *c, hid_t g) {
   m->range_gate_delay_s = 0;
   if ((st = rf__h5_attr_double(g, p, o, "range_gate_delay_s", &m->range_gate_delay_s, &has_delay)) < 0)
     return st;
-  if (!isfinite(m->range_gate_delay_s) || m->range_gate_delay_s < 0)
-    return rf__err(RF_EFORMAT, "%s: %s: range_gate_delay_s must be finite and >= 0 (got %g)", p, o,
-                   m->range_gate_delay_s);
+  if ((st = rf__plausible(p, o, "range_gate_delay_s", m->range_gate_delay_s)) < 0) return st;
   if (m->waveform_type == RF_WAVEFORM_LFM && m->bandwidth_hz > m->sample_rate_hz)
     return rf__err(RF_EFORMAT, "%s: %s: bandwidth_hz %g exceeds sample_rate_hz %g (LFM sweep would alias)",
                    p, o, m->bandwidth_hz, m->sample_rate_hz);
@@ -214,11 +341,14 @@ static int rf__read_iq_shape(rf_capture *c) {
   m->channels = (size_t)d[1];
   m->samples = (size_t)d[2];
   m->scale = 1;
+  if ((st = rf__near_miss(c->iq, p, "/iq", rf__iq_attrs, RF__N(rf__iq_attrs), 0)) < 0) return st;
   if ((st = rf__h5_attr_double(c->iq, p, "/iq", "scale", &m->scale, &has_scale)) < 0) return st;
-  if (!isfinite(m->scale) || m->scale == 0)
-    return rf__err(RF_EFORMAT, "%s: /iq: scale must be finite and nonzero (got %g)", p, m->scale);
-  /* Samples stored in other files: each must be there, whole. */
-  if ((st = rf__iq_sources_check(c->file, c->iq, p)) < 0) return st;
+  if (!(fabs(m->scale) >= RF_MIN_ABS_SCALE && fabs(m->scale) <= RF_MAX_ABS_SCALE))
+    return rf__err(RF_EFORMAT, "%s: /iq: scale must be finite with %g <= |scale| <= %g (got %g)", p,
+                   RF_MIN_ABS_SCALE, RF_MAX_ABS_SCALE, m->scale);
+  /* Samples stored in other files: each must be there, whole, and (unless
+   * allowed) in the capture's folder. */
+  if ((st = rf__iq_sources_check(c->file, c->iq, p, rf__allow_external, &c->src, &c->nsrc)) < 0) return st;
   return rf__vds_create(&c->vds, c->file, c->iq, p);
 }
 
@@ -229,6 +359,7 @@ static int rf__read_array(rf_capture *c) {
   hsize_t dims[2];
   int st, has_cal;
   if ((st = rf__open_group(c->file, p, "array", &g)) < 0) goto cleanup;
+  if ((st = rf__near_miss(g, p, "/array", rf__array_links, RF__N(rf__array_links), 1)) < 0) goto cleanup;
   if ((st = rf__h5_open_dset(g, p, "/array/element_position_m", "element_position_m", &d, NULL)) < 0 ||
       (st = rf__h5_dims(d, p, "/array/element_position_m", 2, dims)) < 0)
     goto cleanup;
@@ -244,8 +375,10 @@ static int rf__read_array(rf_capture *c) {
     goto cleanup;
   for (size_t i = 0; i < m->channels; i++)
     for (int k = 0; k < 3; k++)
-      if (!isfinite(m->element_position_m[i][k])) {
-        st = rf__err(RF_EFORMAT, "%s: /array/element_position_m: row %zu is not finite", p, i);
+      if (!(fabs(m->element_position_m[i][k]) <= RF_MAX_ELEMENT_OFFSET_M)) {
+        st = rf__err(RF_EFORMAT, "%s: /array/element_position_m: row %zu (%g, %g, %g) is not finite or farther "
+                     "than %g m from the phase centre", p, i, m->element_position_m[i][0],
+                     m->element_position_m[i][1], m->element_position_m[i][2], RF_MAX_ELEMENT_OFFSET_M);
         goto cleanup;
       }
   H5Dclose(d);
@@ -261,6 +394,12 @@ static int rf__read_array(rf_capture *c) {
                    m->channels);
       goto cleanup;
     }
+    for (size_t i = 0; i < n; i++)
+      if (!(cabsf(m->calibration[i]) <= RF_MAX_ABS_CALIBRATION)) {
+        st = rf__err(RF_EFORMAT, "%s: /array/calibration: channel %zu: |%g%+gj| exceeds %g", p, i,
+                     crealf(m->calibration[i]), cimagf(m->calibration[i]), RF_MAX_ABS_CALIBRATION);
+        goto cleanup;
+      }
   } else {
     if ((st = rf__alloc_array((void **)&m->calibration, m->channels, sizeof *m->calibration, p)) < 0)
       goto cleanup;
@@ -330,8 +469,9 @@ static int rf__read_dwells(rf_capture *c) {
       goto cleanup;
     }
     m->num_pulses[i] = (int32_t)k;
-    if (!isfinite(m->azimuth_deg[i])) {
-      st = rf__err(RF_EFORMAT, "%s: /dwell/azimuth_deg: dwell %zu is not finite", p, i);
+    if (!(m->azimuth_deg[i] >= -360 && m->azimuth_deg[i] <= 360)) {
+      st = rf__err(RF_EFORMAT, "%s: /dwell/azimuth_deg: dwell %zu: %g is not in [-360, 360]", p, i,
+                   m->azimuth_deg[i]);
       goto cleanup;
     }
     if (!(m->elevation_deg[i] >= -90 && m->elevation_deg[i] <= 90)) {
@@ -396,10 +536,31 @@ static int rf__read_pulse_times(rf_capture *c) {
       (st = rf__h5_read_double(d, p, "/pulse_time_s", m->pulse_time_s)) < 0)
     goto cleanup;
   for (size_t i = 0; i < m->pulses; i++)
-    if (!isfinite(m->pulse_time_s[i])) {
-      st = rf__err(RF_EFORMAT, "%s: /pulse_time_s: pulse %zu is not finite", p, i);
+    if (!(fabs(m->pulse_time_s[i]) <= RF_MAX_ABS_TIME_S)) {
+      st = rf__err(RF_EFORMAT, "%s: /pulse_time_s: pulse %zu: %g is not finite or not within %g s of the epoch", p,
+                   i, m->pulse_time_s[i], RF_MAX_ABS_TIME_S);
       goto cleanup;
     }
+  /* Strictly increasing within a dwell; dwells in time order (the tracker
+   * takes them so). */
+  double prev_mid = -INFINITY;
+  for (size_t w = 0; w < m->dwells; w++) {
+    size_t a = (size_t)m->first_pulse[w], b = a + (size_t)m->num_pulses[w] - 1;
+    for (size_t i = a; i < b; i++)
+      if (!(m->pulse_time_s[i + 1] > m->pulse_time_s[i])) {
+        st = rf__err(RF_EFORMAT, "%s: /pulse_time_s: pulse %zu (%.9f s) is not after pulse %zu (%.9f s) in dwell "
+                     "%zu: pulse times must increase within a dwell", p, i + 1, m->pulse_time_s[i + 1], i,
+                     m->pulse_time_s[i], w);
+        goto cleanup;
+      }
+    double mid = 0.5 * (m->pulse_time_s[a] + m->pulse_time_s[b]);
+    if (mid < prev_mid) {
+      st = rf__err(RF_EFORMAT, "%s: /pulse_time_s: dwell %zu (mid time %.9f s) is earlier than dwell %zu (%.9f s): "
+                   "/dwell rows must be in time order", p, w, mid, w - 1, prev_mid);
+      goto cleanup;
+    }
+    prev_mid = mid;
+  }
 cleanup:
   H5Dclose(d);
   return st;
@@ -429,6 +590,29 @@ static int rf__read_reference(rf_capture *c, hid_t g) {
   st = rf__h5_read_complex(d, p, "/waveform/reference", m->samples, &m->reference_len, &m->reference);
   H5Dclose(d);
   return st;
+}
+
+/* Float32 headroom: the largest value processing can reach, from the
+ * largest sample (int16: 32768; float32: taken as 1, its samples are used
+ * as they are) times |scale|, the largest |calibration|, the replica's
+ * coherent gain (sum of |reference|), the channels and the pulses of the
+ * longest dwell. Its square (the power maps) must stay well inside float32;
+ * scale 1e39 or calibration 3e38 would give infinities and no plots. */
+static int rf__headroom(rf_capture *c) {
+  const rf_capture_meta *m = &c->m;
+  double cal = 0, ref = 0, maxp = 0;
+  for (size_t i = 0; i < m->channels; i++)
+    if (cabsf(m->calibration[i]) > cal) cal = cabsf(m->calibration[i]);
+  for (size_t i = 0; i < m->reference_len; i++) ref += cabsf(m->reference[i]);
+  for (size_t d = 0; d < m->dwells; d++)
+    if (m->num_pulses[d] > maxp) maxp = m->num_pulses[d];
+  double amp = m->sample_type == RF_SAMPLE_INT16 ? 32768.0 : 1.0;
+  double g = amp * fabs(m->scale) * cal * ref * (double)m->channels * maxp;
+  if (!(g <= RF_MAX_PROCESSED_AMPLITUDE))
+    return rf__err(RF_EFORMAT, "%s: /iq: scale %g with calibration up to %g would overflow float32 processing "
+                   "(largest value %g x %g replica gain x %zu channels x %.0f pulses = %g > %g)", c->path,
+                   m->scale, cal, amp * fabs(m->scale) * cal, ref, m->channels, maxp, g, RF_MAX_PROCESSED_AMPLITUDE);
+  return 0;
 }
 
 static void rf__meta_free(rf_capture_meta *m) {
@@ -471,6 +655,8 @@ int rf_capture_open(rf_capture **out, const char *path) {
                  rf__h5_errdesc());
     goto cleanup;
   }
+  /* External links anywhere in the file are checked before HDF5 follows any. */
+  if ((st = rf__links_check(c->file, path, rf__allow_external, &c->src, &c->nsrc)) < 0) goto cleanup;
   if ((st = rf__read_root(c)) < 0) goto cleanup;
   if ((st = rf__open_group(c->file, path, "waveform", &wf)) < 0) goto cleanup;
   if ((st = rf__read_waveform_attrs(c, wf)) < 0) goto cleanup;
@@ -479,7 +665,7 @@ int rf_capture_open(rf_capture **out, const char *path) {
   if ((st = rf__read_dwells(c)) < 0) goto cleanup;
   if ((st = rf__read_tx_beamwidths(c)) < 0) goto cleanup;
   if ((st = rf__read_pulse_times(c)) < 0) goto cleanup;
-  if ((st = rf__read_reference(c, wf)) < 0) goto cleanup;
+  if ((st = rf__read_reference(c, wf)) < 0 || (st = rf__headroom(c)) < 0) goto cleanup;
   if (rf__h5_has(c->file, "truth")) {
     H5O_info_t oi;
     if (H5Oget_info_by_name(c->file, "truth", &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_GROUP) {
@@ -500,9 +686,12 @@ cleanup:
 void rf_capture_close(rf_capture *c) {
   if (!c) return;
   rf__vds_destroy(c->vds);
+  rf__chunks_destroy(c->chunks);
   if (c->iq >= 0) H5Dclose(c->iq);
   if (c->file >= 0) H5Fclose(c->file);
   rf__meta_free(&c->m);
+  for (size_t i = 0; i < c->nsrc; i++) rf__free(c->src[i]);
+  rf__free(c->src);
   rf__free(c->path);
   rf__free(c);
 }
@@ -510,6 +699,45 @@ void rf_capture_close(rf_capture *c) {
 const rf_capture_meta *rf_capture_get_meta(const rf_capture *c) { return &c->m; }
 const char *rf_capture_path(const rf_capture *c) { return c->path; }
 uint64_t rf_capture_file_size(const rf_capture *c) { return c->file_size; }
+
+/* Whether any of n float32 words is not finite (exponent bits all ones):
+ * eight words at a time (GCC vector types; an AVX2 clone where the CPU has
+ * it), so the check runs at the speed of the cache the chunk is in. */
+typedef int32_t rf__v8i __attribute__((vector_size(32)));
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static int rf__any_not_finite(const uint32_t *u, size_t n) {
+  const rf__v8i e = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000,
+                     0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+  rf__v8i bad = {0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    rf__v8i v;
+    memcpy(&v, u + i, sizeof v);
+    bad |= (v & e) == e;
+  }
+  int any = 0;
+  for (int k = 0; k < 8; k++) any |= bad[k] != 0;
+  for (; i < n; i++) any |= (u[i] & 0x7f800000u) == 0x7f800000u;
+  return any;
+}
+
+/* formats.md: numbers that are not finite are refused; float32 samples are
+ * checked as they are read (int16 cannot be NaN): a scan for such a word,
+ * then, if there is one, its pulse and channel named. */
+static int rf__check_finite(void *ctx, size_t first, size_t n, const void *data) {
+  const rf_capture *c = ctx;
+  const rf_capture_meta *m = &c->m;
+  if (m->sample_type != RF_SAMPLE_FLOAT32) return 0;
+  const size_t per_pulse = m->channels * m->samples * 2, words = n * per_pulse;
+  if (!rf__any_not_finite(data, words)) return 0;
+  const float *v = data;
+  size_t i = 0;
+  while (i < words && isfinite(v[i])) i++;
+  return rf__err(RF_EFORMAT, "%s: /iq: sample not finite (NaN or Inf) in pulse %zu, channel %zu", c->path,
+                 first + i / per_pulse, (i % per_pulse) / (m->samples * 2));
+}
 
 int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw) {
   const rf_capture_meta *m = &c->m;
@@ -520,6 +748,13 @@ int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw)
                    first + count, m->pulses);
   if (count == 0) return 0;
   rf__h5_quiet();
+  if (!c->vds && !c->chunks_tried) {
+    c->chunks_tried = 1;
+    if ((st = rf__chunks_create(&c->chunks, c->file, c->iq, c->iq_mtype, m->pulses, rf_capture_pulse_bytes(m),
+                                c->path)))
+      return st;
+  }
+  if (c->chunks) return rf__chunks_read(c->chunks, first, count, raw, rf__check_finite, c);
   hsize_t start[4] = {first, 0, 0, 0}, cnt[4] = {count, m->channels, m->samples, 2};
   if (c->vds) {
     st = rf__vds_read(c->vds, first, count, m->channels, m->samples, c->iq_mtype, raw);
@@ -531,18 +766,7 @@ int rf_capture_read_pulses(rf_capture *c, size_t first, size_t count, void *raw)
       st = rf__err(RF_EFORMAT, "%s: /iq: cannot read pulses %zu..%zu: %s", c->path, first,
                    first + count - 1, rf__h5_errdesc());
   }
-  /* formats.md: numbers that are not finite are refused; float32 samples are
-   * checked as they are read (int16 cannot be NaN). */
-  if (!st && m->sample_type == RF_SAMPLE_FLOAT32) {
-    const float *v = raw;
-    size_t per_pulse = m->channels * m->samples * 2, n = count * per_pulse;
-    for (size_t i = 0; i < n; i++)
-      if (!isfinite(v[i])) {
-        st = rf__err(RF_EFORMAT, "%s: /iq: sample not finite (NaN or Inf) in pulse %zu, channel %zu",
-                     c->path, first + i / per_pulse, (i % per_pulse) / (m->samples * 2));
-        break;
-      }
-  }
+  if (!st) st = rf__check_finite(c, first, count, raw);
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
   return st;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "h5util.h"
+#include "../host/rf_files.h"
 
 /* ---- paths --------------------------------------------------------------------- */
 char *rf__path_dirname(const char *path) {
@@ -34,33 +35,7 @@ char *rf__path_join(const char *dir, const char *name) {
   return p;
 }
 
-/* realpath of path, or of its folder plus its last component when path does
- * not exist; 0 or -1. */
-static int rf__path_real(const char *path, char out[PATH_MAX]) {
-  if (realpath(path, out)) return 0;
-  char *dir = rf__path_dirname(path);
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  char d[PATH_MAX];
-  size_t dl = 0, bl = strlen(base);
-  int ok = dir && realpath(dir, d) && (dl = strlen(d)) + bl + 2 < PATH_MAX;
-  if (ok) {
-    int root = !strcmp(d, "/");
-    memcpy(out, d, dl);
-    if (!root) out[dl++] = '/';
-    memcpy(out + dl, base, bl + 1);
-  }
-  rf__free(dir);
-  return ok ? 0 : -1;
-}
-
-int rf__path_inside(const char *dir, const char *path) {
-  char d[PATH_MAX], p[PATH_MAX];
-  if (!realpath(dir, d) || rf__path_real(path, p)) return 0;
-  size_t n = strlen(d);
-  if (!strcmp(d, "/")) return 1;
-  return strncmp(p, d, n) == 0 && p[n] == '/';
-}
+int rf__path_inside(const char *dir, const char *path) { return rf_path_within(dir, path); }
 
 int rf__same_file(const char *a, const char *b) {
   struct stat x, y;
@@ -335,7 +310,19 @@ cleanup:
   return st;
 }
 
-int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
+/* Appends a copy of p to the list; RF_ENOMEM naming the capture. */
+static int rf__paths_add(char ***paths, size_t *n, const char *p, const char *capture) {
+  if (!paths) return 0;
+  char **v = rf__realloc(*paths, (*n + 1) * sizeof *v);
+  if (!v) return rf__err(RF_ENOMEM, "%s: out of memory", capture);
+  *paths = v;
+  if (!(v[*n] = rf__strdup(p))) return rf__err(RF_ENOMEM, "%s: out of memory", capture);
+  (*n)++;
+  return 0;
+}
+
+int rf__iq_sources_check(hid_t file, hid_t iq, const char *path, int allow_external, char ***paths,
+                         size_t *npaths) {
   rf_iq_source *src = NULL;
   size_t nsrc = 0, mappings = 0, segments = 0;
   int storage, st;
@@ -349,8 +336,15 @@ int rf__iq_sources_check(hid_t file, hid_t iq, const char *path) {
       st = rf__err(RF_EFORMAT, "%s: /iq: %s %s is missing (the capture names \"%s\"; relative names are "
                    "resolved against the capture's folder)", path, what, s->path, s->name);
     else if (!s->regular)
-      st = rf__err(RF_EFORMAT, "%s: /iq: %s %s is not a regular file", path, what, s->path);
-    else if (s->kind == RF_IQ_EXTERNAL && (uint64_t)s->size_bytes < s->bytes_needed)
+      st = rf__err(RF_EFORMAT, "%s: /iq: %s %s is not a regular file (a FIFO or device is never read)", path,
+                   what, s->path);
+    else if (!s->inside && !allow_external)
+      st = rf__err(RF_EFORMAT, "%s: /iq: %s %s lies outside the capture's folder; radarflow reads files outside "
+                   "it only with --allow-external", path, what, s->path);
+    else
+      st = rf__paths_add(paths, npaths, s->path, path);
+    if (st) break;
+    if (s->kind == RF_IQ_EXTERNAL && (uint64_t)s->size_bytes < s->bytes_needed)
       st = rf__err(RF_EFORMAT, "%s: /iq: %s %s has %lld bytes; the capture reads up to byte %llu (was it "
                    "truncated or rewritten?)", path, what, s->path, (long long)s->size_bytes,
                    (unsigned long long)s->bytes_needed);
@@ -420,6 +414,67 @@ cleanup:
   rf__free(dname);
   rf__iq_sources_free(src, nsrc);
   return st;
+}
+
+
+/* ---- external links ------------------------------------------------------------------ */
+typedef struct rf__links {
+  const char *path, *dir;
+  int allow_external, st;
+  char ***paths;
+  size_t *npaths;
+  size_t visited;
+} rf__links;
+
+/* Links visited at most (a corrupt file may claim absurd numbers). */
+#define RF__MAX_LINKS 100000
+
+static herr_t rf__link_cb(hid_t g, const char *name, const H5L_info_t *info, void *op) {
+  rf__links *l = op;
+  if (++l->visited > RF__MAX_LINKS) {
+    l->st = rf__err(RF_EFORMAT, "%s: more than %d links: not a capture (corrupt file?)", l->path, RF__MAX_LINKS);
+    return -1;
+  }
+  if (info->type != H5L_TYPE_EXTERNAL) return 0;
+  size_t n = info->u.val_size;
+  char *buf = n > 0 && n < 65536 ? rf__malloc(n) : NULL, *full = NULL;
+  const char *file = NULL, *obj = NULL;
+  unsigned flags = 0;
+  if (!buf || H5Lget_val(g, name, buf, n, H5P_DEFAULT) < 0 || H5Lunpack_elink_val(buf, n, &flags, &file, &obj) < 0 ||
+      !file) {
+    l->st = rf__err(RF_EFORMAT, "%s: /%s: external link cannot be read (corrupt file?)", l->path, name);
+    goto done;
+  }
+  if (!(full = rf__path_join(l->dir, file))) {
+    l->st = rf__err(RF_ENOMEM, "%s: out of memory", l->path);
+    goto done;
+  }
+  struct stat sb;
+  if (stat(full, &sb) < 0)
+    l->st = rf__err(RF_EFORMAT, "%s: /%s: external link to %s: %s", l->path, name, full, strerror(errno));
+  else if (!S_ISREG(sb.st_mode))
+    l->st = rf__err(RF_EFORMAT, "%s: /%s: external link to %s, which is not a regular file (a FIFO or device is "
+                    "never opened)", l->path, name, full);
+  else if (!l->allow_external && !rf_path_within(l->dir, full))
+    l->st = rf__err(RF_EFORMAT, "%s: /%s: external link to %s, outside the capture's folder; radarflow follows "
+                    "such links only with --allow-external", l->path, name, full);
+  else
+    l->st = rf__paths_add(l->paths, l->npaths, full, l->path);
+done:
+  rf__free(full);
+  rf__free(buf);
+  return l->st ? -1 : 0;
+}
+
+int rf__links_check(hid_t file, const char *path, int allow_external, char ***paths, size_t *npaths) {
+  char *dir = rf__path_dirname(path);
+  if (!dir) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  rf__links l = {.path = path, .dir = dir, .allow_external = allow_external, .paths = paths, .npaths = npaths};
+  herr_t r = H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, rf__link_cb, &l);
+  rf__free(dir);
+  if (l.st) return l.st;
+  if (r < 0) return rf__err(RF_EFORMAT, "%s: cannot list its objects (corrupt file?): %s", path, rf__h5_errdesc());
+  return 0;
 }
 
 /* ---- storage facts for inspect ------------------------------------------------------ */
@@ -559,6 +614,7 @@ int rf_capture_storage_read(rf_capture_storage **out, const char *path) {
     st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
     goto cleanup;
   }
+  if ((st = rf__links_check(f, path, rf__capture_external_allowed(), NULL, NULL))) goto cleanup;
   if (H5Lexists(f, "iq", H5P_DEFAULT) <= 0 || (dapl = rf__iq_dapl(521, (size_t)1 << 20)) < 0 ||
       (iq = H5Dopen2(f, "iq", dapl)) < 0) {
     st = rf__err(RF_EFORMAT, "%s: /iq: missing or cannot be opened", path);

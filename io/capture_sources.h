@@ -19,6 +19,9 @@
  * while the process has one thread. Later calls do nothing. */
 void rf__h5_origin_prefix(void);
 
+/* The policy of rf_capture_allow_external. */
+int rf__capture_external_allowed(void);
+
 /* A dataset access property list for /iq: the chunk cache given and
  * external / virtual file prefixes "${ORIGIN}". Negative on failure. */
 hid_t rf__iq_dapl(size_t cache_slots, size_t cache_bytes);
@@ -33,12 +36,24 @@ int rf__iq_sources(hid_t file, hid_t iq, const char *path, int *storage, size_t 
                    size_t *segments, rf_iq_source **src, size_t *nsrc);
 void rf__iq_sources_free(rf_iq_source *src, size_t nsrc);
 
-/* The reader's check of those sources: each must exist as a regular file,
- * external raw storage must be as long as its segments need, a virtual
- * source must hold its dataset and cover the mapped selection. HDF5 itself
- * would read missing bytes or datasets as zeros without an error.
- * RF_EFORMAT naming the capture, /iq and the file. */
-int rf__iq_sources_check(hid_t file, hid_t iq, const char *path);
+/* The reader's check of those sources: each must exist as a regular file
+ * (stat before HDF5 opens it: a FIFO or device is never opened), lie in the
+ * capture's folder unless allow_external, external raw storage must be as
+ * long as its segments need, a virtual source must hold its dataset and
+ * cover the mapped selection. HDF5 itself would read missing bytes or
+ * datasets as zeros without an error. RF_EFORMAT naming the capture, /iq
+ * and the file. The resolved paths are appended to *paths (rf__malloc'd
+ * strings in a growing array of *npaths). */
+int rf__iq_sources_check(hid_t file, hid_t iq, const char *path, int allow_external, char ***paths,
+                         size_t *npaths);
+
+/* Every HDF5 external link in the capture (all groups, without following
+ * external links): its target file, resolved against the capture's folder
+ * when relative, must be a regular file (checked with stat before HDF5
+ * could open it) and lie in the capture's folder unless allow_external.
+ * RF_EFORMAT naming the link and the file. The targets are appended to
+ * *paths as for rf__iq_sources_check. */
+int rf__links_check(hid_t file, const char *path, int allow_external, char ***paths, size_t *npaths);
 
 /* Paths (rf__malloc'd results, NULL when out of memory). The folder of
  * `path` ("." when it names none); `name` joined to `dir` unless absolute;

@@ -1,8 +1,8 @@
 /* radarflow io/: the CSV reader and writer of the product tables (table.h),
  * used by the plot and track files. Numbers are printed and parsed in the C
  * locale ('.' decimal point) whatever the process locale is; doubles with
- * %.17g so they round-trip. Files are written under a temporary name,
- * fsynced and renamed (rf_files.h). */
+ * the decimals each column needs (the glossary, io/columns.c). Files are
+ * written under a temporary name, fsynced and renamed (rf_files.h). */
 #include "table.h"
 
 #include <errno.h>
@@ -59,14 +59,30 @@ static int rf__header(const rf__table *t, char *buf, size_t len) {
   return 0;
 }
 
-/* One row's fields; 0, -1 on a write error, -2 on a bad word value. */
-static int rf__write_row(FILE *fp, const rf__table *t, const char *row) {
+/* Largest magnitude printed in fixed point (larger: %.17g, so a line stays
+ * short). */
+#define RF__CSV_FIXED_MAX 1e15
+
+/* A double to `decimals` digits after the point (decimals < 0: %.17g); a
+ * value that rounds to zero loses its sign ("-0.000" would be noise). */
+static int rf__put_double(FILE *fp, const char *sep, double v, int decimals) {
+  if (decimals < 0 || !(fabs(v) < RF__CSV_FIXED_MAX)) return fprintf(fp, "%s%.17g", sep, v);
+  char b[64];
+  snprintf(b, sizeof b, "%.*f", decimals, v);
+  const char *s = b;
+  if (b[0] == '-' && strspn(b + 1, "0.") == strlen(b + 1)) s = b + 1;
+  return fprintf(fp, "%s%s", sep, s);
+}
+
+/* One row's fields; 0, -1 on a write error, -2 on a bad word value.
+ * decimals[k]: column k's (rf__col_doc). */
+static int rf__write_row(FILE *fp, const rf__table *t, const char *row, const int *decimals) {
   for (size_t k = 0; k < t->ncols; k++) {
     const char *p = row + t->cols[k].off, *sep = k ? "," : "";
     int32_t iv;
     switch (t->cols[k].kind) {
     case RF__COL_F64:
-      if (fprintf(fp, "%s%.17g", sep, *(const double *)p) < 0) return -1;
+      if (rf__put_double(fp, sep, *(const double *)p, decimals[k]) < 0) return -1;
       break;
     case RF__COL_I32:
       memcpy(&iv, p, sizeof iv);
@@ -85,8 +101,13 @@ int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t
   char *tmp = NULL, header[RF__CSV_LINE_MAX];
   FILE *fp = NULL;
   rf__c_locale loc;
-  int st = 0, have_loc = 0;
-  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  int st = 0, have_loc = 0, decimals[RF__CSV_LINE_MAX / 2];
+  if (!path || (n && !rows) || t->ncols > sizeof decimals / sizeof decimals[0])
+    return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  for (size_t k = 0; k < t->ncols; k++) {
+    const rf__col_doc *d = rf__col_doc_find(t->what, t->cols[k].name);
+    decimals[k] = d ? d->decimals : -1;
+  }
   if (rf__header(t, header, sizeof header) < 0) return rf__err(RF_EINVAL, "%s: header too long", path);
   if (!(tmp = rf_tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   if (rf__c_locale_enter(&loc) < 0) {
@@ -98,7 +119,7 @@ int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t
   if (!(fp = fopen(tmp, "w"))) goto fail;
   int bad = fprintf(fp, "%s\n", header) < 0 ? -1 : 0;
   for (size_t i = 0; i < n && !bad; i++) {
-    bad = rf__write_row(fp, t, (const char *)rows + i * t->row_size);
+    bad = rf__write_row(fp, t, (const char *)rows + i * t->row_size, decimals);
     if (bad == -2) {
       st = rf__err(RF_EINVAL, "%s: row %zu: a word column holds no valid value", path, i);
       goto cleanup;

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void rf__h5_quiet(void) {
   /* HDF5 1.10 cannot recover from a failed H5Fclose (a full disk while a
@@ -19,6 +20,26 @@ void rf__h5_quiet(void) {
     H5dont_atexit();
   }
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* ---- opening a file to read ---------------------------------------------------- */
+int rf__h5_open_read(const char *path, hid_t *fapl, hid_t *f) {
+  struct stat sb;
+  *fapl = *f = H5I_INVALID_HID;
+  rf__h5_quiet();
+  if (stat(path, &sb) < 0) return rf__err(RF_EFORMAT, "%s: cannot open: %s", path, strerror(errno));
+  if (!S_ISREG(sb.st_mode)) return rf__err(RF_EFORMAT, "%s: cannot open: not a regular file", path);
+  if ((*fapl = rf__h5_fapl()) < 0) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+#if H5_VERSION_GE(1, 12, 0)
+  htri_t is_h5 = H5Fis_accessible(path, *fapl);
+#else
+  htri_t is_h5 = H5Fis_hdf5(path);
+#endif
+  if (is_h5 <= 0)
+    return rf__err(RF_EFORMAT, "%s: not an HDF5 file (or a truncated or unreadable one)", path);
+  if ((*f = H5Fopen(path, H5F_ACC_RDONLY, *fapl)) < 0)
+    return rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
+  return 0;
 }
 
 /* ---- error text ------------------------------------------------------------ */
@@ -298,6 +319,54 @@ cleanup:
   return r;
 }
 
+herr_t rf__h5_write_attr_strings(hid_t loc, const char *name, const char *const *values, size_t n) {
+  hsize_t dims[1] = {n};
+  hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate_simple(1, dims, NULL), a = H5I_INVALID_HID;
+  herr_t r = -1;
+  if (t < 0 || s < 0 || H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)
+    goto cleanup;
+  a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) goto cleanup;
+  r = H5Awrite(a, t, values);
+cleanup:
+  if (a >= 0 && H5Aclose(a) < 0) r = -1;
+  if (s >= 0) H5Sclose(s);
+  if (t >= 0) H5Tclose(t);
+  return r;
+}
+
+herr_t rf__h5_describe_dset(hid_t loc, const char *name, const char *unit, const char *description) {
+  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+  if (d < 0) return -1;
+  herr_t r = rf__h5_write_attr_string(d, "units", unit) < 0 ||
+                     rf__h5_write_attr_string(d, "description", description) < 0
+                 ? -1
+                 : 0;
+  if (H5Dclose(d) < 0) r = -1;
+  return r;
+}
+
+/* The glossary's units and descriptions of a table's columns as the
+ * attributes "units" and "descriptions" of its dataset (member order). A
+ * column the glossary lacks gets "". */
+static herr_t rf__h5_describe_table(hid_t loc, const rf__table *t) {
+  const char *units[64], *descs[64];
+  if (t->ncols > 64) return -1;
+  for (size_t k = 0; k < t->ncols; k++) {
+    const rf__col_doc *d = rf__col_doc_find(t->what, t->cols[k].name);
+    units[k] = d ? d->unit : "";
+    descs[k] = d ? d->description : "";
+  }
+  hid_t d = H5Dopen2(loc, t->what, H5P_DEFAULT);
+  if (d < 0) return -1;
+  herr_t r = rf__h5_write_attr_strings(d, "units", units, t->ncols) < 0 ||
+                     rf__h5_write_attr_strings(d, "descriptions", descs, t->ncols) < 0
+                 ? -1
+                 : 0;
+  if (H5Dclose(d) < 0) r = -1;
+  return r;
+}
+
 static herr_t rf__h5_write_attr(hid_t loc, const char *name, hid_t ft, hid_t mt, const void *v) {
   hid_t s = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
   herr_t r = -1;
@@ -370,7 +439,14 @@ int rf__h5_image_create(hid_t *out, const char *path, const char *format,
                         const rf_product_info *info) {
   hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
   int st = 0;
+  char source[4096] = "";
   *out = H5I_INVALID_HID;
+  /* The source as an absolute path, so the file says where it came from
+   * wherever it is read. */
+  if (info && info->source_path && info->source_path[0]) {
+    rf_path_absolute(info->source_path, source, sizeof source);
+    rf_errmsg_clear();
+  }
   /* A unique name: HDF5 refuses to create a file it holds open already. */
   char *name = rf_tmp_path(path);
   if (!name) return rf__err(RF_ENOMEM, "%s: out of memory", path);
@@ -379,7 +455,8 @@ int rf__h5_image_create(hid_t *out, const char *path, const char *format,
       (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 ||
       rf__h5_write_attr_string(f, "format", format) < 0 ||
       rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
-      (info && (rf__h5_write_attr_string(f, "source_path", info->source_path ? info->source_path : "") < 0 ||
+      rf__h5_write_attr_string(f, "time_epoch", RF__H5_TIME_EPOCH) < 0 ||
+      (info && (rf__h5_write_attr_string(f, "source_path", source) < 0 ||
                 rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
                 rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
                 rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
@@ -506,10 +583,7 @@ int rf__h5_read_table(const char *path, const char *name, const rf__table *t, vo
   *rows = NULL;
   *n = 0;
   snprintf(full, sizeof full, "/%s", name);
-  if ((fapl = rf__h5_fapl()) < 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
-    st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
+  if ((st = rf__h5_open_read(path, &fapl, &f))) goto cleanup;
   if ((st = rf__h5_open_dset(f, path, full, name, &d, NULL)) < 0 || (st = rf__h5_dims(d, path, full, 1, &len)) < 0 ||
       (st = rf__h5_table_columns(d, path, full, t, &words_as_int)) < 0)
     goto cleanup;
@@ -542,7 +616,8 @@ int rf__table_write_h5(const char *path, const char *format, const rf__table *t,
   if (!path || (n && !rows)) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
   int st = rf__h5_image_create(&f, path, format, info);
   if (st) return st;
-  if ((attrs && info && attrs(f, info) < 0) || rf__h5_write_table(f, t->what, t, rows, n) < 0) {
+  if ((attrs && info && attrs(f, info) < 0) || rf__h5_write_table(f, t->what, t, rows, n) < 0 ||
+      rf__h5_describe_table(f, t) < 0) {
     st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
     H5Fclose(f);
     return st;

@@ -17,6 +17,15 @@
  * h5util.c: HDF5 1.10 crashes there after a failed H5Fclose). */
 void rf__h5_quiet(void);
 
+/* Opens path read-only for the product readers: one clean line when it is
+ * missing ("cannot open: No such file or directory"), not a regular file,
+ * or not HDF5; RF_EFORMAT naming the file. *fapl and *f (closed by the
+ * caller, also on failure when >= 0). */
+int rf__h5_open_read(const char *path, hid_t *fapl, hid_t *f);
+
+/* The epoch of every time_s, as the products' root attribute time_epoch. */
+#define RF__H5_TIME_EPOCH "1970-01-01T00:00:00Z"
+
 /* The most specific message on the current HDF5 error stack (thread-local
  * buffer), or "unknown HDF5 error". */
 const char *rf__h5_errdesc(void);
@@ -65,6 +74,11 @@ int rf__h5_read_complex(hid_t dset, const char *path, const char *full, size_t m
 herr_t rf__h5_write_attr_string(hid_t loc, const char *name, const char *value);
 herr_t rf__h5_write_attr_double(hid_t loc, const char *name, double value);
 herr_t rf__h5_write_attr_int32(hid_t loc, const char *name, int32_t value);
+/* A 1-D attribute of n variable-length UTF-8 strings. */
+herr_t rf__h5_write_attr_strings(hid_t loc, const char *name, const char *const *values, size_t n);
+/* Attributes "units" and "description" (scalar strings) of dataset name of
+ * loc. */
+herr_t rf__h5_describe_dset(hid_t loc, const char *name, const char *unit, const char *description);
 herr_t rf__h5_write_dset(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
                          const hsize_t *dims, const void *data);
 /* A group with time tracking off; negative on failure. */
@@ -79,8 +93,9 @@ hid_t rf__h5_fapl(void);
  * 1.10 cannot recover from a failed H5Fclose: it leaves a dangling file ID
  * that crashes the process at exit.)
  * rf__h5_image_create makes such a file for `path` with the root
- * attributes format / format_version and, when info is not NULL, the
- * provenance attributes source_path, radar_name, site_*; it returns 0 and
+ * attributes format / format_version / time_epoch and, when info is not
+ * NULL, the provenance attributes source_path (made absolute), radar_name,
+ * site_*; it returns 0 and
  * the file in *f, or RF_ENOMEM / RF_EIO naming path. rf__h5_image_commit
  * writes the image to path atomically and closes f in all cases. */
 struct rf_product_info;
@@ -98,7 +113,8 @@ hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int);
 herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const void *rows, size_t n);
 /* A table product file: rf__h5_image_create with `format` and info, the
  * attributes `attrs` writes (may be NULL; negative on failure), the rows as
- * dataset /<what>, written atomically. RF_EIO naming the file; nothing left
+ * dataset /<what> with the glossary's "units" and "descriptions" of its
+ * columns (string arrays in member order), written atomically. RF_EIO naming the file; nothing left
  * at path on failure. */
 struct rf_product_info;
 int rf__table_write_h5(const char *path, const char *format, const rf__table *t, const void *rows, size_t n,

@@ -497,7 +497,11 @@ int rf_import(const rf_import_opts *o, rf_import_report *rep) {
   {
     rf_capture *cap = NULL;
     void *buf = NULL;
+    /* The capture may name the recording outside its folder on purpose
+     * (processing it then needs --allow-external). */
+    int was = rf_capture_allow_external(1);
     st = rf_capture_open(&cap, tmp);
+    rf_capture_allow_external(was);
     if (!st) {
       const rf_capture_meta *cm = rf_capture_get_meta(cap);
       if (!(buf = rf__malloc(rf_capture_pulse_bytes(cm)))) st = rf__err(RF_ENOMEM, "out of memory");

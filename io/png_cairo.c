@@ -466,18 +466,28 @@ void rf_draw_text_at(rf_canvas *cv, const rf_plot_frame *f, double x, double y, 
   cairo_restore(cv->cr);
 }
 
+/* Legend geometry: font size, row height, padding. */
+#define RF__LEG_FS 13.0
+#define RF__LEG_ROW 20.0
+#define RF__LEG_PAD 8.0
+
+void rf_legend_size(rf_canvas *cv, const rf_legend_entry *e, size_t n, double *w, double *h) {
+  double tw = 0;
+  for (size_t i = 0; i < n; i++) {
+    double t = rf_text_width(cv, e[i].label, RF__LEG_FS, 0);
+    if (t > tw) tw = t;
+  }
+  *w = n ? tw + 3 * RF__LEG_PAD + 24 : 0;
+  *h = n ? n * RF__LEG_ROW + RF__LEG_PAD : 0;
+}
+
 void rf_draw_legend(rf_canvas *cv, double px, double py, const rf_legend_entry *e, size_t n,
                     int dark) {
   if (!n) return;
   cairo_t *cr = cv->cr;
-  const double fs = 13, row = 20, pad = 8;
-  double w = 0;
-  for (size_t i = 0; i < n; i++) {
-    double tw = rf_text_width(cv, e[i].label, fs, 0);
-    if (tw > w) w = tw;
-  }
-  w += 3 * pad + 24;
-  double h = n * row + pad;
+  const double fs = RF__LEG_FS, row = RF__LEG_ROW, pad = RF__LEG_PAD;
+  double w, h;
+  rf_legend_size(cv, e, n, &w, &h);
   cairo_save(cr);
   cairo_rectangle(cr, floor(px) + 0.5, floor(py) + 0.5, floor(w), floor(h));
   if (dark) cairo_set_source_rgba(cr, 0.12, 0.12, 0.16, 0.85);
@@ -500,4 +510,71 @@ void rf_draw_legend(rf_canvas *cv, double px, double py, const rf_legend_entry *
     rf_draw_text(cv, cx + 12 + pad, cy, e[i].label, fs, 0, 1, 0, 0,
                  dark ? RF_RGB_WHITE : RF_RGB_TEXT);
   }
+}
+
+/* ---- labels that do not collide ---------------------------------------------------- */
+int rf_labels_reserve(rf_labels *l, double x0, double y0, double x1, double y1) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 64;
+    rf_box *v = rf__realloc(l->v, cap * sizeof *v);
+    if (!v) return rf__err(RF_ENOMEM, "labels: out of memory");
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = (rf_box){fmin(x0, x1), fmin(y0, y1), fmax(x0, x1), fmax(y0, y1)};
+  return 0;
+}
+
+void rf_labels_free(rf_labels *l) {
+  if (!l) return;
+  rf__free(l->v);
+  l->v = NULL;
+  l->n = l->cap = 0;
+}
+
+static int rf__box_clear(const rf_labels *l, const rf_box *b) {
+  for (size_t i = 0; i < l->n; i++) {
+    const rf_box *o = &l->v[i];
+    if (b->x0 < o->x1 && o->x0 < b->x1 && b->y0 < o->y1 && o->y0 < b->y1) return 0;
+  }
+  return 1;
+}
+
+int rf_label_place(rf_canvas *cv, rf_labels *l, const rf_plot_frame *f, double x, double y, const char *text,
+                   double size_px, rf_rgb col) {
+  if (!isfinite(x) || !isfinite(y)) return 0;
+  double px, py;
+  rf_plot_frame_pixel(f, x, y, &px, &py);
+  const double w = rf_text_width(cv, text, size_px, 1) + 2, h = size_px + 2, gap = 6;
+  /* Spots for the box's top-left corner: right, left, above, below the
+   * point, then stacked rows right and left of it, further each time (with
+   * a leader line), so labels of nearby points line up instead of piling. */
+  for (int k = 0; k < 16; k++) {
+    double x0, y0;
+    if (k < 4) {
+      x0 = k == 0 ? px + gap : k == 1 ? px - gap - w : px - w / 2;
+      y0 = k < 2 ? py - h / 2 : k == 2 ? py - gap - h : py + gap;
+    } else {
+      int row = (k - 4) / 4 + 1, side = (k - 4) % 2, up = ((k - 4) / 2) % 2;
+      x0 = side ? px - gap - w : px + gap;
+      y0 = py - h / 2 + (up ? -1 : 1) * row * h;
+    }
+    rf_box b = {x0, y0, x0 + w, y0 + h};
+    if (b.x0 < f->px0 || b.x1 > f->px1 || b.y0 < f->py0 || b.y1 > f->py1 || !rf__box_clear(l, &b)) continue;
+    int st = rf_labels_reserve(l, b.x0, b.y0, b.x1, b.y1);
+    if (st) return st;
+    if (k >= 4) { /* a leader from the point to the box's nearest edge */
+      double ex = fmin(fmax(px, b.x0), b.x1), ey = fmin(fmax(py, b.y0), b.y1);
+      cairo_save(cv->cr);
+      rf__set(cv->cr, col);
+      cairo_set_line_width(cv->cr, 1);
+      cairo_move_to(cv->cr, px, py);
+      cairo_line_to(cv->cr, ex, ey);
+      cairo_stroke(cv->cr);
+      cairo_restore(cv->cr);
+    }
+    rf_draw_text(cv, b.x0 + 1, (b.y0 + b.y1) / 2, text, size_px, 0, 1, 0, 1, col);
+    return 1;
+  }
+  return 0;
 }

@@ -77,6 +77,13 @@ static herr_t rf__write_sensor_attrs(hid_t f, const rf_product_info *info) {
   if (e >= 0)
     e = rf__h5_write_dset(g, "elevation_deg", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims,
                           info->dwell_elevation_deg);
+  if (e >= 0)
+    e = rf__h5_describe_dset(g, "time_s", "s since " RF__H5_TIME_EPOCH,
+                             "mid time of each dwell (CPI), UTC (POSIX time)");
+  if (e >= 0)
+    e = rf__h5_describe_dset(g, "azimuth_deg", "deg", "transmit azimuth of each dwell, clockwise from north");
+  if (e >= 0)
+    e = rf__h5_describe_dset(g, "elevation_deg", "deg", "transmit elevation of each dwell above the horizontal");
   H5Gclose(g);
   return e;
 }
@@ -117,11 +124,7 @@ int rf_plots_read_attrs(const char *path, rf_plots_attrs *out) {
   rf_plots_attrs a;
   int st = 0, present;
   memset(&a, 0, sizeof a);
-  rf__h5_quiet();
-  if ((fapl = rf__h5_fapl()) < 0 || (f = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0) {
-    st = rf__err(RF_EFORMAT, "%s: cannot open as HDF5: %s", path, rf__h5_errdesc());
-    goto cleanup;
-  }
+  if ((st = rf__h5_open_read(path, &fapl, &f))) goto cleanup;
   if ((st = rf__h5_attr_string(f, path, "/", "source_path", a.source_path, sizeof a.source_path, &present)) ||
       (st = rf__h5_attr_string(f, path, "/", "radar_name", a.radar_name, sizeof a.radar_name, &present)) ||
       (st = rf__h5_attr_double(f, path, "/", "site_latitude_deg", &a.site_latitude_deg, &present)) ||

@@ -20,6 +20,18 @@ enum rf_waveform_type { RF_WAVEFORM_LFM = 0, RF_WAVEFORM_CUSTOM = 1 };
 #define RF_MAX_DWELLS (1u << 24)
 #define RF_MAX_PULSE_BYTES ((size_t)1 << 28) /* channels*samples*2*sizeof */
 
+/* Plausibility limits (formats.md "Checks and limits"): a value outside is
+ * refused at open (RF_EFORMAT naming the file and field). */
+#define RF_MAX_GATE_DELAY_S 1.0           /* range_gate_delay_s: ranges to 150 000 km */
+#define RF_MIN_ABS_SCALE 1e-30            /* /iq scale, in magnitude */
+#define RF_MAX_ABS_SCALE 1e30
+#define RF_MAX_ABS_CALIBRATION 1e30       /* |/array/calibration| */
+#define RF_MAX_ELEMENT_OFFSET_M 1e5       /* |element_position_m| per axis */
+#define RF_MAX_ABS_TIME_S 1e10            /* |pulse_time_s|: before year 2286 */
+/* Largest value processing may reach (see rf_capture_open): its square,
+ * the power, stays 300 times below FLT_MAX. */
+#define RF_MAX_PROCESSED_AMPLITUDE 1e18
+
 /* Everything but the samples. Arrays are owned by the capture (reader) or
  * borrowed (writer input). */
 typedef struct rf_capture_meta {
@@ -85,6 +97,17 @@ typedef struct rf_capture rf_capture;
  * *cap is NULL. */
 int rf_capture_open(rf_capture **cap, const char *path);
 void rf_capture_close(rf_capture *cap);          /* NULL is a no-op */
+/* Process-wide policy for rf_capture_open (and the storage facts of
+ * inspect): 0 (default) refuses HDF5 external links, external raw storage
+ * and virtual-dataset sources whose files lie outside the capture's folder;
+ * 1 allows them (--allow-external). Either way such files must be regular
+ * files (stat before HDF5 opens anything: a FIFO or device never is).
+ * Returns the previous setting. */
+int rf_capture_allow_external(int allow);
+/* The files the capture reads beyond itself (external-link targets,
+ * external raw storage, virtual-dataset sources), resolved; borrowed. */
+size_t rf_capture_source_count(const rf_capture *cap);
+const char *rf_capture_source_path(const rf_capture *cap, size_t i);
 const rf_capture_meta *rf_capture_get_meta(const rf_capture *cap);
 const char *rf_capture_path(const rf_capture *cap);
 /* Size of the file in bytes. */

@@ -108,6 +108,29 @@ typedef struct rf_legend_entry {
 void rf_draw_legend(rf_canvas *cv, double px, double py, const rf_legend_entry *e, size_t n,
                     int dark);
 
+/* Width and height in pixels of the legend rf_draw_legend draws. */
+void rf_legend_size(rf_canvas *cv, const rf_legend_entry *e, size_t n, double *w, double *h);
+
+/* Labels that do not collide: boxes (pixels) taken so far on a canvas.
+ * Caller-owned; start from {0}; rf_labels_free releases it. */
+typedef struct rf_box {
+  double x0, y0, x1, y1;
+} rf_box;
+typedef struct rf_labels {
+  rf_box *v;
+  size_t n, cap;
+} rf_labels;
+/* Marks a box as taken (text, legends, markers that labels must not
+ * cover). 0 or RF_ENOMEM. */
+int rf_labels_reserve(rf_labels *l, double x0, double y0, double x1, double y1);
+/* Draws text (bold) near data point (x, y) of frame f at the first of
+ * sixteen spots around it (right, left, above, below, then rows stacked
+ * right and left of it with a leader line) that lies inside the frame and
+ * clear of every box taken, and takes its box. 1 drawn, 0 no clear spot (nothing drawn), RF_ENOMEM. */
+int rf_label_place(rf_canvas *cv, rf_labels *l, const rf_plot_frame *f, double x, double y, const char *text,
+                   double size_px, rf_rgb col);
+void rf_labels_free(rf_labels *l);
+
 /* Common colours. */
 #define RF_RGB_BLACK ((rf_rgb){0, 0, 0})
 #define RF_RGB_WHITE ((rf_rgb){1, 1, 1})

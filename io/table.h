@@ -8,7 +8,7 @@
 #include "../host/rf_common.h"
 
 enum rf__col_kind {
-  RF__COL_F64, /* double: CSV %.17g, HDF5 IEEE F64LE */
+  RF__COL_F64, /* double: CSV fixed point, the glossary's decimals (%.17g without an entry), HDF5 IEEE F64LE */
   RF__COL_I32, /* int32_t: CSV %d, HDF5 STD I32LE */
   RF__COL_WORD /* int32_t 0 .. nwords-1: CSV the word, HDF5 an enum of the words */
 };
@@ -30,9 +30,24 @@ typedef struct rf__table {
   int nwords;
 } rf__table;
 
+/* ---- the glossary (io/columns.c) --------------------------------------------------------
+ * Unit, description and CSV precision of a column, by name (the same
+ * quantity reads the same in plots and tracks). */
+typedef struct rf__col_doc {
+  const char *name;
+  const char *unit;        /* "m", "deg", "s since 1970-01-01T00:00:00Z", "1" (a count), "" (a word) */
+  const char *description;
+  int decimals;            /* CSV digits after the point for RF__COL_F64; -1: not a float */
+} rf__col_doc;
+/* The entry of table `what` ("plots", "tracks") for column name, else the
+ * general one; NULL when the name is not in the glossary. */
+const rf__col_doc *rf__col_doc_find(const char *what, const char *name);
+
 /* ---- CSV (io/csv.c) -------------------------------------------------------------------
  * Header row: the column names, comma-separated, in table order. Rows:
- * every field in the C locale whatever the process locale is. */
+ * every field in the C locale whatever the process locale is; doubles to
+ * the glossary's decimals (a rounded zero without its sign; |v| >= 1e15
+ * and columns without an entry with %.17g). */
 int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t n);
 /* Reads a CSV by its header's column names: every required column must be
  * there (any order), missing extension columns read as NaN, unknown columns

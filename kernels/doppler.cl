@@ -10,12 +10,12 @@
  *
  * rf_doppler_input, one work-item: range cell c, a tile of RF_BF_TB beams,
  * one group of the block's pulses. rows [pcount][n][row_stride], w
- * [tiles * RF_BF_TB][n], dop [beams][k][s]: slow-time row j <- windowed
+ * [tiles * RF_BF_TB][n] (per_channel: unused, beam b is channel b), dop [beams][k][s]: slow-time row j <- windowed
  * filter output j. msum [groups][beams][s]: notch sums, added across the
  * blocks of a dwell. state_in / state_out [2][beams][s]: beam outputs of the
  * last two pulses of the previous / this block (MTI). */
 __kernel void rf_doppler_input(__global const float2 *rows, uint row_stride, uint n, uint s,
-                               __global const float2 *w, uint beams, uint pcount, uint p_first,
+                               __global const float2 *w, uint per_channel, uint beams, uint pcount, uint p_first,
                                uint groups, int clutter, __global const float *win, uint k,
                                __global float2 *dop, __global float2 *msum,
                                __global const float2 *state_in, __global float2 *state_out) {
@@ -34,7 +34,7 @@ __kernel void rf_doppler_input(__global const float2 *rows, uint row_stride, uin
       long pl = (long)lo - d;
       if ((long)p_first + pl < 0) continue;
       if (pl >= 0) {
-        rf_bf_pulse(rows, row_stride, n, c, w, bt, (uint)pl, y);
+        rf_bf_pulse(rows, row_stride, n, c, w, per_channel, bt, (uint)pl, y);
       } else {
         for (int t = 0; t < RF_BF_TB; t++)
           y[t] = bt + t < beams ? state_in[(size_t)(-pl - 1) * plane + (size_t)(bt + t) * s + c]
@@ -47,7 +47,7 @@ __kernel void rf_doppler_input(__global const float2 *rows, uint row_stride, uin
     }
   }
   for (uint p = lo; p < hi; p++) {
-    rf_bf_pulse(rows, row_stride, n, c, w, bt, p, y);
+    rf_bf_pulse(rows, row_stride, n, c, w, per_channel, bt, p, y);
     uint gp = p_first + p;
     for (int t = 0; t < RF_BF_TB; t++) {
       uint b = bt + t;

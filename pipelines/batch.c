@@ -2,11 +2,13 @@
  * one capture into a temporary folder renamed into place, summaries. */
 #include "rf_batch.h"
 #include "rf_pipeline.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,18 +467,6 @@ done:
 }
 
 /* ---- one capture ------------------------------------------------------------------- */
-static void rf__host(char *out, size_t len) {
-  char h[256] = "host";
-  gethostname(h, sizeof h - 1);
-  h[sizeof h - 1] = 0;
-  size_t i = 0;
-  for (; h[i] && h[i] != '.' && i + 1 < len; i++) {
-    char c = h[i];
-    out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ? c : '_';
-  }
-  out[i] = 0;
-}
-
 static int rf__cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -564,60 +554,30 @@ done:
   return st;
 }
 
-/* Puts the finished folder tmp at final: rename, or swap with an older
- * folder there (renameat2 exchange; else rename the old one aside) and
- * remove the old one. */
-static int rf__install(const char *root, const char *name, const char *host, const char *tmp,
-                       const char *final) {
-  if (rename(tmp, final) == 0) return 0;
-  if (errno != EEXIST && errno != ENOTEMPTY && errno != EISDIR && errno != ENOTDIR)
-    return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(errno));
-  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
-    rf_remove_tree(tmp); /* now the old products */
-    return 0;
-  }
-  char old[RF__PATH_MAX];
-  if (snprintf(old, sizeof old, "%s/.%s.old.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof old)
-    return rf__err(RF_EINVAL, "%s: path too long", final);
-  rf_remove_tree(old);
-  if (rename(final, old) < 0)
-    return rf__err(RF_EIO, "%s: cannot move the old products aside: %s", final, strerror(errno));
-  if (rename(tmp, final) < 0) {
-    int e = errno;
-    rename(old, final);
-    return rf__err(RF_EIO, "%s: cannot rename into place: %s", final, strerror(e));
-  }
-  rf_remove_tree(old);
-  return 0;
-}
-
 int rf_batch_process_one(const char *root, const char *input, const char *name,
                          const rf_config *cfg, const char *device, uint64_t config_hash,
                          rf_batch_result *res) {
-  char tmp[RF__PATH_MAX], final[RF__PATH_MAX], host[64];
+  char final[RF__PATH_MAX];
   rf_batch_fingerprint fp;
   rf_run_summary sum;
+  rf_outset *o = NULL;
   double t0 = rf_now_s();
-  int st, made = 0;
+  int st;
   memset(res, 0, sizeof *res);
   res->tracks = -1;
   res->worker = -1;
   rf_errmsg_clear();
-  rf__host(host, sizeof host);
-  if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%s.%ld", root, name, host, (long)getpid()) >= (int)sizeof tmp ||
-      rf_path_join(final, sizeof final, root, name)) {
+  if (rf_path_join(final, sizeof final, root, name)) {
     st = rf__err(RF_EINVAL, "%s: output path too long", name);
     goto done;
   }
   if ((st = rf_batch_fingerprint_file(input, &fp))) goto done;
   res->input_bytes = fp.size_bytes;
-  rf_remove_tree(tmp);
-  if (mkdir(tmp, 0777) < 0) {
-    st = rf__err(RF_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
-    goto done;
-  }
-  made = 1;
-  if ((st = rf_process_capture_on(input, tmp, cfg, device, &sum))) goto done;
+  /* The folder is replaced only when radarflow wrote it; the products go
+   * into root/.<name>.tmp.<host>.<pid> and are switched in whole. */
+  if ((st = rf_outset_create(&o, final, &input, 1, RF_OUTSET_NO_CLEAN))) goto done;
+  const char *tmp = rf_outset_tmpdir(o);
+  if ((st = rf_process_capture_into(input, tmp, rf_outset_dir(o), cfg, device, &sum))) goto done;
   res->dwells = sum.dwells;
   res->plots = sum.plots;
   res->dsp_seconds = 0;
@@ -626,12 +586,14 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
   res->io_seconds = sum.stage_s[RF_STAGE_read] + sum.write_s;
   rf__read_run_json(tmp, res);
   if ((st = rf__write_marker(tmp, input, &fp, config_hash))) goto done;
-  if ((st = rf__install(root, name, host, tmp, final))) goto done;
-  made = 0;
-  rf_fsync_dir(root);
+  if (rf_cancel) {
+    st = rf__err(RF_EINTR, "%s: interrupted; nothing written", input);
+    goto done;
+  }
+  if ((st = rf_outset_commit(o))) goto done;
   res->status = RF_BATCH_DONE;
 done:
-  if (made) rf_remove_tree(tmp);
+  rf_outset_destroy(o);
   res->seconds = rf_now_s() - t0;
   if (st) {
     res->status = st == RF_EINTR ? RF_BATCH_INTERRUPTED : RF_BATCH_FAILED;
@@ -652,65 +614,107 @@ int rf_batch_prepare_root(const char *root) {
   return 0;
 }
 
-/* Parses ".<name>.tmp.<host>.<pid>" (or .old.); the name is written into
- * name_out. 0 on a match. */
-static int rf__parse_temp(const char *entry, char *name_out, size_t len, char *host_out, size_t hlen,
-                          long *pid) {
-  if (entry[0] != '.') return -1;
-  const char *dot_pid = strrchr(entry, '.');
-  if (!dot_pid || dot_pid == entry) return -1;
-  char *end;
-  *pid = strtol(dot_pid + 1, &end, 10);
-  if (*end || end == dot_pid + 1) return -1;
-  const char *dot_host = dot_pid - 1;
-  while (dot_host > entry && *dot_host != '.') dot_host--;
-  if (dot_host <= entry + 4) return -1;
-  if (strncmp(dot_host - 4, ".tmp", 4) && strncmp(dot_host - 4, ".old", 4)) return -1;
-  size_t nl = (size_t)(dot_host - 4 - (entry + 1));
-  size_t hl = (size_t)(dot_pid - dot_host - 1);
-  if (nl == 0 || nl >= len || hl >= hlen) return -1;
-  memcpy(name_out, entry + 1, nl);
-  name_out[nl] = 0;
-  memcpy(host_out, dot_host + 1, hl);
-  host_out[hl] = 0;
-  return 0;
-}
-
-/* 1 when process pid exists and is not a zombie. */
-static int rf__pid_alive(long pid) {
-  char p[64], buf[512];
-  snprintf(p, sizeof p, "/proc/%ld/stat", pid);
-  FILE *f = fopen(p, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  const char *rp = strrchr(buf, ')');
-  return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 size_t rf_batch_clean_stale(const char *root, const rf_batch_list *l) {
-  rf__nameset set = {0};
+  rf__nameset set = {0}, done_names = {0};
   size_t removed = 0;
   DIR *d = NULL;
   char host[64];
-  rf__host(host, sizeof host);
-  if (!l->n || rf__nameset_init(&set, l->n)) goto done;
+  rf_host_name(host, sizeof host);
+  if (!l->n || rf__nameset_init(&set, l->n) || rf__nameset_init(&done_names, l->n)) goto done;
   for (size_t i = 0; i < l->n; i++) rf__nameset_add(&set, l->v[i].name);
   if (!(d = opendir(root))) goto done;
   struct dirent *de;
   while ((de = readdir(d))) {
     char name[1024], h[256], p[RF__PATH_MAX];
     long pid;
-    if (rf__parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid) || !rf__nameset_has(&set, name))
+    int old;
+    if (rf_outset_parse_temp(de->d_name, name, sizeof name, h, sizeof h, &pid, &old) || !rf__nameset_has(&set, name))
       continue;
-    if (!strcmp(h, host) && pid != (long)getpid() && rf__pid_alive(pid)) continue;
-    if (rf_path_join(p, sizeof p, root, de->d_name) == 0 && rf_remove_tree(p) == 0) removed++;
+    /* Another host's (shards on a shared file system) or a live process's. */
+    if (strcmp(h, host) || pid == (long)getpid() || rf_pid_alive(pid)) continue;
+    const char *const *slot = NULL;
+    for (size_t i = 0; i < l->n && !slot; i++)
+      if (!strcmp(l->v[i].name, name)) slot = (const char *const *)&l->v[i].name;
+    if (!slot || !rf__nameset_add(&done_names, *slot)) continue;
+    /* Recovers a switch killed half way, then removes its temporaries. */
+    if (!rf_path_join(p, sizeof p, root, name)) removed += rf_outset_clean_stale(p);
   }
 done:
   if (d) closedir(d);
   rf__free(set.slot);
+  rf__free(done_names.slot);
   return removed;
+}
+
+
+/* ---- outputs never over inputs ------------------------------------------------------- */
+int rf_batch_protect_inputs(rf_batch_list *l, const char *root) {
+  char rr[PATH_MAX];
+  if (!l->n || !realpath(root, rr)) return 0; /* a root yet to be made holds no input */
+  size_t rl = strlen(rr);
+  rf__nameset taken = {0}, inputs = {0};
+  char **firsts = rf__calloc(l->n, sizeof *firsts);
+  int st = 0;
+  if (!firsts || rf__nameset_init(&taken, 2 * l->n) || rf__nameset_init(&inputs, l->n)) {
+    st = rf__err(RF_ENOMEM, "batch: out of memory");
+    goto done;
+  }
+  /* The first path component below root of every input inside root. */
+  for (size_t i = 0; i < l->n; i++) {
+    char r[PATH_MAX];
+    rf__nameset_add(&taken, l->v[i].name);
+    if (!realpath(l->v[i].input, r) || strncmp(r, rr, rl) || (r[rl] != '/' && strcmp(rr, "/"))) continue;
+    const char *c = r + (strcmp(rr, "/") ? rl + 1 : 1);
+    size_t n = strcspn(c, "/");
+    if (!(firsts[i] = rf__malloc(n + 1))) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      goto done;
+    }
+    memcpy(firsts[i], c, n);
+    firsts[i][n] = 0;
+    rf__nameset_add(&inputs, firsts[i]);
+    rf__nameset_add(&taken, firsts[i]);
+  }
+  for (size_t i = 0; i < l->n && !st; i++) {
+    if (!rf__nameset_has(&inputs, l->v[i].name)) continue;
+    size_t n = strlen(l->v[i].name) + 16;
+    char *cand = rf__malloc(n);
+    if (!cand) {
+      st = rf__err(RF_ENOMEM, "batch: out of memory");
+      break;
+    }
+    for (unsigned k = 2;; k++) {
+      snprintf(cand, n, "%s-%u", l->v[i].name, k);
+      if (!rf__nameset_has(&taken, cand)) break;
+    }
+    rf_log(2, "batch: %s: products go to %s/%s (%s/%s is or holds an input)", l->v[i].input, root, cand, root,
+           l->v[i].name);
+    rf__free(l->v[i].name);
+    l->v[i].name = cand;
+    rf__nameset_add(&taken, cand);
+  }
+done:
+  if (firsts)
+    for (size_t i = 0; i < l->n; i++) rf__free(firsts[i]);
+  rf__free(firsts);
+  rf__free(taken.slot);
+  rf__free(inputs.slot);
+  return st;
+}
+
+int rf_batch_check_summary(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) < 0) return 0;
+  char saved[1024];
+  snprintf(saved, sizeof saved, "%s", rf_errmsg());
+  cJSON *j = S_ISREG(sb.st_mode) ? rf__read_json(path, RF__BIG_TEXT_MAX) : NULL;
+  const char *prog = rf__str(j, "program");
+  int ok = prog && !strcmp(prog, "radarflow") && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "captures"));
+  cJSON_Delete(j);
+  rf__err(0, "%s", saved);
+  if (ok) return 0;
+  return rf__err(RF_EINVAL, "%s: exists and is not a radarflow batch summary; radarflow never replaces it (choose "
+                 "another output root)", path);
 }
 
 /* ---- results as JSON ------------------------------------------------------------- */
@@ -1012,7 +1016,7 @@ int rf_batch_merge(const char *root, rf_batch_totals *t, size_t *missing) {
   rf__add_totals(out, t);
   cJSON_AddItemToObject(out, "captures", arr);
   arr = NULL;
-  if ((st = rf_batch_summary_path(p, sizeof p, root, 0, 0))) goto done;
+  if ((st = rf_batch_summary_path(p, sizeof p, root, 0, 0)) || (st = rf_batch_check_summary(p))) goto done;
   st = rf__write_json(p, out);
 done:
   cJSON_Delete(arr);

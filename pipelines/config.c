@@ -1,8 +1,13 @@
 /* radarflow: the configuration table's parser, validator and printers. */
 #include "rf_config.h"
+#include "../host/rf_stages.h"
+#include "../host/rf_suggest.h"
 
 #include <ini.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,11 +87,33 @@ static const rf__cfg_entry *rf__cfg_find(const char *section, const char *key) {
   return NULL;
 }
 
+/* "; did you mean SECTION.KEY?" for the nearest known setting, or "". */
+static void rf__cfg_suggest(const char *section, const char *key, char *out, size_t len) {
+  char names[RF__NCFG][96];
+  const char *cands[RF__NCFG];
+  char typed[300];
+  for (size_t i = 0; i < RF__NCFG; i++) {
+    snprintf(names[i], sizeof names[i], "%s.%s", rf__cfg[i].section, rf__cfg[i].key);
+    cands[i] = names[i];
+  }
+  snprintf(typed, sizeof typed, "%s.%s", section, key);
+  const char *near = rf_suggest(typed, cands, RF__NCFG);
+  /* A right key in the wrong section, or a key known in one section only. */
+  for (size_t i = 0; !near && i < RF__NCFG; i++)
+    if (!strcmp(rf__cfg[i].key, key)) near = names[i];
+  if (near) snprintf(out, len, "; did you mean %s?", near);
+  else out[0] = 0;
+}
+
 /* Parses and range-checks one value; `where` prefixes the message. */
 static int rf__cfg_assign(rf_config *cfg, const char *where, const char *section,
                           const char *key, const char *value) {
   const rf__cfg_entry *e = rf__cfg_find(section, key);
-  if (!e) return rf__err(RF_EINVAL, "%s[%s] %s: unknown setting", where, section, key);
+  if (!e) {
+    char near[160];
+    rf__cfg_suggest(section, key, near, sizeof near);
+    return rf__err(RF_EINVAL, "%s[%s] %s: unknown setting%s", where, section, key, near);
+  }
   double v;
   if (e->type == RF_CFG_ENUM) {
     int idx = rf__choice_index(e->choices, value);
@@ -131,13 +158,53 @@ static int rf__cfg_handler(void *user, const char *section, const char *name, co
   return ps->status == 0;
 }
 
+/* The config file's text: a regular file of at most RF_CONFIG_MAX_BYTES,
+ * opened without blocking (a FIFO) and checked before anything is read (a
+ * device such as /dev/zero never ends). */
+static int rf__config_text(const char *path, char **text) {
+  *text = NULL;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return rf__err(RF_EINVAL, "%s: cannot open config: %s", path, strerror(errno));
+  struct stat sb;
+  int st = 0;
+  char *buf = NULL;
+  if (fstat(fd, &sb) < 0) st = rf__err(RF_EINVAL, "%s: cannot open config: %s", path, strerror(errno));
+  else if (S_ISDIR(sb.st_mode)) st = rf__err(RF_EINVAL, "%s: is a folder, not a config file", path);
+  else if (!S_ISREG(sb.st_mode))
+    st = rf__err(RF_EINVAL, "%s: config is not a regular file (a device, FIFO or socket is never read)", path);
+  else if ((uint64_t)sb.st_size > RF_CONFIG_MAX_BYTES)
+    st = rf__err(RF_EINVAL, "%s: config file of %lld bytes is longer than the limit of %zu bytes", path,
+                 (long long)sb.st_size, RF_CONFIG_MAX_BYTES);
+  else if (!(buf = rf__malloc(RF_CONFIG_MAX_BYTES + 2)))
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+  size_t n = 0;
+  while (!st) {
+    ssize_t r = read(fd, buf + n, RF_CONFIG_MAX_BYTES + 1 - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) st = rf__err(RF_EINVAL, "%s: cannot read config: %s", path, strerror(errno));
+    else if (r == 0) break;
+    else if ((n += (size_t)r) > RF_CONFIG_MAX_BYTES)
+      st = rf__err(RF_EINVAL, "%s: config file is longer than the limit of %zu bytes", path, RF_CONFIG_MAX_BYTES);
+  }
+  close(fd);
+  if (!st && memchr(buf, 0, n)) st = rf__err(RF_EINVAL, "%s: config file holds a NUL byte (not text)", path);
+  if (st) {
+    rf__free(buf);
+    return st;
+  }
+  buf[n] = 0;
+  *text = buf;
+  return 0;
+}
+
 int rf_config_load(rf_config *cfg, const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return rf__err(RF_EINVAL, "%s: cannot open config: %s", path, strerror(errno));
+  char *text;
+  int st = rf__config_text(path, &text);
+  if (st) return st;
   rf_config tmp = *cfg;
   rf__cfg_parse ps = {&tmp, path, 0};
-  int line = ini_parse_file(f, rf__cfg_handler, &ps);
-  fclose(f);
+  int line = ini_parse_string(text, rf__cfg_handler, &ps);
+  rf__free(text);
   if (ps.status) {
     /* Add the line number to the message composed by the handler. */
     char msg[1024];
@@ -147,6 +214,42 @@ int rf_config_load(rf_config *cfg, const char *path) {
   }
   if (line != 0) return rf__err(RF_EINVAL, "%s:%d: syntax error", path, line);
   *cfg = tmp;
+  return 0;
+}
+
+int rf_config_check(const rf_config *cfg) {
+  if (cfg->trk_confirm_m > cfg->trk_confirm_n)
+    return rf__err(RF_EINVAL, "tracker.confirm_m = %d exceeds tracker.confirm_n = %d (M of N: M <= N)",
+                   cfg->trk_confirm_m, cfg->trk_confirm_n);
+  return 0;
+}
+
+int rf_config_check_maps(const rf_config *cfg, const char *what, size_t cells, size_t min_pulses,
+                         size_t max_pulses, size_t (*bins_of)(const rf_config *cfg, size_t pulses)) {
+  size_t drop = cfg->clutter_filter == RF_CLUTTER_MTI2 ? 1 : cfg->clutter_filter == RF_CLUTTER_MTI3 ? 2 : 0;
+  if (min_pulses < drop + 1)
+    return rf__err(RF_EINVAL, "%s: doppler.clutter_filter = %s needs dwells of at least %zu pulses; the shortest "
+                   "dwell has %zu", what, drop == 1 ? "mti2" : "mti3", drop + 1, min_pulses);
+  if (cfg->doppler_fft > 0 && (size_t)cfg->doppler_fft < max_pulses - drop)
+    return rf__err(RF_EINVAL, "%s: doppler.fft_size = %d is smaller than the %zu pulses of the longest dwell%s",
+                   what, cfg->doppler_fft, max_pulses - drop, drop ? " left by the clutter filter" : "");
+  size_t w = (size_t)cfg->train_range + (size_t)cfg->guard_range;
+  if (cells < 2 * w + 1)
+    return rf__err(RF_EINVAL, "%s: cfar.train_range = %d and cfar.guard_range = %d make a range window of %zu "
+                   "cells, wider than the range map of %zu samples", what, cfg->train_range, cfg->guard_range,
+                   2 * w + 1, cells);
+  size_t bins = bins_of(cfg, min_pulses), dk = (size_t)cfg->train_doppler + (size_t)cfg->guard_doppler;
+  if (cfg->train_doppler > 0 && bins < 2 * dk + 1)
+    return rf__err(RF_EINVAL, "%s: cfar.train_doppler = %d and cfar.guard_doppler = %d make a Doppler window of "
+                   "%zu bins, wider than the %zu Doppler bins of the shortest dwell (%zu pulses)", what,
+                   cfg->train_doppler, cfg->guard_doppler, 2 * dk + 1, bins, min_pulses);
+  if (cfg->cfar_kind == RF_CFAR_OS && cfg->os_rank > 0) {
+    size_t rows = cfg->train_doppler > 0 ? 2 * dk + 1 : 1, grows = cfg->train_doppler > 0 ? 2 * (size_t)cfg->guard_doppler + 1 : 1;
+    size_t n = rows * (2 * w + 1) - grows * (2 * (size_t)cfg->guard_range + 1);
+    if ((size_t)cfg->os_rank > n)
+      return rf__err(RF_EINVAL, "%s: cfar.os_rank = %d exceeds the %zu training cells of the CFAR window", what,
+                     cfg->os_rank, n);
+  }
   return 0;
 }
 

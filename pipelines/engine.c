@@ -25,7 +25,8 @@ void rf_engine_fan_config(const rf_capture_meta *m, const rf_config *cfg, rf_fan
                         .azimuth_deg = m->azimuth_deg,
                         .elevation_deg = m->elevation_deg,
                         .tx_beamwidth_az_deg = m->tx_beamwidth_az_deg,
-                        .tx_beamwidth_el_deg = m->tx_beamwidth_el_deg};
+                        .tx_beamwidth_el_deg = m->tx_beamwidth_el_deg,
+                        .per_channel = cfg->bf_mode == RF_BF_MODE_CHANNELS};
 }
 
 const char *const rf_stage_names[RF_STAGE_COUNT] = {

@@ -366,7 +366,7 @@ static void rf__cut_candidates(rf_engine *e, rf__clbe *c, size_t d, const rf_cl_
       }
       i++;
     }
-    if (i - start > n) rf_log(1, "dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, i - start, n);
+    if (i - start > n) rf_warn("dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, i - start, n);
     c->hitp[b] = c->hits + start;
     c->nbp[b] = c->nb + 8 * start;
     c->nhits[b] = n;
@@ -467,8 +467,10 @@ static int rf__cl_block(rf_engine *e, rf__clbe *c, size_t j, rf_plot_list *plots
    * results, not read back yet */
   cl_mem keep[3] = {c->cand[(b->dwell + 1) % 2], c->count[(b->dwell + 1) % 2], c->hist[(b->dwell + 1) % 2]};
   if (b->first == 0 && (st = rf_cl_poison(c->cl, qc, 3, keep))) return st;
+  /* Per-channel mode: no weights, beam b is channel b. */
+  const int per_channel = e->cfg.bf_mode == RF_BF_MODE_CHANNELS;
   if (b->first == 0 && ((st = rf_fan_weights(e->fan, b->dwell, c->weights)) ||
-                        (st = rf_bf_cl_set_weights(c->bf, qc, c->weights))))
+                        (st = rf_bf_cl_set_weights(c->bf, qc, per_channel ? NULL : c->weights))))
     return st;
   /* Upload into raw slot `slot` once block j-2's compression has read it. */
   cl_event prev = j >= 2 ? c->ev_pc[(j - 2) % RF__RING] : NULL;
@@ -529,4 +531,89 @@ static int rf__cl_read_power(rf_engine *e, float *power, size_t len) {
   size_t n = e->beams * e->last_bins * e->cells;
   cl_int err = clEnqueueReadBuffer(q, c->power, CL_TRUE, 0, n * sizeof(float), power, 0, NULL, NULL);
   return err == CL_SUCCESS ? 0 : rf__cl_err(err, "reading power maps");
+}
+
+/* ---- device-resident timing (bench) ------------------------------------------------ */
+int rf_engine_cl_resident(rf_engine *e, size_t d, int repeats, rf_engine_resident *out) {
+  memset(out, 0, sizeof *out);
+  if (strcmp(e->ops->name, "opencl"))
+    return rf__err(RF_EINVAL, "engine: device-resident timing needs the opencl backend");
+  rf__clbe *c = e->be;
+  if (c->rd.started || c->next || c->finished)
+    return rf__err(RF_EINVAL, "engine: device-resident timing on an engine that has streamed");
+  if (d >= e->m->dwells || repeats < 1 || repeats > RF_ENGINE_RESIDENT_MAX)
+    return rf__err(RF_EINVAL, "engine: device-resident timing of dwell %zu, %d repeats", d, repeats);
+  const rf__dwell_len *l = rf__engine_len(e, d);
+  const rf__len_cl *len = &c->len[l - e->len];
+  const size_t p = l->pulses;
+  if (p > e->block_pulses)
+    return rf__err(RF_EUNSUP, "engine: a dwell of %zu pulses does not fit the device at once (blocks of %zu)", p,
+                   e->block_pulses);
+  cl_command_queue qc = rf_cl_queue(c->cl, RF_CL_QUEUE_COMPUTE);
+  const int per_channel = e->cfg.bf_mode == RF_BF_MODE_CHANNELS;
+  cl_event *ev = rf__calloc((size_t)(repeats + 1) * 6, sizeof *ev);
+  if (!ev) return rf__err(RF_ENOMEM, "engine: out of memory");
+  int st;
+  cl_int err;
+  /* The dwell is read and uploaded once (not timed). */
+  if ((st = rf_capture_read_pulses(e->cap, (size_t)e->m->first_pulse[d], p, c->raw_host[0])) ||
+      (st = rf_fan_weights(e->fan, d, c->weights)) ||
+      (st = rf_bf_cl_set_weights(c->bf, qc, per_channel ? NULL : c->weights)))
+    goto done;
+  err = clEnqueueWriteBuffer(qc, c->raw_dev[0], CL_TRUE, 0, p * c->pulse_bytes, c->raw_host[0], 0, NULL, NULL);
+  if (err != CL_SUCCESS) {
+    st = rf__cl_err(err, "uploading pulses");
+    goto done;
+  }
+  /* Repeat 0 warms up; repeats 1..n are queued back to back. Per repeat:
+   * compression start/end, beamforming + Doppler input, Doppler start/end,
+   * CFAR + compaction. */
+  for (int r = 0; r <= repeats; r++) {
+    cl_event *v = ev + 6 * r;
+    if ((st = rf_pc_cl_execute(c->pc, qc, c->raw_dev[0], p, 0, NULL, &v[0], &v[1])) ||
+        (st = rf_doppler_cl_input(len->dop, qc, c->bf, rf_pc_cl_rows(c->pc), rf_pc_cl_row_stride(c->pc), p, 0,
+                                  c->dop, 0, NULL, &v[2])))
+      goto done;
+    if ((err = clEnqueueMarkerWithWaitList(qc, 0, NULL, &v[3])) != CL_SUCCESS) {
+      st = rf__cl_err(err, "marker");
+      goto done;
+    }
+    if ((st = rf_doppler_cl_execute(len->dop, qc, c->dop, c->power, 0, NULL, &v[4])) ||
+        (st = rf_cfar_cl_execute(len->cfar, qc, c->power, c->cand[0], c->cap, c->count[0], c->hist[0], 0, NULL,
+                                    &v[5])))
+      goto done;
+    if (r == 0 && (err = clFinish(qc)) != CL_SUCCESS) {
+      st = rf__cl_err(err, "warm-up");
+      goto done;
+    }
+  }
+  if ((err = clFinish(qc)) != CL_SUCCESS) {
+    st = rf__cl_err(err, "device-resident repeats");
+    goto done;
+  }
+  out->repeats = repeats;
+  out->pulses = p;
+  for (int r = 1; r <= repeats; r++) {
+    const cl_event *v = ev + 6 * r;
+    out->cpi_s[r - 1] = rf_cl_event_span(v[0], v[5]);
+    out->stage_s[RF_STAGE_pulse_compression] += rf_cl_event_span(v[0], v[1]) / repeats;
+    out->stage_s[RF_STAGE_beamforming] += rf_cl_event_span(v[2], v[2]) / repeats;
+    out->stage_s[RF_STAGE_doppler] += rf_cl_event_span(v[3], v[4]) / repeats;
+    out->stage_s[RF_STAGE_cfar] += rf_cl_event_span(v[5], v[5]) / repeats;
+  }
+  /* back to back: first start to last end, per repeat (MatX's measure) */
+  out->back_to_back_s = rf_cl_event_span(ev[6], ev[6 * repeats + 5]) / repeats;
+  cl_uint cnt = 0;
+  err = clEnqueueReadBuffer(qc, c->count[0], CL_TRUE, 0, sizeof cnt, &cnt, 0, NULL, NULL);
+  if (err != CL_SUCCESS) {
+    st = rf__cl_err(err, "reading counters");
+    goto done;
+  }
+  out->candidates = cnt;
+  c->finished = 1; /* the engine's buffers hold this dwell now: no streaming after */
+done:
+  clFinish(qc);
+  for (int i = 0; i < (repeats + 1) * 6; i++) rf_cl_release(&ev[i]);
+  rf__free(ev);
+  return st;
 }

@@ -59,7 +59,9 @@ static int rf__cpu_beams(rf_engine *e, rf__cpu *c, size_t d, double *t0) {
     rf__lap(e, RF_STAGE_read, t0);
     if ((st = rf_pc_execute(c->pc, c->raw, cnt, c->rows))) return st;
     rf__lap(e, RF_STAGE_pulse_compression, t0);
-    if ((st = rf_bf_execute(c->bf, c->weights, c->rows, cnt, c->cube + i * s, p * s))) return st;
+    /* Per-channel mode: no weights, beam b is channel b. */
+    const float complex *w = e->cfg.bf_mode == RF_BF_MODE_CHANNELS ? NULL : c->weights;
+    if ((st = rf_bf_execute(c->bf, w, c->rows, cnt, c->cube + i * s, p * s))) return st;
     rf__lap(e, RF_STAGE_beamforming, t0);
   }
   return 0;
@@ -80,7 +82,7 @@ static int rf__cpu_dwell(rf_engine *e, size_t d, rf_plot_list *plots) {
     if ((st = rf_cfar_execute(l->cfar, c->power + b * k * s, c->hits + b * e->max_hits, e->max_hits, &c->nhits[b])))
       return st;
     if (c->nhits[b] > e->max_hits) {
-      rf_log(1, "dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, c->nhits[b], e->max_hits);
+      rf_warn("dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, c->nhits[b], e->max_hits);
       c->nhits[b] = e->max_hits;
     }
     rf_cfar_hist_ref(l->cfar, c->power + b * k * s, c->hist + b * RF_CFAR_HIST);

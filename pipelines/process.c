@@ -1,16 +1,24 @@
-/* radarflow: one capture end to end - open, every dwell through the dwell
- * engine (the one dwell loop, with the one cancellation point), track,
- * write the products (plots.h5, plots.csv, tracks.*, *.ast, run.json), each
- * atomically and only once every dwell has succeeded. */
+/* radarflow: one capture end to end - open, validate everything (settings,
+ * the capture's numbers, its source files, the memory the run needs), every
+ * dwell through the dwell engine (the one dwell loop, with the one
+ * cancellation point), track, write the products (plots.h5, plots.csv,
+ * tracks.*, *.ast, run.json) into a fresh folder that is switched in whole
+ * (host/rf_files.h, rf_outset). */
 #include "rf_pipeline.h"
+#include "rf_supervise.h"
 #include "rf_tracker.h"
+#include "run_json.h"
 #include "../host/rf_cl.h"
+#include "../host/rf_files.h"
+#include "../host/rf_progress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -36,42 +44,28 @@ static double rf__peak_rss_bytes(void) {
 static const char *const rf__products[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv",
                                            "plots.ast", "tracks.ast", "run.json"};
 
-/* run.json: what ran, on what, with which settings, and how long it took. */
+/* run.json: what ran, on what, with which settings, and how long it took
+ * (the common pieces: run_json.c). */
 static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_t size,
                           const rf_config *cfg, const rf_run_summary *s, const char *started) {
-  cJSON *root = cJSON_CreateObject();
+  cJSON *root = rf__run_json_new("process", started);
   if (!root) return NULL;
-  char when[32];
-  rf_utc_now(when, sizeof when);
-  cJSON_AddStringToObject(root, "program", "radarflow");
-  cJSON_AddStringToObject(root, "version", RF_VERSION);
-  cJSON_AddStringToObject(root, "started_utc", started);
-  cJSON_AddStringToObject(root, "finished_utc", when);
   cJSON_AddStringToObject(root, "device", s->device);
   cJSON_AddStringToObject(root, "device_name", s->device_name);
   if (s->fallback_reason[0]) cJSON_AddStringToObject(root, "fallback_reason", s->fallback_reason);
   else cJSON_AddNullToObject(root, "fallback_reason");
   cJSON_AddNumberToObject(root, "threads", omp_get_max_threads());
-  cJSON *in = cJSON_AddObjectToObject(root, "input");
-  cJSON_AddStringToObject(in, "path", capture);
-  cJSON_AddNumberToObject(in, "size_bytes", (double)size);
+  cJSON *in = rf__run_json_input(root, capture, size);
+  cJSON_AddStringToObject(in, "kind", "capture");
   cJSON_AddStringToObject(in, "radar_name", m->radar_name);
   cJSON_AddNumberToObject(in, "channels", (double)m->channels);
   cJSON_AddNumberToObject(in, "pulses", (double)m->pulses);
   cJSON_AddNumberToObject(in, "samples", (double)m->samples);
   cJSON_AddStringToObject(in, "sample_type", m->sample_type == 1 ? "int16" : "float32");
-  cJSON *c = cJSON_AddObjectToObject(root, "config");
-  for (size_t i = 0; i < rf_config_count(); i++) {
-    const char *sec, *key;
-    char val[64];
-    rf_config_describe(cfg, i, &sec, &key, val, sizeof val);
-    cJSON *so = cJSON_GetObjectItemCaseSensitive(c, sec);
-    if (!so) so = cJSON_AddObjectToObject(c, sec);
-    cJSON_AddStringToObject(so, key, val);
-  }
+  rf__run_json_config(root, cfg);
   cJSON_AddNumberToObject(root, "dwells", (double)s->dwells);
   cJSON_AddNumberToObject(root, "plots", (double)s->plots);
-  cJSON_AddNumberToObject(root, "tracks", (double)s->tracks);
+  rf__run_json_tracks(root, &s->track_counts);
   /* detection counts (docs/detection.md): CFAR cells tested and crossings,
    * peaks dropped outside the directions the beam fan supports */
   cJSON *det = cJSON_AddObjectToObject(root, "detection");
@@ -94,9 +88,7 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   cJSON_AddNumberToObject(root, "seconds", s->seconds);
   cJSON_AddNumberToObject(root, "peak_rss_bytes", rf__peak_rss_bytes());
   cJSON_AddNumberToObject(root, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : 0);
-  char *txt = cJSON_Print(root);
-  cJSON_Delete(root);
-  return txt;
+  return rf__run_json_text(root);
 }
 
 int rf_process_capture(const char *path, const char *outdir, const rf_config *cfg,
@@ -107,13 +99,23 @@ int rf_process_capture(const char *path, const char *outdir, const rf_config *cf
 /* The dwell loop: every dwell of the capture through the engine, in order,
  * stopping between dwells when asked to (rf_cancel); then the dwells still
  * in flight. */
+/* Test hook (docs/reliability.md): RF_TEST_STALL_BEFORE_DWELLS makes the
+ * run hang where the dwells start, ignoring signals as a spinning libhdf5
+ * does, so the watchdog, --timeout and interruption can be tested. */
+static void rf__test_stall(void) {
+  if (!getenv("RF_TEST_STALL_BEFORE_DWELLS")) return;
+  for (;;) pause();
+}
+
 static int rf__run_dwells(rf_engine *e, const char *path, const rf_capture_meta *m, rf_plot_list *plots) {
   int st;
+  rf_watch_phase(RF_PHASE_DWELLS);
+  rf__test_stall();
   for (size_t d = 0; d < m->dwells; d++) {
     if (rf_cancel)
       return rf__err(RF_EINTR, "%s: interrupted after %zu of %zu dwells; no products written", path, d, m->dwells);
     if ((st = rf_engine_dwell(e, d, plots))) return st;
-    rf_log(2, "dwell %zu: %zu plots so far", d, plots->n);
+    rf_progress_dwell(d + 1, m->dwells, plots->n);
   }
   return rf_engine_finish(e, plots);
 }
@@ -221,10 +223,13 @@ static int rf__write_products(const char *path, const char *outdir, rf_capture *
                           .site_longitude_deg = m->site_longitude_deg,
                           .site_altitude_m = m->site_altitude_m};
   rf_track_sensor_to_info(&ts, &info);
+  rf_watch_phase(RF_PHASE_WRITE);
   if ((st = rf_plots_write_h5(p_h5, plots->v, plots->n, &info))) goto done;
-  if ((st = rf_plots_write_csv(p_csv, plots->v, plots->n)) ||
-      (st = rf_track_products_sensor(plots->v, plots->n, cfg, &ts, &info, outdir, &sum->tracks)))
-    goto fail;
+  if ((st = rf_plots_write_csv(p_csv, plots->v, plots->n))) goto fail;
+  rf_watch_phase(RF_PHASE_TRACK);
+  if ((st = rf_track_products_counted(plots->v, plots->n, cfg, &ts, &info, outdir, &sum->track_counts))) goto fail;
+  sum->tracks = sum->track_counts.ids;
+  rf_watch_phase(RF_PHASE_WRITE);
   sum->write_s = rf_now_s() - tw;
   sum->seconds = rf_now_s() - t0;
   if (!(json = rf__run_json(path, m, sum->input_bytes, cfg, sum, started))) st = rf__err(RF_ENOMEM, "%s: out of memory", p_json);
@@ -238,16 +243,21 @@ done:
   return st;
 }
 
-int rf_process_capture_on(const char *path, const char *outdir, const rf_config *cfg,
-                          const char *device, rf_run_summary *sum) {
+int rf_process_capture_into(const char *path, const char *dir, const char *guard_dir, const rf_config *cfg,
+                            const char *device, rf_run_summary *sum) {
   memset(sum, 0, sizeof *sum);
   double t0 = rf_now_s();
   char started[32];
   rf_utc_now(started, sizeof started);
-  if (cfg->threads > 0) omp_set_num_threads(cfg->threads);
   rf_capture *cap = NULL;
   rf_plot_list plots = {0};
-  int st = rf_capture_open(&cap, path);
+  int st = rf_config_check(cfg);
+  if (st) return st;
+  if (cfg->threads > 0) omp_set_num_threads(cfg->threads);
+  rf_watch_phase(RF_PHASE_OPEN);
+  st = rf_capture_open(&cap, path);
+  if (!st) st = rf_process_validate(cap, cfg, guard_dir);
+  rf_watch_phase(RF_PHASE_SETUP);
   if (!st) st = rf__run_on(device ? device : "auto", cap, cfg, &plots, sum);
   if (!st) {
     const rf_capture_meta *m = rf_capture_get_meta(cap);
@@ -255,9 +265,23 @@ int rf_process_capture_on(const char *path, const char *outdir, const rf_config 
     sum->dwells = m->dwells;
     sum->plots = plots.n;
     sum->input_bytes = rf_capture_file_size(cap);
-    st = rf__write_products(path, outdir, cap, cfg, &plots, sum, started, t0);
+    st = rf__write_products(path, dir, cap, cfg, &plots, sum, started, t0);
   }
   rf_plot_list_free(&plots);
   rf_capture_close(cap);
+  rf_watch_phase(RF_PHASE_DONE);
+  return st;
+}
+
+int rf_process_capture_on(const char *path, const char *outdir, const rf_config *cfg,
+                          const char *device, rf_run_summary *sum) {
+  rf_outset *o = NULL;
+  memset(sum, 0, sizeof *sum);
+  int st = rf_config_check(cfg);
+  if (!st) st = rf_outset_create(&o, outdir, &path, 1, 0);
+  if (!st) st = rf_process_capture_into(path, rf_outset_tmpdir(o), rf_outset_dir(o), cfg, device, sum);
+  if (!st && rf_cancel) st = rf__err(RF_EINTR, "%s: interrupted; the output folder was left as it was", path);
+  if (!st) st = rf_outset_commit(o);
+  rf_outset_destroy(o);
   return st;
 }

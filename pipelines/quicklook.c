@@ -5,6 +5,7 @@
 #include "rf_quicklook.h"
 #include "rf_pipeline.h"
 #include "../io/rf_tracks.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -35,7 +36,7 @@ typedef struct rf__products {
   rf_config cfg;
   rf_plot_list plots;
   rf_track_list tracks;         /* sorted by track, then time */
-  size_t nids;
+  size_t nids, nconfirmed;      /* track ids; of them, confirmed at some update */
   /* From run.json, for the index row; NaN / "" when absent. */
   double dwells, seconds;
   char device[64];
@@ -93,28 +94,38 @@ static int rf__read_tracks(rf__products *p) {
   if ((st = rf_tracks_read(path, &p->tracks))) return st;
   rf_track_row *v = p->tracks.v;
   qsort(v, p->tracks.n, sizeof *v, rf__cmp_track);
-  for (size_t i = 0; i < p->tracks.n; i++)
-    if (i == 0 || v[i].track_id != v[i - 1].track_id) p->nids++;
+  for (size_t i = 0, conf = 0; i < p->tracks.n; i++) {
+    if (i == 0 || v[i].track_id != v[i - 1].track_id) p->nids++, conf = 0;
+    if (!conf && (v[i].status == RF_TRACK_CONFIRMED || v[i].status == RF_TRACK_COASTING)) p->nconfirmed++, conf = 1;
+  }
   return 0;
 }
 
-/* Applies run.json "config" (section -> key -> text) over the defaults.
- * A setting this build does not know is warned about and skipped. */
+/* Applies run.json "config" (section -> key -> value: a number, a word or
+ * a boolean; older files: text) over the defaults. A setting this build
+ * does not know is warned about and skipped. */
 static void rf__apply_config(rf_config *cfg, const cJSON *c, const char *path) {
   const cJSON *sec, *key;
   cJSON_ArrayForEach(sec, c) {
     if (!cJSON_IsObject(sec)) continue;
     cJSON_ArrayForEach(key, sec) {
-      char a[512];
-      if (!cJSON_IsString(key)) continue;
-      snprintf(a, sizeof a, "%s.%s=%s", sec->string, key->string, key->valuestring);
+      char a[512], v[64];
+      if (cJSON_IsString(key)) snprintf(v, sizeof v, "%s", key->valuestring);
+      else if (cJSON_IsNumber(key)) snprintf(v, sizeof v, "%.17g", key->valuedouble);
+      else if (cJSON_IsBool(key)) snprintf(v, sizeof v, "%s", cJSON_IsTrue(key) ? "true" : "false");
+      else continue;
+      snprintf(a, sizeof a, "%s.%s=%s", sec->string, key->string, v);
       if (rf_config_set(cfg, a)) {
-        rf_log(1, "%s: /config: setting %s.%s skipped: %s", path, sec->string, key->string,
-               rf_errmsg());
+        rf_warn("%s: /config: setting %s.%s skipped: %s", path, sec->string, key->string, rf_errmsg());
         rf_errmsg_clear();
       }
     }
   }
+}
+
+static const char *rf__jstr(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 static double rf__json_num(const cJSON *o, const char *k) {
@@ -146,8 +157,13 @@ static int rf__load(rf__products *p, const char *dir) {
     st = rf__err(RF_EFORMAT, "%s: /input/path: longer than %zu bytes", path, sizeof p->capture - 1);
     goto done;
   }
-  rf__copy(p->capture, sizeof p->capture, ip->valuestring);
-  rf__copy(p->name, sizeof p->name, rf__basename(p->capture));
+  /* A `radarflow track` run: the input is a plot file, the capture (for
+   * the map) the one it came from, when known. */
+  const char *kind = rf__jstr(in, "kind"), *cap = ip->valuestring;
+  int from_plots = kind && !strcmp(kind, "plots");
+  if (from_plots) cap = rf__jstr(in, "capture_path") ? rf__jstr(in, "capture_path") : "";
+  rf__copy(p->capture, sizeof p->capture, cap);
+  rf__copy(p->name, sizeof p->name, rf__basename(ip->valuestring));
   const cJSON *rn = cJSON_GetObjectItemCaseSensitive(in, "radar_name");
   rf__copy(p->radar, sizeof p->radar, cJSON_IsString(rn) ? rn->valuestring : "");
   const cJSON *dev = cJSON_GetObjectItemCaseSensitive(root, "device");
@@ -158,8 +174,9 @@ static int rf__load(rf__products *p, const char *dir) {
 
   if ((st = rf_path_join(path, sizeof path, dir, "plots.csv"))) goto done;
   if (!rf__is_file(path) && (st = rf_path_join(path, sizeof path, dir, "plots.h5"))) goto done;
+  if (!rf__is_file(path) && from_plots) rf__copy(path, sizeof path, ip->valuestring);
   if (!rf__is_file(path)) {
-    st = rf__err(RF_EFORMAT, "%s: no plots.csv or plots.h5", dir);
+    st = rf__err(RF_EFORMAT, "%s: no plots.csv or plots.h5%s", dir, from_plots ? ", nor the plot file run.json names" : "");
     goto done;
   }
   if ((st = rf_plots_read(path, &p->plots))) goto done;
@@ -206,10 +223,16 @@ static int rf__open_capture(const rf__products *p, const rf_quicklook_opts *o, r
     if (!rf_path_join(alt, sizeof alt, p->dir, p->capture) && rf__is_file(alt)) path = alt;
     rf_errmsg_clear();
   }
+  if (!path[0]) { /* a track run whose plots do not name their capture */
+    rf_warn("quicklook: %s: no range-Doppler map: run.json names no capture", p->dir);
+    return 1;
+  }
   int st = rf_capture_open(cap, path);
-  if (st == RF_ENOMEM) return st;
+  /* A capture asked for by name must open; the one run.json names may
+   * have moved since, and the other pictures need none. */
+  if (st == RF_ENOMEM || (st && o->capture)) return st;
   if (st) {
-    rf_log(0, "radarflow quicklook: warning: %s: no range-Doppler map: %s", p->dir, rf_errmsg());
+    rf_warn("quicklook: %s: no range-Doppler map: %s", p->dir, rf_errmsg());
     rf_errmsg_clear();
     return 1;
   }
@@ -408,15 +431,21 @@ static rf_rgb rf__snr_col(double snr, double lo, double hi) {
   return (rf_rgb){c[0] / 255.0, c[1] / 255.0, c[2] / 255.0};
 }
 
-/* Draws every track as segments coloured by the status at their end, with
- * its id at the last update. xy(row, &x, &y) gives a row's coordinates. */
+/* Draws every track as segments coloured by the status at their end.
+ * xy(row, &x, &y) gives a row's coordinates; fold > 0 wraps y into
+ * [-fold/2, fold/2) (velocities as the radar measures them) and marks each
+ * update with a cross instead: a line between folded values means nothing. */
 typedef void (*rf__xy_fn)(const rf_track_row *r, double t0, double *x, double *y);
-static void rf__draw_tracks(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p,
-                            double t0, rf__xy_fn xy) {
+static void rf__draw_tracks(rf_canvas *cv, const rf_plot_frame *f, const rf__products *p, double t0, rf__xy_fn xy,
+                            double fold) {
   for (size_t i = 0; i < p->tracks.n; i++) {
     const rf_track_row *r = &p->tracks.v[i];
     double x[2], y[2];
     xy(r, t0, &x[1], &y[1]);
+    if (fold > 0) {
+      rf_draw_marker(cv, f, x[1], rf_wrap(y[1], fold / 2), RF_MARK_CROSS, 9, rf__status_col[r->status], 2);
+      continue;
+    }
     int first = i == 0 || p->tracks.v[i - 1].track_id != r->track_id;
     int last = i + 1 == p->tracks.n || p->tracks.v[i + 1].track_id != r->track_id;
     if (!first) {
@@ -424,12 +453,28 @@ static void rf__draw_tracks(rf_canvas *cv, const rf_plot_frame *f, const rf__pro
       rf_draw_polyline(cv, f, x, y, 2, rf__status_col[r->status], 2.5);
     }
     if (first && last) rf_draw_marker(cv, f, x[1], y[1], RF_MARK_DIAMOND, 9, rf__status_col[r->status], 2);
-    if (last) {
-      char id[32];
-      snprintf(id, sizeof id, "T%d", (int)r->track_id);
-      rf_draw_text_at(cv, f, x[1], y[1], 6, -8, id, 13, rf__status_col[r->status]);
-    }
   }
+}
+
+/* Each track's id at its last update, where the label collides with no
+ * other label nor anything reserved in l. *omitted: labels with no room. */
+static int rf__label_tracks(rf_canvas *cv, rf_labels *l, const rf_plot_frame *f, const rf__products *p, double t0,
+                            rf__xy_fn xy, double fold, size_t *omitted) {
+  for (size_t i = 0; i < p->tracks.n; i++) {
+    const rf_track_row *r = &p->tracks.v[i];
+    if (i + 1 < p->tracks.n && p->tracks.v[i + 1].track_id == r->track_id) continue;
+    double x, y;
+    char id[32];
+    xy(r, t0, &x, &y);
+    if (fold > 0) y = rf_wrap(y, fold / 2);
+    if (x < fmin(f->x0, f->x1) || x > fmax(f->x0, f->x1) || y < fmin(f->y0, f->y1) || y > fmax(f->y0, f->y1))
+      continue;
+    snprintf(id, sizeof id, "T%d", (int)r->track_id);
+    int k = rf_label_place(cv, l, f, x, y, id, 13, rf__status_col[r->status]);
+    if (k < 0) return k;
+    if (k == 0 && omitted) (*omitted)++;
+  }
+  return 0;
 }
 
 static void rf__xy_en(const rf_track_row *r, double t0, double *x, double *y) {
@@ -477,9 +522,18 @@ static void rf__capture_extent(const rf__products *p, const rf_quicklook_opts *o
   rf_capture_close(cap);
 }
 
+/* Reserves the box of text drawn by rf_draw_text at (px, py). */
+static int rf__reserve_text(rf_canvas *cv, rf_labels *l, double px, double py, const char *text, double size,
+                            int align, int bold) {
+  double w = rf_text_width(cv, text, size, bold);
+  double x0 = align == 1 ? px - w / 2 : align == 2 ? px - w : px;
+  return rf_labels_reserve(l, x0 - 2, py - size / 2 - 2, x0 + w + 2, py + size / 2 + 2);
+}
+
 static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char *qdir,
                         rf_quicklook_result *res) {
   rf_canvas *cv = NULL;
+  rf_labels lab = {0};
   int st;
   double rmax = isfinite(ext->range_km) ? ext->range_km : 0;
   for (size_t i = 0; i < p->plots.n; i++) rmax = fmax(rmax, p->plots.v[i].range_m / 1e3);
@@ -491,53 +545,96 @@ static int rf__draw_ppi(const rf__products *p, const rf__extent *ext, const char
   rf_plot_frame f = {120, 80, 120 + 800, 80 + 800, -R, R, -R, R};
   res->ppi = f;
   if ((st = rf_canvas_create(&cv, RF_QL_PPI_WIDTH, RF_QL_PPI_HEIGHT))) return st;
-  char title[600], sub[600];
-  snprintf(title, sizeof title, "Plan view \xe2\x80\x94 %s", p->name);
-  snprintf(sub, sizeof sub, "%zu plots, %zu tracks; site at the centre, rings every %g km", p->plots.n,
-           p->nids, ring);
-  rf_draw_title(cv, title, sub);
   rf_draw_axes(cv, &f, "east (km)", "north (km)", 0);
-  const rf_rgb grid = {0.72, 0.72, 0.72};
-  for (double r = ring; r <= R + 1e-9; r += ring) {
+  const rf_rgb grid = {0.72, 0.72, 0.72}, faint = {0.45, 0.45, 0.45};
+  /* Ring and bearing labels, the site and the legend are laid out first:
+   * track labels go where none of them is. */
+  for (double r = ring; r <= R + 1e-9 && !st; r += ring) {
     rf_draw_circle(cv, &f, 0, 0, r, grid, 1, 0);
-    char lab[32];
-    snprintf(lab, sizeof lab, "%g km", r);
-    rf_draw_text_at(cv, &f, r * sin(RF_PI * 0.75), r * cos(RF_PI * 0.75), 3, 8, lab, 11,
-                    (rf_rgb){0.45, 0.45, 0.45});
-  }
-  for (int az = 0; az < 360; az += 30) {
-    double s = sin(az * RF_PI / 180), c = cos(az * RF_PI / 180);
-    rf_draw_segment(cv, &f, 0, 0, R * s, R * c, grid, 1, 4);
-    char lab[16];
-    snprintf(lab, sizeof lab, "%d\xc2\xb0", az);
+    char lab_r[32];
     double px, py;
-    rf_plot_frame_pixel(&f, 0.93 * R * s, 0.93 * R * c, &px, &py);
-    rf_draw_text(cv, px, py, lab, 12, 1, 1, 0, 0, (rf_rgb){0.45, 0.45, 0.45});
+    snprintf(lab_r, sizeof lab_r, "%g km", r);
+    rf_draw_text_at(cv, &f, r * sin(RF_PI * 0.75), r * cos(RF_PI * 0.75), 3, 8, lab_r, 11, faint);
+    rf_plot_frame_pixel(&f, r * sin(RF_PI * 0.75), r * cos(RF_PI * 0.75), &px, &py);
+    st = rf__reserve_text(cv, &lab, px + 3, py + 8, lab_r, 11, 0, 1);
   }
-  rf_draw_marker(cv, &f, 0, 0, RF_MARK_DIAMOND, 12, RF_RGB_BLACK, 2);
-  rf__draw_tracks(cv, &f, p, 0, rf__xy_en);
-  double lo, hi;
+  for (int az = 0; az < 360 && !st; az += 30) {
+    double sn = sin(az * RF_PI / 180), cs = cos(az * RF_PI / 180);
+    rf_draw_segment(cv, &f, 0, 0, R * sn, R * cs, grid, 1, 4);
+    char lab_a[16];
+    snprintf(lab_a, sizeof lab_a, "%d\xc2\xb0", az);
+    double px, py;
+    rf_plot_frame_pixel(&f, 0.93 * R * sn, 0.93 * R * cs, &px, &py);
+    rf_draw_text(cv, px, py, lab_a, 12, 1, 1, 0, 0, faint);
+    st = rf__reserve_text(cv, &lab, px, py, lab_a, 12, 1, 0);
+  }
+  double cx, cy, lw, lh, lo, hi;
+  rf_plot_frame_pixel(&f, 0, 0, &cx, &cy);
   rf__snr_scale(&p->plots, &lo, &hi);
+  rf_legend_entry le[6] = {{"plot (colour: SNR)", RF_MARK_DOT, rf__snr_col(hi, lo, hi)},
+                           {"site", RF_MARK_DIAMOND, RF_RGB_BLACK}};
+  size_t nl = rf__status_legend(p, le, 2), omitted = 0;
+  rf_legend_size(cv, le, nl, &lw, &lh);
+  if (!st) st = rf_labels_reserve(&lab, cx - 8, cy - 8, cx + 8, cy + 8);
+  if (!st) st = rf_labels_reserve(&lab, f.px0 + 8, f.py0 + 8, f.px0 + 8 + lw, f.py0 + 8 + lh);
+  rf_draw_marker(cv, &f, 0, 0, RF_MARK_DIAMOND, 12, RF_RGB_BLACK, 2);
+  rf__draw_tracks(cv, &f, p, 0, rf__xy_en, 0);
   for (size_t i = 0; i < p->plots.n; i++)
     rf_draw_marker(cv, &f, p->plots.v[i].east_m / 1e3, p->plots.v[i].north_m / 1e3, RF_MARK_DOT, 7,
                    rf__snr_col(p->plots.v[i].snr_db, lo, hi), 1);
+  if (!st) st = rf__label_tracks(cv, &lab, &f, p, 0, rf__xy_en, 0, &omitted);
   rf_draw_colorbar(cv, f.px1 + 30, f.py0, 20, f.py1 - f.py0, lo, hi, "plot SNR (dB)");
-  rf_legend_entry le[6] = {{"plot (colour: SNR)", RF_MARK_DOT, rf__snr_col(hi, lo, hi)},
-                           {"site", RF_MARK_DIAMOND, RF_RGB_BLACK}};
-  size_t nl = rf__status_legend(p, le, 2);
   rf_draw_legend(cv, f.px0 + 8, f.py0 + 8, le, nl, 0);
+  char title[600], sub[600];
+  snprintf(title, sizeof title, "Plan view \xe2\x80\x94 %s", p->name);
+  snprintf(sub, sizeof sub, "%zu plots, %zu confirmed tracks (%zu track ids); site at the centre, rings every %g km",
+           p->plots.n, p->nconfirmed, p->nids, ring);
+  if (omitted) {
+    size_t l = strlen(sub);
+    snprintf(sub + l, sizeof sub - l, "; %zu track labels left out where they would overlap", omitted);
+  }
+  rf_draw_title(cv, title, sub);
   char path[RF__PATH + 64];
-  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_PPI_PNG))) st = rf_canvas_write_png(cv, path);
+  if (!st && !(st = rf_path_join(path, sizeof path, qdir, RF_QL_PPI_PNG))) st = rf_canvas_write_png(cv, path);
+  rf_labels_free(&lab);
   rf_canvas_destroy(cv);
   return st;
+}
+
+/* The velocity ambiguity (half-width of the interval the plots' radial
+ * velocity is folded into), m/s: the capture's lambda / (4 PRI), else half
+ * plots.h5's radial_velocity_interval_mps; NaN when neither is known. */
+static double rf__ambiguity(const rf__products *p, const rf__extent *ext) {
+  if (isfinite(ext->vmax_mps) && ext->vmax_mps > 0) return ext->vmax_mps;
+  char path[RF__PATH + 32];
+  rf_plots_attrs at;
+  double v = NAN;
+  if (!rf_path_join(path, sizeof path, p->dir, "plots.h5") && rf__is_file(path) && !rf_plots_read_attrs(path, &at)) {
+    if (at.radial_velocity_interval_mps > 0) v = at.radial_velocity_interval_mps / 2;
+    rf_plots_attrs_free(&at);
+  }
+  rf_errmsg_clear();
+  return v;
+}
+
+/* The colour of the velocity ambiguity's dashed lines. */
+static const rf_rgb rf__amb_col = {0.10, 0.10, 0.35};
+
+static void rf__amb_lines(rf_canvas *cv, const rf_plot_frame *f, double vamb) {
+  if (!(vamb > 0) || vamb > f->y1) return;
+  const rf_rgb c = rf__amb_col;
+  rf_draw_segment(cv, f, f->x0, vamb, f->x1, vamb, c, 1, 5);
+  rf_draw_segment(cv, f, f->x0, -vamb, f->x1, -vamb, c, 1, 5);
 }
 
 static int rf__draw_time(const rf__products *p, const rf__extent *ext, const char *qdir,
                          rf_quicklook_result *res) {
   rf_canvas *cv = NULL;
+  rf_labels lab = {0};
   int st;
   double t0 = INFINITY, t1 = -INFINITY, rmax = isfinite(ext->range_km) ? ext->range_km : 0;
-  double vm = isfinite(ext->vmax_mps) ? ext->vmax_mps : 0;
+  const double vamb = rf__ambiguity(p, ext);
+  double vm = vamb > 0 ? vamb : 0, vtrack = 0;
   for (size_t i = 0; i < p->plots.n; i++) {
     const rf_plot *q = &p->plots.v[i];
     t0 = fmin(t0, q->time_s), t1 = fmax(t1, q->time_s);
@@ -548,31 +645,63 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
     const rf_track_row *r = &p->tracks.v[i];
     t0 = fmin(t0, r->time_s), t1 = fmax(t1, r->time_s);
     rmax = fmax(rmax, r->range_m / 1e3);
-    vm = fmax(vm, fabs(r->radial_velocity_mps));
+    if (isfinite(r->radial_velocity_mps)) vtrack = fmax(vtrack, fabs(r->radial_velocity_mps));
   }
+  /* Tracks faster than the ambiguity: the plots' velocities are folded and
+   * the tracks' are not, so each gets its own panel; else one panel. */
+  const int folded = vamb > 0 && vtrack > vamb;
+  if (!folded) vm = fmax(vm, vtrack);
   if (!isfinite(t0)) t0 = t1 = 0;
   double span = t1 - t0, pad = span > 0 ? 0.03 * span : 0.5;
   if (!(rmax > 0)) rmax = 10;
   if (!(vm > 0)) vm = 10;
+  if (!(vtrack > 0)) vtrack = 10;
   rmax = rf__nice_ceil(rmax, rf_nice_step(rmax, 5));
-  rf_plot_frame fr = {110, 80, RF_QL_TIME_WIDTH - 350, 430, -pad, span + pad, 0, rmax};
-  rf_plot_frame fv = {110, 510, RF_QL_TIME_WIDTH - 350, 860, -pad, span + pad, -vm * 1.05, vm * 1.05};
+  const double x1 = RF_QL_TIME_WIDTH - 350;
+  rf_plot_frame fr = {110, 80, x1, folded ? 330 : 430, -pad, span + pad, 0, rmax};
+  rf_plot_frame fv = {110, folded ? 390 : 510, x1, folded ? 600 : 860, -pad, span + pad, -vm * 1.05, vm * 1.05};
+  rf_plot_frame ft = {110, 660, x1, 860, -pad, span + pad, -vtrack * 1.05, vtrack * 1.05};
   res->range_t = fr;
   res->vel_t = fv;
+  res->vel_track_t = folded ? ft : fv;
+  res->vel_folded = folded;
+  res->vel_ambiguity_mps = vamb;
   res->time0_s = t0;
   if ((st = rf_canvas_create(&cv, RF_QL_TIME_WIDTH, RF_QL_TIME_HEIGHT))) return st;
-  char title[600], sub[600], tb[64], xl[128];
+  char title[600], sub[600], tb[64], xl[128], vl[160];
   snprintf(title, sizeof title, "Range and radial velocity against time \xe2\x80\x94 %s", p->name);
   rf__utc(t0, tb, sizeof tb);
-  snprintf(sub, sizeof sub, "%zu plots, %zu tracks (%zu updates), from %s", p->plots.n, p->nids,
-           p->tracks.n, tb);
+  snprintf(sub, sizeof sub, "%zu plots, %zu confirmed tracks (%zu track ids, %zu updates), from %s", p->plots.n,
+           p->nconfirmed, p->nids, p->tracks.n, tb);
   rf_draw_title(cv, title, sub);
   snprintf(xl, sizeof xl, "time since %s (s)", tb);
   rf_draw_axes(cv, &fr, NULL, "range (km)", 1);
-  rf_draw_axes(cv, &fv, xl, "radial velocity (m/s)", 1);
-  /* Tracks under the plots, so the plots they follow stay visible. */
-  rf__draw_tracks(cv, &fr, p, t0, rf__xy_tr);
-  rf__draw_tracks(cv, &fv, p, t0, rf__xy_tv);
+  /* Each velocity panel says what it shows above it. */
+  const rf_rgb cap_col = {0.2, 0.2, 0.2};
+  if (folded) {
+    rf_draw_axes(cv, &fv, NULL, "radial velocity (m/s)", 1);
+    rf_draw_axes(cv, &ft, xl, "radial velocity (m/s)", 1);
+    snprintf(vl, sizeof vl,
+             "As measured: plots, and tracks (crosses), folded into \xc2\xb1%.4g m/s, the velocity ambiguity "
+             "\xce\xbb/(4 PRI)",
+             vamb);
+    rf_draw_text(cv, fv.px0, fv.py0 - 10, vl, 13, 0, 0, 0, 1, cap_col);
+    rf_draw_text(cv, ft.px0, ft.py0 - 10, "Tracks: radial velocity of the estimated state, unfolded", 13, 0, 0, 0, 1,
+                 cap_col);
+  } else {
+    rf_draw_axes(cv, &fv, xl, "radial velocity (m/s)", 1);
+    if (vamb > 0)
+      snprintf(vl, sizeof vl, "Plots and tracks; unambiguous within \xc2\xb1%.4g m/s, \xce\xbb/(4 PRI)", vamb);
+    else
+      snprintf(vl, sizeof vl, "Plots and tracks");
+    rf_draw_text(cv, fv.px0, fv.py0 - 10, vl, 13, 0, 0, 0, 1, cap_col);
+  }
+  rf__amb_lines(cv, &fv, vamb);
+  /* Tracks under the plots, so the plots they follow stay visible. In the
+   * measured panel the tracks are folded as the radar folds them. */
+  rf__draw_tracks(cv, &fr, p, t0, rf__xy_tr, 0);
+  rf__draw_tracks(cv, &fv, p, t0, rf__xy_tv, folded ? 2 * vamb : 0);
+  if (folded) rf__draw_tracks(cv, &ft, p, t0, rf__xy_tv, 0);
   double lo, hi;
   rf__snr_scale(&p->plots, &lo, &hi);
   for (size_t i = 0; i < p->plots.n; i++) {
@@ -581,12 +710,19 @@ static int rf__draw_time(const rf__products *p, const rf__extent *ext, const cha
     rf_draw_marker(cv, &fr, q->time_s - t0, q->range_m / 1e3, RF_MARK_DOT, 7, c, 1);
     rf_draw_marker(cv, &fv, q->time_s - t0, q->radial_velocity_mps, RF_MARK_DOT, 7, c, 1);
   }
-  rf_draw_colorbar(cv, fr.px1 + 30, fr.py0, 20, fv.py1 - fr.py0, lo, hi, "plot SNR (dB)");
-  rf_legend_entry le[5] = {{"plot (colour: SNR)", RF_MARK_DOT, rf__snr_col(hi, lo, hi)}};
+  st = rf__label_tracks(cv, &lab, &fr, p, t0, rf__xy_tr, 0, NULL);
+  if (!st) st = rf__label_tracks(cv, &lab, &fv, p, t0, rf__xy_tv, folded ? 2 * vamb : 0, NULL);
+  if (!st && folded) st = rf__label_tracks(cv, &lab, &ft, p, t0, rf__xy_tv, 0, NULL);
+  const rf_plot_frame *bottom = folded ? &ft : &fv;
+  rf_draw_colorbar(cv, fr.px1 + 30, fr.py0, 20, bottom->py1 - fr.py0, lo, hi, "plot SNR (dB)");
+  rf_legend_entry le[8] = {{"plot (colour: SNR)", RF_MARK_DOT, rf__snr_col(hi, lo, hi)}};
   size_t nl = rf__status_legend(p, le, 1);
+  if (folded) le[nl++] = (rf_legend_entry){"track, folded", RF_MARK_CROSS, rf__status_col[RF_TRACK_CONFIRMED]};
+  if (vamb > 0) le[nl++] = (rf_legend_entry){"\xc2\xb1 ambiguity (dashed)", -1, rf__amb_col};
   rf_draw_legend(cv, fr.px1 + 125, fr.py0, le, nl, 0);
   char path[RF__PATH + 64];
-  if (!(st = rf_path_join(path, sizeof path, qdir, RF_QL_TIME_PNG))) st = rf_canvas_write_png(cv, path);
+  if (!st && !(st = rf_path_join(path, sizeof path, qdir, RF_QL_TIME_PNG))) st = rf_canvas_write_png(cv, path);
+  rf_labels_free(&lab);
   rf_canvas_destroy(cv);
   return st;
 }
@@ -658,6 +794,10 @@ static void rf__html_head(rf__text *t, const char *title) {
              "table{border-collapse:collapse;margin:0.5em 0 1em}\n"
              "td,th{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left}\n"
              "th{background:#eee}td.num{text-align:right}\n"
+             /* Summary rows by status: done green, failed red, interrupted
+              * or not drawn amber, skipped and others neutral. */
+             "tr.st-good td{background:#dff3df}tr.st-bad td{background:#f8d7d7}\n"
+             "tr.st-warn td{background:#fdecc8}tr.st-neutral td{background:#f2f2f2}\n"
              ".failed{color:#b00}.imgs img{max-width:100%%;height:auto;border:1px solid #ccc;"
              "margin:0.3em 0.3em 0.3em 0;vertical-align:top}\n"
              "section{margin-bottom:2em}\n</style>\n</head>\n");
@@ -719,6 +859,131 @@ static const char rf__row_head[] =
     "<tr><th>capture</th><th>status</th><th>dwells</th><th>plots</th><th>tracks</th>"
     "<th>seconds</th><th>device</th><th>error</th></tr>\n";
 
+/* ---- the files quicklook made ------------------------------------------------------------
+ * OUTDIR/quicklook/.radarflow-quicklook lists what quicklook wrote there:
+ * a first line "products <hash of run.json>", then one file name a line.
+ * Only files it lists are ever removed. Pictures of the same products stay
+ * side by side (maps of several dwells); once the products change (a new
+ * run.json), every listed picture the new drawing did not rewrite goes. */
+#define RF__QL_FILES_MAX 64
+
+typedef struct rf__ql_files {
+  uint64_t products;            /* FNV-1a of run.json; 0 unknown */
+  size_t n;
+  char name[RF__QL_FILES_MAX][80];
+} rf__ql_files;
+
+static int rf__ql_has(const rf__ql_files *f, const char *name) {
+  for (size_t i = 0; i < f->n; i++)
+    if (!strcmp(f->name[i], name)) return 1;
+  return 0;
+}
+
+static void rf__ql_add(rf__ql_files *f, const char *name) {
+  /* Plain names only: nothing outside the folder, no hidden files. */
+  if (!name[0] || name[0] == '.' || strchr(name, '/') || strlen(name) >= sizeof f->name[0]) return;
+  if (rf__ql_has(f, name) || f->n == RF__QL_FILES_MAX) return;
+  snprintf(f->name[f->n++], sizeof f->name[0], "%s", name);
+}
+
+/* The list in qdir (empty when there is none or it is unreadable). */
+static void rf__ql_read_files(const char *qdir, rf__ql_files *f) {
+  char path[RF__PATH + 64], *txt = NULL;
+  memset(f, 0, sizeof *f);
+  if (rf_path_join(path, sizeof path, qdir, RF_QL_MANIFEST) || !rf__is_file(path) ||
+      rf_slurp(path, (size_t)1 << 20, &txt, NULL)) {
+    rf_errmsg_clear();
+    return;
+  }
+  char *save = NULL;
+  for (char *line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    unsigned long long h;
+    if (sscanf(line, "products %llx", &h) == 1) f->products = h;
+    else rf__ql_add(f, line);
+  }
+  rf__free(txt);
+}
+
+static int rf__ql_write_files(const char *qdir, const rf__ql_files *f) {
+  char path[RF__PATH + 64];
+  rf__text t = {0};
+  int st = rf_path_join(path, sizeof path, qdir, RF_QL_MANIFEST);
+  if (st) return st;
+  rf__put(&t, "products %016llx\n", (unsigned long long)f->products);
+  for (size_t i = 0; i < f->n; i++) rf__put(&t, "%s\n", f->name[i]);
+  st = rf__write_text(&t, path);
+  rf__free(t.s);
+  return st;
+}
+
+/* Removes the listed files that `keep` lacks (keep NULL: all). */
+static void rf__ql_remove_files(const char *qdir, const rf__ql_files *old, const rf__ql_files *keep) {
+  for (size_t i = 0; i < old->n; i++) {
+    char path[RF__PATH + 128];
+    if (keep && rf__ql_has(keep, old->name[i])) continue;
+    if (!rf_path_join(path, sizeof path, qdir, old->name[i]) && rf__is_file(path)) remove(path);
+  }
+  rf_errmsg_clear();
+}
+
+static uint64_t rf__ql_products_hash(const char *outdir) {
+  char path[RF__PATH + 32], *txt = NULL;
+  size_t len = 0;
+  uint64_t h = 0;
+  if (!rf_path_join(path, sizeof path, outdir, "run.json") && !rf_slurp(path, RF__JSON_MAX, &txt, &len))
+    h = rf_fnv1a64(RF_FNV1A64_INIT, txt, len);
+  rf__free(txt);
+  rf_errmsg_clear();
+  return h;
+}
+
+int rf_quicklook_present(const char *outdir) {
+  char path[RF__PATH + 64];
+  int ok = !rf_path_join(path, sizeof path, outdir, RF_QL_DIR "/" RF_QL_MANIFEST) && rf__is_file(path);
+  rf_errmsg_clear();
+  return ok;
+}
+
+int rf_quicklook_remove(const char *outdir) {
+  char qdir[RF__PATH + 32], path[RF__PATH + 64];
+  int st = rf_path_join(qdir, sizeof qdir, outdir, RF_QL_DIR);
+  if (st || !rf_quicklook_present(outdir)) return st;
+  rf__ql_files old;
+  rf__ql_read_files(qdir, &old);
+  rf__ql_remove_files(qdir, &old, NULL);
+  if (!rf_path_join(path, sizeof path, qdir, RF_QL_MANIFEST)) remove(path);
+  rmdir(qdir); /* only when empty: anything of the user's stays */
+  rf_errmsg_clear();
+  return 0;
+}
+
+/* Records the quick-look folder and exactly the files quicklook listed as
+ * its own in the product folder's marker (rf_products_adopt). */
+static int rf__ql_adopt(const char *outdir) {
+  char qdir[RF__PATH + 32];
+  int st = rf_path_join(qdir, sizeof qdir, outdir, RF_QL_DIR);
+  if (st) return st;
+  rf__ql_files *f = rf__malloc(sizeof *f);
+  char(*names)[RF__PATH] = rf__malloc((RF__QL_FILES_MAX + 2) * sizeof *names);
+  const char **v = rf__malloc((RF__QL_FILES_MAX + 2) * sizeof *v);
+  if (!f || !names || !v) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", outdir);
+    goto done;
+  }
+  rf__ql_read_files(qdir, f);
+  size_t n = 0;
+  snprintf(names[n++], sizeof names[0], "%s/", RF_QL_DIR);
+  snprintf(names[n++], sizeof names[0], "%s/%s", RF_QL_DIR, RF_QL_MANIFEST);
+  for (size_t i = 0; i < f->n; i++) snprintf(names[n++], sizeof names[0], "%s/%s", RF_QL_DIR, f->name[i]);
+  for (size_t i = 0; i < n; i++) v[i] = names[i];
+  st = rf_products_adopt(outdir, v, n);
+done:
+  rf__free(v);
+  rf__free(names);
+  rf__free(f);
+  return st;
+}
+
 /* ---- one product folder ---------------------------------------------------------------- */
 void rf_quicklook_opts_default(rf_quicklook_opts *o) {
   o->dwell = -1;
@@ -726,6 +991,11 @@ void rf_quicklook_opts_default(rf_quicklook_opts *o) {
   o->capture = NULL;
 }
 
+static int rf__product_files(const char *outdir, const rf_quicklook_opts *o, rf_quicklook_result *res,
+                             rf__products *p, const char *qdir, rf__ql_files *made);
+
+/* One product folder's pictures and page, and the list of what quicklook
+ * made there (stale pictures of earlier products removed). */
 static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quicklook_result *res,
                        rf__products *p) {
   char qdir[RF__PATH + 32];
@@ -733,16 +1003,42 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
   memset(res, 0, sizeof *res);
   res->dwell = res->beam = -1;
   if ((st = rf__load(p, outdir))) return st;
+  if ((st = rf_path_join(qdir, sizeof qdir, outdir, RF_QL_DIR)) || (st = rf_mkdirs(qdir))) return st;
+  rf__ql_files *old = rf__calloc(2, sizeof *old), *made = old ? old + 1 : NULL;
+  if (!old) return rf__err(RF_ENOMEM, "%s: out of memory", outdir);
+  rf__ql_read_files(qdir, old);
+  made->products = rf__ql_products_hash(outdir);
+  /* The same products: their earlier pictures (other dwells) stay. */
+  if (made->products && made->products == old->products)
+    for (size_t i = 0; i < old->n; i++) rf__ql_add(made, old->name[i]);
+  st = rf__product_files(outdir, o, res, p, qdir, made);
+  if (!st) {
+    rf__ql_remove_files(qdir, old, made);
+  } else { /* keep listing what is there, so a later run can remove it */
+    for (size_t i = 0; i < old->n; i++) rf__ql_add(made, old->name[i]);
+  }
+  int wst = rf__ql_write_files(qdir, made);
+  rf__free(old);
+  return st ? st : wst;
+}
+
+static int rf__product_files(const char *outdir, const rf_quicklook_opts *o, rf_quicklook_result *res,
+                             rf__products *p, const char *qdir, rf__ql_files *made) {
+  int st;
   rf__copy(res->capture_name, sizeof res->capture_name, p->name);
   res->plots = p->plots.n;
   res->tracks = p->nids;
   res->track_rows = p->tracks.n;
-  if ((st = rf_path_join(qdir, sizeof qdir, outdir, RF_QL_DIR)) || (st = rf_mkdirs(qdir))) return st;
-  if ((st = rf__draw_rd(p, o, qdir, res))) return st;
+  st = rf__draw_rd(p, o, qdir, res);
+  if (res->rd_png[0]) rf__ql_add(made, res->rd_png);
+  if (st) return st;
   rf__extent ext;
   rf__capture_extent(p, o, &ext);
+  rf__ql_add(made, RF_QL_PPI_PNG);
   if ((st = rf__draw_ppi(p, &ext, qdir, res))) return st;
+  rf__ql_add(made, RF_QL_TIME_PNG);
   if ((st = rf__draw_time(p, &ext, qdir, res))) return st;
+  rf__ql_add(made, RF_QL_INDEX);
 
   rf__text t = {0};
   char title[400], path[RF__PATH + 64];
@@ -758,7 +1054,7 @@ static int rf__product(const char *outdir, const rf_quicklook_opts *o, rf_quickl
     rf__put_esc(&t, p->radar);
     rf__put(&t, ")");
   }
-  rf__put(&t, ".</p>\n<table>\n%s<tr><td>", rf__row_head);
+  rf__put(&t, ".</p>\n<table>\n%s<tr class=\"st-good\"><td>", rf__row_head);
   rf__put_esc(&t, p->name);
   rf__put(&t, "</td><td>ok</td>");
   rf__html_num(&t, p->dwells, "%.0f");
@@ -784,6 +1080,8 @@ int rf_quicklook_product(const char *outdir, const rf_quicklook_opts *o, rf_quic
   int st = rf__product(outdir, o, res ? res : &tmp, p);
   rf__unload(p);
   rf__free(p);
+  /* The pictures belong to the product set: a later run may replace them. */
+  if (!st) st = rf__ql_adopt(outdir);
   return st;
 }
 
@@ -869,20 +1167,48 @@ static const cJSON *rf__summary_entry(const cJSON *caps, const char *folder) {
   return NULL;
 }
 
-static const char *rf__jstr(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
+
+/* A row's colour class by its status: done (and ok, a folder drawn without
+ * a summary) green, failed red, interrupted and pending amber, skipped and
+ * anything else neutral; a run done whose pictures could not be drawn
+ * amber. */
+static const char *rf__status_class(const char *status, int not_drawn) {
+  if (!strcmp(status, "done") || !strcmp(status, "ok")) return not_drawn ? "st-warn" : "st-good";
+  if (!strcmp(status, "failed")) return "st-bad";
+  if (!strcmp(status, "interrupted") || !strcmp(status, "pending")) return "st-warn";
+  return "st-neutral";
+}
+
+/* Rows of the batch table by status, for the line above it. */
+typedef struct rf__row_counts {
+  size_t rows, drawn;
+  const char *status[16];
+  size_t count[16];
+  size_t nstatus;
+} rf__row_counts;
+
+static void rf__count_status(rf__row_counts *c, const char *status) {
+  c->rows++;
+  for (size_t i = 0; i < c->nstatus; i++)
+    if (!strcmp(c->status[i], status)) {
+      c->count[i]++;
+      return;
+    }
+  if (c->nstatus < 16) {
+    c->status[c->nstatus] = status;
+    c->count[c->nstatus++] = 1;
+  }
 }
 
 /* One summary row: from the summary entry when there is one, else from
- * what the folder's products say. */
-static void rf__batch_row(rf__text *t, const char *anchor, const char *name, const cJSON *e,
-                          const rf__products *p, const rf_quicklook_result *r, int failed,
-                          const char *err) {
+ * what the folder's products say. failed: the folder could not be drawn. */
+static void rf__batch_row(rf__text *t, rf__row_counts *cnt, const char *anchor, const char *name, const cJSON *e,
+                          const rf__products *p, const rf_quicklook_result *r, int failed, const char *err) {
   const char *status = e && rf__jstr(e, "status") ? rf__jstr(e, "status") : failed ? "failed" : "ok";
   const char *error = e && rf__jstr(e, "error") ? rf__jstr(e, "error") : err ? err : "";
-  int bad = failed || strcmp(status, "ok") != 0;
-  rf__put(t, "<tr%s><td>", bad ? " class=\"failed\"" : "");
+  int bad = strcmp(status, "ok") && strcmp(status, "done") && strcmp(status, "skipped");
+  rf__count_status(cnt, status);
+  rf__put(t, "<tr class=\"%s%s\"><td>", rf__status_class(status, p && failed), bad ? " failed" : "");
   if (anchor) {
     rf__put(t, "<a href=\"#");
     rf__put_url(t, anchor);
@@ -909,6 +1235,12 @@ static void rf__batch_row(rf__text *t, const char *anchor, const char *name, con
   rf__put(t, "<td>");
   rf__put_esc(t, dev);
   rf__put(t, "</td><td>");
+  if (p && failed && e && rf__jstr(e, "error")) { /* the run's error, then why no pictures */
+    rf__put_esc(t, error);
+    rf__put(t, "; ");
+    error = err ? err : "";
+  }
+  if (p && failed && !(e && rf__jstr(e, "error"))) rf__put(t, "no pictures: ");
   rf__put_esc(t, error);
   rf__put(t, "</td></tr>\n");
 }
@@ -952,7 +1284,7 @@ static int rf__ql_batch_summary(rf__ql_batch *b) {
     b->caps = cJSON_IsArray(b->summary) ? b->summary : cJSON_GetObjectItemCaseSensitive(b->summary, "captures");
     if (!cJSON_IsArray(b->caps)) b->caps = NULL;
   }
-  if (!b->caps) rf_log(1, "%s: no captures array; summary rows taken from the folders", path);
+  if (!b->caps) rf_warn("%s: no captures array; summary rows taken from the folders", path);
   rf_errmsg_clear();
   return 0;
 }
@@ -977,7 +1309,7 @@ static int rf__ql_batch_draw(rf__ql_batch *b, const rf_quicklook_opts *o) {
     }
     b->fail[i] = 1;
     b->errs[i] = rf__strdup(rf_errmsg());
-    rf_log(0, "radarflow quicklook: %s", rf_errmsg());
+    rf_log(0, "radarflow: quicklook: %s", rf_errmsg());
     rf_errmsg_clear();
     if (!b->first) b->first = s;
   }
@@ -985,14 +1317,14 @@ static int rf__ql_batch_draw(rf__ql_batch *b, const rf_quicklook_opts *o) {
 }
 
 /* The batch page: one summary row per capture (and per capture the summary
- * lists without a folder: failed runs), then each capture's pictures. */
+ * lists without a folder: failed runs), the counts of those rows above
+ * them, then each capture's pictures. */
 static void rf__ql_batch_page(const rf__ql_batch *b, rf__text *t) {
-  rf__html_head(t, "radarflow batch quick look");
-  rf__put(t, "<p>Batch <code>");
-  rf__put_esc(t, b->root);
-  rf__put(t, "</code>: %zu capture folders, %zu drawn.</p>\n<table>\n%s", b->n, b->drawn, rf__row_head);
+  rf__text rows = {0};
+  rf__row_counts cnt;
+  memset(&cnt, 0, sizeof cnt);
   for (size_t i = 0; i < b->n; i++)
-    rf__batch_row(t, b->names[i], b->names[i], b->caps ? rf__summary_entry(b->caps, b->names[i]) : NULL,
+    rf__batch_row(&rows, &cnt, b->names[i], b->names[i], b->caps ? rf__summary_entry(b->caps, b->names[i]) : NULL,
                   &b->prod[i], &b->res[i], b->fail[i], b->errs[i]);
   const cJSON *c;
   cJSON_ArrayForEach(c, b->caps) {
@@ -1000,8 +1332,20 @@ static void rf__ql_batch_page(const rf__ql_batch *b, rf__text *t) {
     for (size_t i = 0; i < b->n && !found; i++) found = rf__summary_entry(b->caps, b->names[i]) == c;
     if (found) continue;
     const char *nm = rf__jstr(c, "name");
-    rf__batch_row(t, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
+    rf__batch_row(&rows, &cnt, NULL, nm ? nm : "?", c, NULL, NULL, 1, NULL);
   }
+  rf__html_head(t, "radarflow batch quick look");
+  rf__put(t, "<p>Batch <code>");
+  rf__put_esc(t, b->root);
+  rf__put(t, "</code>: %zu capture%s", cnt.rows, cnt.rows == 1 ? "" : "s");
+  for (size_t i = 0; i < cnt.nstatus; i++) {
+    rf__put(t, "%s%zu ", i ? ", " : ": ", cnt.count[i]);
+    rf__put_esc(t, cnt.status[i]);
+  }
+  rf__put(t, "; pictures of %zu.</p>\n<table>\n%s", b->drawn, rf__row_head);
+  if (rows.oom) t->oom = 1;
+  else if (rows.s) rf__put(t, "%s", rows.s);
+  rf__free(rows.s);
   rf__put(t, "</table>\n");
   for (size_t i = 0; i < b->n; i++) {
     rf__put(t, "<section id=\"");

@@ -42,6 +42,15 @@ int rf_batch_expand(rf_batch_list *l, const char *const *inputs, size_t n_inputs
                     const char *manifest);
 void rf_batch_list_free(rf_batch_list *l); /* NULL is a no-op */
 
+/* Product folders never over inputs: an item whose folder root/<name>
+ * would be an input or hold one (`batch d/cap.hdf5 -o d`, an input inside
+ * root) gets "-2", "-3", ... - the first suffix no other item uses. Call
+ * before sharding (every shard then agrees on the names). RF_ENOMEM. */
+int rf_batch_protect_inputs(rf_batch_list *l, const char *root);
+/* 0 when path is absent or a summary radarflow wrote; RF_EINVAL naming it
+ * otherwise (never replaced). */
+int rf_batch_check_summary(const char *path);
+
 /* Parses "K/N" (0 <= K < N, N >= 1) into k and n; RF_EINVAL otherwise. */
 int rf_batch_parse_shard(const char *text, size_t *k, size_t *n);
 /* Keeps the items whose index % n == k: shards 0..n-1 cover every item of
@@ -95,8 +104,12 @@ int rf_batch_check_resume(const char *root, const rf_batch_item *it, uint64_t co
                           rf_batch_result *res);
 
 /* Processes one capture as `radarflow process` does, into
- * root/.<name>.tmp.<host>.<pid>, writes the marker last, and renames the
- * folder to root/<name> (an older one there is swapped out and removed).
+ * root/.<name>.tmp.<host>.<pid>, writes input.json and the product marker
+ * last, and switches the folder in as root/<name> (rf_outset,
+ * host/rf_files.h): an older product folder there is exchanged and only
+ * what radarflow wrote in it is removed; a root/<name> that is not a
+ * radarflow product folder (or holds anything else) fails the capture
+ * (RF_EINVAL) and is left alone.
  * device is as for rf_process_capture_on ("cpu", "auto", "opencl", ...).
  * On failure nothing is left under root, res->status is RF_BATCH_FAILED (or
  * RF_BATCH_INTERRUPTED) and res->error holds the one-line message. Returns
@@ -109,9 +122,10 @@ int rf_batch_process_one(const char *root, const char *input, const char *name,
  * RF_EIO naming the folder and the reason ("Read-only file system", ...). */
 int rf_batch_prepare_root(const char *root);
 
-/* Removes temporaries left by killed runs (root/.<name>.tmp.* and
- * root/.<name>.old.*) for the items of l only, so shards sharing root leave
- * each other alone. Returns how many were removed. */
+/* Removes temporaries left by killed runs on this host (root/.<name>.tmp.*
+ * and root/.<name>.old.* of dead processes; rf_outset_clean_stale) for the
+ * items of l only, so shards sharing root leave each other alone. Returns
+ * how many were removed. */
 size_t rf_batch_clean_stale(const char *root, const rf_batch_list *l);
 
 /* One result as a one-line JSON object (worker answers) and back. The text

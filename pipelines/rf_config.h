@@ -20,6 +20,8 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
 #define RF_CHOICES_PLANNER "estimate|measure"
 #define RF_CHOICES_TRACK_MODEL "cv|ballistic|imm"
 #define RF_CHOICES_EARTH "flat|spherical"
+#define RF_CHOICES_BF_MODE "beams|channels"
+enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
 
 #define RF_CONFIG_TABLE(X)                                                                  \
   X(pulse_compression, window, RF_CFG_ENUM, range_window, 3, 0, 3, RF_CHOICES_RANGE_TAPER,  \
@@ -28,6 +30,8 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
     "Taylor taper peak sidelobe level, dB")                                                 \
   X(taper, taylor_nbar, RF_CFG_INT, taylor_nbar, 4, 1, 20, NULL,                            \
     "Taylor taper nbar (nearly equal sidelobes)")                                           \
+  X(beamforming, mode, RF_CFG_ENUM, bf_mode, 0, 0, 1, RF_CHOICES_BF_MODE,                  \
+    "beams: a fan of receive beams; channels: no beamforming, each channel is processed as a beam of its own (as MatX's radar pipeline)") \
   X(beamforming, beams_az, RF_CFG_INT, beams_az, 0, 0, 64, NULL,                            \
     "receive beams across azimuth, centred on the transmit direction; 0 = enough to cover the transmit beam (odd)") \
   X(beamforming, beams_el, RF_CFG_INT, beams_el, 0, 0, 64, NULL,                            \
@@ -68,6 +72,10 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
     "pulse blocks read and compressed at a time are kept under this size, MiB")             \
   X(run, fftw_planner, RF_CFG_ENUM, fftw_planner, 0, 0, 1, RF_CHOICES_PLANNER,              \
     "FFTW planning effort (measure plans slower, may run faster)")                          \
+  X(run, memory_mb, RF_CFG_INT, memory_mb, 0, 0, 1 << 30, NULL,                             \
+    "memory a run may use, MiB: a capture needing more is refused before its first dwell; 0 = 3/4 of the machine's (or the cgroup's) memory") \
+  X(run, watchdog_s, RF_CFG_INT, watchdog_s, 60, 0, 86400, NULL,                            \
+    "a run reading or writing files that makes no progress for this long is stopped (corrupt file); 0 = never") \
   X(tracker, model, RF_CFG_ENUM, trk_model, 2, 0, 2, RF_CHOICES_TRACK_MODEL,                \
     "motion model: nearly constant velocity, ballistic (gravity), or an IMM of both")       \
   X(tracker, max_speed_mps, RF_CFG_DBL, trk_max_speed, 4000, 1, 100000, NULL,               \
@@ -133,10 +141,30 @@ typedef struct rf_config {
 /* Fills every field with its default. */
 void rf_config_defaults(rf_config *cfg);
 /* Parses an INI file over the current values. RF_EINVAL naming the file,
- * line, section and key on an unknown key, a bad value or one out of range. */
+ * line, section and key on an unknown key, a bad value or one out of range;
+ * naming the file when it is not a regular file (a folder, a device such as
+ * /dev/zero, a FIFO: never read) or is longer than RF_CONFIG_MAX_BYTES. */
 int rf_config_load(rf_config *cfg, const char *path);
+/* Largest config file read, bytes. */
+#define RF_CONFIG_MAX_BYTES ((size_t)1 << 20)
 /* Sets one setting from "section.key=value" text (command-line overrides). */
 int rf_config_set(rf_config *cfg, const char *assignment);
+/* Rules between settings (each setting's own range is in the table):
+ * tracker.confirm_m <= tracker.confirm_n. RF_EINVAL naming the settings.
+ * The rules that need a capture's sizes are rf_config_check_maps. */
+int rf_config_check(const rf_config *cfg);
+/* The settings against a capture's maps (`what` names the capture in the
+ * message): the CFAR window (2 (train + guard) + 1 cells in range, bins in
+ * Doppler) must fit the range map of `cells` samples and the Doppler map of
+ * every dwell length; doppler.fft_size, when set, must hold the pulses of
+ * the longest dwell that the clutter filter leaves; mti2 / mti3 need 2 / 3
+ * pulses in the shortest dwell; cfar.os_rank (os) at most the window's
+ * training cells. Automatic window sizes (cfar.train_range 0, guard_* -1)
+ * count at their least here; the engine sizes them. `bins_of` gives the
+ * Doppler bins of a dwell of p pulses. RF_EINVAL naming the capture and the
+ * settings. */
+int rf_config_check_maps(const rf_config *cfg, const char *what, size_t cells, size_t min_pulses,
+                         size_t max_pulses, size_t (*bins_of)(const rf_config *cfg, size_t pulses));
 /* Writes the configuration as INI text (parsable by rf_config_load). Returns
  * a malloc'd (rf__malloc) string or NULL. */
 char *rf_config_to_ini(const rf_config *cfg);

@@ -112,4 +112,22 @@ int rf_engine_read_power(rf_engine *e, float *power, size_t len);
  * validate). RF_EINVAL for a dwell out of range. */
 int rf_engine_cfar_config(const rf_engine *e, size_t d, rf_cfar_config *cc);
 
+/* Device-resident timing (opencl only; `radarflow bench`, as MatX is
+ * measured): dwell d's pulses are read and uploaded once, then its device
+ * stages (compression, beamforming + Doppler input, Doppler, CFAR +
+ * compaction; no readback) run once to warm up and `repeats` times back to
+ * back. Per repeat, the device span from the first kernel's start to the
+ * last one's end (profiling events); per stage, the mean device time. On an
+ * engine that has not streamed, and it cannot stream after. RF_EUNSUP when
+ * the dwell does not fit the device at once. */
+#define RF_ENGINE_RESIDENT_MAX 1000
+typedef struct rf_engine_resident {
+  int repeats;
+  size_t pulses, candidates;           /* of the dwell; CFAR crossings of the last repeat */
+  double cpi_s[RF_ENGINE_RESIDENT_MAX]; /* per repeat */
+  double back_to_back_s;               /* first start to last end / repeats */
+  double stage_s[RF_STAGE_COUNT];      /* mean device time per stage (read, extraction: 0) */
+} rf_engine_resident;
+int rf_engine_cl_resident(rf_engine *e, size_t d, int repeats, rf_engine_resident *out);
+
 #endif

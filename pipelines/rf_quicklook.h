@@ -25,6 +25,9 @@
 #define RF_QL_TIME_PNG "tracks_time.png"
 #define RF_QL_INDEX "index.html"
 #define RF_QL_DIR "quicklook"
+/* The list of files quicklook made in OUTDIR/quicklook/ (the only ones it
+ * ever removes). */
+#define RF_QL_MANIFEST ".radarflow-quicklook"
 
 typedef struct rf_quicklook_opts {
   long dwell;          /* -1: the dwell of the strongest plot (0 when none) */
@@ -45,18 +48,35 @@ typedef struct rf_quicklook_result {
   double rd_vmin_db, rd_vmax_db; /* colour scale of the map */
   rf_plot_frame ppi;     /* x east km, y north km */
   rf_plot_frame range_t; /* x seconds since time0_s, y range km */
-  rf_plot_frame vel_t;   /* x seconds since time0_s, y radial velocity m/s */
+  rf_plot_frame vel_t;   /* x seconds since time0_s, y radial velocity m/s: the
+                            plots' (as measured, folded) and the tracks' folded
+                            alike when vel_folded, else both unfolded */
+  rf_plot_frame vel_track_t; /* the tracks' unfolded radial velocity: its own
+                            panel when vel_folded, else vel_t */
+  int vel_folded;        /* a track is faster than the velocity ambiguity */
+  double vel_ambiguity_mps; /* lambda / (4 PRI), NaN when unknown */
   double time0_s;
   size_t plots, tracks, track_rows;
   char capture_name[256];
 } rf_quicklook_result;
 
 /* One product folder: writes OUTDIR/quicklook/{rd_*.png, ppi.png,
- * tracks_time.png, index.html}, each atomically. res may be NULL.
- * RF_EFORMAT naming the file and field for unreadable products; RF_EINVAL
- * for a dwell or beam out of range. A capture that cannot be opened only
- * skips the range-Doppler map (a warning on stderr). */
+ * tracks_time.png, index.html}, each atomically, and the list of what it
+ * made there (RF_QL_MANIFEST). Pictures it made of earlier products
+ * (another run.json) and did not redraw now are removed; those of the same
+ * products stay (maps of other dwells); nothing else is ever removed.
+ * res may be NULL. RF_EFORMAT naming the file and field for unreadable
+ * products; RF_EINVAL for a dwell or beam out of range. The capture that
+ * run.json names may be missing: then only the range-Doppler map is left
+ * out (a warning on stderr); a capture named in o->capture must open
+ * (RF_EFORMAT naming it). */
 int rf_quicklook_product(const char *outdir, const rf_quicklook_opts *o, rf_quicklook_result *res);
+
+/* 1 when OUTDIR/quicklook/ holds pictures quicklook made (its list). */
+int rf_quicklook_present(const char *outdir);
+/* Removes what quicklook made in OUTDIR/quicklook/ (by its list), and the
+ * folder when that leaves it empty. 0 (also when there is nothing). */
+int rf_quicklook_remove(const char *outdir);
 
 /* 1 if dir is a batch OUTROOT: it has a subfolder holding run.json. */
 int rf_quicklook_is_batch(const char *dir);

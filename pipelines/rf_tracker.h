@@ -93,6 +93,19 @@ int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cf
                              const rf_track_sensor *s, const rf_product_info *info,
                              const char *outdir, size_t *ntracks);
 
+/* Tracks of a run, by track id: ids in all; confirmed (confirmed at some
+ * update) and tentative (never confirmed) add up to ids; deleted: ids whose
+ * last row is `deleted` (of either kind). */
+typedef struct rf_track_counts {
+  size_t ids, confirmed, tentative, deleted;
+} rf_track_counts;
+/* Counts the ids of rows (any order); all 0 when out of memory. */
+void rf_track_count_rows(const rf_track_row *rows, size_t n, rf_track_counts *c);
+/* rf_track_products_sensor, with the counts of the tracks written. */
+int rf_track_products_counted(const rf_plot *plots, size_t n, const rf_config *cfg,
+                              const rf_track_sensor *s, const rf_product_info *info,
+                              const char *outdir, rf_track_counts *counts);
+
 /* ---- filter internals, exposed for tests and the benchmark ---------------------- */
 enum rf_track_model { RF_TRACK_MODEL_CV = 0, RF_TRACK_MODEL_BALLISTIC = 1, RF_TRACK_MODEL_IMM = 2 };
 enum rf_track_earth { RF_TRACK_EARTH_FLAT = 0, RF_TRACK_EARTH_SPHERICAL = 1 };

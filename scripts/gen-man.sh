@@ -10,7 +10,7 @@ bin=$1
 readme=$2
 
 main=$("$bin" --help)
-version=$("$bin" --version)
+version=$("$bin" --version | head -n 1)
 commands=$(awk '/^Commands:/ { f = 1; next } f && /^$/ { exit } f && /^  [a-z]/ { print $1 }' <<<"$main")
 
 # Help text (stdin) to man(7) markup: option and command lines ("  TAG  text",

@@ -12,8 +12,9 @@
 #                           (OpenCL kernels checked in a device simulator)
 set -euo pipefail
 pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
-      check libsubunit-dev libcairo2-dev fonts-dejavu-core liblapack-dev
-      ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev)
+      check libsubunit-dev libcairo2-dev fonts-dejavu-core
+      ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev
+      libopenblas-openmp-dev)
 case "${1:-}" in
   "") ;;
   fuzz) pkgs+=(clang libclang-rt-14-dev) ;;

@@ -74,7 +74,7 @@ _radarflow() {
       mapfile -t COMPREPLY < <(compgen -P "$have" -W "$(_radarflow_ask "$prog" help_bench bench --help |
         sed -n 's/^Workloads: *\([^(]*\).*/\1/p')" -- "${cur##*,}") ;;
     --progress) mapfile -t COMPREPLY < <(compgen -W "auto line plain none" -- "$cur") ;;
-    --seed | -s | --repeat | -r | --dwell | --beam | -b | --jobs | -j | --shard) ;;
+    --seed | -s | --repeat | -r | --dwell | --beam | -b | --jobs | -j | --shard | --resident | --dwells) ;;
     -o | --output | --dir)
       compopt -o filenames 2>/dev/null
       if [[ $cmd == simulate ]]; then

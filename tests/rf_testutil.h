@@ -36,6 +36,14 @@ int rf_test_copy_file(const char *src, const char *dst, long long bytes);
 /* Number of entries in dir whose name contains `part` (NULL: all). */
 size_t rf_test_count_entries(const char *dir, const char *part);
 
+/* ---- product CSV precision ------------------------------------------------------------ */
+/* A double read back from a product CSV is the written one to its column's
+ * documented precision (docs/formats.md, "Numbers in the CSV files"):
+ * within half a unit of the last printed decimal (plus the binary
+ * representation error), exactly when |v| >= 1e15 (printed with %.17g),
+ * NaN as NaN, infinities as themselves. 1 or 0. */
+int rf_test_csv_same(double written, double read, int decimals);
+
 /* ---- running programs -------------------------------------------------------------- */
 /* The CLI under test: $RF_BIN, default "build/radarflow". */
 const char *rf_test_bin(void);

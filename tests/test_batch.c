@@ -315,7 +315,7 @@ START_TEST(batch_bad_captures) {
     const char *name, *why;
   } extra[] = {{"nan_samples", "not finite"},
                {"unreadable", "Permission denied"},
-               {"hdf5_crash", "worker"},
+               {"hdf5_crash", "corrupt"},
                {"fifo", "not a regular file"}};
   for (size_t i = 0; i < 4; i++) {
     ck_assert_str_eq(rf__status(s, extra[i].name), "failed");

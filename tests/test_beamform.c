@@ -1,4 +1,4 @@
-/* Beamforming: the blocked product against a plain loop, steering and
+/* Beamforming: the OpenBLAS product and the plain loop against a double sum, the
  * beamwidth against array theory, the beam fan (centred, spaced by half the
  * theoretical beamwidth, per transmit direction; covering a declared
  * transmit beam), and its monopulse-style direction estimate against beam
@@ -12,27 +12,61 @@
 #include "../host/rf_stages.h"
 #include "rf_tolerances.h"
 
-START_TEST(bf_matches_loop) {
-  enum { N = 7, B = 4, P = 3, S = 600 }; /* S not a multiple of the tile */
-  uint64_t seed = 3;
-  static float complex in[P * N * S], out[B * P * S];
-  float complex w[B * N];
-  for (int i = 0; i < P * N * S; i++) in[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
-  for (int i = 0; i < B * N; i++) w[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
-  rf_bf *bf;
-  ck_assert_int_eq(rf_bf_create(&bf, N, B, S), 0);
-  ck_assert_int_eq(rf_bf_execute(bf, w, in, P, out, P * S), 0);
+/* Largest |got - want| / max |want| over the B x P x S outputs, want the
+ * product summed in double here (an independent loop). */
+static double bf_rel_err(const float complex *w, const float complex *in, int nch, int nb, int np, int ns,
+                         const float complex *out) {
   double err = 0, mx = 0;
-  for (int b = 0; b < B; b++)
-    for (int p = 0; p < P; p++)
-      for (int s = 0; s < S; s++) {
+  for (int b = 0; b < nb; b++)
+    for (int p = 0; p < np; p++)
+      for (int s = 0; s < ns; s++) {
         double complex acc = 0;
-        for (int n = 0; n < N; n++) acc += (double complex)w[b * N + n] * in[(p * N + n) * S + s];
-        double e = cabs(acc - (double complex)out[b * P * S + p * S + s]);
+        for (int n = 0; n < nch; n++) acc += (double complex)w[b * nch + n] * in[(p * nch + n) * ns + s];
+        double e = cabs(acc - (double complex)out[b * np * ns + p * ns + s]);
         if (e > err) err = e;
         if (cabs(acc) > mx) mx = cabs(acc);
       }
-  ck_assert_double_lt(err / mx, RF_TOL_STAGE_REL);
+  return err / mx;
+}
+
+/* The OpenBLAS path (rf_bf_execute) and the plain loop (rf_bf_execute_ref,
+ * the OpenCL kernel's twin) against a double-precision sum, and against
+ * each other: many pulses (one CGEMM per pulse) and fewer pulses than
+ * threads (each pulse's cells cut into slices). */
+START_TEST(bf_matches_loop) {
+  enum { N = 7, B = 4, P = 3, S = 600 }; /* S not a multiple of the tile */
+  uint64_t seed = 3;
+  static float complex in[P * N * S], out[B * P * S], ref[B * P * S];
+  float complex w[B * N];
+  for (int i = 0; i < P * N * S; i++) in[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
+  for (int i = 0; i < B * N; i++) w[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
+  for (int np = 1; np <= P; np += P - 1) {
+    rf_bf *bf;
+    ck_assert_int_eq(rf_bf_create(&bf, N, B, S), 0);
+    ck_assert_int_eq(rf_bf_execute(bf, w, in, np, out, np * S), 0);
+    ck_assert_int_eq(rf_bf_execute_ref(bf, w, in, np, ref, np * S), 0);
+    ck_assert_double_lt(bf_rel_err(w, in, N, B, np, S, out), RF_TOL_STAGE_REL);
+    ck_assert_double_lt(bf_rel_err(w, in, N, B, np, S, ref), RF_TOL_STAGE_REL);
+    rf_bf_destroy(bf);
+  }
+}
+END_TEST
+
+/* Per-channel mode (no weights): beam b is channel b, exactly. */
+START_TEST(bf_channels_copies) {
+  enum { N = 5, P = 4, S = 300 };
+  uint64_t seed = 9;
+  static float complex in[P * N * S], out[N * P * S];
+  for (int i = 0; i < P * N * S; i++) in[i] = (float)rf_test_gauss(&seed) + I * (float)rf_test_gauss(&seed);
+  rf_bf *bf;
+  ck_assert_int_eq(rf_bf_create(&bf, N, N, S), 0);
+  ck_assert_int_eq(rf_bf_execute(bf, NULL, in, P, out, P * S), 0);
+  for (int b = 0; b < N; b++)
+    for (int p = 0; p < P; p++)
+      ck_assert_int_eq(memcmp(out + (b * P + p) * S, in + (p * N + b) * S, S * sizeof *out), 0);
+  rf_bf_destroy(bf);
+  ck_assert_int_eq(rf_bf_create(&bf, N, N + 1, S), 0);
+  ck_assert_int_eq(rf_bf_execute(bf, NULL, in, P, out, P * S), RF_EINVAL);
   rf_bf_destroy(bf);
 }
 END_TEST
@@ -307,6 +341,7 @@ Suite *test_beamform_suite(void) {
   Suite *s = suite_create("test_beamform_suite");
   TCase *tc = tcase_create("beamforming");
   tcase_add_test(tc, bf_matches_loop);
+  tcase_add_test(tc, bf_channels_copies);
   tcase_add_test(tc, bf_steering_is_coherent);
   tcase_add_test(tc, bf_beamwidth_matches_theory);
   tcase_add_test(tc, bf_beamwidth_large_array);

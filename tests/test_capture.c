@@ -1,6 +1,7 @@
 /* radarflow tests: capture writer and reader (io/capture_*.c). Round trips of
  * small synthetic captures, the encodings formats.md allows, malformed
- * captures, and an out-of-memory sweep on rf_capture_open. */
+ * captures, the direct chunk reads against HDF5's own, and an
+ * out-of-memory sweep on rf_capture_open. */
 #include <check.h>
 #include <hdf5.h>
 #include <math.h>
@@ -12,8 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../io/capture_chunks.h"
 #include "../io/rf_capture.h"
 #include "rf_testutil.h"
+#include "rf_tolerances.h"
 
 /* The replica is computed in double and stored as float32: components of a
  * unit phasor round to within 2^-24 (6e-8); allow a few ulps more. */
@@ -293,6 +296,211 @@ START_TEST(test_encodings_lfm_int16) {
   rf_test_capture_opts o = rf_test_capture_defaults();
   o.seed = 11;
   reencoded_roundtrip("cap_enc_lfm", &o);
+}
+END_TEST
+
+/* ---- direct chunk reads (io/capture_chunks.c) -------------------------------------- */
+/* HDF5's Fletcher-32 as H5checksum.c (1.10) writes it, transcribed: the
+ * independent oracle of rf__fletcher32. */
+static uint32_t hdf5_fletcher32(const uint8_t *data, size_t len_bytes) {
+  size_t len = len_bytes / 2;
+  uint32_t sum1 = 0, sum2 = 0;
+  while (len) {
+    size_t tlen = len > 360 ? 360 : len;
+    len -= tlen;
+    do {
+      sum1 += (uint32_t)(((uint16_t)data[0]) << 8) | ((uint16_t)data[1]);
+      data += 2;
+      sum2 += sum1;
+    } while (--tlen);
+    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+  }
+  if (len_bytes % 2) {
+    sum1 += (uint32_t)(((uint16_t)*data) << 8);
+    sum2 += sum1;
+    sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+    sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+  }
+  sum1 = (sum1 & 0xffff) + (sum1 >> 16);
+  sum2 = (sum2 & 0xffff) + (sum2 >> 16);
+  return (sum2 << 16) | sum1;
+}
+
+/* Random, all-zero, all-ones and sparse data, odd and even lengths, short
+ * and longer than one block of 4096 words; one word 0xffff (sum1 a positive
+ * multiple of 65535: HDF5 keeps 65535, not 0). */
+START_TEST(test_fletcher32_matches_hdf5) {
+  enum { MAXB = 200003 };
+  uint8_t *d = malloc(MAXB);
+  uint64_t seed = 5;
+  for (int t = 0; t < 400; t++) {
+    size_t len = t < 300 ? (size_t)(rf_test_next(&seed) % 3000) : MAXB - (size_t)(rf_test_next(&seed) % 40000);
+    for (size_t i = 0; i < len; i++) {
+      uint64_t r = rf_test_next(&seed);
+      d[i] = t % 4 == 0 ? (uint8_t)r : t % 4 == 1 ? 0xff : t % 4 == 2 ? 0 : (r % 97 == 0 ? (uint8_t)(r >> 8) : 0);
+    }
+    ck_assert_msg(rf__fletcher32(d, len) == hdf5_fletcher32(d, len), "case %d, %zu bytes", t, len);
+  }
+  d[0] = d[1] = 0xff;
+  ck_assert_uint_eq(rf__fletcher32(d, 2), hdf5_fletcher32(d, 2));
+  ck_assert_uint_eq(rf__fletcher32(d, 2), 0xffffffffu);
+  free(d);
+}
+END_TEST
+
+/* Every range of pulses below, read through the chunks directly and
+ * through HDF5, must give the capture's samples (or fail the same way). */
+static void chunks_compare(const char *path, const void *raw) {
+  rf_capture *cap[2];
+  for (int i = 0; i < 2; i++) {
+    rf__chunks_direct_enabled = i;
+    ck_assert_msg(rf_capture_open(&cap[i], path) == 0, "%s", rf_errmsg());
+  }
+  rf__chunks_direct_enabled = 1;
+  const rf_capture_meta *m = rf_capture_get_meta(cap[0]);
+  const size_t pb = rf_capture_pulse_bytes(m), np = m->pulses;
+  char *buf = malloc(np * pb);
+  uint64_t seed = 77;
+  for (int t = 0; t < 40; t++) {
+    size_t first = t == 0 ? 0 : (size_t)(rf_test_next(&seed) % np);
+    size_t count = t == 0 ? np : 1 + (size_t)(rf_test_next(&seed) % (np - first));
+    for (int i = 0; i < 2; i++) {
+      memset(buf, 0xab, np * pb);
+      ck_assert_msg(rf_capture_read_pulses(cap[i], first, count, buf) == 0, "%s", rf_errmsg());
+      ck_assert_msg(!memcmp(buf, (const char *)raw + first * pb, count * pb), "%s: pulses %zu+%zu (%s)", path,
+                    first, count, i ? "direct" : "HDF5");
+    }
+  }
+  free(buf);
+  rf_capture_close(cap[0]);
+  rf_capture_close(cap[1]);
+}
+
+/* Flips one byte of chunk `k`'s stored data. */
+static void corrupt_chunk(const char *path, hsize_t first_pulse) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5Dopen2(f, "iq", H5P_DEFAULT);
+  hsize_t off[4] = {first_pulse, 0, 0, 0}, size;
+  haddr_t addr;
+  unsigned mask;
+  h5_ok(H5Dget_chunk_info_by_coord(d, off, &mask, &addr, &size), "chunk info");
+  H5Dclose(d);
+  H5Fclose(f);
+  FILE *fp = fopen(path, "r+b");
+  ck_assert_ptr_nonnull(fp);
+  ck_assert_int_eq(fseek(fp, (long)addr + 9, SEEK_SET), 0);
+  int c = fgetc(fp);
+  ck_assert_int_eq(fseek(fp, (long)addr + 9, SEEK_SET), 0);
+  fputc(c ^ 0x10, fp);
+  fclose(fp);
+}
+
+/* A corrupted chunk fails both ways (Fletcher-32); the others still read. */
+static void chunks_corrupt(const char *path, size_t bad_first, size_t bad_last, size_t good) {
+  corrupt_chunk(path, bad_first);
+  for (int i = 0; i < 2; i++) {
+    rf__chunks_direct_enabled = i;
+    rf_capture *cap;
+    ck_assert_int_eq(rf_capture_open(&cap, path), 0);
+    const rf_capture_meta *m = rf_capture_get_meta(cap);
+    char *buf = malloc(m->pulses * rf_capture_pulse_bytes(m));
+    ck_assert_int_eq(rf_capture_read_pulses(cap, bad_last, 1, buf), RF_EFORMAT);
+    ck_assert_msg(strstr(rf_errmsg(), path) && strstr(rf_errmsg(), i ? "Fletcher-32 checksum" : "Fletcher"), "%s",
+                  rf_errmsg());
+    ck_assert_int_eq(rf_capture_read_pulses(cap, 0, m->pulses, buf), RF_EFORMAT);
+    ck_assert_msg(rf_capture_read_pulses(cap, good, 1, buf) == 0, "%s", rf_errmsg());
+    free(buf);
+    rf_capture_close(cap);
+  }
+  rf__chunks_direct_enabled = 1;
+}
+
+/* Rewrites /iq chunked by `per` pulses with no filter. */
+static void rechunk_unfiltered(const char *path, const rf_test_capture *tc, hsize_t per) {
+  const rf_capture_meta *m = &tc->meta;
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  h5_ok(f, path);
+  h5_ok(H5Ldelete(f, "iq", H5P_DEFAULT), "iq");
+  hsize_t d4[4] = {m->pulses, m->channels, m->samples, 2}, c4[4] = {per, m->channels, m->samples, 2};
+  hid_t s = H5Screate_simple(4, d4, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  h5_ok(H5Pset_chunk(dcpl, 4, c4), "chunk");
+  int i16 = m->sample_type == RF_SAMPLE_INT16;
+  hid_t d = H5Dcreate2(f, "iq", i16 ? H5T_STD_I16LE : H5T_IEEE_F32LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  h5_ok(d, "iq");
+  h5_ok(H5Dwrite(d, i16 ? H5T_NATIVE_INT16 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, tc->raw), "iq");
+  H5Dclose(d);
+  H5Pclose(dcpl);
+  H5Sclose(s);
+  h5_ok(H5Fclose(f), "close");
+}
+
+/* The writer's chunks (Fletcher-32): several small pulses a chunk with a
+ * partial last chunk (int16), one pulse a chunk (float32); chunks with no
+ * filter; the big-endian contiguous /iq of reencode() reads through HDF5. */
+START_TEST(test_chunks_direct_matches_hdf5) {
+  const char *dir = dir_for("cap_chunks");
+  char path[4096];
+  rf_test_capture tc;
+  rf_test_capture_opts o = rf_test_capture_defaults();
+  o.pulses = 150; /* 1 KiB pulses: 64 a chunk, the last chunk 22 */
+  rf_test_join(path, sizeof path, dir, "i16.h5");
+  ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  chunks_compare(path, tc.raw);
+  chunks_corrupt(path, 64, 100, 20);
+  rf_test_capture_free(&tc);
+
+  o = rf_test_capture_defaults();
+  o.sample_type = RF_SAMPLE_FLOAT32;
+  o.samples = 2048; /* 64 KiB pulses: one a chunk */
+  rf_test_join(path, sizeof path, dir, "f32.h5");
+  ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  chunks_compare(path, tc.raw);
+  rf_test_join(path, sizeof path, dir, "f32-plain.h5");
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  rechunk_unfiltered(path, &tc, 5);
+  chunks_compare(path, tc.raw);
+  rf_test_join(path, sizeof path, dir, "f32.h5");
+  chunks_corrupt(path, 3, 3, 4);
+  rf_test_capture_free(&tc);
+
+  o = rf_test_capture_defaults();
+  rf_test_join(path, sizeof path, dir, "enc.h5");
+  ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  reencode(path, &tc);
+  chunks_compare(path, tc.raw);
+  rf_test_capture_free(&tc);
+}
+END_TEST
+
+/* A NaN sample is refused by both paths, naming its pulse and channel. */
+START_TEST(test_chunks_nan_named) {
+  const char *dir = dir_for("cap_chunks_nan");
+  char path[4096];
+  rf_test_capture tc;
+  rf_test_capture_opts o = rf_test_capture_defaults();
+  o.sample_type = RF_SAMPLE_FLOAT32;
+  ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
+  const rf_capture_meta *m = &tc.meta;
+  ((float *)tc.raw)[((7 * m->channels + 2) * m->samples + 5) * 2 + 1] = NAN;
+  rf_test_join(path, sizeof path, dir, "nan.h5");
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  for (int i = 0; i < 2; i++) {
+    rf__chunks_direct_enabled = i;
+    rf_capture *cap;
+    ck_assert_int_eq(rf_capture_open(&cap, path), 0);
+    char *buf = malloc(m->pulses * rf_capture_pulse_bytes(m));
+    ck_assert_int_eq(rf_capture_read_pulses(cap, 0, 7, buf), 0);
+    ck_assert_int_eq(rf_capture_read_pulses(cap, 5, 4, buf), RF_EFORMAT);
+    ck_assert_msg(strstr(rf_errmsg(), "not finite") && strstr(rf_errmsg(), "pulse 7, channel 2"), "%s",
+                  rf_errmsg());
+    free(buf);
+    rf_capture_close(cap);
+  }
+  rf__chunks_direct_enabled = 1;
+  rf_test_capture_free(&tc);
 }
 END_TEST
 
@@ -590,6 +798,9 @@ Suite *test_capture_suite(void) {
   tcase_add_test(tc, test_roundtrip_float32_lfm_cal);
   tcase_add_test(tc, test_encodings_custom_float32);
   tcase_add_test(tc, test_encodings_lfm_int16);
+  tcase_add_test(tc, test_fletcher32_matches_hdf5);
+  tcase_add_test(tc, test_chunks_direct_matches_hdf5);
+  tcase_add_test(tc, test_chunks_nan_named);
   tcase_add_test(tc, test_truth_unmatched_time);
   tcase_add_test(tc, test_lfm_replica);
   tcase_add_test(tc, test_tx_beamwidth);

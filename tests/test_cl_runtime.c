@@ -3,8 +3,11 @@
  * (dwells split into blocks with the same plots, or refused), the tuning
  * table reaching the kernels as -D options, poison and canary modes, and
  * the device memory VkFFT takes for itself, asked of VkFFT and checked
- * against what its plans allocate. Runs on rf_cl_select("opencl"). */
+ * against what its plans allocate, and the VkFFT plan cache. Runs on
+ * rf_cl_select("opencl"). */
 #include <check.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include "../pipelines/rf_pipeline.h"
 #include "rf_cl_testutil.h"
 #include "rf_testutil.h"
+#include "rf_tolerances.h"
 
 /* A context with the given environment (NULL: unset) and the test cache. */
 static int cl_create_env(rf_cl **cl, const char *poison, const char *canary, const char *tuning) {
@@ -151,7 +155,17 @@ START_TEST(cl_build_failure) {
   rf_cl_device_info dev;
   ck_assert_int_eq(rf_cl_select("opencl", &dev), 0);
   rf_cl *cl = NULL;
+  /* Some OpenCL compilers (PoCL's clang) also print their diagnostics on
+   * stderr ("1 error generated."): kept in a file, not in the test log. */
+  fflush(stderr);
+  int saved = dup(2), fd = open(rf_test_join(p, sizeof p, dir, "compiler-stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ck_assert(saved >= 0 && fd >= 0);
+  dup2(fd, 2);
+  close(fd);
   int st = rf_cl_create(&cl, &dev);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
   unsetenv("RF_KERNEL_DIR");
   ck_assert_int_eq(st, RF_EDEVICE);
   ck_assert_ptr_null(cl);
@@ -339,6 +353,77 @@ START_TEST(cl_fft_scratch_asked_of_vkfft) {
 }
 END_TEST
 
+/* The VkFFT plan cache (host/cl_fft.c): a plan made again comes from the
+ * cache and its transforms give the same bits as the planned one, forward
+ * and inverse, for a 1-D batch with zero padding, the strided 2-D Doppler
+ * form (forward only) and a length of two uploads (2^19 > PoCL's local
+ * memory); a truncated or altered cache file is planned again. */
+static void plan_pair_case(rf_cl *cl, const rf_cl_fft_shape *sh, size_t batches, int want_cached) {
+  const size_t n = sh->len * sh->outer * batches;
+  cl_mem a, b;
+  ck_assert_int_eq(rf_cl_alloc(cl, n * 8, CL_MEM_READ_WRITE, "fft a", &a), 0);
+  ck_assert_int_eq(rf_cl_alloc(cl, n * 8, CL_MEM_READ_WRITE, "fft b", &b), 0);
+  rf_cl_fft *fa, *fb;
+  ck_assert_msg(rf_cl_fft_create(cl, &fa, sh, batches, a) == 0, "%s", rf_errmsg());
+  ck_assert_int_eq(rf_cl_fft_cached(fa), want_cached && rf_cl_fft_cache_enabled());
+  ck_assert_msg(rf_cl_fft_create(cl, &fb, sh, batches, b) == 0, "%s", rf_errmsg());
+  ck_assert_int_eq(rf_cl_fft_cached(fb), rf_cl_fft_cache_enabled());
+  float *x = malloc(n * 8), *ya = malloc(n * 8), *yb = malloc(n * 8);
+  uint64_t seed = 4;
+  for (size_t i = 0; i < 2 * n; i++) x[i] = (float)rf_test_gauss(&seed);
+  cl_write(cl, a, x, n * 8);
+  cl_write(cl, b, x, n * 8);
+  for (int inv = 0; inv <= !sh->forward_only; inv++) {
+    ck_assert_int_eq(rf_cl_fft_enqueue(fa, cl_q(cl), inv, a), 0);
+    ck_assert_int_eq(rf_cl_fft_enqueue(fb, cl_q(cl), inv, b), 0);
+    cl_read(cl, a, ya, n * 8);
+    cl_read(cl, b, yb, n * 8);
+    ck_assert_msg(!memcmp(ya, yb, n * 8), "length %zu x %zu: cached plan differs (%s)", sh->len, sh->outer,
+                  inv ? "inverse" : "forward");
+  }
+  free(x);
+  free(ya);
+  free(yb);
+  rf_cl_fft_destroy(fa);
+  rf_cl_fft_destroy(fb);
+  rf_cl_free(cl, a);
+  rf_cl_free(cl, b);
+}
+
+START_TEST(cl_fft_plan_cache) {
+  char dir[512], cmd[1400];
+  rf_test_fresh_dir(dir, sizeof dir, "cl-plan-cache");
+  setenv("RF_CACHE_DIR", dir, 1);
+  rf_cl_device_info dev;
+  ck_assert_int_eq(rf_cl_select("opencl", &dev), 0);
+  rf_cl *cl;
+  ck_assert_msg(rf_cl_create(&cl, &dev) == 0, "%s", rf_errmsg());
+  const rf_cl_fft_shape shapes[3] = {{.len = 315, .outer = 1, .zero_from = 256},
+                                     {.len = 16, .outer = 40, .zero_from = 13, .forward_only = 1},
+                                     {.len = (size_t)1 << 19, .outer = 1, .zero_from = (size_t)1 << 18}};
+  const size_t batches[3] = {6, 3, 1};
+  for (int i = 0; i < 3; i++) plan_pair_case(cl, &shapes[i], batches[i], 0);
+  if (!rf_cl_fft_cache_enabled()) { /* sanitizer build: no cache, nothing written */
+    ck_assert_uint_eq(rf_test_count_entries(dir, "vkfft-"), 0);
+    rf_cl_destroy(cl);
+    return;
+  }
+  ck_assert_uint_eq(rf_test_count_entries(dir, "vkfft-"), 3);
+  ck_assert_uint_eq(rf_test_count_entries(dir, ".tmp"), 0);
+  /* truncated: planned again, then cached again */
+  snprintf(cmd, sizeof cmd, "for f in '%s'/vkfft-*.bin; do head -c 100 \"$f\" > \"$f.x\"; mv \"$f.x\" \"$f\"; done", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  plan_pair_case(cl, &shapes[0], batches[0], 0);
+  /* one byte of a kernel binary altered (same size): the hash refuses it */
+  snprintf(cmd, sizeof cmd,
+           "for f in '%s'/vkfft-*.bin; do n=$(stat -c %%s \"$f\"); printf 'Z' | dd of=\"$f\" bs=1 seek=$((n - 9)) "
+           "conv=notrunc status=none; done", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  plan_pair_case(cl, &shapes[1], batches[1], 0);
+  rf_cl_destroy(cl);
+}
+END_TEST
+
 Suite *test_cl_runtime_suite(void) {
   Suite *s = suite_create("test_cl_runtime_suite");
   TCase *tc = tcase_create("cl_runtime");
@@ -351,6 +436,7 @@ Suite *test_cl_runtime_suite(void) {
   tcase_add_test(tc, cl_poison_modes);
   tcase_add_test(tc, cl_canary_catches_overrun);
   tcase_add_test(tc, cl_fft_scratch_asked_of_vkfft);
+  tcase_add_test(tc, cl_fft_plan_cache);
   tcase_add_test(tc, cl_cancel_between_kernels);
   tcase_add_test(tc, cl_budget_split_and_refuse);
   suite_add_tcase(s, tc);

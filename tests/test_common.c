@@ -6,8 +6,113 @@
 #include <string.h>
 #include <time.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include "../host/rf_common.h"
+#include "../host/rf_progress.h"
+#include "../host/rf_suggest.h"
+#include "rf_testutil.h"
 #include "rf_tolerances.h"
+
+/* Edit distances by hand (insert, delete, substitute, swap neighbours),
+ * and the suggestions the CLI makes of them. */
+START_TEST(common_suggest) {
+  ck_assert_uint_eq(rf_edit_distance("set", "set"), 0);
+  ck_assert_uint_eq(rf_edit_distance("sett", "set"), 1);
+  ck_assert_uint_eq(rf_edit_distance("proces", "process"), 1);
+  ck_assert_uint_eq(rf_edit_distance("metod", "method"), 1);
+  ck_assert_uint_eq(rf_edit_distance("ab", "ba"), 1);
+  ck_assert_uint_eq(rf_edit_distance("kitten", "sitting"), 3);
+  ck_assert_uint_eq(rf_edit_distance("", "abc"), 3);
+  const char *cmds[] = {"simulate", "process", "track", "batch", "batch-merge", "bench", "bench-compare"};
+  ck_assert_str_eq(rf_suggest("proces", cmds, 7), "process");
+  ck_assert_str_eq(rf_suggest("trakc", cmds, 7), "track");
+  ck_assert_str_eq(rf_suggest("bench-comp", cmds, 7), "bench-compare");
+  ck_assert_ptr_null(rf_suggest("frobnicate", cmds, 7));
+  ck_assert_ptr_null(rf_suggest("bnch", (const char *[]){"batch", "bench", "bunch"}, 3)); /* a tie */
+}
+END_TEST
+
+/* Runs fn with stderr going to a file; returns what it wrote. */
+static char *capture_stderr(void (*fn)(void)) {
+  char dir[512], path[600];
+  rf_test_fresh_dir(dir, sizeof dir, "progress");
+  rf_test_join(path, sizeof path, dir, "stderr.txt");
+  fflush(stderr);
+  int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ck_assert(saved >= 0 && fd >= 0);
+  dup2(fd, 2);
+  close(fd);
+  fn();
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  return rf_test_read_file(path, NULL);
+}
+
+static void progress_line_run(void) {
+  rf_progress *p;
+  rf_progress_opts o = {.mode = RF_PROGRESS_LINE, .label = "cap.h5", .item = "dwell", .total = 8, .work_total = 8e6,
+                        .eta = 1};
+  ck_assert_int_eq(rf_progress_create(&p, &o), 0);
+  rf_progress_set_dwells(p);
+  rf_progress_dwell(4, 8, 12);
+  int saved = rf_log_level;
+  rf_log_level = 1;
+  rf_warn("something odd");
+  rf_log_level = saved;
+  rf_progress_set_dwells(NULL);
+  rf_progress_destroy(p);
+}
+
+/* On a terminal: the line is drawn in place (carriage return, erase to the
+ * end), says dwell 4 of 8 and the share of the bytes, is erased before a
+ * warning is written, and at the end. */
+START_TEST(common_progress_line) {
+  char *t = capture_stderr(progress_line_run);
+  ck_assert_str_eq(t, "\r\033[Kcap.h5: dwell 4 of 8 (50% of 8.0 MB); 12 plots\r\033[K"
+                      "radarflow: warning: something odd\n");
+  free(t);
+}
+END_TEST
+
+static void progress_plain_run(void) {
+  rf_progress *p;
+  /* Every update a line (as -v); then one throttled to 1 h: only the last. */
+  rf_progress_opts o = {.mode = RF_PROGRESS_PLAIN, .label = "b", .item = "capture", .total = 3, .plain_every_s = 0};
+  ck_assert_int_eq(rf_progress_create(&p, &o), 0);
+  for (size_t k = 1; k <= 3; k++) rf_progress_update(p, k, 0, 0, NULL);
+  rf_progress_destroy(p);
+  o.plain_every_s = 3600;
+  ck_assert_int_eq(rf_progress_create(&p, &o), 0);
+  for (size_t k = 1; k <= 3; k++) rf_progress_update(p, k, 0, 0, NULL);
+  rf_progress_destroy(p);
+  o.mode = RF_PROGRESS_NONE;
+  o.plain_every_s = 0;
+  ck_assert_int_eq(rf_progress_create(&p, &o), 0);
+  rf_progress_update(p, 1, 0, 0, "x");
+  rf_progress_destroy(p);
+}
+
+/* Not on a terminal: timestamped lines, throttled - a run shorter than the
+ * period prints none (not even its last item); none in NONE mode. */
+START_TEST(common_progress_plain) {
+  char *t = capture_stderr(progress_plain_run);
+  int lines = 0;
+  for (char *l = t; l && *l; l = strchr(l, '\n') + 1) {
+    /* "YYYY-MM-DDTHH:MM:SSZ b: capture K of 3 (..%)" */
+    ck_assert_msg(strlen(l) > 21 && l[4] == '-' && l[10] == 'T' && l[19] == 'Z' && l[20] == ' ', "line: %s", l);
+    char want[64];
+    snprintf(want, sizeof want, "b: capture %d of 3 (", lines + 1);
+    ck_assert_msg(!strncmp(l + 21, want, strlen(want)), "line: %s", l);
+    lines++;
+  }
+  ck_assert_int_eq(lines, 3);
+  free(t);
+}
+END_TEST
 
 START_TEST(common_status_table) {
   static const int codes[] = {RF_EINVAL, RF_ENOMEM, RF_EIO, RF_EFORMAT, RF_ERANGE, RF_EUNSUP, RF_EDEVICE, RF_EINTR};
@@ -120,6 +225,9 @@ Suite *test_common_suite(void) {
   tcase_add_test(tc, common_fnv1a64_vectors);
   tcase_add_test(tc, common_utc_now);
   tcase_add_test(tc, common_taper_plan);
+  tcase_add_test(tc, common_suggest);
+  tcase_add_test(tc, common_progress_line);
+  tcase_add_test(tc, common_progress_plain);
   suite_add_tcase(s, tc);
   return s;
 }

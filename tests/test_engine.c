@@ -31,6 +31,23 @@ static int plot_bits_eq(const rf_plot *a, const rf_plot *b) {
          a->north_m == b->north_m && a->up_m == b->up_m;
 }
 
+/* The OpenCL engine's power cube, read back, against the CPU engine's
+ * (view vh) within the stage bar. */
+static void power_read_back_close(rf_engine *g, const rf_dwell_view *vh) {
+  size_t n = vh->beams * vh->bins * vh->cells;
+  float *p = malloc(n * sizeof *p);
+  ck_assert_int_eq(rf_engine_read_power(g, p, n), 0);
+  double peak = 0, err = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (vh->power[i] > peak) peak = vh->power[i];
+    double e = fabs((double)p[i] - (double)vh->power[i]);
+    if (e > err) err = e;
+  }
+  ck_assert_double_gt(peak, 0);
+  ck_assert_msg(err <= RF_TOL_STAGE_REL * peak, "power maps differ by %g of a %g peak", err, peak);
+  free(p);
+}
+
 START_TEST(engine_cpu_contract) {
   char cap[600];
   engine_capture(cap, sizeof cap, "engine_cpu");
@@ -145,18 +162,82 @@ START_TEST(engine_cl_order_and_power) {
   ck_assert_int_eq(rf_engine_last_dwell(h, &vh), 0);
   ck_assert_uint_eq(vg.bins, vh.bins);
   ck_assert_uint_eq(vg.beams, vh.beams);
-  size_t n = vh.beams * vh.bins * vh.cells;
-  float *p = malloc(n * sizeof *p);
-  ck_assert_int_eq(rf_engine_read_power(g, p, n), 0);
-  double peak = 0, err = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (vh.power[i] > peak) peak = vh.power[i];
-    double e = fabs((double)p[i] - (double)vh.power[i]);
-    if (e > err) err = e;
+  power_read_back_close(g, &vh);
+  ck_assert_uint_eq(pg.n, ph.n);
+  rf_plot_list_free(&pg);
+  rf_plot_list_free(&ph);
+  rf_engine_destroy(g);
+  rf_engine_destroy(h);
+  rf_capture_close(c);
+  rf_cl_destroy(cl);
+}
+END_TEST
+
+/* Per-channel mode (beamforming.mode = channels, with MatX's 3-pulse
+ * canceller): beam b is channel b, so each map equals the one made here
+ * from that channel alone by the stage objects (pulse compression of all
+ * channels, then the Doppler stage on channel b's rows); the OpenCL engine's
+ * power cube matches the CPU engine's within the stage bar. */
+START_TEST(engine_per_channel) {
+  char cap[600], dir[512];
+  engine_capture(cap, sizeof cap, "engine_chan");
+  setenv("RF_CACHE_DIR", rf_test_join(dir, sizeof dir, rf_test_tmpdir(), "cl-cache"), 1);
+  rf_capture *c;
+  ck_assert_int_eq(rf_capture_open(&c, cap), 0);
+  const rf_capture_meta *m = rf_capture_get_meta(c);
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.bf_mode = RF_BF_MODE_CHANNELS;
+  cfg.clutter_filter = RF_CLUTTER_MTI3;
+  rf_engine *h;
+  rf_plot_list ph = {0};
+  ck_assert_int_eq(rf_engine_create_cpu(&h, &cfg, c), 0);
+  for (size_t d = 0; d < m->dwells; d++) ck_assert_int_eq(rf_engine_dwell(h, d, &ph), 0);
+  rf_dwell_view vh;
+  ck_assert_int_eq(rf_engine_last_dwell(h, &vh), 0);
+  ck_assert_uint_eq(vh.beams, m->channels);
+  for (size_t b = 1; b < vh.beams; b++) ck_assert_double_eq(vh.geom->beam_az_deg[b], m->azimuth_deg[vh.dwell]);
+
+  /* dwell `last` from the stages, channel by channel */
+  const size_t d = vh.dwell, p = (size_t)m->num_pulses[d], s = m->samples, n = m->channels, k = vh.bins;
+  rf_pc_config pcc = {.channels = n, .samples = s, .sample_type = m->sample_type, .scale = m->scale,
+                      .calibration = m->calibration, .reference = m->reference, .ref_len = m->reference_len,
+                      .window = cfg.range_window, .taylor_sll_db = cfg.taylor_sll_db,
+                      .taylor_nbar = cfg.taylor_nbar, .max_pulses = p};
+  rf_doppler_config dc = {.pulses = p, .cells = s, .nfft = k, .clutter = RF_CLUTTER_MTI3,
+                          .window = cfg.doppler_window, .taylor_sll_db = cfg.taylor_sll_db,
+                          .taylor_nbar = cfg.taylor_nbar};
+  rf_pc *pc;
+  rf_doppler *dop;
+  ck_assert_int_eq(rf_pc_create(&pc, &pcc), 0);
+  ck_assert_int_eq(rf_doppler_create(&dop, &dc), 0);
+  void *raw = malloc(p * rf_capture_pulse_bytes(m));
+  float complex *rows = malloc(p * n * s * sizeof *rows), *chan = malloc(p * s * sizeof *chan);
+  float *pw = malloc(k * s * sizeof *pw);
+  ck_assert_int_eq(rf_capture_read_pulses(c, (size_t)m->first_pulse[d], p, raw), 0);
+  ck_assert_int_eq(rf_pc_execute(pc, raw, p, rows), 0);
+  for (size_t b = 0; b < n; b++) {
+    for (size_t i = 0; i < p; i++) memcpy(chan + i * s, rows + (i * n + b) * s, s * sizeof *chan);
+    ck_assert_int_eq(rf_doppler_execute(dop, chan, pw), 0);
+    ck_assert_int_eq(memcmp(pw, vh.power + b * k * s, k * s * sizeof *pw), 0);
   }
-  ck_assert_double_gt(peak, 0);
-  ck_assert_msg(err <= RF_TOL_STAGE_REL * peak, "power maps differ by %g of a %g peak", err, peak);
-  free(p);
+  free(raw);
+  free(rows);
+  free(chan);
+  free(pw);
+  rf_pc_destroy(pc);
+  rf_doppler_destroy(dop);
+
+  rf_cl_device_info dev;
+  ck_assert_msg(rf_cl_select("opencl", &dev) == 0, "no OpenCL device: %s", rf_errmsg());
+  rf_cl *cl;
+  ck_assert_msg(rf_cl_create(&cl, &dev) == 0, "%s", rf_errmsg());
+  rf_engine *g;
+  rf_plot_list pg = {0};
+  ck_assert_msg(rf_engine_create_cl(&g, cl, &cfg, c) == 0, "%s", rf_errmsg());
+  for (size_t i = 0; i < m->dwells; i++) ck_assert_msg(rf_engine_dwell(g, i, &pg) == 0, "%s", rf_errmsg());
+  ck_assert_msg(rf_engine_finish(g, &pg) == 0, "%s", rf_errmsg());
+  power_read_back_close(g, &vh);
   ck_assert_uint_eq(pg.n, ph.n);
   rf_plot_list_free(&pg);
   rf_plot_list_free(&ph);
@@ -174,6 +255,7 @@ Suite *test_engine_suite(void) {
   tcase_add_test(tc, engine_cpu_contract);
   tcase_add_test(tc, engine_cpu_create_oom);
   tcase_add_test(tc, engine_cl_order_and_power);
+  tcase_add_test(tc, engine_per_channel);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../io/rf_products.h"
+#include "../io/rf_tracks.h"
 #include "rf_testutil.h"
 
 #define RF_TEST_OOM_MAX_STEPS 100
@@ -61,6 +62,25 @@ static void check_plots(const rf_plot *e, const rf_plot *g, size_t n) {
   }
 }
 
+/* Decimals of each plots.csv column after time_s and dwell, as
+ * docs/formats.md states them: metres and m/s to 1e-3, degrees to 1e-7,
+ * dB to 1e-3; time_s to 1e-6. */
+static const int plot_decimals[8] = {3, 3, 7, 7, 3, 3, 3, 3};
+#define PLOT_TIME_DECIMALS 6
+
+/* The CSV read back: each double to its column's documented precision. */
+static void check_plots_csv(const rf_plot *e, const rf_plot *g, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    ck_assert_msg(rf_test_csv_same(e[i].time_s, g[i].time_s, PLOT_TIME_DECIMALS), "row %zu time_s %.17g read %.17g",
+                  i, e[i].time_s, g[i].time_s);
+    ck_assert_int_eq(g[i].dwell, e[i].dwell);
+    const double *x = &e[i].range_m, *y = &g[i].range_m;
+    for (int k = 0; k < 8; k++)
+      ck_assert_msg(rf_test_csv_same(x[k], y[k], plot_decimals[k]), "row %zu column %s: %.17g read %.17g", i,
+                    columns[k + 2], x[k], y[k]);
+  }
+}
+
 static void roundtrip(const char *name, const char *file, int h5) {
   const char *d = dir_for(name);
   char path[4096];
@@ -75,7 +95,8 @@ static void roundtrip(const char *name, const char *file, int h5) {
   rf_plot_list l = {0};
   ck_assert_msg(rf_plots_read(path, &l) == 0, "read: %s", rf_errmsg());
   ck_assert_uint_eq(l.n, n);
-  check_plots(p, l.v, n);
+  if (h5) check_plots(p, l.v, n);
+  else check_plots_csv(p, l.v, n);
   /* Reading again replaces the list. */
   ck_assert_int_eq(rf_plots_read(path, &l), 0);
   ck_assert_uint_eq(l.n, n);
@@ -104,9 +125,19 @@ START_TEST(test_csv_text) {
   char *txt = rf_test_read_file(path, &len);
   ck_assert_ptr_nonnull(txt);
   char expect[1024];
+  /* Each column to its documented decimals; a value rounding to zero
+   * without its sign. */
   snprintf(expect, sizeof expect,
-           "%s\n1700000000.5,3,1000.25,-12.5,45,2,20,0.33333333333333331,-0,1e-300\n", header);
+           "%s\n1700000000.500000,3,1000.250,-12.500,45.0000000,2.0000000,20.000,0.333,0.000,0.000\n", header);
   ck_assert_str_eq(txt, expect);
+  free(txt);
+  /* Beyond 1e15 fixed point would make absurd lines: %.17g. */
+  p.range_m = 6.02214076e23;
+  p.north_m = -1e300;
+  ck_assert_int_eq(rf_plots_write_csv(path, &p, 1), 0);
+  txt = rf_test_read_file(path, &len);
+  ck_assert_ptr_nonnull(strstr(txt, ",6.0221407599999999e+23,"));
+  ck_assert_ptr_nonnull(strstr(txt, ",-1.0000000000000001e+300,"));
   free(txt);
 }
 END_TEST
@@ -154,8 +185,15 @@ START_TEST(test_h5_layout) {
   /* Root attributes (extension, docs/formats.md). */
   struct {
     const char *name, *value;
-  } strs[] = {{"format", "radarflow.plots"}, {"source_path", "captures/a.h5"}, {"radar_name", "radar \xc3\xa9"}};
-  for (size_t i = 0; i < 3; i++) {
+  } strs[] = {{"format", "radarflow.plots"}, {"source_path", NULL}, {"radar_name", "radar \xc3\xa9"},
+               {"time_epoch", "1970-01-01T00:00:00Z"}};
+  /* The source path is stored absolute: a relative one joined to the
+   * current folder. */
+  char cwd[4096], abs_src[4200];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  snprintf(abs_src, sizeof abs_src, "%s/captures/a.h5", cwd);
+  strs[1].value = abs_src;
+  for (size_t i = 0; i < 4; i++) {
     hid_t a = H5Aopen(f, strs[i].name, H5P_DEFAULT), at = H5Aget_type(a);
     ck_assert_int_ge(a, 0);
     ck_assert_int_eq(H5Tget_class(at), H5T_STRING);
@@ -185,6 +223,96 @@ START_TEST(test_h5_layout) {
     H5Aclose(a);
   }
   H5Fclose(f);
+}
+END_TEST
+
+/* Attribute `name` of obj as strings (scalar: one); *n their count. The
+ * caller frees with free_strings. */
+static char **read_strings(hid_t obj, const char *name, size_t *n) {
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  ck_assert_msg(a >= 0, "no attribute %s", name);
+  hid_t sp = H5Aget_space(a), mt = H5Tcopy(H5T_C_S1);
+  H5Tset_size(mt, H5T_VARIABLE);
+  H5Tset_cset(mt, H5T_CSET_UTF8);
+  *n = (size_t)H5Sget_simple_extent_npoints(sp);
+  char **v = calloc(*n ? *n : 1, sizeof *v);
+  ck_assert_int_ge(H5Aread(a, mt, v), 0);
+  H5Tclose(mt);
+  H5Sclose(sp);
+  H5Aclose(a);
+  return v;
+}
+
+static void free_strings(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) H5free_memory(v[i]);
+  free(v);
+}
+
+/* A product file says what its numbers are: the root's time_epoch; on the
+ * compound dataset, "units" and "descriptions" with one entry per member,
+ * every description non-empty, every number with a unit, and time_s in
+ * seconds since the epoch. */
+static void check_described(const char *path, const char *dset) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  ck_assert_int_ge(f, 0);
+  size_t n, nu, nd;
+  char **ep = read_strings(f, "time_epoch", &n);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_str_eq(ep[0], "1970-01-01T00:00:00Z");
+  free_strings(ep, n);
+  hid_t d = H5Dopen2(f, dset, H5P_DEFAULT), t = H5Dget_type(d);
+  int nm = H5Tget_nmembers(t);
+  char **units = read_strings(d, "units", &nu), **desc = read_strings(d, "descriptions", &nd);
+  ck_assert_uint_eq(nu, (size_t)nm);
+  ck_assert_uint_eq(nd, (size_t)nm);
+  for (int k = 0; k < nm; k++) {
+    char *name = H5Tget_member_name(t, (unsigned)k);
+    int is_enum = H5Tget_member_class(t, (unsigned)k) == H5T_ENUM;
+    ck_assert_msg(desc[k] && strlen(desc[k]) > 10, "%s: /%s: %s has no description", path, dset, name);
+    ck_assert_msg(is_enum || (units[k] && units[k][0]), "%s: /%s: %s has no unit", path, dset, name);
+    if (!strcmp(name, "time_s")) ck_assert_str_eq(units[k], "s since 1970-01-01T00:00:00Z");
+    if (strstr(name, "_deg")) ck_assert_str_eq(units[k], "deg");
+    if (strlen(name) > 2 && !strcmp(name + strlen(name) - 2, "_m")) ck_assert_str_eq(units[k], "m");
+    H5free_memory(name);
+  }
+  free_strings(units, nu);
+  free_strings(desc, nd);
+  H5Tclose(t);
+  H5Dclose(d);
+  H5Fclose(f);
+}
+
+START_TEST(test_h5_units) {
+  const char *d = dir_for("prod_h5_units");
+  char path[4096];
+  rf_plot p[3];
+  size_t n = make_plots(p, 3);
+  double dt[2] = {1.7e9, 1.7e9 + 1}, daz[2] = {10, 20}, del[2] = {1, 2};
+  rf_product_info info = {.source_path = "a.h5", .radar_name = "r", .dwells = 2, .dwell_time_s = dt,
+                          .dwell_azimuth_deg = daz, .dwell_elevation_deg = del};
+  rf_test_join(path, sizeof path, d, "plots.h5");
+  ck_assert_int_eq(rf_plots_write_h5(path, p, n, &info), 0);
+  check_described(path, "plots");
+  /* The /dwell table too. */
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  const char *dn[3] = {"dwell/time_s", "dwell/azimuth_deg", "dwell/elevation_deg"};
+  const char *du[3] = {"s since 1970-01-01T00:00:00Z", "deg", "deg"};
+  for (int k = 0; k < 3; k++) {
+    hid_t ds = H5Dopen2(f, dn[k], H5P_DEFAULT);
+    size_t m;
+    char **u = read_strings(ds, "units", &m);
+    ck_assert_str_eq(u[0], du[k]);
+    free_strings(u, m);
+    u = read_strings(ds, "description", &m);
+    ck_assert_uint_gt(strlen(u[0]), 10);
+    free_strings(u, m);
+    H5Dclose(ds);
+  }
+  H5Fclose(f);
+  rf_track_row r = {.time_s = 1.7e9, .track_id = 1, .status = RF_TRACK_CONFIRMED};
+  rf_test_join(path, sizeof path, d, "tracks.h5");
+  ck_assert_int_eq(rf_tracks_write_h5(path, &r, 1, &info), 0);
+  check_described(path, "tracks");
 }
 END_TEST
 
@@ -436,6 +564,7 @@ Suite *test_products_suite(void) {
   tcase_add_test(tc, test_csv_roundtrip);
   tcase_add_test(tc, test_csv_text);
   tcase_add_test(tc, test_h5_layout);
+  tcase_add_test(tc, test_h5_units);
   tcase_add_test(tc, test_h5_deterministic);
   tcase_add_test(tc, test_empty);
   tcase_add_test(tc, test_unwritable);

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "../datasets/rf_sim.h"
 #include "../pipelines/rf_pipeline.h"
 #include "../pipelines/rf_quicklook.h"
@@ -424,6 +426,22 @@ static void copy_products(const char *dst, int with_tracks) {
   }
 }
 
+/* Points dir/run.json's input.path at another capture. */
+static void set_run_capture(const char *dir, const char *capture) {
+  char p[700];
+  rf_test_join(p, sizeof p, dir, "run.json");
+  char *js = rf_test_read_file(p, NULL);
+  cJSON *root = cJSON_Parse(js);
+  ck_assert_ptr_nonnull(root);
+  cJSON *in = cJSON_GetObjectItem(root, "input");
+  cJSON_ReplaceItemInObject(in, "path", cJSON_CreateString(capture));
+  char *txt = cJSON_Print(root);
+  write_text(p, txt);
+  free(txt);
+  cJSON_Delete(root);
+  free(js);
+}
+
 START_TEST(ql_no_tracks_no_capture) {
   char d[600], p[700];
   rf_test_join(d, sizeof d, g_dir, "bare");
@@ -436,8 +454,14 @@ START_TEST(ql_no_tracks_no_capture) {
   ck_assert_int_eq(rf_quicklook_product(d, &o, &r), 0);
   ck_assert_int_eq(r.has_rd, 1);
   ck_assert_uint_eq(r.tracks, 0);
-  /* Capture gone: no range-Doppler map, the rest still drawn. */
+  /* A capture asked for by name must exist. */
   o.capture = "build/test-tmp/no/such/capture.h5";
+  ck_assert_int_eq(rf_quicklook_product(d, &o, &r), RF_EFORMAT);
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), o.capture));
+  /* The capture run.json names gone: no range-Doppler map, the rest still
+   * drawn. */
+  o.capture = NULL;
+  set_run_capture(d, "build/test-tmp/no/such/capture.h5");
   ql_path(p, sizeof p, d, RF_QL_PPI_PNG);
   remove(p);
   ck_assert_int_eq(rf_quicklook_product(d, &o, &r), 0);
@@ -506,9 +530,9 @@ START_TEST(ql_batch_index) {
   write_text(p, "{ not json");
   snprintf(p, sizeof p, "%s/summary.json", root);
   write_text(p, "{\"captures\": [\n"
-                " {\"name\": \"a\", \"status\": \"ok\", \"dwells\": 8, \"plots\": 26, \"tracks\": 2,"
+                " {\"name\": \"a\", \"status\": \"done\", \"dwells\": 8, \"plots\": 26, \"tracks\": 2,"
                 "  \"seconds\": 0.5, \"device\": \"cpu\"},\n"
-                " {\"name\": \"b.h5\", \"status\": \"ok\", \"seconds\": 0.25},\n"
+                " {\"name\": \"b.h5\", \"status\": \"skipped\", \"seconds\": 0.25},\n"
                 " {\"name\": \"c<x>\", \"status\": \"failed\", \"error\": \"bad & broken\"}]}\n");
   ck_assert_int_eq(rf_quicklook_is_batch(root), 1);
   ck_assert_int_eq(rf_quicklook_is_batch(g_out), 0);
@@ -526,6 +550,13 @@ START_TEST(ql_batch_index) {
   ck_assert_ptr_nonnull(strstr(html, "bad &amp; broken"));
   ck_assert_ptr_nonnull(strstr(html, "<td class=\"num\">0.250</td>")); /* b's row from summary */
   ck_assert_ptr_nonnull(strstr(html, "id=\"d\""));                    /* d shown as failed */
+  /* The counts above the table are those of its rows: a, b, d (folders;
+   * d has no summary entry and could not be drawn) and c (the summary's). */
+  ck_assert_ptr_nonnull(strstr(html, ": 4 captures: 1 done, 1 skipped, 2 failed; pictures of 2."));
+  ck_assert_ptr_nonnull(strstr(html, "<tr class=\"st-good\"><td><a href=\"#a\">"));
+  ck_assert_ptr_nonnull(strstr(html, "<tr class=\"st-neutral\"><td><a href=\"#b\">"));
+  ck_assert_ptr_nonnull(strstr(html, "<tr class=\"st-bad failed\"><td><a href=\"#d\">"));
+  ck_assert_ptr_nonnull(strstr(html, "<tr class=\"st-bad failed\"><td>c&lt;x&gt;"));
   free(html);
   /* Through rf_quicklook, which picks batch mode by what the folder holds. */
   ck_assert_int_eq(rf_quicklook(root, NULL), RF_EFORMAT);
@@ -533,6 +564,175 @@ START_TEST(ql_batch_index) {
   ck_assert_int_eq(rf_test_mkdir_p(d), 0);
   ck_assert_int_eq(rf_quicklook(d, NULL), RF_EFORMAT); /* neither kind */
   ck_assert_ptr_nonnull(strstr(rf_errmsg(), "neither"));
+}
+END_TEST
+
+/* Re-processing into a folder with pictures redraws them from the new
+ * products: the page counts the plots plots.csv now holds, a map drawn of
+ * the old products is gone, one drawn of the new stays beside the default.
+ * A file of the user's in quicklook/ is never removed: while it is there
+ * the folder is not replaced (exit 2), and `quicklook` leaves it alone.
+ * Through the CLI, as a user runs it. */
+static size_t csv_rows(const char *path) {
+  char *t = rf_test_read_file(path, NULL);
+  size_t n = 0;
+  for (char *c = t; c && *c; c++) n += *c == '\n';
+  free(t);
+  return n ? n - 1 : 0;
+}
+
+START_TEST(ql_reprocess_replaces_pictures) {
+  char out[600], log[600], p[800], q[800], want[128];
+  rf_test_join(out, sizeof out, g_dir, "reprocess");
+  rf_test_join(log, sizeof log, g_dir, "reprocess.log");
+  rf_test_rm_rf(out);
+  ck_assert_int_eq(rf_test_cli(log, "process", g_cap, "-o", out, "--device", "cpu", "--quicklook", "-q", NULL), 0);
+  ck_assert_int_eq(rf_test_cli(log, "quicklook", out, "--dwell", "1", "--beam", "0", "-q", NULL), 0);
+  ql_path(p, sizeof p, out, "rd_dwell1_beam0.png");
+  ck_assert(rf_test_file_exists(p));
+  ql_path(q, sizeof q, out, "notes.txt");
+  write_text(q, "mine\n");
+  rf_test_join(p, sizeof p, out, "plots.csv");
+  size_t before = csv_rows(p);
+  ql_path(p, sizeof p, out, RF_QL_PPI_PNG);
+  char *ppi_before = rf_test_read_file(p, NULL);
+  /* A file of the user's in the product folder: the folder cannot be
+   * replaced whole, so the run is refused before any work (exit 2, naming
+   * the file) and everything stays as it was. */
+  rf_test_join(p, sizeof p, out, "plots.csv");
+  char *csv_before = rf_test_read_file(p, NULL);
+  ck_assert_int_eq(rf_test_cli(log, "process", g_cap, "-o", out, "--device", "cpu", "--set", "cfar.pfa=1e-3", NULL), 2);
+  char *txt = rf_test_read_file(log, NULL);
+  ck_assert_ptr_nonnull(strstr(txt, "quicklook/notes.txt"));
+  free(txt);
+  ck_assert(rf_test_file_exists(q));
+  char *csv_again = rf_test_read_file(p, NULL);
+  ck_assert_str_eq(csv_before, csv_again);
+  free(csv_before);
+  free(csv_again);
+  ql_path(p, sizeof p, out, "rd_dwell1_beam0.png");
+  ck_assert(rf_test_file_exists(p));
+  /* The user moves it away; a higher false-alarm rate: more plots, so
+   * every picture changes. */
+  char kept[800];
+  rf_test_join(kept, sizeof kept, g_dir, "reprocess-notes.txt");
+  ck_assert_int_eq(rename(q, kept), 0);
+  ck_assert_int_eq(rf_test_cli(log, "process", g_cap, "-o", out, "--device", "cpu", "--set", "cfar.pfa=1e-3", NULL), 0);
+  txt = rf_test_read_file(log, NULL);
+  ck_assert_ptr_nonnull(strstr(txt, "redrawn"));
+  free(txt);
+  rf_test_join(p, sizeof p, out, "plots.csv");
+  size_t after = csv_rows(p);
+  ck_assert_uint_gt(after, before);
+  ql_path(p, sizeof p, out, RF_QL_INDEX);
+  char *html = rf_test_read_file(p, NULL);
+  snprintf(want, sizeof want, "<td class=\"num\">%zu</td>", after);
+  ck_assert_msg(strstr(html, want) != NULL, "index.html does not count %zu plots", after);
+  free(html);
+  ql_path(p, sizeof p, out, "rd_dwell1_beam0.png");
+  ck_assert_msg(!rf_test_file_exists(p), "a map of the old products is still there");
+  ck_assert(rename(kept, q) == 0); /* the user's file, back beside the new pictures */
+  ql_path(p, sizeof p, out, RF_QL_PPI_PNG);
+  size_t la;
+  char *ppi_after = rf_test_read_file(p, &la);
+  ck_assert(strcmp(ppi_before, ppi_after) != 0 || la != strlen(ppi_before));
+  free(ppi_before);
+  free(ppi_after);
+  /* The same products again: a map of another dwell stays beside. */
+  ck_assert_int_eq(rf_test_cli(log, "quicklook", out, "--dwell", "2", "--beam", "1", "-q", NULL), 0);
+  ck_assert_int_eq(rf_test_cli(log, "quicklook", out, "-q", NULL), 0);
+  ql_path(p, sizeof p, out, "rd_dwell2_beam1.png");
+  ck_assert(rf_test_file_exists(p));
+  /* Only radarflow's own files go: removing the pictures keeps notes.txt
+   * and the folder holding it. */
+  ck_assert_int_eq(rf_quicklook_remove(out), 0);
+  ql_path(p, sizeof p, out, RF_QL_INDEX);
+  ck_assert(!rf_test_file_exists(p));
+  ck_assert(rf_test_file_exists(q));
+  /* Drawing again did not adopt the user's file into the product set: a
+   * new run still refuses to replace the folder, and the file stays. */
+  ck_assert_int_eq(rf_test_cli(log, "quicklook", out, "-q", NULL), 0);
+  ck_assert_int_eq(rf_test_cli(log, "process", g_cap, "-o", out, "--device", "cpu", "-q", NULL), 2);
+  ck_assert(rf_test_file_exists(q));
+}
+END_TEST
+
+/* A track faster than the velocity ambiguity (the demo's lambda / (4 PRI)
+ * = 124.9 m/s): the time picture gives the tracks' unfolded velocity its
+ * own panel, and in the measured panel draws the track folded as the radar
+ * folds it, where its plots would be. */
+START_TEST(ql_velocity_folding) {
+  char d[600], p[700], row[400];
+  rf_test_join(d, sizeof d, g_dir, "fast");
+  rf_test_rm_rf(d);
+  copy_products(d, 0);
+  rf_plot s = strongest_plot(d);
+  rf_test_join(p, sizeof p, d, "tracks.csv");
+  FILE *f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("time_s,track_id,status,east_m,north_m,up_m,v_east_mps,v_north_mps,v_up_mps,range_m,azimuth_deg,"
+        "elevation_deg,radial_velocity_mps,latitude_deg,longitude_deg,altitude_m,pos_sigma_m,plots,time_to_go_s\n",
+        f);
+  for (int k = 0; k < 6; k++) {
+    snprintf(row, sizeof row, "%.6f,4,confirmed,-15000,5000,300,0,0,0,27000,300,1,-300,52,4,300,40,%d,nan\n",
+             s.time_s + 0.008 * k, k + 1);
+    fputs(row, f);
+  }
+  fclose(f);
+  rf_quicklook_result r;
+  ck_assert_int_eq(rf_quicklook_product(d, NULL, &r), 0);
+  ck_assert_int_eq(r.vel_folded, 1);
+  ck_assert(fabs(r.vel_ambiguity_mps - 124.9) < 0.1);
+  ck_assert(r.vel_track_t.py0 > r.vel_t.py1); /* a panel of its own, below */
+  ql_path(p, sizeof p, d, RF_QL_TIME_PNG);
+  png img;
+  png_load(&img, p, RF_QL_TIME_WIDTH, RF_QL_TIME_HEIGHT);
+  rf_rgb confirmed = {0.80, 0.10, 0.12};
+  /* Between two updates on the unfolded panel (a line), at an update on the
+   * folded one (a cross). */
+  double t = s.time_s + 0.004 - r.time0_s, tu = s.time_s + 0.008 - r.time0_s;
+  double folded = rf_wrap(-300, r.vel_ambiguity_mps);
+  ck_assert(min_colour_dist(&img, &r.vel_track_t, t, -300, 2, confirmed) < QL_LINE_COLOUR_DIST);
+  ck_assert(min_colour_dist(&img, &r.vel_t, tu, folded, 2, confirmed) < QL_LINE_COLOUR_DIST);
+  /* Nothing at -300 m/s on the measured axis: it only reaches 124.9. */
+  ck_assert(-300 < r.vel_t.y0);
+  png_free(&img);
+}
+END_TEST
+
+/* Labels do not collide: many at one point each get a box clear of the
+ * others and of what was reserved, inside the frame; when no spot is left
+ * a label is left out (0) rather than drawn over another. */
+START_TEST(ql_labels_do_not_collide) {
+  rf_canvas *cv = NULL;
+  ck_assert_int_eq(rf_canvas_create(&cv, 400, 300), 0);
+  rf_plot_frame f = {50, 50, 350, 250, 0, 10, 0, 10};
+  rf_labels l = {0};
+  ck_assert_int_eq(rf_labels_reserve(&l, 195, 140, 260, 160), 0); /* right of the point */
+  int drawn = 0, left_out = 0;
+  for (int i = 0; i < 40; i++) {
+    char t[16];
+    snprintf(t, sizeof t, "T%d", 100 + i);
+    int k = rf_label_place(cv, &l, &f, 5, 5, t, 13, RF_RGB_BLACK);
+    ck_assert_int_ge(k, 0);
+    k ? drawn++ : left_out++;
+  }
+  /* At most sixteen spots, some blocked by the reserved box or by each
+   * other: several drawn, the rest left out. */
+  ck_assert_int_ge(drawn, 6);
+  ck_assert_int_le(drawn, 16);
+  ck_assert_int_eq(left_out, 40 - drawn);
+  ck_assert_uint_eq(l.n, (size_t)drawn + 1);
+  for (size_t i = 1; i < l.n; i++)
+    ck_assert(l.v[i].x0 >= f.px0 && l.v[i].x1 <= f.px1 && l.v[i].y0 >= f.py0 && l.v[i].y1 <= f.py1);
+  for (size_t i = 0; i < l.n; i++) {
+    for (size_t j = i + 1; j < l.n; j++) {
+      const rf_box *a = &l.v[i], *b = &l.v[j];
+      ck_assert_msg(!(a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1), "boxes %zu and %zu overlap", i, j);
+    }
+  }
+  rf_labels_free(&l);
+  rf_canvas_destroy(cv);
 }
 END_TEST
 
@@ -545,6 +745,11 @@ START_TEST(ql_cli) {
   ck_assert_int_eq(rf_test_cli(log, "quicklook", g_out, "--dwell", "x", NULL), 2);
   ck_assert_int_eq(rf_test_cli(log, "quicklook", g_out, "--dwell", "99", NULL), 2);
   ck_assert_int_eq(rf_test_cli(log, "quicklook", "build/test-tmp/no-such-folder", NULL), 2);
+  /* A capture named on the command line that is not there: an error, one line. */
+  ck_assert_int_eq(rf_test_cli(log, "quicklook", g_out, "--capture", "build/test-tmp/nope.h5", NULL), 2);
+  char *txt = rf_test_read_file(log, NULL);
+  ck_assert_str_eq(txt, "radarflow: build/test-tmp/nope.h5: cannot open: No such file or directory\n");
+  free(txt);
   ck_assert_int_eq(rf_test_cli(log, "quicklook", "--help", NULL), 0);
 }
 END_TEST
@@ -557,10 +762,10 @@ START_TEST(ql_oom_sweep) {
   rf_test_join(d, sizeof d, g_dir, "oom");
   rf_test_rm_rf(d);
   copy_products(d, 1);
+  set_run_capture(d, "build/test-tmp/no/such/capture.h5");
   snprintf(q, sizeof q, "%s/%s", d, RF_QL_DIR);
   rf_quicklook_opts o;
   rf_quicklook_opts_default(&o);
-  o.capture = "build/test-tmp/no/such/capture.h5";
   int st = -1;
   size_t n;
   for (n = 1; n < 500 && st; n++) {
@@ -596,6 +801,9 @@ Suite *test_quicklook_suite(void) {
   tcase_add_test(tc, ql_no_tracks_no_capture);
   tcase_add_test(tc, ql_bad_tracks);
   tcase_add_test(tc, ql_batch_index);
+  tcase_add_test(tc, ql_reprocess_replaces_pictures);
+  tcase_add_test(tc, ql_velocity_folding);
+  tcase_add_test(tc, ql_labels_do_not_collide);
   tcase_add_test(tc, ql_cli);
   tcase_add_test(tc, ql_oom_sweep);
   suite_add_tcase(s, tc);

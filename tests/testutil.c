@@ -531,3 +531,11 @@ int rf_test_make_bad_capture(size_t i, const char *dir, char *out_path, size_t o
   if (H5Fclose(f) < 0) st = -1;
   return st;
 }
+
+int rf_test_csv_same(double w, double r, int decimals) {
+  if (isnan(w) || isnan(r)) return isnan(w) && isnan(r);
+  if (isinf(w) || isinf(r)) return w == r;
+  if (fabs(w) >= 1e15) return w == r;
+  double tol = 0.5 * pow(10.0, -decimals) + fabs(w) * 0x1p-51;
+  return fabs(w - r) <= tol;
+}

@@ -10,9 +10,12 @@
 #include "../pipelines/rf_batch.h"
 #include "rf_cmds.h"
 #include "../pipelines/rf_pipeline.h"
+#include "../pipelines/rf_supervise.h"
+#include "../host/rf_progress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -39,6 +42,11 @@ extern char **environ;
  * workers with more threads on many small captures), at most this many so
  * memory stays bounded on large nodes. */
 #define RF__DEFAULT_MAX_JOBS 32
+/* After SIGINT/SIGTERM, workers get this long to stop between dwells before
+ * they are killed (one stuck in a read never would). */
+#define RF__CANCEL_GRACE_S 5.0
+/* The fd a worker finds its progress block on ($RF_WATCH_FD). */
+#define RF__WATCH_FD 3
 
 static const char rf__help_batch[] =
     "Usage: radarflow batch INPUT... -o OUTROOT [OPTIONS]\n"
@@ -59,6 +67,10 @@ static const char rf__help_batch[] =
     "      --manifest FILE    read captures from FILE (one path a line)\n"
     "      --progress MODE    auto (a live line on a terminal, else timestamped lines),\n"
     "                         line, plain or none\n"
+    "      --timeout S        stop a capture that takes longer than S seconds (it fails;\n"
+    "                         the rest go on); default: no limit\n"
+    "      --allow-external   read samples and follow HDF5 links into files outside a\n"
+    "                         capture's folder (refused by default)\n"
     "  -q, --quiet            print only failures\n"
     "  -v, --verbose          print every capture and worker event\n\n"
     "Exit status: 0 every capture done or skipped, 1 any failed, 2 bad usage,\n"
@@ -105,19 +117,22 @@ int rf_batch_worker_cmd(int argc, char **argv) {
   if (cJSON_IsString(dv)) snprintf(device, sizeof device, "%s", dv->valuestring);
   if (!h || !cJSON_IsArray(sets) || !cJSON_IsString(hash)) {
     cJSON_Delete(h);
-    fprintf(stderr, "radarflow batch-worker: bad header line\n");
+    fprintf(stderr, "radarflow: batch-worker: bad header line\n");
     st = 2;
     goto done;
   }
   cJSON_ArrayForEach(s, sets) {
     if (!cJSON_IsString(s) || rf_config_set(&cfg, s->valuestring)) {
-      fprintf(stderr, "radarflow batch-worker: %s\n", rf_errmsg());
+      fprintf(stderr, "radarflow: batch-worker: %s\n", rf_errmsg());
       st = 2;
     }
   }
   config_hash = strtoull(hash->valuestring, NULL, 16);
   const cJSON *lv = cJSON_GetObjectItemCaseSensitive(h, "log_level");
   if (cJSON_IsNumber(lv) && lv->valueint > 1) rf_log_level = 2;
+  rf_capture_allow_external(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "allow_external")));
+  const char *wfd = getenv("RF_WATCH_FD");
+  if (wfd) rf_watch_attach_fd(atoi(wfd));
   cJSON_Delete(h);
   if (st) goto done;
   while (!rf_cancel && getline(&line, &cap, stdin) > 0) {
@@ -128,7 +143,7 @@ int rf_batch_worker_cmd(int argc, char **argv) {
     rf_batch_result r;
     if (!cJSON_IsString(in) || !cJSON_IsString(name) || !cJSON_IsNumber(ix)) {
       cJSON_Delete(job);
-      fprintf(stderr, "radarflow batch-worker: bad job line\n");
+      fprintf(stderr, "radarflow: batch-worker: bad job line\n");
       st = 2;
       break;
     }
@@ -156,6 +171,11 @@ typedef struct rf__worker {
   long job;           /* item being processed, -1 idle */
   char *buf;          /* partial answer line */
   size_t len;
+  rf_watch_block *wb; /* its progress block (shared memory), fd wfd */
+  int wfd;
+  rf_watchdog wd;
+  double job_t0;      /* when the job was handed out */
+  int stop;           /* why we killed it: 0 not, 1 --timeout, 2 no progress */
 } rf__worker;
 
 typedef struct rf__batch {
@@ -170,47 +190,40 @@ typedef struct rf__batch {
   size_t next;         /* next item to hand out */
   size_t finished, to_run, failed, worker_deaths;
   uint64_t bytes_done, bytes_to_run;
+  double busy_s, busy_bytes;  /* worker seconds and input bytes of the captures done */
   size_t dwells_done;
-  double t0, last_draw;
-  int line_shown, cancel_sent;
+  double t0;
+  rf_progress *prog;   /* the live line (progress 2) and the rate / ETA text */
+  int cancel_sent;
+  double cancel_t;     /* when SIGTERM went to the workers */
+  int timeout_s, allow_external;
   char *header;        /* worker header line */
 } rf__batch;
 
-/* Rate and time-left text for progress output. */
-static void rf__stats(const rf__batch *b, char *out, size_t len) {
-  double el = rf_now_s() - b->t0;
-  double dps = el > 0 ? (double)b->dwells_done / el : 0, bps = el > 0 ? (double)b->bytes_done / el : 0;
-  char eta[32] = "--";
-  if (bps > 0 && b->bytes_done > 0) {
-    double left = (double)(b->bytes_to_run - b->bytes_done) / bps;
-    if (left < 0) left = 0;
-    long s = (long)(left + 0.5);
-    if (s >= 3600) snprintf(eta, sizeof eta, "%ldh%02ldm", s / 3600, s / 60 % 60);
-    else snprintf(eta, sizeof eta, "%ldm%02lds", s / 60, s % 60);
-  }
-  snprintf(out, len, "%.1f dwells/s, %.1f MB/s, ETA %s", dps, bps / 1e6, eta);
+/* The progress (host/rf_progress.h) brought up to date: captures finished
+ * or up to date out of all, bytes of input processed out of those to run
+ * (the ETA is by bytes, so captures of mixed sizes count by their size). */
+static void rf__progress_update(rf__batch *b) {
+  char note[64] = "";
+  if (b->failed) snprintf(note, sizeof note, "%zu failed", b->failed);
+  /* The captures in flight count by how far they probably are: their time
+   * so far at the rate one worker processed the captures done (bytes per
+   * worker second), up to their size. */
+  double work = (double)b->bytes_done, now = rf_now_s();
+  for (int i = 0; b->w && b->busy_s > 0 && i < b->jobs; i++)
+    if (b->w[i].pid && b->w[i].job >= 0)
+      work += fmin((double)b->sizes[b->w[i].job], (now - b->w[i].job_t0) * b->busy_bytes / b->busy_s);
+  rf_progress_update(b->prog, b->finished + (b->list.n - b->to_run), b->list.n, work, note);
 }
 
-static void rf__clear_line(rf__batch *b) {
-  if (b->line_shown) {
-    fputs("\r\033[K", stderr);
-    b->line_shown = 0;
-  }
-}
+/* Rate and time-left text for the report lines. */
+static void rf__stats(const rf__batch *b, char *out, size_t len) { rf_progress_format_rates(b->prog, out, len); }
+
+static void rf__clear_line(rf__batch *b) { rf_progress_clear(b->prog); }
 
 static void rf__draw(rf__batch *b, int force) {
-  double now = rf_now_s();
-  if (b->progress != 2 || (!force && now - b->last_draw < RF__PROGRESS_PERIOD_S)) return;
-  b->last_draw = now;
-  char st[128];
-  rf__stats(b, st, sizeof st);
-  size_t done = b->finished + (b->list.n - b->to_run);
-  fprintf(stderr, "\r\033[K[%zu/%zu] %.0f%% | %s%s", done, b->list.n,
-          b->list.n ? 100.0 * (double)done / (double)b->list.n : 100.0, st,
-          b->failed ? " | " : "");
-  if (b->failed) fprintf(stderr, "%zu failed", b->failed);
-  fflush(stderr);
-  b->line_shown = 1;
+  (void)force;
+  rf__progress_update(b);
 }
 
 /* One line per finished capture: failures always, others unless quiet (in
@@ -220,8 +233,9 @@ static void rf__report(rf__batch *b, size_t i) {
   int fail = r->status == RF_BATCH_FAILED;
   if (!fail && (b->quiet || (b->progress == 2 && !b->verbose) || b->progress == 0)) return;
   rf__clear_line(b);
-  char when[32], st[128];
+  char when[32], st[512];
   rf_utc_now(when, sizeof when);
+  rf__progress_update(b);
   rf__stats(b, st, sizeof st);
   size_t done = b->finished + (b->list.n - b->to_run);
   if (r->status == RF_BATCH_DONE)
@@ -252,13 +266,13 @@ static int rf__spawn(rf__batch *b, int id) {
   }
   size_t ne = 0;
   while (environ[ne]) ne++;
-  if (!(env = rf__calloc(ne + 5, sizeof *env))) {
+  if (!(env = rf__calloc(ne + 6, sizeof *env))) {
     st = rf__err(RF_ENOMEM, "batch: out of memory");
     goto done;
   }
   size_t k = 0;
   for (size_t i = 0; i < ne; i++)
-    if (strncmp(environ[i], "RF_BATCH_", 9)) env[k++] = environ[i];
+    if (strncmp(environ[i], "RF_BATCH_", 9) && strncmp(environ[i], "RF_WATCH_FD=", 12)) env[k++] = environ[i];
   snprintf(e_parent, sizeof e_parent, "RF_BATCH_PARENT=%ld", (long)getpid());
   snprintf(e_worker, sizeof e_worker, "RF_BATCH_WORKER=%d", id);
   snprintf(e_workers, sizeof e_workers, "RF_BATCH_WORKERS=%d", b->jobs);
@@ -268,8 +282,16 @@ static int rf__spawn(rf__batch *b, int id) {
   /* Idle OpenMP threads of one worker must not spin on cores another uses. */
   if (b->jobs > 1 && !getenv("OMP_WAIT_POLICY")) env[k++] = "OMP_WAIT_POLICY=PASSIVE";
   env[k] = NULL;
+  if (!w->wb && !(w->wb = rf_watch_block_create(&w->wfd))) {
+    st = rf__err(RF_EIO, "batch: cannot create a progress block: %s", strerror(errno));
+    goto done;
+  }
+  env[k++] = "RF_WATCH_FD=3";
+  env[k] = NULL;
   if (posix_spawn_file_actions_init(&fa) || (fa_ok = 1, posix_spawn_file_actions_adddup2(&fa, in[0], 0)) ||
-      posix_spawn_file_actions_adddup2(&fa, out[1], 1) || posix_spawnattr_init(&at) || (at_ok = 1, 0)) {
+      posix_spawn_file_actions_adddup2(&fa, out[1], 1) ||
+      posix_spawn_file_actions_adddup2(&fa, w->wfd, RF__WATCH_FD) || posix_spawnattr_init(&at) ||
+      (at_ok = 1, 0)) {
     st = rf__err(RF_ENOMEM, "batch: out of memory");
     goto done;
   }
@@ -292,6 +314,7 @@ static int rf__spawn(rf__batch *b, int id) {
   in[1] = out[0] = -1;
   w->job = -1;
   w->len = 0;
+  w->stop = 0;
   size_t hl = strlen(b->header);
   if (write(w->in_fd, b->header, hl) != (ssize_t)hl) { /* the death shows as EOF */ }
   if (b->verbose) {
@@ -320,6 +343,8 @@ static void rf__give_job(rf__batch *b, rf__worker *w) {
   char *t = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   w->job = (long)i;
+  w->job_t0 = rf_now_s();
+  rf_watchdog_start(&w->wd, w->pid, w->wb);
   if (!t) return; /* out of memory: the job stays with the worker and fails below */
   size_t n = strlen(t);
   t[n] = '\n';
@@ -345,14 +370,20 @@ static void rf__reap(rf__batch *b, int id) {
       r->code = RF_EINTR;
       snprintf(r->error, sizeof r->error, "%s: interrupted", b->list.v[w->job].input);
     } else {
+      const char *in = b->list.v[w->job].input;
+      int phase = rf_watch_block_phase(w->wb);
       r->status = RF_BATCH_FAILED;
       r->code = RF_EIO;
-      if (WIFSIGNALED(ws))
-        snprintf(r->error, sizeof r->error, "%s: worker killed by signal %d (%s) while processing it",
-                 b->list.v[w->job].input, WTERMSIG(ws), strsignal(WTERMSIG(ws)));
-      else
-        snprintf(r->error, sizeof r->error, "%s: worker exited with status %d while processing it",
-                 b->list.v[w->job].input, WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+      if (w->stop == 1) {
+        snprintf(r->error, sizeof r->error, "%s: timed out after %d s (--timeout); its worker was stopped in phase "
+                 "%s, nothing was written", in, b->timeout_s, rf_phase_name(phase));
+      } else if (w->stop == 2 || WIFSIGNALED(ws)) {
+        r->code = rf_supervise_failure(in, phase, w->stop == 2 ? 0 : WTERMSIG(ws), w->stop == 2 ? b->cfg.watchdog_s : 0);
+        snprintf(r->error, sizeof r->error, "%s", rf_errmsg());
+      } else {
+        snprintf(r->error, sizeof r->error, "%s: worker exited with status %d while processing it", in,
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+      }
       b->failed++;
     }
     /* Its temporary folder, if any (the worker is gone, so it is stale). */
@@ -371,6 +402,28 @@ static void rf__reap(rf__batch *b, int id) {
   }
   w->pid = 0;
   w->job = -1;
+  w->stop = 0;
+}
+
+/* Stops workers past --timeout or without progress for run.watchdog_s, and
+ * after SIGINT/SIGTERM those that did not stop within the grace time; their
+ * pipes then close and rf__reap reports them. */
+static void rf__police(rf__batch *b) {
+  double now = rf_now_s();
+  for (int i = 0; i < b->jobs; i++) {
+    rf__worker *w = &b->w[i];
+    if (!w->pid || w->stop) continue;
+    if (b->cancel_sent && now - b->cancel_t > RF__CANCEL_GRACE_S) {
+      w->stop = 3;
+      kill(w->pid, SIGKILL);
+    } else if (w->job >= 0 && b->timeout_s > 0 && now - w->job_t0 > (double)b->timeout_s) {
+      w->stop = 1;
+      kill(w->pid, SIGKILL);
+    } else if (w->job >= 0 && rf_watchdog_stalled(&w->wd, b->cfg.watchdog_s)) {
+      w->stop = 2;
+      kill(w->pid, SIGKILL);
+    }
+  }
 }
 
 /* Handles the complete lines of a worker's answer buffer. */
@@ -388,6 +441,10 @@ static void rf__answers(rf__batch *b, rf__worker *w) {
       if (res.status == RF_BATCH_FAILED) b->failed++;
       b->dwells_done += res.dwells;
       b->bytes_done += b->sizes[w->job];
+      if (res.status == RF_BATCH_DONE && res.seconds > 0) {
+        b->busy_s += res.seconds;
+        b->busy_bytes += (double)b->sizes[w->job];
+      }
       b->finished++;
       b->worker_deaths = 0;
       rf__report(b, (size_t)w->job);
@@ -418,6 +475,7 @@ static int rf__run_pool(rf__batch *b) {
   }
   for (int i = 0; i < b->jobs; i++) {
     b->w[i].in_fd = b->w[i].out_fd = -1;
+    b->w[i].wfd = -1;
     b->w[i].job = -1;
     if (!(b->w[i].buf = rf__malloc(RF__LINE_MAX))) {
       st = rf__err(RF_ENOMEM, "batch: out of memory");
@@ -456,7 +514,9 @@ static int rf__run_pool(rf__batch *b) {
       for (int i = 0; i < b->jobs; i++)
         if (b->w[i].pid) kill(b->w[i].pid, SIGTERM);
       b->cancel_sent = 1;
+      b->cancel_t = rf_now_s();
     }
+    rf__police(b);
     int r = poll(pf, (nfds_t)n, (int)(RF__PROGRESS_PERIOD_S * 1000));
     if (r < 0 && errno != EINTR) {
       st = rf__err(RF_EIO, "batch: poll: %s", strerror(errno));
@@ -483,6 +543,7 @@ done:
       rf__reap(b, i);
     }
     rf__free(b->w[i].buf);
+    rf_watch_block_destroy(b->w[i].wb, b->w[i].wfd);
   }
   rf__free(pf);
   rf__free(who);
@@ -505,6 +566,7 @@ static char *rf__make_header(const rf__batch *b) {
   cJSON_AddStringToObject(h, "config_hash", hex);
   cJSON_AddStringToObject(h, "device", b->device);
   cJSON_AddNumberToObject(h, "log_level", b->verbose ? 2 : 1);
+  cJSON_AddBoolToObject(h, "allow_external", b->allow_external);
   char *t = cJSON_PrintUnformatted(h);
   cJSON_Delete(h);
   if (!t) return NULL;
@@ -528,7 +590,7 @@ typedef struct rf__batch_args {
 
 /* Options into b and a; 0 to go on, else the exit code (help: 0 with *done). */
 static int rf__batch_options(int argc, char **argv, rf__batch *b, rf__batch_args *a, int *done) {
-  enum { OPT_SET = 256, OPT_RESUME, OPT_SHARD, OPT_MANIFEST, OPT_PROGRESS };
+  enum { OPT_SET = 256, OPT_RESUME, OPT_SHARD, OPT_MANIFEST, OPT_PROGRESS, OPT_TIMEOUT, OPT_EXTERNAL };
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"jobs", required_argument, 0, 'j'},
                                        {"device", required_argument, 0, 'd'},
@@ -538,6 +600,8 @@ static int rf__batch_options(int argc, char **argv, rf__batch *b, rf__batch_args
                                        {"shard", required_argument, 0, OPT_SHARD},
                                        {"manifest", required_argument, 0, OPT_MANIFEST},
                                        {"progress", required_argument, 0, OPT_PROGRESS},
+                                       {"timeout", required_argument, 0, OPT_TIMEOUT},
+                                       {"allow-external", no_argument, 0, OPT_EXTERNAL},
                                        {"quiet", no_argument, 0, 'q'},
                                        {"verbose", no_argument, 0, 'v'},
                                        {"help", no_argument, 0, 'h'},
@@ -569,10 +633,19 @@ static int rf__batch_options(int argc, char **argv, rf__batch *b, rf__batch_args
       break;
     case OPT_MANIFEST: a->manifest = optarg; break;
     case OPT_PROGRESS: a->progress = optarg; break;
+    case OPT_TIMEOUT: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || !*optarg || v < 1 || v > 86400 * 30)
+        return rf_cli_usage("batch", "--timeout needs whole seconds in 1..2592000");
+      b->timeout_s = (int)v;
+      break;
+    }
+    case OPT_EXTERNAL: b->allow_external = 1; break;
     case 'q': b->quiet = 1; break;
     case 'v': b->verbose = 1; break;
     case 'h': fputs(rf__help_batch, stdout); *done = 1; return 0;
-    default: return rf_cli_usage("batch", "unknown option");
+    default: return rf_cli_bad_option("batch", argv, "o:j:d:c:qvh", opts);
     }
   }
   if (!b->root) return rf_cli_usage("batch", "-o OUTROOT is required");
@@ -624,9 +697,15 @@ static int rf__batch_run(rf__batch *b) {
   if (!b->to_run) return 0;
   /* A dead worker's pipe must not kill the coordinator. */
   signal(SIGPIPE, SIG_IGN);
-  int st = rf__run_pool(b);
+  rf_progress_opts po = {.mode = b->progress == 2 ? RF_PROGRESS_LINE : RF_PROGRESS_NONE, .label = "batch",
+                         .item = "capture", .total = b->list.n, .work_total = (double)b->bytes_to_run, .eta = 1};
+  int st = rf_progress_create(&b->prog, &po);
+  if (st) return st;
+  st = rf__run_pool(b);
   rf__draw(b, 1);
   rf__clear_line(b);
+  rf_progress_destroy(b->prog);
+  b->prog = NULL;
   /* Again at the end: workers of a killed earlier run may still have been
    * exiting (their temporaries then looked alive) when this run began. */
   rf_batch_clean_stale(b->root, &b->list);
@@ -678,8 +757,13 @@ int rf_batch_cmd(int argc, char **argv) {
   b.t0 = rf_now_s();
   if ((st = rf_batch_expand(&b.list, (const char *const *)argv + optind, (size_t)(argc - optind), a.manifest)))
     return rf_cli_fail(st);
+  if ((st = rf_batch_protect_inputs(&b.list, b.root))) {
+    rf_batch_list_free(&b.list);
+    return rf_cli_fail(st);
+  }
   if (a.sharded) rf_batch_shard(&b.list, a.shard_k, a.shard_n);
   if ((st = rf_batch_summary_path(sum_path, sizeof sum_path, b.root, a.shard_k, a.sharded ? a.shard_n : 0)) ||
+      (st = rf_batch_check_summary(sum_path)) || (st = rf_config_check(&b.cfg)) ||
       (st = rf_batch_prepare_root(b.root)) || (st = rf__batch_plan(&b, &a)))
     code = rf_cli_fail(st);
   else if (b.to_run && (!(b.header = rf__make_header(&b)) || !(b.w = rf__calloc((size_t)b.jobs, sizeof *b.w))))
@@ -703,7 +787,7 @@ int rf_batch_merge_cmd(int argc, char **argv) {
     switch (c) {
     case 'q': quiet = 1; break;
     case 'h': fputs(rf__help_merge, stdout); return 0;
-    default: return rf_cli_usage("batch-merge", "unknown option");
+    default: return rf_cli_bad_option("batch-merge", argv, "qh", opts);
     }
   }
   if (optind + 1 != argc) return rf_cli_usage("batch-merge", "expected one OUTROOT");

@@ -52,6 +52,7 @@ int rf_import_cmd(int argc, char **argv) {
   const char **sets = calloc((size_t)argc + 1, sizeof *sets);
   int c, quiet = 0;
   if (!sets) return 1;
+  optind = 1;
   while ((c = getopt_long(argc, argv, "o:l:qh", opts, NULL)) != -1) {
     switch (c) {
     case 'o': o.output = optarg; break;
@@ -63,26 +64,19 @@ int rf_import_cmd(int argc, char **argv) {
     case 'h': fputs(rf__help_import, stdout); free(sets); return 0;
     default:
       free(sets);
-      fprintf(stderr, "radarflow import: unknown option\nTry 'radarflow import --help'.\n");
-      return 2;
+      return rf_cli_bad_option("import", argv, "o:l:qh", opts);
     }
   }
   if (optind + 1 != argc || !o.output) {
     free(sets);
-    fprintf(stderr, "radarflow import: %s\nTry 'radarflow import --help'.\n",
-            optind + 1 != argc ? "expected one SOURCE" : "-o CAPTURE.h5 is required");
-    return 2;
+    return rf_cli_usage("import", optind + 1 != argc ? "expected one SOURCE" : "-o CAPTURE.h5 is required");
   }
   o.source = argv[optind];
   o.sets = sets;
   rf_import_report r;
   int st = rf_import(&o, &r);
   free(sets);
-  if (st) {
-    const char *msg = rf_errmsg();
-    fprintf(stderr, "radarflow: %s\n", msg[0] ? msg : rf_strerror(st));
-    return st == RF_EFORMAT || st == RF_EINVAL ? 2 : 1;
-  }
+  if (st) return rf_cli_fail(st);
   if (quiet) return 0;
   static const char *const kinds[] = {"", "SigMF", "HDF5", "raw"};
   char rec[32], cap[32];

@@ -24,7 +24,8 @@ static const char rf__help_inspect[] =
     "(docs/import.md). Exit 2 when the capture is not valid.\n\n"
     "  -c, --config FILE      processing settings (tapers and beams change the numbers)\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
-    "      --json             one JSON object instead of text\n";
+    "      --json             one JSON object instead of text\n"
+    "      --allow-external   follow HDF5 links and sources outside the capture's folder\n";
 
 static void rf__utc(double t, char *buf, size_t len) {
   time_t s = (time_t)floor(t);
@@ -270,8 +271,9 @@ static void rf__text(const char *path, uint64_t size, const rf_capture_meta *m, 
 }
 
 int rf_inspect_cmd(int argc, char **argv) {
-  enum { OPT_SET = 256, OPT_JSON };
+  enum { OPT_SET = 256, OPT_JSON, OPT_EXTERNAL };
   static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                       {"allow-external", no_argument, 0, OPT_EXTERNAL},
                                        {"set", required_argument, 0, OPT_SET},
                                        {"json", no_argument, 0, OPT_JSON},
                                        {"help", no_argument, 0, 'h'},
@@ -279,6 +281,7 @@ int rf_inspect_cmd(int argc, char **argv) {
   rf_config cfg;
   rf_config_defaults(&cfg);
   int c, json = 0, st;
+  optind = 1;
   while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
@@ -288,14 +291,12 @@ int rf_inspect_cmd(int argc, char **argv) {
       if ((st = rf_config_set(&cfg, optarg))) goto fail;
       break;
     case OPT_JSON: json = 1; break;
+    case OPT_EXTERNAL: rf_capture_allow_external(1); break;
     case 'h': fputs(rf__help_inspect, stdout); return 0;
-    default: fprintf(stderr, "radarflow inspect: unknown option\nTry 'radarflow inspect --help'.\n"); return 2;
+    default: return rf_cli_bad_option("inspect", argv, "c:h", opts);
     }
   }
-  if (optind + 1 != argc) {
-    fprintf(stderr, "radarflow inspect: expected one CAPTURE file\nTry 'radarflow inspect --help'.\n");
-    return 2;
-  }
+  if (optind + 1 != argc) return rf_cli_usage("inspect", "expected one CAPTURE file");
   const char *path = argv[optind];
   rf_capture *cap = NULL;
   rf_capture_storage *s = NULL;
@@ -324,6 +325,5 @@ int rf_inspect_cmd(int argc, char **argv) {
 fail:
   rf_capture_storage_free(s);
   rf_capture_close(cap);
-  fprintf(stderr, "radarflow: %s\n", rf_errmsg()[0] ? rf_errmsg() : rf_strerror(st));
-  return st == RF_EFORMAT || st == RF_EINVAL || st == RF_ERANGE ? 2 : 1;
+  return rf_cli_fail(st);
 }

@@ -52,7 +52,7 @@ int rf_quicklook_cmd(int argc, char **argv) {
     case OPT_CAPTURE: o.capture = optarg; break;
     case 'q': rf_log_level = 0; break;
     case 'h': fputs(rf__help_quicklook, stdout); return 0;
-    default: return rf_cli_usage("quicklook", "unknown option");
+    default: return rf_cli_bad_option("quicklook", argv, "d:b:qh", opts);
     }
   }
   if (optind + 1 != argc) return rf_cli_usage("quicklook", "expected one OUTDIR or OUTROOT folder");

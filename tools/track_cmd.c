@@ -1,6 +1,7 @@
 /* radarflow CLI: `radarflow track PLOTS.(h5|csv) -o OUTDIR` - the tracker
  * alone on a plot file, so its settings can be tuned without reprocessing
  * IQ. */
+#include "../pipelines/rf_run.h"
 #include "../pipelines/rf_tracker.h"
 
 #include <getopt.h>
@@ -13,7 +14,8 @@
 static const char rf__help_track[] =
     "Usage: radarflow track PLOTS.h5|PLOTS.csv -o OUTDIR [OPTIONS]\n"
     "Runs the tracker on a plot file and writes OUTDIR/tracks.h5, tracks.csv,\n"
-    "plots.ast (ASTERIX CAT048) and tracks.ast (CAT048 + CAT062).\n"
+    "plots.ast (ASTERIX CAT048), tracks.ast (CAT048 + CAT062) and run.json (the\n"
+    "settings, input and counts; 'radarflow quicklook OUTDIR' draws the result).\n"
     "A plots.h5 written by radarflow describes the sensor (site, velocity\n"
     "ambiguity, cells, beamwidths, dwells); for a CSV the [tracker] and [site]\n"
     "settings stand in (docs/tracking.md).\n\n"
@@ -22,21 +24,25 @@ static const char rf__help_track[] =
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
     "  -q, --quiet            print nothing but errors\n";
 
-static int rf__track_run(int argc, char **argv);
+static int rf__track_run(int argc, char **argv, int *usage);
 
 /* Returns the exit status (as main's commands): 0; 2 bad usage or input;
  * 130 interrupted; 1 anything else. Prints the failure once. */
 int rf_track_cmd(int argc, char **argv) {
-  int st = rf__track_run(argc, argv);
-  return st ? rf_cli_fail(st) : 0;
+  int usage = 0;
+  int st = rf__track_run(argc, argv, &usage);
+  return usage ? usage : st ? rf_cli_fail(st) : 0;
 }
 
-static int rf__track_usage(const char *what) {
-  return rf__err(RF_EINVAL, "track: %s (try 'radarflow track --help')", what);
+/* Records a usage error's exit code (already reported); returns 0. */
+static int rf__track_usage(int *usage, int code) {
+  *usage = code;
+  return 0;
 }
 
-/* The command; a status (0 or RF_E*) with its message set. */
-static int rf__track_run(int argc, char **argv) {
+/* The command; a status (0 or RF_E*) with its message set, or *usage the
+ * exit code of a usage error already reported. */
+static int rf__track_run(int argc, char **argv, int *usage) {
   enum { OPT_SET = 256 };
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"config", required_argument, 0, 'c'},
@@ -44,13 +50,16 @@ static int rf__track_run(int argc, char **argv) {
                                        {"quiet", no_argument, 0, 'q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
+  static const char shorts[] = "o:c:qh";
   const char *out = NULL;
+  char started[32];
   int st, c;
+  rf_utc_now(started, sizeof started);
   rf_config cfg;
   rf_config_defaults(&cfg);
   rf_errmsg_clear();
   optind = 1;
-  while ((c = getopt_long(argc, argv, "o:c:qh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'c':
@@ -61,11 +70,11 @@ static int rf__track_run(int argc, char **argv) {
       break;
     case 'q': rf_log_level = 0; break;
     case 'h': fputs(rf__help_track, stdout); return 0;
-    default: return rf__track_usage("unknown option");
+    default: return rf__track_usage(usage, rf_cli_bad_option("track", argv, shorts, opts));
     }
   }
-  if (optind + 1 != argc) return rf__track_usage("expected one PLOTS file");
-  if (!out) return rf__track_usage("-o OUTDIR is required");
+  if (optind + 1 != argc) return rf__track_usage(usage, rf_cli_usage("track", "expected one PLOTS file"));
+  if (!out) return rf__track_usage(usage, rf_cli_usage("track", "-o OUTDIR is required"));
   const char *in = argv[optind];
   size_t len = strlen(in);
   int is_h5 = len > 3 && strcasecmp(in + len - 3, ".h5") == 0;
@@ -108,11 +117,16 @@ static int rf__track_run(int argc, char **argv) {
     info.site_longitude_deg = s.site_longitude_deg;
     info.site_altitude_m = s.site_altitude_m;
   }
-  size_t ntracks = 0;
-  st = rf_track_products_sensor(plots.v, plots.n, &cfg, &s, &info, out, &ntracks);
+  rf_track_counts counts;
+  st = rf_track_products_counted(plots.v, plots.n, &cfg, &s, &info, out, &counts);
+  rf_track_run run = {.input = in, .capture = is_h5 ? at.source_path : NULL, .started_utc = started,
+                      .cfg = &cfg, .plots = plots.n, .tracks = counts, .seconds = rf_now_s() - t0};
+  if (!st) st = rf_track_write_run_json(out, &run);
   if (!st && rf_log_level >= 1)
-    printf("%s: %zu plots, %zu tracks, %.3f s\noutputs: %s/tracks.h5 %s/tracks.csv %s/plots.ast %s/tracks.ast\n",
-           in, plots.n, ntracks, rf_now_s() - t0, out, out, out, out);
+    printf("%s: %zu plots, %zu confirmed track%s (%zu tentative only; %zu deleted by the end), %.3f s\n"
+           "outputs in %s/: tracks.h5 tracks.csv plots.ast tracks.ast run.json\n",
+           in, plots.n, counts.confirmed, counts.confirmed == 1 ? "" : "s", counts.tentative, counts.deleted,
+           run.seconds, out);
   rf_plots_attrs_free(&at);
   rf_plot_list_free(&plots);
   return st;

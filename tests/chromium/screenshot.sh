@@ -9,10 +9,15 @@
 #
 # Defaults: build/radarflow, build/test-tmp/chromium. It simulates the demo,
 # processes it twice into a batch-like WORKDIR/batch/{demo,demo-os}, writes a
-# summary.json with a failed third capture, runs `radarflow quicklook` on the
-# batch, and checks WORKDIR/batch/quicklook/index.html and
+# summary.json in which demo is done, demo-os skipped, a third capture failed
+# and a fourth interrupted, runs `radarflow quicklook` on the batch, and
+# checks WORKDIR/batch/quicklook/index.html and
 # WORKDIR/batch/demo/quicklook/index.html. Screenshots:
-# WORKDIR/batch-index.png and WORKDIR/demo-index.png.
+# WORKDIR/batch-index.png and WORKDIR/demo-index.png. In the batch index's
+# screenshot the table rows are checked by their pixels: one green band
+# (done), one neutral grey (skipped), one red (failed), one amber
+# (interrupted) - the colours index.html's style gives them - and the line
+# above the table counts those four rows.
 set -euo pipefail
 
 BIN=${1:-build/radarflow}
@@ -35,11 +40,14 @@ WORK=$(cd "$WORK" && pwd)
 "$BIN" process "$WORK/demo.h5" -o "$WORK/batch/demo-os" --set cfar.method=os -q
 cat > "$WORK/batch/summary.json" <<'JSON'
 {"captures": [
-  {"name": "demo", "status": "ok"},
-  {"name": "demo-os", "status": "ok"},
-  {"name": "missing", "status": "failed", "error": "capture could not be read"}]}
+  {"name": "demo", "status": "done"},
+  {"name": "demo-os", "status": "skipped"},
+  {"name": "missing", "status": "failed", "error": "capture could not be read"},
+  {"name": "late", "status": "interrupted", "error": "not run: the batch was interrupted"}]}
 JSON
 "$BIN" quicklook "$WORK/batch" -q
+# The pixel counter (cairo, as radarflow's pictures).
+cc -O2 -Wall tests/chromium/row_colours.c $(pkg-config --cflags --libs cairo) -o "$WORK/row_colours"
 
 fail=0
 # check PAGE SHOT: load the page, compare loaded and total images.
@@ -75,6 +83,26 @@ check() {
 }
 check "$WORK/batch/quicklook/index.html" "$WORK/batch-index.png"
 check "$WORK/batch/demo/quicklook/index.html" "$WORK/demo-index.png"
+
+# Row colours of the batch table, by pixels of the screenshot: index.html's
+# st-good #dff3df, st-neutral #f2f2f2, st-bad #f8d7d7, st-warn #fdecc8.
+if [ -s "$WORK/batch-index.png" ]; then
+  bands=$("$WORK/row_colours" "$WORK/batch-index.png" dff3df f2f2f2 f8d7d7 fdecc8)
+  want=$'dff3df 1\nf2f2f2 1\nf8d7d7 1\nfdecc8 1'
+  if [ "$bands" != "$want" ]; then
+    echo "FAIL batch index row colours: want one band each of green, grey, red, amber; got:"
+    echo "$bands"
+    fail=1
+  else
+    echo "ok   batch index rows: done green, skipped grey, failed red, interrupted amber (pixels)"
+  fi
+fi
+if ! grep -q ': 4 captures: 1 done, 1 skipped, 1 failed, 1 interrupted; pictures of 2.' \
+     "$WORK/batch/quicklook/index.html"; then
+  echo "FAIL batch index: the line above the table does not count its four rows"
+  grep -o '<p>Batch.*</p>' "$WORK/batch/quicklook/index.html" || true
+  fail=1
+fi
 if [ "$fail" -ne 0 ]; then
   echo "chromium screenshot test: FAILED"
   exit 1

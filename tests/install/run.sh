@@ -31,7 +31,7 @@ make --no-print-directory install PREFIX="$prefix" >/dev/null
 
 echo "== $prefix/bin/radarflow --version"
 "$prefix/bin/radarflow" --version
-version=$("$prefix/bin/radarflow" --version | awk '{ print $2 }')
+version=$("$prefix/bin/radarflow" --version | awk 'NR == 1 { print $2 }')
 
 echo "== man -l share/man/man1/radarflow.1 (first lines)"
 page=$prefix/share/man/man1/radarflow.1
