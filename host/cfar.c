@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* LAPACK (Hermitian eigenvalues, Cholesky). */
+/* LAPACK (Hermitian eigenvalues, Cholesky) and BLAS, both from OpenBLAS. */
 extern void zheev_(const char *jobz, const char *uplo, const int *n, double complex *a, const int *lda, double *w,
                    double complex *work, const int *lwork, double *rwork, int *info);
 extern void cgemm_(const char *ta, const char *tb, const int *m, const int *n, const int *k, const float complex *alpha,
