@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <fftw3.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -295,11 +296,20 @@ static double rf__median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-int rf_bench_run_self(char *const argv[], double *seconds) {
+int rf_bench_run_self(char *const argv[], double *seconds) { return rf_bench_run_self_to(argv, NULL, seconds); }
+
+int rf_bench_run_self_to(char *const argv[], const char *stdout_path, double *seconds) {
   pid_t pid;
   int ws;
+  posix_spawn_file_actions_t fa;
+  if (posix_spawn_file_actions_init(&fa)) return rf__err(RF_ENOMEM, "bench: out of memory");
+  if (stdout_path && posix_spawn_file_actions_addopen(&fa, 1, stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) {
+    posix_spawn_file_actions_destroy(&fa);
+    return rf__err(RF_ENOMEM, "bench: out of memory");
+  }
   double t0 = rf_now_s();
-  int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
+  int e = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
   if (e) return rf__err(RF_EIO, "bench: cannot start radarflow %s: %s", argv[1], strerror(e));
   while (waitpid(pid, &ws, 0) < 0)
     if (errno != EINTR) return rf__err(RF_EIO, "bench: wait: %s", strerror(errno));
@@ -894,7 +904,7 @@ int rf_bench_main(int argc, char **argv) {
    * They print as they go: no live line over them. */
   if (!st && rf__wanted(only, "tracker")) {
     rf__stage_done();
-    st = rf_bench_tracker(arr);
+    st = rf_bench_tracker(dir, arr);
     fflush(stdout);
   }
   if (!st && rf__wanted(only, "batch")) {

@@ -4,11 +4,17 @@
  * tracker assumes) and adds uniform clutter plots (10% of the targets). */
 #include "rf_bench.h"
 #include "../pipelines/rf_tracker.h"
+#include "../host/rf_files.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #define RF__BT_PD 0.9
 #define RF__BT_CLUTTER 0.1
@@ -25,14 +31,14 @@ static double rf__bt_g(uint64_t *s) {
   return sqrt(-2 * log(rf__bt_u(s))) * cos(2 * RF_PI * rf__bt_u(s));
 }
 
-static int rf__bt_one(size_t ntarg, double *plots_per_s, size_t *nplots_out, size_t *ntracks) {
-  rf_config cfg;
-  rf_config_defaults(&cfg);
-  cfg.trk_max_speed = 400;
-  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1,
-                       .beamwidth_el_deg = 1};
-  size_t scans = RF__BT_PLOTS / ntarg;
-  if (scans < 20) scans = 20;
+/* The scene: ntarg aircraft over 30-300 km (so their gates rarely
+ * overlap), 2-12 km up, 100-300 m/s, one scan a second, detection
+ * probability RF__BT_PD, uniform clutter plots (RF__BT_CLUTTER of the
+ * targets) per scan; plots with the sigmas the tracker assumes. *out is
+ * rf__malloc'd. */
+static int rf__bt_scene(size_t ntarg, size_t scans, const rf_config *cfg, const rf_track_sensor *sensor,
+                        rf_plot **out, size_t *nout) {
+  rf_track_sensor s = *sensor;
   size_t cap = scans * (ntarg + (size_t)(RF__BT_CLUTTER * (double)ntarg) + 1), n = 0;
   rf_plot *plots = rf__malloc(cap * sizeof *plots);
   double (*x)[6] = rf__malloc(ntarg * sizeof *x);
@@ -60,7 +66,7 @@ static int rf__bt_one(size_t ntarg, double *plots_per_s, size_t *nplots_out, siz
       rf_plot pl = {.time_s = t, .dwell = (int32_t)sc, .snr_db = 20};
       rf_track_meas m;
       pl.range_m = z[0], pl.azimuth_deg = z[1], pl.elevation_deg = z[2], pl.radial_velocity_mps = z[3];
-      rf_track_meas_from_plot(&s, &cfg, &pl, &m);
+      rf_track_meas_from_plot(&s, cfg, &pl, &m);
       pl.range_m += m.sigma[0] * rf__bt_g(&seed);
       pl.azimuth_deg += m.sigma[1] * rf__bt_g(&seed);
       pl.elevation_deg += m.sigma[2] * rf__bt_g(&seed);
@@ -78,6 +84,29 @@ static int rf__bt_one(size_t ntarg, double *plots_per_s, size_t *nplots_out, siz
     }
   }
   rf__free(x);
+  for (size_t i = 0; i < n; i++) {
+    double u[3];
+    rf_direction(plots[i].azimuth_deg, plots[i].elevation_deg, u);
+    plots[i].east_m = plots[i].range_m * u[0], plots[i].north_m = plots[i].range_m * u[1];
+    plots[i].up_m = plots[i].range_m * u[2];
+  }
+  *out = plots;
+  *nout = n;
+  return 0;
+}
+
+static int rf__bt_one(size_t ntarg, double *plots_per_s, size_t *nplots_out, size_t *ntracks) {
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.trk_max_speed = 400;
+  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1,
+                       .beamwidth_el_deg = 1};
+  size_t scans = RF__BT_PLOTS / ntarg;
+  if (scans < 20) scans = 20;
+  rf_plot *plots;
+  size_t n;
+  int st0 = rf__bt_scene(ntarg, scans, &cfg, &s, &plots, &n);
+  if (st0) return st0;
   /* Timed: the per-dwell tracker calls alone, rows into one reused buffer
    * (as a streaming writer would take them). Creating the tracker (it
    * allocates for cfg.trk_max_tracks tracks) is set-up, not timed. */
@@ -108,9 +137,73 @@ static int rf__bt_one(size_t ntarg, double *plots_per_s, size_t *nplots_out, siz
   return 0;
 }
 
-int rf_bench_tracker(struct cJSON *out_array) {
+/* `radarflow track plots.h5` end to end (read, track, write all six
+ * products) as its own process: wall time and its peak RSS (VmHWM, printed
+ * by the command). */
+#define RF__BT_E2E_TARGETS 2000
+static int rf__bt_e2e(const char *dir, size_t scans, double *pps, double *rss_mb, double *secs, size_t *nplots) {
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.trk_max_speed = 400;
+  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1, .beamwidth_el_deg = 1,
+                       .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_plot *plots;
+  size_t n;
+  char in[4200], out[4200], log[4200], name[3][64];
+  snprintf(name[0], sizeof name[0], "track-%zu.h5", scans);
+  snprintf(name[1], sizeof name[1], "track-%zu", scans);
+  snprintf(name[2], sizeof name[2], "track-%zu.txt", scans);
+  int st;
+  if ((st = rf_path_join(in, sizeof in, dir, name[0])) || (st = rf_path_join(out, sizeof out, dir, name[1])) ||
+      (st = rf_path_join(log, sizeof log, dir, name[2])) ||
+      (st = rf__bt_scene(RF__BT_E2E_TARGETS, scans, &cfg, &s, &plots, &n)))
+    return st;
+  rf_product_info info = {.source_path = "bench", .radar_name = "bench", .site_latitude_deg = 52,
+                          .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_track_sensor_to_info(&s, &info);
+  st = rf_plots_write_h5(in, plots, n, &info);
+  rf__free(plots);
+  if (st) return st;
+  char *const argv[] = {"radarflow", "track", in, "-o", out, "--set", "tracker.max_speed_mps=400", NULL};
+  if ((st = rf_bench_run_self_to(argv, log, secs))) return st;
+  FILE *f = fopen(log, "r");
+  char line[8192];
+  *rss_mb = -1;
+  while (f && fgets(line, sizeof line, f)) {
+    char *q = strstr(line, "peak RSS ");
+    if (q) sscanf(q, "peak RSS %lf", rss_mb);
+  }
+  if (f) fclose(f);
+  *pps = (double)n / *secs;
+  *nplots = n;
+  if (!getenv("RF_BENCH_KEEP")) remove(in);
+  return 0;
+}
+
+int rf_bench_tracker(const char *dir, struct cJSON *out_array) {
+  static const size_t scans[] = {250, 500};
+  printf("radarflow track end to end (plots.h5 in; tracks.h5, tracks.csv, plots/tracks .ast and .pcap out), "
+         "%d targets, 1 s scans:\n", RF__BT_E2E_TARGETS);
+  for (size_t k = 0; k < sizeof scans / sizeof scans[0]; k++) {
+    double pps, rss, secs;
+    size_t np;
+    int st = rf__bt_e2e(dir, scans[k], &pps, &rss, &secs, &np);
+    if (st) return st;
+    printf("  %4zu scans: %8zu plots in %6.2f s: %10.0f plots/s, peak RSS %.1f MB\n", scans[k], np, secs, pps, rss);
+    if (out_array) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "workload", "track_end_to_end");
+      cJSON_AddNumberToObject(o, "targets", RF__BT_E2E_TARGETS);
+      cJSON_AddNumberToObject(o, "scans", (double)scans[k]);
+      cJSON_AddNumberToObject(o, "plots", (double)np);
+      cJSON_AddNumberToObject(o, "seconds", secs);
+      cJSON_AddNumberToObject(o, "plots_per_second", pps);
+      cJSON_AddNumberToObject(o, "peak_rss_mb", rss);
+      cJSON_AddItemToArray(out_array, o);
+    }
+  }
   static const size_t sizes[] = {100, 1000, 10000};
-  printf("tracker (one thread, Pd %.1f, clutter %.0f%% of targets per scan):\n", RF__BT_PD, 100 * RF__BT_CLUTTER);
+  printf("tracker calls alone (all OpenMP threads for dwells of >= 256 tracks; Pd %.1f, clutter %.0f%% of targets per scan):\n", RF__BT_PD, 100 * RF__BT_CLUTTER);
   for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
     double pps;
     size_t np, nt;

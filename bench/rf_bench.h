@@ -15,6 +15,9 @@ int rf_bench_compare_main(int argc, char **argv);
  * OpenMP) with argv and waits; *seconds its wall time. RF_EIO naming the
  * command when it cannot start or does not exit 0. */
 int rf_bench_run_self(char *const argv[], double *seconds);
+/* The same with its standard output into the file stdout_path (NULL: this
+ * process's). */
+int rf_bench_run_self_to(char *const argv[], const char *stdout_path, double *seconds);
 
 /* The batch workload (bench/bench_batch.c): `captures` copies (hard links) of
  * the demo scenario through `radarflow batch` under dir, with `jobs` workers
@@ -31,8 +34,10 @@ int rf_bench_batch(const char *dir, size_t captures, int jobs, struct cJSON *wor
 void rf_bench_describe_run(struct cJSON *root, const char *device);
 void rf_bench_finish_run(struct cJSON *root);
 
-/* Plots per second through the tracker for 100, 1000 and 10000 targets with
+/* `radarflow track` end to end on 2000 targets (250 and 500 scans: plots/s
+ * and peak RSS; plot files written under dir), then plots per second
+ * through the tracker calls alone for 100, 1000 and 10000 targets with
  * clutter; printed, and appended to out_array (may be NULL) as objects. */
-int rf_bench_tracker(struct cJSON *out_array);
+int rf_bench_tracker(const char *dir, struct cJSON *out_array);
 
 #endif

@@ -847,6 +847,24 @@ static int rf__check_sizes(const rf__parse *p, const rf_scenario *sc) {
   return 0;
 }
 
+/* The Earth seen from the site (centre and rotation in ENU) and each
+ * target's inertial start state, for Keplerian ballistic motion. */
+void rf__sim_init_ballistic(rf_scenario *sc) {
+  rf_geo_site_init(&sc->site, sc->site_lat_deg, sc->site_lon_deg, sc->site_alt_m);
+  double axis[3] = {0, 0, RF_SIM_OMEGA_RPS}, c[3];
+  rf_geo_ecef_to_enu_vec(&sc->site, sc->site.ecef, c);
+  for (int k = 0; k < 3; k++) sc->earth_centre_enu_m[k] = -c[k];
+  rf_geo_ecef_to_enu_vec(&sc->site, axis, sc->earth_rate_enu_rps);
+  for (size_t j = 0; j < sc->targets; j++) {
+    rf_sim_target *t = &sc->target[j];
+    const double *w = sc->earth_rate_enu_rps, *r = t->r0_inertial;
+    for (int k = 0; k < 3; k++) t->r0_inertial[k] = t->p0[k] - sc->earth_centre_enu_m[k];
+    /* inertial velocity = ground velocity + Omega x r */
+    double wr[3] = {w[1] * r[2] - w[2] * r[1], w[2] * r[0] - w[0] * r[2], w[0] * r[1] - w[1] * r[0]};
+    for (int k = 0; k < 3; k++) t->u0_inertial[k] = t->v0[k] + wr[k];
+  }
+}
+
 int rf_scenario_load(rf_scenario **out, const char *path) {
   int st = 0;
   rf__parse p = {0};
@@ -881,6 +899,7 @@ int rf_scenario_load(rf_scenario **out, const char *path) {
   RF__TRY(rf__read_clutter(&p, sc));
   RF__TRY(rf__read_targets(&p, sc));
   RF__TRY(rf__check_sizes(&p, sc));
+  rf__sim_init_ballistic(sc);
   *out = sc;
   sc = NULL;
 cleanup:

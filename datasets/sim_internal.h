@@ -5,11 +5,15 @@
 #define RF_SIM_INTERNAL_H
 
 #include "rf_sim.h"
+#include "../host/rf_geodesy.h"
 #include "../io/rf_capture.h"
 
 #include <complex.h>
 
-#define RF_SIM_G_MPS2 9.80665    /* standard gravity, m/s^2 */
+/* Ballistic targets: point-mass gravity and rotation of the Earth, WGS-84's
+ * defining values (NIMA TR8350.2). */
+#define RF_SIM_GM 3.986004418e14        /* gravitational parameter, m^3/s^2 */
+#define RF_SIM_OMEGA_RPS 7.292115e-5    /* rotation rate, rad/s */
 #define RF_SIM_K_BOLTZMANN 1.380649e-23 /* J/K */
 #define RF_SIM_T0_K 290.0        /* reference noise temperature, K */
 
@@ -20,7 +24,10 @@ typedef struct rf_sim_target {
   char name[64];
   int motion;            /* RF_SIM_* motion */
   double p0[3];          /* ENU position at start_time_s, m */
-  double v0[3];          /* ENU velocity at start_time_s, m/s */
+  double v0[3];          /* ENU velocity at start_time_s (relative to the ground), m/s */
+  /* Ballistic: geocentric position and inertial velocity at start_time_s in
+   * the ENU axes of that instant (set by the scenario loader). */
+  double r0_inertial[3], u0_inertial[3];
   int use_rcs;           /* 1: rcs_m2 and the radar equation; 0: snr_db */
   double rcs_m2;
   double snr_db;         /* on the transmit beam axis (Swerling 1: the mean) */
@@ -31,6 +38,10 @@ struct rf_scenario {
   char path[512];
   char name[256];
   double site_lat_deg, site_lon_deg, site_alt_m;
+  /* The Earth seen from the site: its centre (ENU, m) and rotation vector
+   * (ENU, rad/s); for ballistic targets. */
+  rf_geo_site site;
+  double earth_centre_enu_m[3], earth_rate_enu_rps[3];
   double fc_hz, lambda_m;
   double peak_power_w, noise_figure_db, system_loss_db, element_gain_dbi;
 
@@ -65,8 +76,17 @@ struct rf_scenario {
   rf_sim_target *target;
 };
 
-/* Target state at t_rel seconds after start_time_s. */
-void rf__sim_target_state(const rf_sim_target *t, double t_rel, double pos[3], double vel[3]);
+/* Target state (site ENU, velocity relative to the ground) at t_rel seconds
+ * after start_time_s. Ballistic targets follow a Keplerian orbit about the
+ * Earth's centre (docs/scenarios.md). */
+void rf__sim_target_state(const rf_scenario *sc, const rf_sim_target *t, double t_rel, double pos[3],
+                          double vel[3]);
+/* Fills sc->earth_* from the site and each ballistic target's inertial
+ * start state (the scenario loader calls it). */
+void rf__sim_init_ballistic(rf_scenario *sc);
+/* Whether target t is above the WGS-84 ellipsoid at ENU position pos (a
+ * ballistic target below it has hit the ground and gives no echo). */
+int rf__sim_above_ground(const rf_scenario *sc, const rf_sim_target *t, const double pos[3]);
 /* Transmit pattern |AF(d)|^2 / N^2 of the uniform array steered to d_beam;
  * along an axis with a spoiled beam width (tx_bw_*_deg > 0) a Gaussian beam
  * of that 3 dB width instead, 2^-(2 offset / width)^2. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 
 const char *rf_err_name(int status) {
   switch (status) {
@@ -138,6 +139,20 @@ void rf_utc_now(char *out, size_t len) {
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+double rf_peak_rss_bytes(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+    fclose(f);
+    if (kb >= 0) return 1024.0 * (double)kb;
+  }
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 ? 1024.0 * (double)ru.ru_maxrss : 0.0;
 }
 
 uint64_t rf_fnv1a64(uint64_t h, const void *data, size_t n) {

@@ -87,6 +87,10 @@ extern volatile sig_atomic_t rf_cancel;
 double rf_now_s(void);
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ" (len >= 21). */
 void rf_utc_now(char *out, size_t len);
+/* Peak resident memory of this process image, bytes: VmHWM of
+ * /proc/self/status (per address space, so not inflated by a parent before
+ * exec, unlike ru_maxrss); getrusage elsewhere. */
+double rf_peak_rss_bytes(void);
 
 /* FNV-1a, 64 bits: h' = (h ^ byte) * 0x100000001b3 over the bytes; start
  * from RF_FNV1A64_INIT, chain calls to hash several pieces. */

@@ -4,7 +4,8 @@
  * the same. Precision: what the quantity needs, well under its measurement
  * error - times to the microsecond (float64 epoch seconds resolve ~0.24 us),
  * metres to the millimetre, velocities to the mm/s, directions to 1e-7 deg
- * (1.7 mm at 1000 km), latitude and longitude to 1e-8 deg (1.1 mm). */
+ * (1.7 mm at 1000 km), latitude and longitude to 1e-8 deg (1.1 mm),
+ * probabilities to 1e-6. */
 #include "table.h"
 
 #include <string.h>
@@ -49,6 +50,9 @@ static const struct {
       "predicted impact time of a ballistic track, UTC; NaN when not ballistic or not coming down within an hour", 3}},
     {NULL, {"impact_latitude_deg", "deg", "WGS-84 latitude of the predicted impact point; NaN as impact_time_s", 7}},
     {NULL, {"impact_longitude_deg", "deg", "WGS-84 longitude of the predicted impact point; NaN as impact_time_s", 7}},
+    {NULL, {"imm_cv_prob", "1", "IMM probability of the constant-velocity mode", 6}},
+    {NULL, {"imm_manoeuvre_prob", "1", "IMM probability of the manoeuvre mode (coordinated turns left and right together)", 6}},
+    {NULL, {"imm_ballistic_prob", "1", "IMM probability of the ballistic mode (0 while the track is not surely fast)", 6}},
 };
 
 const rf__col_doc *rf__col_doc_find(const char *what, const char *name) {

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Longest CSV line the reader accepts: 22 numbers of at most ~25 chars. */
 #define RF__CSV_LINE_MAX 4096
@@ -97,50 +100,172 @@ static int rf__write_row(FILE *fp, const rf__table *t, const char *row, const in
   return fputc('\n', fp) == EOF ? -1 : 0;
 }
 
-int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t n) {
-  char *tmp = NULL, header[RF__CSV_LINE_MAX];
-  FILE *fp = NULL;
-  rf__c_locale loc;
-  int st = 0, have_loc = 0, decimals[RF__CSV_LINE_MAX / 2];
-  if (!path || (n && !rows) || t->ncols > sizeof decimals / sizeof decimals[0])
-    return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+/* ---- the writer ------------------------------------------------------------------- */
+/* stdio buffer of a CSV being written. */
+#define RF__CSV_WRITE_BUF ((size_t)256 << 10)
+/* Rows are printed in blocks of this many, a block per OpenMP thread at
+ * once when an add brings at least two blocks (printf's number formatting
+ * is most of a product's writing time), then written in order. */
+#define RF__CSV_BLOCK_ROWS 256
+/* Bytes a field can take at most: %.17g of a double is at most 24
+ * characters, fixed point (below 1e15, at most 8 decimals) 25,
+ * characters, %d of an int32 11; words are measured. */
+#define RF__CSV_F64_MAX 32
+#define RF__CSV_I32_MAX 12
+
+struct rf__csv_stream {
+  const rf__table *t;
+  char *path, *tmp, *buf;
+  FILE *fp;
+  locale_t c; /* the C numeric locale, used while rows are printed */
+  size_t rows;
+  int nblk;             /* blocks printed at once (threads) */
+  size_t blk_bytes;     /* a block's buffer: RF__CSV_BLOCK_ROWS longest rows */
+  char *blk;            /* [nblk][blk_bytes] */
+  size_t *blk_len;      /* [nblk]: bytes printed; (size_t)-1: failed */
+  int *decimals;        /* [ncols]: each column's digits (rf__col_doc) */
+};
+
+/* The longest row of table t, with its commas and newline, plus one. */
+static size_t rf__row_max(const rf__table *t) {
+  size_t n = 1;
+  for (size_t k = 0; k < t->ncols; k++) {
+    size_t w = t->cols[k].kind == RF__COL_F64 ? RF__CSV_F64_MAX : RF__CSV_I32_MAX;
+    if (t->cols[k].kind == RF__COL_WORD)
+      for (int i = 0; i < t->nwords; i++)
+        if (strlen(t->words[i]) > w) w = strlen(t->words[i]);
+    n += w + 1;
+  }
+  return n;
+}
+
+/* Prints rows [0, n) (n <= RF__CSV_BLOCK_ROWS) into buf (cap bytes); the
+ * length, or -1 (a write error) / -2 (a bad word) with *bad the row. */
+static long rf__print_block(const rf__table *t, const int *decimals, const char *rows, size_t n, char *buf, size_t cap,
+                            size_t *bad) {
+  FILE *fp = fmemopen(buf, cap, "w");
+  if (!fp) return -1;
+  int st = 0;
+  for (size_t i = 0; i < n && !st; i++)
+    if ((st = rf__write_row(fp, t, rows + i * t->row_size, decimals))) *bad = i;
+  long len = st ? st : fflush(fp) != 0 ? -1 : ftell(fp);
+  fclose(fp);
+  return len;
+}
+
+void rf__csv_stream_abort(rf__csv_stream *s) {
+  if (!s) return;
+  if (s->fp) fclose(s->fp);
+  if (s->tmp) unlink(s->tmp);
+  if (s->c != (locale_t)0) freelocale(s->c);
+  rf__free(s->tmp);
+  rf__free(s->path);
+  rf__free(s->buf);
+  rf__free(s->blk);
+  rf__free(s->blk_len);
+  rf__free(s->decimals);
+  rf__free(s);
+}
+
+static int rf__csv_stream_fail(rf__csv_stream *s) {
+  return rf__err(RF_EIO, "%s: cannot write: %s", s->path, strerror(errno ? errno : EIO));
+}
+
+int rf__csv_stream_create(rf__csv_stream **out, const char *path, const rf__table *t) {
+  char header[RF__CSV_LINE_MAX];
+  *out = NULL;
+  if (!path) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  if (rf__header(t, header, sizeof header) < 0) return rf__err(RF_EINVAL, "%s: header too long", path);
+  rf__csv_stream *s = rf__calloc(1, sizeof *s);
+  if (!s) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  s->t = t;
+  s->nblk = 1;
+#ifdef _OPENMP
+  s->nblk = omp_get_max_threads() > 1 ? omp_get_max_threads() : 1;
+#endif
+  s->blk_bytes = RF__CSV_BLOCK_ROWS * rf__row_max(t);
+  size_t blk_total;
+  if (!(s->path = rf__strdup(path)) || !(s->tmp = rf_tmp_path(path)) || !(s->buf = rf__malloc(RF__CSV_WRITE_BUF)) ||
+      rf__mul_size((size_t)s->nblk, s->blk_bytes, &blk_total) < 0 || !(s->blk = rf__malloc(blk_total)) ||
+      !(s->blk_len = rf__malloc((size_t)s->nblk * sizeof *s->blk_len)) ||
+      !(s->decimals = rf__malloc((t->ncols ? t->ncols : 1) * sizeof *s->decimals)) ||
+      (s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0) {
+    rf__csv_stream_abort(s);
+    return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  }
   for (size_t k = 0; k < t->ncols; k++) {
     const rf__col_doc *d = rf__col_doc_find(t->what, t->cols[k].name);
-    decimals[k] = d ? d->decimals : -1;
+    s->decimals[k] = d ? d->decimals : -1;
   }
-  if (rf__header(t, header, sizeof header) < 0) return rf__err(RF_EINVAL, "%s: header too long", path);
-  if (!(tmp = rf_tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if (rf__c_locale_enter(&loc) < 0) {
-    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
-    goto cleanup;
-  }
-  have_loc = 1;
   errno = 0;
-  if (!(fp = fopen(tmp, "w"))) goto fail;
-  int bad = fprintf(fp, "%s\n", header) < 0 ? -1 : 0;
-  for (size_t i = 0; i < n && !bad; i++) {
-    bad = rf__write_row(fp, t, (const char *)rows + i * t->row_size, decimals);
-    if (bad == -2) {
-      st = rf__err(RF_EINVAL, "%s: row %zu: a word column holds no valid value", path, i);
-      goto cleanup;
-    }
+  if (!(s->fp = fopen(s->tmp, "w")) || setvbuf(s->fp, s->buf, _IOFBF, RF__CSV_WRITE_BUF) != 0 ||
+      fprintf(s->fp, "%s\n", header) < 0) {
+    int st = rf__csv_stream_fail(s);
+    rf__csv_stream_abort(s);
+    return st;
   }
-  if (bad || fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0) goto fail;
-  int cr = fclose(fp);
-  fp = NULL;
-  if (cr != 0) goto fail;
-  st = rf_commit_tmp(tmp, path);
-  rf__free(tmp);
-  tmp = NULL;
-  goto cleanup;
-fail:
-  st = rf__err(RF_EIO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
-cleanup:
-  if (fp) fclose(fp);
-  if (tmp) unlink(tmp);
-  rf__free(tmp);
-  if (have_loc) rf__c_locale_leave(&loc);
+  *out = s;
+  return 0;
+}
+
+int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
+  if (n && !rows) return rf__err(RF_EINVAL, "%s: bad arguments", s->path);
+  const char *r = rows;
+  const size_t rs = s->t->row_size;
+  for (size_t done = 0; done < n;) {
+    /* Up to nblk blocks of rows [done, done + m), printed at once. */
+    size_t left = n - done, nb = (left + RF__CSV_BLOCK_ROWS - 1) / RF__CSV_BLOCK_ROWS, bad_row = 0;
+    if (nb > (size_t)s->nblk) nb = (size_t)s->nblk;
+    size_t m = nb * RF__CSV_BLOCK_ROWS < left ? nb * RF__CSV_BLOCK_ROWS : left;
+    long fail = 0;
+#pragma omp parallel for schedule(static, 1) if (nb > 1)
+    for (size_t b = 0; b < nb; b++) {
+      size_t first = b * RF__CSV_BLOCK_ROWS, k = m - first < RF__CSV_BLOCK_ROWS ? m - first : RF__CSV_BLOCK_ROWS, bad = 0;
+      locale_t old = uselocale(s->c);
+      long len = rf__print_block(s->t, s->decimals, r + (done + first) * rs, k, s->blk + b * s->blk_bytes, s->blk_bytes, &bad);
+      uselocale(old);
+      s->blk_len[b] = len < 0 ? (size_t)-1 : (size_t)len;
+      if (len < 0) {
+#pragma omp critical(rf__csv_fail)
+        if (!fail || first + bad < bad_row) fail = len, bad_row = first + bad;
+      }
+    }
+    if (fail == -2)
+      return rf__err(RF_EINVAL, "%s: row %zu: a word column holds no valid value", s->path, s->rows + done + bad_row);
+    if (fail) return rf__err(RF_EIO, "%s: cannot print rows", s->path);
+    errno = 0;
+    for (size_t b = 0; b < nb; b++)
+      if (fwrite(s->blk + b * s->blk_bytes, 1, s->blk_len[b], s->fp) != s->blk_len[b]) return rf__csv_stream_fail(s);
+    done += m;
+  }
+  s->rows += n;
+  return 0;
+}
+
+int rf__csv_stream_commit(rf__csv_stream *s) {
+  errno = 0;
+  int bad = fflush(s->fp) != 0 || ferror(s->fp);
+  int cr = fclose(s->fp);
+  s->fp = NULL;
+  int st = bad || cr ? rf__csv_stream_fail(s) : rf_commit_tmp(s->tmp, s->path); /* fsync, rename */
+  if (!st) {
+    rf__free(s->tmp);
+    s->tmp = NULL;
+  }
+  rf__csv_stream_abort(s);
   return st;
+}
+
+int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t n) {
+  rf__csv_stream *s;
+  if (!path || (n && !rows)) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  int st = rf__csv_stream_create(&s, path, t);
+  if (st) return st;
+  if ((st = rf__csv_stream_add(s, rows, n))) {
+    rf__csv_stream_abort(s);
+    return st;
+  }
+  return rf__csv_stream_commit(s);
 }
 
 /* Splits line s at commas into at most max fields; the count, or max + 1

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void rf__h5_quiet(void) {
   /* HDF5 1.10 cannot recover from a failed H5Fclose (a full disk while a
@@ -435,32 +436,37 @@ hid_t rf__h5_fapl(void) {
 /* ---- in-memory product files --------------------------------------------------- */
 #define RF__H5_IMAGE_INCREMENT ((size_t)64 << 10)
 
-int rf__h5_image_create(hid_t *out, const char *path, const char *format,
-                        const rf_product_info *info) {
-  hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
-  int st = 0;
+herr_t rf__h5_product_attrs(hid_t f, const char *format, const rf_product_info *info) {
   char source[4096] = "";
-  *out = H5I_INVALID_HID;
   /* The source as an absolute path, so the file says where it came from
    * wherever it is read. */
   if (info && info->source_path && info->source_path[0]) {
     rf_path_absolute(info->source_path, source, sizeof source);
     rf_errmsg_clear();
   }
+  if (rf__h5_write_attr_string(f, "format", format) < 0 || rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
+      rf__h5_write_attr_string(f, "time_epoch", RF__H5_TIME_EPOCH) < 0)
+    return -1;
+  if (info && (rf__h5_write_attr_string(f, "source_path", source) < 0 ||
+               rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
+               rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
+               rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
+               rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0))
+    return -1;
+  return 0;
+}
+
+int rf__h5_image_create(hid_t *out, const char *path, const char *format,
+                        const rf_product_info *info) {
+  hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, f = H5I_INVALID_HID;
+  int st = 0;
+  *out = H5I_INVALID_HID;
   /* A unique name: HDF5 refuses to create a file it holds open already. */
   char *name = rf_tmp_path(path);
   if (!name) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   if ((fcpl = rf__h5_fcpl()) < 0 || (fapl = rf__h5_fapl()) < 0 ||
       H5Pset_fapl_core(fapl, RF__H5_IMAGE_INCREMENT, 0) < 0 ||
-      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 ||
-      rf__h5_write_attr_string(f, "format", format) < 0 ||
-      rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
-      rf__h5_write_attr_string(f, "time_epoch", RF__H5_TIME_EPOCH) < 0 ||
-      (info && (rf__h5_write_attr_string(f, "source_path", source) < 0 ||
-                rf__h5_write_attr_string(f, "radar_name", info->radar_name ? info->radar_name : "") < 0 ||
-                rf__h5_write_attr_double(f, "site_latitude_deg", info->site_latitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_longitude_deg", info->site_longitude_deg) < 0 ||
-                rf__h5_write_attr_double(f, "site_altitude_m", info->site_altitude_m) < 0))) {
+      (f = H5Fcreate(name, H5F_ACC_TRUNC, fcpl, fapl)) < 0 || rf__h5_product_attrs(f, format, info) < 0) {
     st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__h5_errdesc());
     if (f >= 0) H5Fclose(f);
     f = H5I_INVALID_HID;
@@ -623,6 +629,120 @@ int rf__table_write_h5(const char *path, const char *format, const rf__table *t,
     return st;
   }
   return rf__h5_image_commit(f, path);
+}
+
+/* ---- streamed product tables ------------------------------------------------------ */
+struct rf__h5_stream {
+  const rf__table *t;
+  char *path, *tmp;
+  hid_t file, dset, mtype;
+  char *pend;     /* rows not yet in the dataset, RF__H5_STREAM_CHUNK_ROWS at most */
+  size_t npend;
+  hsize_t nrows;
+};
+
+void rf__h5_stream_abort(rf__h5_stream *s) {
+  if (!s) return;
+  if (s->mtype >= 0) H5Tclose(s->mtype);
+  if (s->dset >= 0) H5Dclose(s->dset);
+  if (s->file >= 0) H5Fclose(s->file);
+  if (s->tmp) unlink(s->tmp);
+  rf__free(s->tmp);
+  rf__free(s->path);
+  rf__free(s->pend);
+  rf__free(s);
+}
+
+static int rf__h5_stream_flush(rf__h5_stream *s) {
+  if (!s->npend) return 0;
+  hsize_t start = s->nrows, count = s->npend, dims = s->nrows + s->npend;
+  hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
+  errno = 0;
+  int ok = H5Dset_extent(s->dset, &dims) >= 0 && (fs = H5Dget_space(s->dset)) >= 0 &&
+           H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+           (ms = H5Screate_simple(1, &count, NULL)) >= 0 &&
+           H5Dwrite(s->dset, s->mtype, ms, fs, H5P_DEFAULT, s->pend) >= 0;
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  if (!ok) return rf__err(RF_EIO, "%s: /%s: cannot write: %s", s->path, s->t->what, rf__io_reason());
+  s->nrows = dims;
+  s->npend = 0;
+  return 0;
+}
+
+int rf__h5_stream_create(rf__h5_stream **out, const char *path, const char *format, const rf__table *t,
+                         const rf_product_info *info) {
+  *out = NULL;
+  rf__h5_quiet();
+  if (!path) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
+  rf__h5_stream *s = rf__calloc(1, sizeof *s);
+  if (!s) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  s->t = t;
+  s->file = s->dset = s->mtype = H5I_INVALID_HID;
+  size_t bytes;
+  if (!(s->path = rf__strdup(path)) || !(s->tmp = rf_tmp_path(path)) ||
+      rf__mul_size(RF__H5_STREAM_CHUNK_ROWS, t->row_size, &bytes) < 0 || !(s->pend = rf__malloc(bytes))) {
+    rf__h5_stream_abort(s);
+    return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  }
+  hid_t fcpl = rf__h5_fcpl(), fapl = rf__h5_fapl(), dcpl = H5Pcreate(H5P_DATASET_CREATE), sp = H5I_INVALID_HID,
+        ftype = H5I_INVALID_HID;
+  hsize_t zero = 0, unl = H5S_UNLIMITED, chunk = RF__H5_STREAM_CHUNK_ROWS;
+  errno = 0;
+  int ok = fcpl >= 0 && fapl >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+           H5Pset_chunk(dcpl, 1, &chunk) >= 0 && (s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
+           rf__h5_product_attrs(s->file, format, info) >= 0 && (ftype = rf__h5_table_type(t, 1, 0)) >= 0 &&
+           (s->mtype = rf__h5_table_type(t, 0, 0)) >= 0 && (sp = H5Screate_simple(1, &zero, &unl)) >= 0 &&
+           (s->dset = H5Dcreate2(s->file, t->what, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0 &&
+           rf__h5_describe_table(s->file, t) >= 0;
+  if (sp >= 0) H5Sclose(sp);
+  if (ftype >= 0) H5Tclose(ftype);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (fapl >= 0) H5Pclose(fapl);
+  if (fcpl >= 0) H5Pclose(fcpl);
+  if (!ok) {
+    int st = rf__err(RF_EIO, "%s: cannot write: %s", path, rf__io_reason());
+    rf__h5_stream_abort(s);
+    return st;
+  }
+  *out = s;
+  return 0;
+}
+
+int rf__h5_stream_add(rf__h5_stream *s, const void *rows, size_t n) {
+  const char *r = rows;
+  if (n && !rows) return rf__err(RF_EINVAL, "%s: bad arguments", s->path);
+  while (n) {
+    size_t k = RF__H5_STREAM_CHUNK_ROWS - s->npend;
+    if (k > n) k = n;
+    memcpy(s->pend + s->npend * s->t->row_size, r, k * s->t->row_size);
+    s->npend += k, r += k * s->t->row_size, n -= k;
+    int st;
+    if (s->npend == RF__H5_STREAM_CHUNK_ROWS && (st = rf__h5_stream_flush(s))) return st;
+  }
+  return 0;
+}
+
+int rf__h5_stream_commit(rf__h5_stream *s) {
+  int st = rf__h5_stream_flush(s);
+  errno = 0;
+  if (!st) {
+    herr_t e = H5Dclose(s->dset);
+    s->dset = H5I_INVALID_HID;
+    if (e < 0 || H5Fflush(s->file, H5F_SCOPE_LOCAL) < 0)
+      st = rf__err(RF_EIO, "%s: cannot write: %s", s->path, rf__io_reason());
+  }
+  if (!st) {
+    herr_t e = H5Fclose(s->file);
+    s->file = H5I_INVALID_HID;
+    if (e < 0) st = rf__err(RF_EIO, "%s: cannot write: %s", s->path, rf__io_reason());
+  }
+  if (!st && !(st = rf_commit_tmp(s->tmp, s->path))) { /* fsync, rename */
+    rf__free(s->tmp);
+    s->tmp = NULL;
+  }
+  rf__h5_stream_abort(s);
+  return st;
 }
 
 int rf__table_read(const char *path, const rf__table *t, void **rows, size_t *n) {

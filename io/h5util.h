@@ -99,6 +99,10 @@ hid_t rf__h5_fapl(void);
  * the file in *f, or RF_ENOMEM / RF_EIO naming path. rf__h5_image_commit
  * writes the image to path atomically and closes f in all cases. */
 struct rf_product_info;
+/* The root attributes of a product file: format, format_version 1,
+ * time_epoch and, when info is not NULL, source_path (made absolute),
+ * radar_name, site_*. */
+herr_t rf__h5_product_attrs(hid_t f, const char *format, const struct rf_product_info *info);
 int rf__h5_image_create(hid_t *f, const char *path, const char *format,
                         const struct rf_product_info *info);
 int rf__h5_image_commit(hid_t f, const char *path);
@@ -119,6 +123,28 @@ herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const
 struct rf_product_info;
 int rf__table_write_h5(const char *path, const char *format, const rf__table *t, const void *rows, size_t n,
                        const struct rf_product_info *info, herr_t (*attrs)(hid_t f, const struct rf_product_info *info));
+/* A table product file written as rows come, for products too long to
+ * hold in memory (tracks.h5 of a long run): a real HDF5 file (sec2 driver)
+ * at a temporary name beside path, with the root attributes of
+ * rf__h5_image_create and the rows as dataset /<what>, chunked
+ * (RF__H5_STREAM_CHUNK_ROWS rows) and unlimited, extended a chunk at a time;
+ * memory does not grow with the rows. commit writes the last rows, closes
+ * the file, fsyncs and renames it to path and destroys s (also on failure,
+ * when the temporary is removed); abort removes the temporary (NULL is a
+ * no-op). The same file contents as rf__table_write_h5 bar the layout.
+ * HDF5 does touch the disk here: after a failed write (a full disk) the
+ * file is closed and removed; should H5Fclose itself fail, the file ID
+ * HDF5 leaves behind is harmless because rf__h5_quiet keeps HDF5's atexit
+ * handler out, and `process` runs in a supervised child besides. RF_EIO
+ * naming the file; RF_ENOMEM. */
+#define RF__H5_STREAM_CHUNK_ROWS 4096
+typedef struct rf__h5_stream rf__h5_stream;
+int rf__h5_stream_create(rf__h5_stream **s, const char *path, const char *format, const rf__table *t,
+                         const struct rf_product_info *info);
+int rf__h5_stream_add(rf__h5_stream *s, const void *rows, size_t n);
+int rf__h5_stream_commit(rf__h5_stream *s);
+void rf__h5_stream_abort(rf__h5_stream *s);
+
 /* Reads 1-D compound dataset `name` of file path ("/" + name in messages)
  * into a new rf__malloc'd array (*rows, NULL when empty): every column of
  * the table must be present; word columns may be an enum or an integer and

@@ -26,7 +26,7 @@ static const rf__col rf__plot_cols[] = {
     {"up_m", offsetof(rf_plot, up_m), RF__COL_F64},
 };
 enum { RF__PLOT_COLS = sizeof rf__plot_cols / sizeof rf__plot_cols[0] };
-static const rf__table rf__plot_table = {"plots", "plot", rf__plot_cols, RF__PLOT_COLS, sizeof(rf_plot), RF__PLOT_COLS,
+const rf__table rf__plot_table = {"plots", "plot", rf__plot_cols, RF__PLOT_COLS, sizeof(rf_plot), RF__PLOT_COLS,
                                          NULL, 0};
 
 int rf_plot_list_push(rf_plot_list *l, const rf_plot *p) {

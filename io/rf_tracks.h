@@ -20,7 +20,10 @@ enum rf_track_status {
 const char *rf_track_status_name(int status);
 
 /* One track row: the columns of docs/formats.md in order, then the extension columns
- * (impact_*: NaN unless the track is ballistic and descending). */
+ * (docs/formats.md "Track extension columns"): impact_* (NaN unless the
+ * track is ballistic and comes down), then the IMM mode probabilities
+ * imm_*_prob (constant velocity, manoeuvre, ballistic; they sum to 1; a
+ * single-model tracker gives 1 to its model). */
 typedef struct rf_track_row {
   double time_s;
   int32_t track_id;
@@ -33,6 +36,7 @@ typedef struct rf_track_row {
   int32_t plots;
   double time_to_go_s;
   double impact_time_s, impact_latitude_deg, impact_longitude_deg;
+  double imm_cv_prob, imm_manoeuvre_prob, imm_ballistic_prob;
 } rf_track_row;
 
 /* Growable list of rows (owned). */
@@ -50,6 +54,17 @@ int rf_tracks_write_h5(const char *path, const rf_track_row *rows, size_t n,
                        const rf_product_info *info);
 /* CSV: exact header, %.17g doubles, status words. */
 int rf_tracks_write_csv(const char *path, const rf_track_row *rows, size_t n);
+/* Streaming: tracks.h5 (chunked /tracks, extended as rows come) and
+ * tracks.csv written together under temporary names; commit renames both
+ * (or, on failure, neither). Memory does not grow with the rows. Same
+ * bytes as rf_tracks_write_csv; the same rows as rf_tracks_write_h5. */
+typedef struct rf_tracks_writer rf_tracks_writer;
+int rf_tracks_writer_create(rf_tracks_writer **w, const char *h5_path, const char *csv_path,
+                            const rf_product_info *info);
+int rf_tracks_writer_add(rf_tracks_writer *w, const rf_track_row *rows, size_t n);
+int rf_tracks_writer_commit(rf_tracks_writer *w);     /* also destroys w */
+void rf_tracks_writer_abort(rf_tracks_writer *w);     /* removes the temporaries; NULL is a no-op */
+
 /* Reads either file (by extension .h5 / .csv); RF_EFORMAT naming the file
  * and the field or line on bad input. On success *out (freed first) holds
  * the rows; on failure it is unchanged. */

@@ -49,6 +49,17 @@ const rf__col_doc *rf__col_doc_find(const char *what, const char *name);
  * the glossary's decimals (a rounded zero without its sign; |v| >= 1e15
  * and columns without an entry with %.17g). */
 int rf__csv_write(const char *path, const rf__table *t, const void *rows, size_t n);
+/* A CSV written as rows come: under a temporary name beside path (header
+ * written by create); commit fsyncs it and renames it to path (destroying
+ * s, also on failure, when the temporary is removed); abort removes the
+ * temporary (NULL is a no-op). Memory does not grow with the rows; the
+ * bytes are rf__csv_write's. RF_EIO naming the file; RF_ENOMEM. */
+typedef struct rf__csv_stream rf__csv_stream;
+int rf__csv_stream_create(rf__csv_stream **s, const char *path, const rf__table *t);
+int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n);
+int rf__csv_stream_commit(rf__csv_stream *s);
+void rf__csv_stream_abort(rf__csv_stream *s);
+
 /* Reads a CSV by its header's column names: every required column must be
  * there (any order), missing extension columns read as NaN, unknown columns
  * are skipped - so a file of the spec's columns from another tool reads too.
@@ -60,6 +71,10 @@ int rf__csv_read(const char *path, const rf__table *t, void **rows, size_t *n);
 /* Reads a table file by its extension: .h5 (compound dataset /<what>,
  * rf__h5_read_table) or .csv (rf__csv_read); another is RF_EINVAL. */
 int rf__table_read(const char *path, const rf__table *t, void **rows, size_t *n);
+
+/* The plot table (io/products.c), for the plot file read in slices
+ * (io/plot_reader.c). */
+extern const rf__table rf__plot_table;
 
 /* Grows a row array *v of *cap rows of `size` bytes to hold at least need
  * rows (doubling, from 64). 0 or -1 (out of memory; *v unchanged). */

@@ -30,6 +30,7 @@ static const rf__cfg_entry rf__cfg[] = {
 #undef RF__CFG_ROW
 };
 #define RF__NCFG (sizeof rf__cfg / sizeof rf__cfg[0])
+_Static_assert(RF__NCFG <= RF_CONFIG_MAX_SETTINGS, "raise RF_CONFIG_MAX_SETTINGS");
 
 size_t rf_config_count(void) { return RF__NCFG; }
 
@@ -136,7 +137,13 @@ static int rf__cfg_assign(rf_config *cfg, const char *where, const char *section
                      e->lo, e->hi);
   }
   rf__cfg_store(cfg, e, v);
+  cfg->given[e - rf__cfg] = 1;
   return 0;
+}
+
+int rf_config_given(const rf_config *cfg, const char *section, const char *key) {
+  const rf__cfg_entry *e = rf__cfg_find(section, key);
+  return e ? cfg->given[e - rf__cfg] : 0;
 }
 
 typedef struct rf__cfg_parse {

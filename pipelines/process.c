@@ -19,30 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
-/* Peak resident memory of this process image, bytes: VmHWM of
- * /proc/self/status (per address space, so not inflated by a parent before
- * exec, unlike ru_maxrss); getrusage elsewhere. */
-static double rf__peak_rss_bytes(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (f) {
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-      if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
-    fclose(f);
-    if (kb >= 0) return 1024.0 * (double)kb;
-  }
-  struct rusage ru;
-  return getrusage(RUSAGE_SELF, &ru) == 0 ? 1024.0 * (double)ru.ru_maxrss : 0.0;
-}
-
-
 /* Every product file of a capture folder, run.json last. */
-static const char *const rf__products[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv",
-                                           "plots.ast", "tracks.ast", "run.json"};
+static const char *const rf__products[] = {"plots.h5",   "plots.csv",  "tracks.h5",   "tracks.csv", "plots.ast",
+                                           "tracks.ast", "plots.pcap", "tracks.pcap", "run.json"};
 
 /* run.json: what ran, on what, with which settings, and how long it took
  * (the common pieces: run_json.c). */
@@ -86,7 +67,7 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
     cJSON_AddNumberToObject(dt, "streaming_wall", s->stream_s);
   }
   cJSON_AddNumberToObject(root, "seconds", s->seconds);
-  cJSON_AddNumberToObject(root, "peak_rss_bytes", rf__peak_rss_bytes());
+  cJSON_AddNumberToObject(root, "peak_rss_bytes", rf_peak_rss_bytes());
   cJSON_AddNumberToObject(root, "samples_per_second", s->seconds > 0 ? (double)s->samples / s->seconds : 0);
   return rf__run_json_text(root);
 }

@@ -19,7 +19,7 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
 #define RF_CHOICES_CFAR "ca|go|so|os"
 #define RF_CHOICES_PLANNER "estimate|measure"
 #define RF_CHOICES_TRACK_MODEL "cv|ballistic|imm"
-#define RF_CHOICES_EARTH "flat|spherical"
+#define RF_CHOICES_EARTH "flat|spherical|wgs84"
 #define RF_CHOICES_BF_MODE "beams|channels"
 enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
 
@@ -77,17 +77,19 @@ enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
   X(run, watchdog_s, RF_CFG_INT, watchdog_s, 60, 0, 86400, NULL,                            \
     "a run reading or writing files that makes no progress for this long is stopped (corrupt file); 0 = never") \
   X(tracker, model, RF_CFG_ENUM, trk_model, 2, 0, 2, RF_CHOICES_TRACK_MODEL,                \
-    "motion model: nearly constant velocity, ballistic (gravity), or an IMM of both")       \
+    "motion model: nearly constant velocity, ballistic (gravity), or an IMM of constant velocity, turns and ballistic") \
   X(tracker, max_speed_mps, RF_CFG_DBL, trk_max_speed, 4000, 1, 100000, NULL,               \
     "fastest target: a new track's velocity spread; Doppler counts as unambiguous only when the interval exceeds twice this") \
   X(tracker, accel_mps2, RF_CFG_DBL, trk_accel, 10, 0, 1000, NULL,                          \
     "constant-velocity model: white acceleration, q = accel^2 m^2/s^3 per axis")            \
+  X(tracker, manoeuvre_accel_mps2, RF_CFG_DBL, trk_manoeuvre_accel, 29.4, 0, 1000, NULL,  \
+    "IMM manoeuvre modes: coordinated turns left and right at this acceleration, m/s^2 (3 g)") \
   X(tracker, ballistic_accel_mps2, RF_CFG_DBL, trk_ballistic_accel, 1, 0, 1000, NULL,       \
     "ballistic model: white acceleration besides gravity (drag, lift), q = accel^2")        \
   X(tracker, ballistic_min_speed_mps, RF_CFG_DBL, trk_ballistic_min_speed, 1000, 0, 100000, NULL, \
     "IMM: the ballistic model competes only for tracks surely faster than this, m/s")     \
-  X(tracker, earth, RF_CFG_ENUM, trk_earth, 1, 0, 1, RF_CHOICES_EARTH,                      \
-    "gravity and impact surface: flat (constant g, plane at the ellipsoid) or spherical (central g, WGS-84 height 0)") \
+  X(tracker, earth, RF_CFG_ENUM, trk_earth, 2, 0, 2, RF_CHOICES_EARTH,                      \
+    "ballistic gravity: flat (constant g), spherical (central g, no rotation) or wgs84 (central g about the Earth's centre, Earth rotating); impact at WGS-84 height 0 (flat: the plane)") \
   X(tracker, imm_switch_prob, RF_CFG_DBL, trk_imm_switch, 0.01, 0, 0.5, NULL,               \
     "IMM: probability of switching model between updates")                                 \
   X(tracker, gate_probability, RF_CFG_DBL, trk_gate_pg, 0.999, 0.5, 0.9999999, NULL,        \
@@ -100,28 +102,30 @@ enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
     "a confirmed track is deleted after this many looks in a row without a plot")           \
   X(tracker, max_pos_sigma_m, RF_CFG_DBL, trk_max_pos_sigma, 0, 0, 1e9, NULL,               \
     "delete a track whose position sigma exceeds this, m; 0 = one resolution cell at its range") \
+  X(tracker, min_delete_sigma_m, RF_CFG_DBL, trk_min_delete_sigma, 1000, 0, 1e9, NULL,       \
+    "floor of that deletion limit, m: no track is deleted for a position sigma below this") \
   X(tracker, sigma_floor, RF_CFG_DBL, trk_sigma_floor, 0.05, 0, 1, NULL,                    \
     "measurement sigma floor as a fraction of a cell / beamwidth (interpolation bias)")     \
   X(tracker, unmeasured_el_sigma_deg, RF_CFG_DBL, trk_el_sigma_unmeasured, 5, 0.01, 90, NULL, \
     "elevation sigma when the array does not measure elevation (linear arrays), deg")       \
   X(tracker, velocity_interval_mps, RF_CFG_DBL, trk_vel_interval, 0, 0, 1e6, NULL,          \
-    "radial velocity interval lambda/(2 PRI) when the plot file does not say; 0 = unambiguous") \
+    "radial velocity interval lambda/(2 PRI) for a plot file that does not say (must then be given); 0 = unambiguous") \
   X(tracker, range_cell_m, RF_CFG_DBL, trk_range_cell, 30, 0.001, 1e6, NULL,                \
-    "range cell when the plot file does not say, m")                                        \
+    "range cell for a plot file that does not say (must then be given), m")                                        \
   X(tracker, doppler_cell_mps, RF_CFG_DBL, trk_doppler_cell, 1, 0.001, 1e5, NULL,           \
-    "Doppler cell when the plot file does not say, m/s")                                    \
+    "Doppler cell for a plot file that does not say (must then be given), m/s")                                    \
   X(tracker, beamwidth_az_deg, RF_CFG_DBL, trk_bw_az, 2, 0.001, 180, NULL,                  \
-    "azimuth beamwidth when the plot file does not say, deg")                               \
+    "azimuth beamwidth for a plot file that does not say (must then be given), deg")                               \
   X(tracker, beamwidth_el_deg, RF_CFG_DBL, trk_bw_el, 0, 0, 180, NULL,                      \
-    "elevation beamwidth when the plot file does not say, deg; 0 = elevation not measured") \
+    "elevation beamwidth for a plot file that does not say (must then be given), deg; 0 = not measured") \
   X(tracker, max_tracks, RF_CFG_INT, trk_max_tracks, 100000, 1, 100000000, NULL,            \
     "most tracks alive at once")                                                            \
   X(site, latitude_deg, RF_CFG_DBL, site_lat, 0, -90, 90, NULL,                             \
-    "WGS-84 site latitude when the plot file does not say (CSV input), deg")                \
+    "WGS-84 site latitude for a plot file that does not say (must then be given), deg")                \
   X(site, longitude_deg, RF_CFG_DBL, site_lon, 0, -180, 360, NULL,                          \
-    "WGS-84 site longitude when the plot file does not say, deg")                           \
+    "WGS-84 site longitude for a plot file that does not say (must then be given), deg")                           \
   X(site, altitude_m, RF_CFG_DBL, site_alt, 0, -1e4, 1e5, NULL,                             \
-    "WGS-84 site height when the plot file does not say, m")                                \
+    "WGS-84 site height for a plot file that does not say (must then be given), m")                                \
   X(asterix, sac, RF_CFG_INT, ast_sac, 0, 0, 255, NULL,                                     \
     "ASTERIX System Area Code (I048/010, I062/010)")                                        \
   X(asterix, sic, RF_CFG_INT, ast_sic, 1, 0, 255, NULL,                                     \
@@ -132,10 +136,13 @@ enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
 #define RF__CTYPE_RF_CFG_INT int
 #define RF__CTYPE_RF_CFG_ENUM int
 #define RF__CTYPE_RF_CFG_DBL double
+#define RF_CONFIG_MAX_SETTINGS 128
 typedef struct rf_config {
 #define RF__CFG_FIELD(sec, key, type, field, def, lo, hi, choices, help) RF__CTYPE_##type field;
   RF_CONFIG_TABLE(RF__CFG_FIELD)
 #undef RF__CFG_FIELD
+  /* given[i]: setting i was set by a config file or --set (not its default). */
+  unsigned char given[RF_CONFIG_MAX_SETTINGS];
 } rf_config;
 
 /* Fills every field with its default. */
@@ -170,6 +177,10 @@ int rf_config_check_maps(const rf_config *cfg, const char *what, size_t cells, s
 char *rf_config_to_ini(const rf_config *cfg);
 /* Writes the settings table as a markdown table (docs/config.md). */
 char *rf_config_doc_markdown(void);
+
+/* 1 when section.key was set by a config file or --set, 0 when it holds
+ * its default (or is not a setting). */
+int rf_config_given(const rf_config *cfg, const char *section, const char *key);
 
 /* Iteration over the table, for run.json and tests. */
 size_t rf_config_count(void);

@@ -26,7 +26,7 @@ typedef struct rf_run_summary {
   char fallback_reason[512];    /* why auto fell back to the CPU; empty if it did not */
 } rf_run_summary;
 /* Reads capture_path, writes outdir/plots.h5, plots.csv, tracks.h5,
- * tracks.csv, plots.ast, tracks.ast and finally run.json (each atomically;
+ * tracks.csv, plots.ast, tracks.ast, plots.pcap, tracks.pcap and finally run.json (each atomically;
  * outdir is created if missing), on the CPU path. On failure no product is
  * left and the message names the file and field. */
 int rf_process_capture(const char *capture_path, const char *outdir, const rf_config *cfg,

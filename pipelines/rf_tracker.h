@@ -2,9 +2,12 @@
  * rows out (io/rf_tracks.h). Extended Kalman filters on the state
  * (east, north, up, v_east, v_north, v_up) in site ENU, measured in range,
  * azimuth, elevation and radial velocity; nearly-constant-velocity and
- * ballistic models, alone or as an IMM; chi-square gates; global nearest
- * neighbour by optimal assignment (rf_assign.h); M-of-N confirmation;
- * deletion on misses or covariance growth. */
+ * ballistic models alone, or an IMM of constant velocity, coordinated
+ * turns left and right (3 g) and ballistic (Keplerian gravity, Earth
+ * rotation, with a batch refit of the trajectory);
+ * chi-square gates; global nearest neighbour by optimal assignment
+ * (rf_assign.h); M-of-N confirmation; deletion on misses or covariance
+ * growth. */
 #ifndef RF_TRACKER_H
 #define RF_TRACKER_H
 
@@ -44,10 +47,25 @@ void rf_track_sensor_from_meta(rf_track_sensor *s, const rf_capture_meta *m, con
 /* Mid time of every dwell ((first + last pulse time) / 2) into out[m->dwells],
  * for the sensor's dwell_time_s. */
 void rf_track_dwell_mid_times(const rf_capture_meta *m, double *out);
-/* From plots.h5 provenance (rf_product_info or what rf_plots_read_attrs
- * gives); zeros (unknown) are replaced by the [tracker] / [site] settings. */
-void rf_track_sensor_from_info(rf_track_sensor *s, const rf_product_info *info,
-                               const rf_config *cfg);
+/* What a plot file says about the sensor: bit set = the file has it. */
+enum rf_track_sensor_field {
+  RF_TRACK_HAS_SITE = 1,                /* site_latitude_deg, site_longitude_deg, site_altitude_m */
+  RF_TRACK_HAS_VELOCITY_INTERVAL = 2,   /* radial_velocity_interval_mps (0: unambiguous) */
+  RF_TRACK_HAS_RANGE_CELL = 4,          /* range_cell_m > 0 */
+  RF_TRACK_HAS_DOPPLER_CELL = 8,        /* doppler_cell_mps > 0 */
+  RF_TRACK_HAS_BEAMWIDTH_AZ = 16,       /* beamwidth_az_deg > 0 */
+  RF_TRACK_HAS_BEAMWIDTH_EL = 32,       /* beamwidth_el_deg (0: not measured) */
+  RF_TRACK_HAS_ALL = 63
+};
+/* From a plot file's description (info; `present`: RF_TRACK_HAS_* bits of
+ * what the file has). A value the file lacks comes from the settings only
+ * when they were given (rf_config_given: a config file or --set: site.*,
+ * tracker.velocity_interval_mps, range_cell_m, doppler_cell_mps,
+ * beamwidth_az_deg, beamwidth_el_deg); never from a default. RF_EFORMAT
+ * naming `path` and every missing value (and the --set that supplies it)
+ * otherwise. Coverage and the dwell table are optional. */
+int rf_track_sensor_from_info(rf_track_sensor *s, const rf_product_info *info, unsigned present,
+                              const rf_config *cfg, const char *path);
 /* The reverse, for writing plots.h5: fills info's sensor fields and dwell
  * table (borrowed from s). */
 void rf_track_sensor_to_info(const rf_track_sensor *s, rf_product_info *info);
@@ -66,7 +84,9 @@ void rf_tracker_destroy(rf_tracker *t);          /* NULL is a no-op */
  * indexes the sensor's dwell table (-1: none). Writes one row per track the dwell looked
  * at (updated, coasted, or deleted) or created into rows (up to max_rows;
  * RF_ERANGE beyond). RF_ERANGE also when a capacity is exceeded (message
- * names the setting). Never allocates. */
+ * names the setting). Never allocates (no qsort either: plots are binned
+ * by range with a counting pass, components walked as lists; OpenMP's own
+ * thread pool, made on its first parallel region, aside). */
 int rf_tracker_process_dwell(rf_tracker *t, double time_s, int32_t dwell, const rf_plot *plots,
                              size_t n, rf_track_row *rows, size_t max_rows, size_t *nrows);
 /* Rows needed at most by one process_dwell call. */
@@ -79,16 +99,14 @@ size_t rf_tracker_live(const rf_tracker *t);
 int rf_track_plots(const rf_plot *plots, size_t n, const rf_config *cfg, const rf_track_sensor *s,
                    rf_track_list *out);
 
-/* Runs the tracker over plots (ordered by time) and writes outdir/tracks.h5,
- * tracks.csv, plots.ast (CAT048 plots) and tracks.ast (CAT048 track reports
- * and CAT062 system tracks): all four or none. The sensor comes from info
- * (rf_track_sensor_from_info); ambiguity_mps_or_0, when > 0, overrides its
- * velocity interval. *ntracks (may be NULL) gets the number of distinct
- * tracks. */
-int rf_track_products(const rf_plot *plots, size_t n, const rf_config *cfg,
-                      const rf_product_info *info, double ambiguity_mps_or_0, const char *outdir,
-                      size_t *ntracks);
-/* The same with an explicit sensor. */
+/* The tracker's products (docs/tracking.md): outdir/tracks.h5, tracks.csv,
+ * plots.ast, tracks.ast, plots.pcap and tracks.pcap, all six or none. */
+#define RF_TRACK_PRODUCTS 6
+extern const char *const rf_track_product_names[RF_TRACK_PRODUCTS];
+
+/* Runs the tracker over plots (ordered by time) with sensor s and writes
+ * the products; info (may be NULL) gives the provenance attributes of
+ * tracks.h5. *ntracks (may be NULL) gets the number of distinct tracks. */
 int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cfg,
                              const rf_track_sensor *s, const rf_product_info *info,
                              const char *outdir, size_t *ntracks);
@@ -105,10 +123,41 @@ void rf_track_count_rows(const rf_track_row *rows, size_t n, rf_track_counts *c)
 int rf_track_products_counted(const rf_plot *plots, size_t n, const rf_config *cfg,
                               const rf_track_sensor *s, const rf_product_info *info,
                               const char *outdir, rf_track_counts *counts);
+/* The same, streaming from a plot file (plots.h5 read in slices, so memory
+ * does not grow with its length; CSV read whole). The sensor comes from the
+ * file and the settings (rf_track_sensor_from_info). *nplots (may be NULL)
+ * and *counts get the counts; capture (may be NULL) the plots.h5's
+ * source_path attribute, "" when it has none. */
+int rf_track_file(const char *plots_path, const rf_config *cfg, const char *outdir, size_t *nplots,
+                  rf_track_counts *counts, char *capture, size_t capture_len);
 
 /* ---- filter internals, exposed for tests and the benchmark ---------------------- */
 enum rf_track_model { RF_TRACK_MODEL_CV = 0, RF_TRACK_MODEL_BALLISTIC = 1, RF_TRACK_MODEL_IMM = 2 };
-enum rf_track_earth { RF_TRACK_EARTH_FLAT = 0, RF_TRACK_EARTH_SPHERICAL = 1 };
+/* The IMM's modes, in the order of the imm_*_prob columns. */
+enum rf_track_mode { RF_TRACK_MODE_CV = 0, RF_TRACK_MODE_MANOEUVRE = 1, RF_TRACK_MODE_BALLISTIC = 2,
+                     RF_TRACK_MODES = 3 };
+enum rf_track_earth { RF_TRACK_EARTH_FLAT = 0, RF_TRACK_EARTH_SPHERICAL = 1, RF_TRACK_EARTH_WGS84 = 2 };
+
+/* WGS-84 values (NIMA TR8350.2) and the mean radius for `spherical`. */
+#define RF_TRACK_GM 3.986004418e14      /* m^3/s^2 */
+#define RF_TRACK_OMEGA_RPS 7.292115e-5  /* Earth rotation, rad/s */
+#define RF_TRACK_G0 9.80665             /* flat earth, m/s^2 */
+#define RF_TRACK_R_MEAN 6371008.8       /* spherical: centre this far below the site's ellipsoid point, m */
+
+/* Gravity of the ballistic model in the site ENU frame (docs/tracking.md):
+ * flat: g0 down; spherical: GM / r^2 towards a centre R_MEAN + site height
+ * below the site, no rotation; wgs84: GM / r^2 towards the Earth's centre
+ * (the ECEF origin) plus the Coriolis and centrifugal terms of the rotating
+ * ENU frame. */
+typedef struct rf_track_gravity {
+  int earth;                   /* enum rf_track_earth */
+  double centre_enu_m[3];      /* centre of attraction */
+  double omega_enu_rps[3];     /* Earth rotation vector (wgs84), else 0 */
+  double site_alt_m;
+} rf_track_gravity;
+void rf_track_gravity_init(rf_track_gravity *g, int earth, const rf_geo_site *site);
+/* Acceleration (m/s^2) of an object at ENU position p with ENU velocity v. */
+void rf_track_gravity_accel(const rf_track_gravity *g, const double p[3], const double v[3], double a[3]);
 
 /* Measurement of one plot: z = (range_m, azimuth_deg, elevation_deg,
  * radial_velocity_mps) and its standard deviations. */
@@ -121,10 +170,10 @@ void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, con
 /* h(x): range, azimuth, elevation, radial velocity of an ENU state. */
 void rf_track_h(const double x[6], double z[4]);
 /* EKF prediction of one model over dt (>= 0) seconds: x[6], P[36] in place.
- * q_accel: white acceleration (m/s^2, q = a^2); ballistic adds gravity for
- * `earth` given the site height. */
-void rf_track_predict(int model, int earth, double site_alt_m, double q_accel, double dt,
-                      double x[6], double P[36]);
+ * q_accel: white acceleration (m/s^2, q = a^2); ballistic adds gravity g
+ * (RK4, steps of at most 10 s; g may be NULL for constant velocity). */
+void rf_track_predict(int model, const rf_track_gravity *g, double q_accel, double dt, double x[6],
+                      double P[36]);
 /* EKF update with measurement m (dims 3: range, az, el; 4: also radial
  * velocity, its innovation wrapped into +-interval/2 when interval > 0).
  * Writes the normalised innovation squared and ln det S when non-NULL;
@@ -136,13 +185,14 @@ int rf_track_update(const rf_track_meas *m, int dims, double interval, double x[
  * tangential speed squared is taken as |v_t|^2 - trace(P_t), floored at 0,
  * so an unobserved tangential velocity does not shorten it. */
 double rf_track_time_to_go_cv(const double x[6], const double *P);
-/* Ballistic trajectory from x: time of closest approach before impact
- * (NaN when opening), and impact time (s from now) and ENU point (NaN when
- * it does not come down within an hour). */
-void rf_track_ballistic_future(int earth, const rf_geo_site *site, const double x[6],
+/* Ballistic trajectory from x under g: time of closest approach before
+ * impact (NaN when opening), and impact time (s from now) and ENU point
+ * (NaN when it does not come down within an hour). Impact: WGS-84 height 0
+ * (flat: up = -site height). */
+void rf_track_ballistic_future(const rf_track_gravity *g, const rf_geo_site *site, const double x[6],
                                double *t_go, double *t_impact, double impact_enu[3]);
 
-/* Chi-square quantile for dof degrees of freedom (1..8) at probability p. */
+/* Chi-square quantile for dof >= 1 degrees of freedom at probability p. */
 double rf_chi2_quantile(int dof, double p);
 
 #endif

@@ -1,40 +1,247 @@
 /* radarflow pipelines/: the tracker's products - run the tracker over a
- * plot list and write tracks.h5, tracks.csv, plots.ast and tracks.ast, all
- * four or none. */
+ * plot list or a plot file, dwell by dwell, and stream tracks.h5,
+ * tracks.csv, plots.ast, tracks.ast, plots.pcap and tracks.pcap: all six or
+ * none. Memory does not grow with the number of dwells. */
 #include "rf_tracker.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "../host/rf_files.h"
 #include "../io/rf_asterix.h"
+#include "../io/rf_plot_reader.h"
 
-void rf_track_count_rows(const rf_track_row *rows, size_t n, rf_track_counts *c) {
-  memset(c, 0, sizeof *c);
-  int32_t max_id = 0;
-  for (size_t i = 0; i < n; i++)
-    if (rows[i].track_id > max_id) max_id = rows[i].track_id;
-  if (max_id <= 0) return;
-  /* Per id: 1 seen, 2 ever confirmed (or coasting after it), 4 last row deleted. */
-  unsigned char *f = rf__calloc((size_t)max_id + 1, 1);
-  if (!f) return;
+const char *const rf_track_product_names[RF_TRACK_PRODUCTS] = {"tracks.h5",  "tracks.csv", "plots.ast",
+                                                                 "tracks.ast", "plots.pcap", "tracks.pcap"};
+enum { RF__P_TH5, RF__P_TCSV, RF__P_PAST, RF__P_TAST, RF__P_PPCAP, RF__P_TPCAP };
+
+/* Plots of the input held at once when streaming a plot file (more when a
+ * single dwell is larger). */
+#define RF__STREAM_PLOTS 65536
+
+/* ---- the six product files -------------------------------------------------------- */
+typedef struct rf__track_out {
+  char path[RF_TRACK_PRODUCTS][4200];
+  rf_tracks_writer *tw;
+  rf_asterix_writer *pw, *rw; /* plots feed, tracks feed */
+} rf__track_out;
+
+static void rf__out_abort(rf__track_out *o) {
+  rf_tracks_writer_abort(o->tw);
+  rf_asterix_writer_abort(o->pw);
+  rf_asterix_writer_abort(o->rw);
+  o->tw = NULL, o->pw = o->rw = NULL;
+}
+
+static int rf__out_open(rf__track_out *o, const char *outdir, const rf_config *cfg, const rf_track_sensor *s,
+                        const rf_product_info *info) {
+  memset(o, 0, sizeof *o);
+  int st = rf_mkdirs(outdir);
+  if (st) return st;
+  for (int k = 0; k < RF_TRACK_PRODUCTS; k++)
+    if ((st = rf_path_join(o->path[k], sizeof o->path[k], outdir, rf_track_product_names[k]))) return st;
+  rf_asterix_source src = {cfg->ast_sac, cfg->ast_sic, cfg->ast_service};
+  rf_geo_site site;
+  rf_geo_site_init(&site, s->site_latitude_deg, s->site_longitude_deg, s->site_altitude_m);
+  if ((st = rf_tracks_writer_create(&o->tw, o->path[RF__P_TH5], o->path[RF__P_TCSV], info)) ||
+      (st = rf_asterix_writer_create(&o->pw, o->path[RF__P_PAST], o->path[RF__P_PPCAP], &src, &site)) ||
+      (st = rf_asterix_writer_create(&o->rw, o->path[RF__P_TAST], o->path[RF__P_TPCAP], &src, &site)))
+    rf__out_abort(o);
+  return st;
+}
+
+/* Renames all six into place; when one fails, removes those this call
+ * already renamed (all or none). */
+static int rf__out_commit(rf__track_out *o) {
+  size_t n015 = 0, no048 = 0;
+  rf_asterix_writer_counts(o->pw, &n015, NULL);
+  rf_asterix_writer_counts(o->rw, NULL, &no048);
+  int st = rf_tracks_writer_commit(o->tw);
+  o->tw = NULL;
+  int done = st ? 0 : 2;
+  if (!st) {
+    st = rf_asterix_writer_commit(o->pw);
+    o->pw = NULL;
+    if (!st) done = 4;
+  }
+  if (!st) {
+    st = rf_asterix_writer_commit(o->rw);
+    o->rw = NULL;
+    if (!st) done = 6;
+  }
+  if (st) {
+    rf__out_abort(o);
+    static const int order[] = {RF__P_TH5, RF__P_TCSV, RF__P_PAST, RF__P_PPCAP};
+    for (int k = 0; k < done && k < 4; k++) remove(o->path[order[k]]);
+    return st;
+  }
+  if (n015 || no048)
+    rf_log(1, "asterix: %zu plots beyond CAT048's 256 NM went to CAT015; %zu track rows beyond it are in "
+              "CAT062 only", n015, no048);
+  return 0;
+}
+
+/* ---- counts by track id ----------------------------------------------------------- */
+/* Per id: 1 seen, 2 ever confirmed (or coasting after it), 4 last row
+ * deleted; grown as ids appear (ids count up from 1). */
+typedef struct rf__tally {
+  unsigned char *f;
+  size_t cap;
+} rf__tally;
+
+static int rf__tally_add(rf__tally *t, const rf_track_row *rows, size_t n) {
   for (size_t i = 0; i < n; i++) {
     int32_t id = rows[i].track_id;
     if (id <= 0) continue;
+    if ((size_t)id >= t->cap) {
+      size_t cap = t->cap ? t->cap : 1024;
+      while (cap <= (size_t)id) cap *= 2;
+      unsigned char *f = rf__realloc(t->f, cap);
+      if (!f) return rf__err(RF_ENOMEM, "tracker: out of memory");
+      memset(f + t->cap, 0, cap - t->cap);
+      t->f = f, t->cap = cap;
+    }
     int s = rows[i].status;
-    f[id] = (unsigned char)((f[id] & 3) | 1 | (s == RF_TRACK_CONFIRMED || s == RF_TRACK_COASTING ? 2 : 0) |
-                            (s == RF_TRACK_DELETED ? 4 : 0));
+    t->f[id] = (unsigned char)((t->f[id] & 3) | 1 | (s == RF_TRACK_CONFIRMED || s == RF_TRACK_COASTING ? 2 : 0) |
+                               (s == RF_TRACK_DELETED ? 4 : 0));
   }
-  for (int32_t id = 1; id <= max_id; id++) {
-    if (!f[id]) continue;
-    c->ids++;
-    if (f[id] & 2) c->confirmed++;
-    else c->tentative++;
-    if (f[id] & 4) c->deleted++;
-  }
-  rf__free(f);
+  return 0;
 }
+
+static void rf__tally_done(rf__tally *t, rf_track_counts *c) {
+  memset(c, 0, sizeof *c);
+  for (size_t id = 1; id < t->cap; id++) {
+    if (!t->f[id]) continue;
+    c->ids++;
+    if (t->f[id] & 2) c->confirmed++;
+    else c->tentative++;
+    if (t->f[id] & 4) c->deleted++;
+  }
+  rf__free(t->f);
+  t->f = NULL, t->cap = 0;
+}
+
+void rf_track_count_rows(const rf_track_row *rows, size_t n, rf_track_counts *c) {
+  rf__tally t = {0};
+  if (rf__tally_add(&t, rows, n)) {
+    rf__free(t.f);
+    memset(c, 0, sizeof *c);
+    return;
+  }
+  rf__tally_done(&t, c);
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+/* Where the plots come from: a list in memory, or a plots.h5 read in
+ * slices into buf (rows [base, base + nbuf) of the file). */
+typedef struct rf__psrc {
+  const rf_plot *mem;
+  rf_plot_reader *rd;
+  size_t n;                 /* rows in all */
+  rf_plot *buf;
+  size_t cap, base, nbuf;
+} rf__psrc;
+
+/* Rows [i, i + k) in one piece, k <= cap; *p points at row i. */
+static int rf__psrc_get(rf__psrc *s, size_t i, size_t k, const rf_plot **p) {
+  if (s->mem) {
+    *p = s->mem + i;
+    return 0;
+  }
+  if (i < s->base || i + k > s->base + s->nbuf) {
+    size_t m = s->n - i < s->cap ? s->n - i : s->cap;
+    int st = rf_plot_reader_read(s->rd, i, m, s->buf);
+    if (st) return st;
+    s->base = i, s->nbuf = m;
+  }
+  *p = s->buf + (i - s->base);
+  return 0;
+}
+
+/* Largest group of plots the tracker takes at once, from the key columns
+ * fed in slices, checking the order the run needs (time never decreasing;
+ * with a dwell table, dwells in the table and never decreasing). */
+typedef struct rf__scan {
+  const rf_track_sensor *s;
+  const char *what;
+  size_t row, run, maxg;     /* rows seen, length of the current group, largest */
+  double t;
+  int32_t d;
+} rf__scan;
+
+static int rf__scan_keys(rf__scan *g, const double *t, const int32_t *d, size_t n) {
+  const int table = g->s->dwells > 0 && g->s->dwell_time_s != NULL;
+  for (size_t i = 0; i < n; i++, g->row++) {
+    if (table && (d[i] < 0 || (size_t)d[i] >= g->s->dwells))
+      return rf__err(RF_EINVAL, "%s: plot %zu: dwell %d is not in the dwell table", g->what, g->row, (int)d[i]);
+    if (g->row && (t[i] < g->t || (table && d[i] < g->d)))
+      return rf__err(RF_EINVAL, "%s: plot %zu: plots must be ordered by %s", g->what, g->row,
+                     table ? "dwell" : "time");
+    int same = g->row && d[i] == g->d && (table || t[i] == g->t);
+    g->run = same ? g->run + 1 : 1;
+    if (g->run > g->maxg) g->maxg = g->run;
+    g->t = t[i], g->d = d[i];
+  }
+  return 0;
+}
+
+/* Tracks every group of src and streams the products. */
+static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_track_sensor *s,
+                   const rf_product_info *info, const char *outdir, rf_track_counts *counts) {
+  rf_tracker *t = NULL;
+  rf_track_row *rows = NULL;
+  rf__track_out out;
+  rf__tally tally = {0};
+  memset(counts, 0, sizeof *counts);
+  size_t maxt = src->n + 1; /* capped at tracker.max_tracks by the tracker */
+  int st = rf_tracker_create(&t, cfg, s, maxt, maxg);
+  if (st) return st;
+  size_t mr = rf_tracker_max_rows(t);
+  if (!(rows = rf__malloc(mr * sizeof *rows))) {
+    rf_tracker_destroy(t);
+    return rf__err(RF_ENOMEM, "tracker: out of memory");
+  }
+  if ((st = rf__out_open(&out, outdir, cfg, s, info))) goto done;
+  /* With a dwell table (with times) every dwell is processed, so a dwell
+   * without plots still counts as a look. Without one, each run of plots
+   * with the same dwell and time is a dwell. */
+  const int table = s->dwells > 0 && s->dwell_time_s != NULL;
+  size_t i = 0, d = 0;
+  while (!st && (table ? d < s->dwells : i < src->n)) {
+    const rf_plot *p = NULL, *q;
+    size_t k = 0, nrow;
+    /* The group: plots of dwell d (table) or of one dwell and time. */
+    if (i < src->n && (st = rf__psrc_get(src, i, 1, &p))) break;
+    while (i + k < src->n) {
+      if ((st = rf__psrc_get(src, i, k + 1, &p))) break;
+      q = p + k;
+      if (table ? q->dwell != (int32_t)d : (q->dwell != p->dwell || q->time_s != p->time_s)) break;
+      k++;
+    }
+    if (st) break;
+    double now = table ? s->dwell_time_s[d] : p->time_s;
+    int32_t dw = table ? (int32_t)d : p->dwell;
+    d++;
+    if ((st = rf_tracker_process_dwell(t, now, dw, k ? p : NULL, k, rows, mr, &nrow))) break;
+    if ((st = rf_asterix_writer_plots(out.pw, p, k)) || (st = rf_tracks_writer_add(out.tw, rows, nrow)) ||
+        (st = rf_asterix_writer_tracks(out.rw, rows, nrow)))
+      break;
+    if ((st = rf__tally_add(&tally, rows, nrow))) break;
+    i += k;
+    if (rf_cancel) st = rf__err(RF_EINTR, "%s: interrupted; no track products written", outdir);
+  }
+  if (st) rf__out_abort(&out);
+  else st = rf__out_commit(&out);
+  if (!st) rf__tally_done(&tally, counts);
+done:
+  if (st) memset(counts, 0, sizeof *counts);
+  rf__free(tally.f);
+  rf__free(rows);
+  rf_tracker_destroy(t);
+  return st;
+}
+
 
 int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cfg,
                              const rf_track_sensor *s, const rf_product_info *info,
@@ -48,45 +255,107 @@ int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cf
 int rf_track_products_counted(const rf_plot *plots, size_t n, const rf_config *cfg,
                               const rf_track_sensor *s, const rf_product_info *info,
                               const char *outdir, rf_track_counts *counts) {
-  rf_track_list rows = {0};
-  char path[4][4200];
-  static const char *const names[4] = {"tracks.h5", "tracks.csv", "plots.ast", "tracks.ast"};
-  int written = 0, st;
   memset(counts, 0, sizeof *counts);
   if (!outdir || (n && !plots) || !cfg || !s) return rf__err(RF_EINVAL, "track products: bad arguments");
-  if ((st = rf_track_plots(plots, n, cfg, s, &rows))) goto done;
-  if ((st = rf_mkdirs(outdir))) goto done;
-  for (int k = 0; k < 4; k++)
-    if (snprintf(path[k], sizeof path[k], "%s/%s", outdir, names[k]) >= (int)sizeof path[k]) {
-      st = rf__err(RF_EINVAL, "%s: path too long", outdir);
-      goto done;
-    }
-  rf_asterix_source src = {cfg->ast_sac, cfg->ast_sic, cfg->ast_service};
-  size_t sk_plots = 0, sk_tracks = 0;
-  if ((st = rf_tracks_write_h5(path[0], rows.v, rows.n, info))) goto done;
-  written = 1;
-  if ((st = rf_tracks_write_csv(path[1], rows.v, rows.n))) goto done;
-  written = 2;
-  if ((st = rf_asterix_write_plots(path[2], &src, plots, n, &sk_plots))) goto done;
-  written = 3;
-  if ((st = rf_asterix_write_tracks(path[3], &src, rows.v, rows.n, &sk_tracks))) goto done;
-  written = 4;
-  if (sk_plots || sk_tracks)
-    rf_warn("asterix: %zu plots and %zu track rows beyond CAT048's 256 NM are not in the CAT048 records",
-            sk_plots, sk_tracks);
-  rf_track_count_rows(rows.v, rows.n, counts);
-done:
-  if (st)
-    for (int k = 0; k < written && k < 4; k++) remove(path[k]);
-  rf_track_list_free(&rows);
-  return st;
+  rf__scan g = {.s = s, .what = "tracker", .maxg = 1};
+  for (size_t i = 0; i < n; i++) {
+    int st = rf__scan_keys(&g, &plots[i].time_s, &plots[i].dwell, 1);
+    if (st) return st;
+  }
+  static const rf_plot none;
+  rf__psrc src = {.mem = plots ? plots : &none, .n = n};
+  return rf__run(&src, g.maxg, cfg, s, info, outdir, counts);
 }
 
-int rf_track_products(const rf_plot *plots, size_t n, const rf_config *cfg,
-                      const rf_product_info *info, double ambiguity_mps_or_0, const char *outdir,
-                      size_t *ntracks) {
+/* rf_plot_reader's presence bits as RF_TRACK_HAS_* (the site needs all
+ * three of its attributes). */
+static unsigned rf__present(unsigned bits, const rf_plots_attrs *a) {
+  unsigned p = 0;
+  if ((bits & 7u) == 7u) p |= RF_TRACK_HAS_SITE;
+  if (bits & 8u) p |= RF_TRACK_HAS_VELOCITY_INTERVAL;
+  if ((bits & 16u) && a->range_cell_m > 0) p |= RF_TRACK_HAS_RANGE_CELL;
+  if ((bits & 32u) && a->doppler_cell_mps > 0) p |= RF_TRACK_HAS_DOPPLER_CELL;
+  if ((bits & 64u) && a->beamwidth_az_deg > 0) p |= RF_TRACK_HAS_BEAMWIDTH_AZ;
+  if (bits & 128u) p |= RF_TRACK_HAS_BEAMWIDTH_EL;
+  return p;
+}
+
+int rf_track_file(const char *path, const rf_config *cfg, const char *outdir, size_t *nplots, rf_track_counts *counts,
+                  char *capture, size_t capture_len) {
+  rf_plot_reader *rd = NULL;
+  rf_plots_attrs at;
+  rf_plot_list plots = {0};
+  rf_product_info info = {.source_path = path, .radar_name = ""};
   rf_track_sensor s;
-  rf_track_sensor_from_info(&s, info, cfg);
-  if (ambiguity_mps_or_0 > 0) s.velocity_interval_mps = ambiguity_mps_or_0;
-  return rf_track_products_sensor(plots, n, cfg, &s, info, outdir, ntracks);
+  double *tk = NULL;
+  int32_t *dk = NULL;
+  rf_plot *buf = NULL;
+  unsigned bits = 0;
+  size_t n = 0, maxg = 1;
+  int st;
+  memset(&at, 0, sizeof at);
+  if (nplots) *nplots = 0;
+  memset(counts, 0, sizeof *counts);
+  if (capture && capture_len) capture[0] = 0;
+  const int is_h5 = rf_has_ext(path, ".h5");
+  if (is_h5) {
+    if ((st = rf_plot_reader_open(&rd, path, &bits)) || (st = rf_plots_read_attrs(path, &at))) goto done;
+    n = rf_plot_reader_rows(rd);
+    info.radar_name = at.radar_name;
+    if (capture && capture_len) snprintf(capture, capture_len, "%s", at.source_path);
+    info.site_latitude_deg = at.site_latitude_deg;
+    info.site_longitude_deg = at.site_longitude_deg;
+    info.site_altitude_m = at.site_altitude_m;
+    info.radial_velocity_interval_mps = at.radial_velocity_interval_mps;
+    info.range_cell_m = at.range_cell_m;
+    info.doppler_cell_mps = at.doppler_cell_mps;
+    info.beamwidth_az_deg = at.beamwidth_az_deg;
+    info.beamwidth_el_deg = at.beamwidth_el_deg;
+    info.coverage_az_deg = at.coverage_az_deg;
+    info.coverage_el_deg = at.coverage_el_deg;
+    info.dwells = at.dwells;
+    info.dwell_time_s = at.dwell_time_s;
+    info.dwell_azimuth_deg = at.dwell_azimuth_deg;
+    info.dwell_elevation_deg = at.dwell_elevation_deg;
+  } else if ((st = rf_plots_read(path, &plots))) {
+    goto done;
+  } else {
+    n = plots.n;
+  }
+  if ((st = rf_track_sensor_from_info(&s, &info, rf__present(bits, &at), cfg, path))) goto done;
+  /* tracks.h5 records the site the tracker used. */
+  info.site_latitude_deg = s.site_latitude_deg;
+  info.site_longitude_deg = s.site_longitude_deg;
+  info.site_altitude_m = s.site_altitude_m;
+  if (nplots) *nplots = n;
+  if (!is_h5) {
+    st = rf_track_products_counted(plots.v, plots.n, cfg, &s, &info, outdir, counts);
+    goto done;
+  }
+  /* First pass over the key columns, in slices: order and the largest dwell. */
+  if (!(tk = rf__malloc(RF__STREAM_PLOTS * sizeof *tk)) || !(dk = rf__malloc(RF__STREAM_PLOTS * sizeof *dk))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  rf__scan g = {.s = &s, .what = path, .maxg = 1};
+  for (size_t i = 0; i < n; i += RF__STREAM_PLOTS) {
+    size_t m = n - i < RF__STREAM_PLOTS ? n - i : RF__STREAM_PLOTS;
+    if ((st = rf_plot_reader_read_keys(rd, i, m, tk, dk)) || (st = rf__scan_keys(&g, tk, dk, m))) goto done;
+  }
+  maxg = g.maxg;
+  size_t cap = RF__STREAM_PLOTS > 2 * maxg ? RF__STREAM_PLOTS : 2 * maxg;
+  if (!(buf = rf__malloc(cap * sizeof *buf))) {
+    st = rf__err(RF_ENOMEM, "%s: out of memory", path);
+    goto done;
+  }
+  rf__psrc src = {.rd = rd, .n = n, .buf = buf, .cap = cap};
+  st = rf__run(&src, maxg, cfg, &s, &info, outdir, counts);
+done:
+  rf__free(buf);
+  rf__free(tk);
+  rf__free(dk);
+  rf_plot_list_free(&plots);
+  rf_plots_attrs_free(&at);
+  rf_plot_reader_close(rd);
+  return st;
 }

@@ -21,5 +21,5 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
                for (t in last) { split(last[t], f, ",");
                  printf "%-6s %12.0f %10.2f %12.1f %14.1f\n", t, f[c["range_m"]], f[c["azimuth_deg"]],
                         f[c["radial_velocity_mps"]], f[c["time_to_go_s"]] } }' "$out/products/tracks.csv"
-echo "== products in $out/products/: plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast run.json"
+echo "== products in $out/products/: plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast plots.pcap tracks.pcap run.json"
 echo "   pictures: $out/products/quicklook/index.html; capture: $out/demo.h5"

@@ -25,9 +25,9 @@ cap="$work/cap.h5"
 old_set=(--set cfar.pfa=1e-3 --set tracker.confirm_m=2)
 "$bin" process "$cap" -o "$work/ref_old" --device cpu -q "${old_set[@]}"
 "$bin" process "$cap" -o "$work/ref_new" --device cpu -q
-products=(plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast run.json)
+products=(plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast plots.pcap tracks.pcap run.json)
 # run.json holds wall-clock times: its presence is checked, the rest byte for byte.
-digest() { (cd "$1" && sha256sum plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast); }
+digest() { (cd "$1" && sha256sum plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast plots.pcap tracks.pcap); }
 digest "$work/ref_old" >"$work/old.sum"
 digest "$work/ref_new" >"$work/new.sum"
 cmp -s "$work/old.sum" "$work/new.sum" && { echo "killtest: old and new settings give the same products"; exit 1; }

@@ -58,6 +58,23 @@ int rf_test_cli(const char *out_file, ...);
  * (CK_FORK=no) and the inherited handlers belong to the runner. */
 void rf_test_child_exit(int code) __attribute__((noreturn));
 
+/* ---- independent ballistic truth ---------------------------------------------------- */
+/* The Earth seen from a WGS-84 site, from the textbook formulas (not
+ * host/geodesy.c): its centre in site ENU (m) and its rotation vector in
+ * ENU (rad/s, 7.292115e-5 about the axis). */
+typedef struct rf_test_earth {
+  double centre[3], w[3];
+} rf_test_earth;
+rf_test_earth rf_test_earth_at(double lat_deg, double lon_deg, double alt_m);
+/* A drag-free object under point-mass gravity (GM 3.986004418e14) in the
+ * rotating site ENU frame (Coriolis and centrifugal terms): y = (position,
+ * velocity relative to the ground) advanced by t seconds with classical RK4
+ * at steps of at most 0.05 s. The test oracle for Keplerian motion. */
+void rf_test_ballistic_integrate(const rf_test_earth *g, double y[6], double t);
+/* WGS-84 height (m) of an ENU point of the site (Bowring's iteration, from
+ * the textbook formulas). */
+double rf_test_height(double lat_deg, double lon_deg, double alt_m, const double enu[3]);
+
 /* ---- synthetic capture -------------------------------------------------------------- */
 typedef struct rf_test_capture_opts {
   size_t channels, pulses, samples; /* pulses >= 6 (three dwells, 1/4, 1/3 and the rest) */

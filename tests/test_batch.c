@@ -338,7 +338,8 @@ END_TEST
 /* Compares every product file of two product folders except run.json (wall
  * times) and the resume marker (it records run.json's size). */
 static void rf__same_products(const char *a, const char *b) {
-  const char *files[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv", "plots.ast", "tracks.ast"};
+  const char *files[] = {"plots.h5",   "plots.csv",  "tracks.h5",  "tracks.csv",
+                         "plots.ast",  "tracks.ast", "plots.pcap", "tracks.pcap"};
   char pa[512], pb[512];
   int compared = 0;
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {

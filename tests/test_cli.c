@@ -134,10 +134,11 @@ START_TEST(cli_process_writes_products) {
   rf_test_capture_opts o = rf_test_capture_defaults();
   ck_assert_int_eq(rf_test_write_capture(cap, &o), 0);
   ck_assert_int_eq(rf_test_cli(log, "process", cap, "-o", out, "--device", "cpu", NULL), 0);
-  const char *names[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv", "plots.ast", "tracks.ast", "run.json"};
-  for (int i = 0; i < 7; i++) ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, names[i])));
+  const char *names[] = {"plots.h5",   "plots.csv",  "tracks.h5",   "tracks.csv", "plots.ast",
+                         "tracks.ast", "plots.pcap", "tracks.pcap", "run.json"};
+  for (int i = 0; i < 9; i++) ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, names[i])));
   /* No temporaries left: the products and their marker. */
-  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 8);
+  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 10);
   ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, ".radarflow-products")));
   char *js = rf_test_read_file(rf_test_join(p, sizeof p, out, "run.json"), NULL);
   cJSON *root = cJSON_Parse(js);

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -85,7 +86,8 @@ START_TEST(config_print_round_trips) {
   rf__free(ini);
   rf_config_defaults(&d);
   ck_assert_int_eq(rf_config_load(&d, p), 0);
-  ck_assert_int_eq(memcmp(&c, &d, sizeof c), 0);
+  /* Every value equal (not the given[] flags: loading sets them). */
+  ck_assert_int_eq(memcmp(&c, &d, offsetof(rf_config, given)), 0);
   char *md = rf_config_doc_markdown();
   ck_assert_ptr_nonnull(strstr(md, "| cfar | pfa | 1e-06 |"));
   /* docs/config.md carries the table as generated (regenerate it with

@@ -303,7 +303,7 @@ START_TEST(rel_04_failed_rerun_keeps_old_products) {
   ck_assert_int_eq(rf__cli(&o, "process", a, "-o", out, "--device", "cpu", "-q", NULL), 0);
   uint64_t before = rf__dir_hash(out);
   size_t n = rf_test_count_entries(out, NULL);
-  ck_assert_uint_eq(n, 8); /* seven products and the marker */
+  ck_assert_uint_eq(n, 10); /* nine products and the marker */
   /* Bad settings: refused before any work, old set untouched. */
   ck_assert_int_eq(rf__cli(&o, "process", b, "-o", out, "--device", "cpu", "--set", "tracker.confirm_m=5", "--set",
                            "tracker.confirm_n=4", NULL),
@@ -320,14 +320,14 @@ START_TEST(rel_04_failed_rerun_keeps_old_products) {
 END_TEST
 
 /* ---- case 5: SIGKILL during the product switch ------------------------------------------ */
-/* 1 when out holds one complete set: the seven products, the marker, and
+/* 1 when out holds one complete set: the nine products, the marker, and
  * plots.csv equal to want (a reference set's). */
 static int rf__complete_set(const char *out, uint64_t want_plots) {
   char p[512];
-  static const char *names[] = {"plots.h5", "plots.csv", "tracks.h5", "tracks.csv", "plots.ast", "tracks.ast",
-                                "run.json", RF_PRODUCTS_MARKER};
-  if (rf_test_count_entries(out, NULL) != 8) return 0;
-  for (int i = 0; i < 8; i++)
+  static const char *names[] = {"plots.h5",   "plots.csv",   "tracks.h5", "tracks.csv",        "plots.ast",
+                                "tracks.ast", "plots.pcap", "tracks.pcap", "run.json", RF_PRODUCTS_MARKER};
+  if (rf_test_count_entries(out, NULL) != 10) return 0;
+  for (int i = 0; i < 10; i++)
     if (!rf_test_file_exists(rf_test_join(p, sizeof p, out, names[i]))) return 0;
   return rf__file_hash(rf_test_join(p, sizeof p, out, "plots.csv")) == want_plots;
 }

@@ -6,16 +6,22 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../io/rf_tracks.h"
+#include "../pipelines/rf_tracker.h"
 #include "rf_testutil.h"
 #include "rf_tolerances.h"
 
 static const char tracks_header[] =
     "time_s,track_id,status,east_m,north_m,up_m,v_east_mps,v_north_mps,v_up_mps,range_m,azimuth_deg,"
     "elevation_deg,radial_velocity_mps,latitude_deg,longitude_deg,altitude_m,pos_sigma_m,plots,"
-    "time_to_go_s,impact_time_s,impact_latitude_deg,impact_longitude_deg";
+    "time_to_go_s,impact_time_s,impact_latitude_deg,impact_longitude_deg,imm_cv_prob,imm_manoeuvre_prob,"
+    "imm_ballistic_prob";
 
 static void make_rows(rf_track_row *r, size_t n) {
   uint64_t seed = 7;
@@ -32,6 +38,8 @@ static void make_rows(rf_track_row *r, size_t n) {
     r[i].impact_time_s = i % 3 ? NAN : 1.7e9 + 100;
     r[i].impact_latitude_deg = i % 3 ? NAN : 54.1;
     r[i].impact_longitude_deg = i % 3 ? NAN : -0.5;
+    r[i].imm_cv_prob = rf_test_uniform(&seed), r[i].imm_manoeuvre_prob = (1 - r[i].imm_cv_prob) / 3;
+    r[i].imm_ballistic_prob = 1 - r[i].imm_cv_prob - r[i].imm_manoeuvre_prob;
   }
 }
 
@@ -63,6 +71,9 @@ static void check_rows(const rf_track_row *a, const rf_track_row *b, size_t n, i
     ck_assert(close_to(a[i].impact_time_s, b[i].impact_time_s, csv, 3));
     ck_assert(close_to(a[i].impact_latitude_deg, b[i].impact_latitude_deg, csv, 7));
     ck_assert(close_to(a[i].impact_longitude_deg, b[i].impact_longitude_deg, csv, 7));
+    ck_assert(close_to(a[i].imm_cv_prob, b[i].imm_cv_prob, csv, 6));
+    ck_assert(close_to(a[i].imm_manoeuvre_prob, b[i].imm_manoeuvre_prob, csv, 6));
+    ck_assert(close_to(a[i].imm_ballistic_prob, b[i].imm_ballistic_prob, csv, 6));
   }
 }
 
@@ -106,7 +117,7 @@ START_TEST(tracks_round_trip) {
   ck_assert_int_ge(f, 0);
   hid_t d = H5Dopen2(f, "tracks", H5P_DEFAULT), t = H5Dget_type(d);
   ck_assert_int_eq(H5Tget_class(t), H5T_COMPOUND);
-  ck_assert_int_eq(H5Tget_nmembers(t), 22);
+  ck_assert_int_eq(H5Tget_nmembers(t), 25);
   const char *names[] = {"time_s", "track_id", "status", "east_m"};
   for (unsigned k = 0; k < 4; k++) {
     char *nm = H5Tget_member_name(t, k);
@@ -126,6 +137,34 @@ START_TEST(tracks_round_trip) {
   H5Tclose(t);
   H5Dclose(d);
   H5Fclose(f);
+
+  /* The streaming writer: the same CSV bytes, the same HDF5 rows, rows
+   * given in pieces. */
+  char h5s[512], csvs[512];
+  rf_test_join(h5s, sizeof h5s, dir, "s.h5");
+  rf_test_join(csvs, sizeof csvs, dir, "s.csv");
+  rf_tracks_writer *w;
+  ck_assert_int_eq(rf_tracks_writer_create(&w, h5s, csvs, &info), 0);
+  ck_assert_int_eq(rf_tracks_writer_add(w, rows, 5), 0);
+  ck_assert_int_eq(rf_tracks_writer_add(w, rows + 5, 0), 0);
+  ck_assert_int_eq(rf_tracks_writer_add(w, rows + 5, N - 5), 0);
+  ck_assert_int_eq(rf_tracks_writer_commit(w), 0);
+  size_t l1, l2;
+  char *t1 = rf_test_read_file(csv, &l1), *t2 = rf_test_read_file(csvs, &l2);
+  ck_assert_uint_eq(l1, l2);
+  ck_assert(memcmp(t1, t2, l1) == 0);
+  free(t1), free(t2);
+  ck_assert_int_eq(rf_tracks_read(h5s, &a), 0);
+  ck_assert_uint_eq(a.n, N);
+  check_rows(rows, a.v, N, 0);
+  rf_track_list_free(&a);
+  /* Abort leaves nothing. */
+  ck_assert_int_eq(rf_tracks_writer_create(&w, h5s, csvs, &info), 0);
+  ck_assert_int_eq(rf_tracks_writer_add(w, rows, N), 0);
+  size_t before = rf_test_count_entries(dir, NULL);
+  rf_tracks_writer_abort(w);
+  ck_assert_uint_eq(rf_test_count_entries(dir, NULL), before - 2);
+  rf_tracks_writer_abort(NULL);
 }
 END_TEST
 
@@ -144,7 +183,7 @@ START_TEST(tracks_errors_and_atomic) {
   /* A bad CSV row names its line and column. */
   rf_test_join(p, sizeof p, dir, "bad.csv");
   FILE *fp = fopen(p, "w");
-  fprintf(fp, "%s\n1,2,flying,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n", tracks_header);
+  fprintf(fp, "%s\n1,2,flying,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n", tracks_header);
   fclose(fp);
   rf_track_list l = {0};
   ck_assert_int_eq(rf_tracks_read(p, &l), RF_EFORMAT);
@@ -157,6 +196,79 @@ START_TEST(tracks_errors_and_atomic) {
   ck_assert_int_eq(rf_tracks_read(p, &l), 0);
   ck_assert_uint_eq(l.n, 0);
   rf_track_list_free(&l);
+}
+END_TEST
+
+/* The streaming writer over several HDF5 chunks, a write that fails part
+ * way (file size limit: EFBIG, as a full disk gives ENOSPC) and every
+ * allocation failing in turn: RF_EIO / RF_ENOMEM naming the file, nothing
+ * left behind. The failing write runs in a child so the limit does not
+ * outlive the test; its exit code names the first check that failed. */
+#define RF_TEST_STREAM_ROWS 10000 /* more than two HDF5 chunks (4096 rows) */
+#define RF_TEST_OOM_MAX_STEPS 200
+static int stream_rows(const char *h5, const char *csv, const rf_track_row *rows, size_t n) {
+  rf_tracks_writer *w;
+  int st = rf_tracks_writer_create(&w, h5, csv, NULL);
+  for (size_t i = 0; !st && i < n; i += 333) st = rf_tracks_writer_add(w, rows + i, n - i < 333 ? n - i : 333);
+  if (st) {
+    rf_tracks_writer_abort(w);
+    return st;
+  }
+  return rf_tracks_writer_commit(w);
+}
+
+START_TEST(tracks_stream_failures) {
+  char dir[512], h5[512], csv[512];
+  rf_test_fresh_dir(dir, sizeof dir, "tracks_stream");
+  rf_test_join(h5, sizeof h5, dir, "tracks.h5");
+  rf_test_join(csv, sizeof csv, dir, "tracks.csv");
+  rf_track_row *rows = malloc(RF_TEST_STREAM_ROWS * sizeof *rows);
+  ck_assert_ptr_nonnull(rows);
+  make_rows(rows, RF_TEST_STREAM_ROWS);
+  /* The child first: a fork may not use OpenMP once this process has
+   * (the CSV stream prints on all threads). */
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {64 << 10, 64 << 10};
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
+    if (stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS) != RF_EIO) _exit(10);
+    if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
+    if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
+    rf_test_child_exit(0);
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
+  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+
+  ck_assert_int_eq(stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS), 0);
+  rf_track_list a = {0};
+  ck_assert_int_eq(rf_tracks_read(h5, &a), 0);
+  ck_assert_uint_eq(a.n, RF_TEST_STREAM_ROWS);
+  check_rows(rows, a.v, RF_TEST_STREAM_ROWS, 0);
+  ck_assert_int_eq(rf_tracks_read(csv, &a), 0);
+  ck_assert_uint_eq(a.n, RF_TEST_STREAM_ROWS);
+  check_rows(rows, a.v, RF_TEST_STREAM_ROWS, 1);
+  rf_track_list_free(&a);
+  remove(h5), remove(csv);
+
+  size_t k, failures = 0;
+  for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
+    rf_alloc_fail_after(k, 0);
+    int st = stream_rows(h5, csv, rows, 5000);
+    rf_alloc_fail_after(0, 0);
+    if (st == 0) break;
+    ck_assert_int_eq(st, RF_ENOMEM);
+    ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
+    failures++;
+  }
+  ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
+  ck_assert_uint_ge(failures, 1);
+  ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 2);
+  free(rows);
 }
 END_TEST
 
@@ -194,12 +306,67 @@ START_TEST(plots_sensor_attrs) {
 }
 END_TEST
 
+/* A plots.h5 holding only /plots (the contract's plot file, no radarflow
+ * attributes): the tracker refuses it, naming what is missing and how to
+ * give it (exit 2 from the CLI); with the values given on the command line
+ * it tracks and writes all six products. */
+START_TEST(track_file_needs_sensor) {
+  char dir[512], p[512], out[512], log[512];
+  rf_test_fresh_dir(dir, sizeof dir, "track_sensor");
+  rf_test_join(p, sizeof p, dir, "plots.h5");
+  rf_test_join(out, sizeof out, dir, "out");
+  rf_test_join(log, sizeof log, dir, "log.txt");
+  rf_plot pl[3];
+  for (int i = 0; i < 3; i++) {
+    rf_plot q = {1.7e9 + i, i, 20000 - 100 * i, -100, 10, 1, 25, 0, 0, 0};
+    double u[3];
+    rf_direction(q.azimuth_deg, q.elevation_deg, u);
+    q.east_m = q.range_m * u[0], q.north_m = q.range_m * u[1], q.up_m = q.range_m * u[2];
+    pl[i] = q;
+  }
+  ck_assert_int_eq(rf_plots_write_h5(p, pl, 3, NULL), 0);
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  size_t np;
+  rf_track_counts nt;
+  ck_assert_int_eq(rf_track_file(p, &cfg, out, &np, &nt, NULL, 0), RF_EFORMAT);
+  const char *msg = rf_errmsg();
+  const char *need[] = {"site_latitude_deg", "site_longitude_deg", "site_altitude_m", "radial_velocity_interval_mps",
+                        "range_cell_m", "doppler_cell_mps", "beamwidth_az_deg", "beamwidth_el_deg", "--set site.latitude_deg"};
+  for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+    ck_assert_msg(strstr(msg, need[k]) != NULL, "message lacks %s: %s", need[k], msg);
+  ck_assert(!rf_test_file_exists(out) || rf_test_count_entries(out, NULL) == 0);
+  /* The CLI: exit 2, then 0 with the values given. */
+  ck_assert_int_eq(rf_test_cli(log, "track", p, "-o", out, NULL), 2);
+  size_t len;
+  char *txt = rf_test_read_file(log, &len);
+  ck_assert_ptr_nonnull(strstr(txt, "range_cell_m"));
+  free(txt);
+  ck_assert_int_eq(rf_test_cli(log, "track", p, "-o", out, "-q", "--set", "site.latitude_deg=52", "--set",
+                               "site.longitude_deg=4", "--set", "site.altitude_m=0", "--set",
+                               "tracker.velocity_interval_mps=0", "--set", "tracker.range_cell_m=30", "--set",
+                               "tracker.doppler_cell_mps=1", "--set", "tracker.beamwidth_az_deg=2", "--set",
+                               "tracker.beamwidth_el_deg=2", "--set", "tracker.max_speed_mps=400", NULL),
+                   0);
+  const char *prods[] = {"tracks.h5", "tracks.csv", "plots.ast", "tracks.ast", "plots.pcap", "tracks.pcap"};
+  for (int k = 0; k < 6; k++) ck_assert(rf_test_file_exists(rf_test_join(p, sizeof p, out, prods[k])));
+  /* One value given is not enough: the rest are still named. */
+  rf_test_join(p, sizeof p, dir, "plots.h5");
+  ck_assert_int_eq(rf_config_set(&cfg, "tracker.range_cell_m=30"), 0);
+  ck_assert_int_eq(rf_track_file(p, &cfg, out, &np, &nt, NULL, 0), RF_EFORMAT);
+  ck_assert_ptr_null(strstr(rf_errmsg(), "range_cell_m"));
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "doppler_cell_mps"));
+}
+END_TEST
+
 Suite *test_tracks_io_suite(void) {
   Suite *s = suite_create("test_tracks_io_suite");
   TCase *tc = tcase_create("tracks_io");
   tcase_add_test(tc, tracks_round_trip);
   tcase_add_test(tc, tracks_errors_and_atomic);
+  tcase_add_test(tc, tracks_stream_failures);
   tcase_add_test(tc, plots_sensor_attrs);
+  tcase_add_test(tc, track_file_needs_sensor);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -539,3 +539,72 @@ int rf_test_csv_same(double w, double r, int decimals) {
   double tol = 0.5 * pow(10.0, -decimals) + fabs(w) * 0x1p-51;
   return fabs(w - r) <= tol;
 }
+
+/* ---- independent ballistic truth ---------------------------------------------------- */
+#define RF_TEST_GM 3.986004418e14
+#define RF_TEST_OMEGA 7.292115e-5
+#define RF_TEST_RK4_STEP_S 0.05
+#define RF_TEST_WGS84_A 6378137.0
+#define RF_TEST_WGS84_F (1.0 / 298.257223563)
+
+/* ENU axes (as ECEF unit vectors) and ECEF position of a site. */
+static void rf__test_site(double lat_deg, double lon_deg, double alt_m, double s[3], double E[3], double N[3],
+                          double U[3]) {
+  const double a = RF_TEST_WGS84_A, f = RF_TEST_WGS84_F, e2 = f * (2 - f), d = 3.14159265358979323846 / 180;
+  double la = lat_deg * d, lo = lon_deg * d, Nr = a / sqrt(1 - e2 * sin(la) * sin(la));
+  s[0] = (Nr + alt_m) * cos(la) * cos(lo), s[1] = (Nr + alt_m) * cos(la) * sin(lo), s[2] = (Nr * (1 - e2) + alt_m) * sin(la);
+  E[0] = -sin(lo), E[1] = cos(lo), E[2] = 0;
+  N[0] = -sin(la) * cos(lo), N[1] = -sin(la) * sin(lo), N[2] = cos(la);
+  U[0] = cos(la) * cos(lo), U[1] = cos(la) * sin(lo), U[2] = sin(la);
+}
+
+rf_test_earth rf_test_earth_at(double lat_deg, double lon_deg, double alt_m) {
+  double s[3], E[3], N[3], U[3];
+  rf__test_site(lat_deg, lon_deg, alt_m, s, E, N, U);
+  rf_test_earth g;
+  g.centre[0] = -(E[0] * s[0] + E[1] * s[1] + E[2] * s[2]);
+  g.centre[1] = -(N[0] * s[0] + N[1] * s[1] + N[2] * s[2]);
+  g.centre[2] = -(U[0] * s[0] + U[1] * s[1] + U[2] * s[2]);
+  g.w[0] = RF_TEST_OMEGA * E[2], g.w[1] = RF_TEST_OMEGA * N[2], g.w[2] = RF_TEST_OMEGA * U[2];
+  return g;
+}
+
+static void rf__test_deriv(const rf_test_earth *g, const double y[6], double dy[6]) {
+  double d[3] = {y[0] - g->centre[0], y[1] - g->centre[1], y[2] - g->centre[2]};
+  double r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]), k = -RF_TEST_GM / (r * r * r);
+  const double *w = g->w, *v = y + 3;
+  double wv[3] = {w[1] * v[2] - w[2] * v[1], w[2] * v[0] - w[0] * v[2], w[0] * v[1] - w[1] * v[0]};
+  double wd[3] = {w[1] * d[2] - w[2] * d[1], w[2] * d[0] - w[0] * d[2], w[0] * d[1] - w[1] * d[0]};
+  double wwd[3] = {w[1] * wd[2] - w[2] * wd[1], w[2] * wd[0] - w[0] * wd[2], w[0] * wd[1] - w[1] * wd[0]};
+  for (int i = 0; i < 3; i++) dy[i] = v[i], dy[3 + i] = k * d[i] - 2 * wv[i] - wwd[i];
+}
+
+void rf_test_ballistic_integrate(const rf_test_earth *g, double y[6], double t) {
+  int n = (int)ceil(fabs(t) / RF_TEST_RK4_STEP_S);
+  double h = n ? t / n : 0;
+  for (int s = 0; s < n; s++) {
+    double k1[6], k2[6], k3[6], k4[6], z[6];
+    rf__test_deriv(g, y, k1);
+    for (int i = 0; i < 6; i++) z[i] = y[i] + 0.5 * h * k1[i];
+    rf__test_deriv(g, z, k2);
+    for (int i = 0; i < 6; i++) z[i] = y[i] + 0.5 * h * k2[i];
+    rf__test_deriv(g, z, k3);
+    for (int i = 0; i < 6; i++) z[i] = y[i] + h * k3[i];
+    rf__test_deriv(g, z, k4);
+    for (int i = 0; i < 6; i++) y[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+  }
+}
+
+double rf_test_height(double lat_deg, double lon_deg, double alt_m, const double enu[3]) {
+  double s[3], E[3], N[3], U[3], x[3];
+  rf__test_site(lat_deg, lon_deg, alt_m, s, E, N, U);
+  for (int i = 0; i < 3; i++) x[i] = s[i] + E[i] * enu[0] + N[i] * enu[1] + U[i] * enu[2];
+  const double a = RF_TEST_WGS84_A, f = RF_TEST_WGS84_F, e2 = f * (2 - f), b = a * (1 - f);
+  double p = hypot(x[0], x[1]), la = atan2(x[2], p * (1 - e2)), h = 0;
+  for (int it = 0; it < 10; it++) {
+    double Nr = a / sqrt(1 - e2 * sin(la) * sin(la));
+    h = fabs(cos(la)) > 1e-9 ? p / cos(la) - Nr : fabs(x[2]) - b;
+    la = atan2(x[2], p * (1 - e2 * Nr / (Nr + h)));
+  }
+  return h;
+}

@@ -59,9 +59,10 @@ static const char rf__help_process[] =
     "Usage: radarflow process CAPTURE.h5 -o OUTDIR [OPTIONS]\n"
     "Runs the pulse-Doppler pipeline on every dwell, tracks the plots, and writes\n"
     "OUTDIR/plots.h5, plots.csv, tracks.h5, tracks.csv, plots.ast, tracks.ast\n"
-    "(ASTERIX CAT048/CAT062) and run.json - all of them or, on failure, none: the\n"
-    "new set is written beside OUTDIR and switched in whole; OUTDIR must be absent,\n"
-    "empty or a radarflow product folder (docs/reliability.md).\n\n"
+    "(ASTERIX CAT015/CAT048/CAT062), plots.pcap, tracks.pcap (the same feed as\n"
+    "UDP datagrams) and run.json - all of them or, on failure, none: the new set\n"
+    "is written beside OUTDIR and switched in whole; OUTDIR must be absent, empty\n"
+    "or a radarflow product folder (docs/reliability.md).\n\n"
     "  -o, --output DIR       output folder (created if missing; required)\n"
     "  -c, --config FILE      settings (INI); defaults in docs/config.md\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
@@ -143,7 +144,8 @@ static void rf__process_summary(const char *capture, const char *out, const rf_r
          s->device, s->device_name);
   for (int i = 0; i < RF_STAGE_COUNT; i++) printf("  %-18s %8.3f s\n", rf_stage_names[i], s->stage_s[i]);
   printf("  %-18s %8.3f s\n", "write", s->write_s);
-  printf("outputs in %s/: plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast run.json\n", out);
+  printf("outputs in %s/: plots.h5 plots.csv tracks.h5 tracks.csv plots.ast tracks.ast plots.pcap tracks.pcap run.json\n",
+         out);
 }
 
 /* The pictures after a run, in a supervised child: drawn when asked for,
