@@ -948,8 +948,9 @@ int rf_cfar_create(rf_cfar **out, const rf_cfar_config *cfg, size_t bins, size_t
   c->threads = omp_get_max_threads() > 0 ? omp_get_max_threads() : 1;
   c->nmax = c->rows * (2 * c->w + 1) - (2 * c->dkg + 1) * (2 * c->gr + 1);
   if (cfg->kind == RF_CFAR_OS && (size_t)cfg->os_rank > c->nmax) {
+    st = rf__err(RF_EINVAL, "cfar: os_rank must be in [0, %zu] (got %d)", c->nmax, cfg->os_rank);
     rf_cfar_destroy(c);
-    return rf__err(RF_EINVAL, "cfar: os_rank must be in [0, %zu] (got %d)", c->nmax, cfg->os_rank);
+    return st;
   }
   c->cfg.range_acf = NULL;
   c->cfg.doppler_window = NULL; /* not kept: the covariance below is */

@@ -440,7 +440,7 @@ static int rf__extract(rf_extract *x, const rf_dwell_geom *g, const float *power
     if (!x->dropped[i]) x->acc[nkeep++] = x->acc[i];
   if (nkeep > max_out) nkeep = max_out; /* acc is strongest first */
   rf_sort(x->acc, nkeep, sizeof *x->acc, rf__det_key_cmp, NULL);
-  memcpy(out, x->acc, nkeep * sizeof *out);
+  if (nkeep) memcpy(out, x->acc, nkeep * sizeof *out); /* out may be NULL with max_out 0 */
   *nout = nkeep;
   /* the bitmap is clear again: every hit was claimed */
   return 0;
