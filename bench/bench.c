@@ -59,7 +59,7 @@ static const rf__workload rf__workloads[] = {
     {"demo", 16, 32, 1024, 60, 8, 0, RF_SAMPLE_FLOAT32, "the demo scenario's shape", NULL},
     {"matx", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
      "MatX simple radar pipeline's shape: 16 ch, 128 pulses, 9000 samples, 1000-sample waveform, 5 beams",
-     NULL},
+     "beamforming.beams_az=5"},
     {"matx-exact", 16, 128, 9000, 1000, 4, 256, RF_SAMPLE_FLOAT32,
      "MatX simple radar pipeline as MatX runs it: no beamforming (16 channels), 3-pulse canceller, "
      "2-D CA-CFAR 5 x 13",
@@ -579,6 +579,27 @@ static int rf__workload_capture(const rf__workload *w, const char *cap, cJSON *j
   return 0;
 }
 
+/* Settings given with --set (section.key=value), applied to every workload. */
+#define RF__MAX_SETS 16
+static const char *rf__sets[RF__MAX_SETS];
+static int rf__nsets;
+
+/* Beams the engine's fan makes for the capture at path (its default count
+ * follows the transmit beam: docs/detection.md). */
+static size_t rf__fan_beams(const char *path, const rf_config *cfg) {
+  rf_capture *c = NULL;
+  rf_fan *f = NULL;
+  size_t b = (size_t)(cfg->beams_az > 0 ? cfg->beams_az : 3);
+  rf_fan_config fc;
+  if (!rf_capture_open(&c, path)) {
+    rf_engine_fan_config(rf_capture_get_meta(c), cfg, &fc);
+    if (!rf_fan_create(&f, &fc)) b = rf_fan_beams(f);
+  }
+  rf_fan_destroy(f);
+  rf_capture_close(c);
+  return b;
+}
+
 /* Device-resident figures (--device, --resident N): the workload's first
  * dwell uploaded once, its device stages repeated N times back to back
  * (rf_engine_cl_resident), as MatX's own benchmark measures its pipeline. */
@@ -642,6 +663,11 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
 
   rf_config cfg;
   if ((st = rf__workload_config(w, &cfg))) return st;
+  cJSON *sets = cJSON_AddArrayToObject(j, "settings");
+  for (int i = 0; i < rf__nsets; i++) {
+    if ((st = rf_config_set(&cfg, rf__sets[i]))) return st;
+    cJSON_AddItemToArray(sets, cJSON_CreateString(rf__sets[i]));
+  }
   rf__runs *r = rf__calloc(1, sizeof *r);
   if (!r) return rf__err(RF_ENOMEM, "bench: out of memory");
   rf__load load0, load1;
@@ -651,8 +677,9 @@ static int rf__run_workload(const rf__workload *w, const char *dir, int repeat, 
   cJSON_AddStringToObject(j, "device_name", r->s.device_name);
   rf__shape sh = {.l = rf_pc_fft_len(w->samples, w->ref_len),
                   .k = rf_pipeline_bins(&cfg, w->pulses),
-                  /* linear array: one elevation beam; per-channel mode: a beam a channel */
-                  .beams = cfg.bf_mode == RF_BF_MODE_CHANNELS ? w->channels : (size_t)cfg.beams_az,
+                  /* the engine's fan (linear array: one elevation beam; per-channel
+                     mode: a beam a channel) */
+                  .beams = rf__fan_beams(cap, &cfg),
                   .ns = (double)(w->channels * w->pulses * w->samples) * (double)w->dwells,
                   .pair = (double)rf_sample_pair_bytes(w->sample_type)};
   if (on_cpu) RF__STAGE("the FFTs alone (floor)");
@@ -751,6 +778,7 @@ static int rf__bench_floors(const char *device, double *bw, rf__dev_bw *dbw, cJS
 static const char rf__help_bench[] =
     "Usage: radarflow bench [--workload W[,W...]] [--device DEV] [--repeat N] [--json FILE]\n"
     "                       [--dir DIR] [--keep] [--resident N] [--quick] [--dwells N] [-q]\n"
+    "                       [--set section.key=value ...]\n"
     "Runs benchmark workloads through the whole pipeline and prints, per stage, the\n"
     "median time, rates and bytes moved against the memory copy bandwidth measured\n"
     "in the same run; end to end against the FFTs alone (CPU) or the host-to-device\n"
@@ -769,6 +797,8 @@ static const char rf__help_bench[] =
     "      --quick          every workload cut to %d channels x %d pulses x %d samples,\n"
     "                       2 dwells (checks the bench itself; its times mean nothing)\n"
     "      --dwells N       every workload's capture gets N dwells (longer streams)\n"
+    "  -S, --set S.K=V      a processing setting for every workload, over its own\n"
+    "                       (docs/config.md), e.g. beamforming.beams_az=9; repeatable\n"
     "  -q, --quiet          no progress line (the report is still printed)\n";
 
 int rf_bench_main(int argc, char **argv) {
@@ -782,15 +812,21 @@ int rf_bench_main(int argc, char **argv) {
                                        {"resident", required_argument, 0, 'R'},
                                        {"quick", no_argument, 0, 'Q'},
                                        {"dwells", required_argument, 0, 'n'},
+                                       {"set", required_argument, 0, 'S'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  static const char shorts[] = "w:r:j:d:kD:qR:n:h";
+  static const char shorts[] = "w:r:j:d:kD:S:qR:n:h";
   const char *only = "demo,matx,matx-exact,matx-exact-int16,early-warning,big,tracker,batch", *json = NULL,
              *dir = "build/bench", *device = "cpu";
   int repeat = 5, keep = 0, quiet = 0, resident = 20, quick = 0, dwells = 0, c;
   optind = 1;
+  rf__nsets = 0;
   while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
     switch (c) {
+    case 'S':
+      if (rf__nsets == RF__MAX_SETS) return rf__err(RF_EINVAL, "bench: more than %d --set", RF__MAX_SETS);
+      rf__sets[rf__nsets++] = optarg;
+      break;
     case 'w': only = optarg; break;
     case 'r': {
       char *end;

@@ -47,6 +47,7 @@ static const rf__key_def rf__keys[] = {
     {"scan", "dwells", 0}, {"scan", "pulses_per_dwell", 1},
     {"scan", "azimuth_deg", 1}, {"scan", "elevation_deg", 1},
     {"scan", "start_time_s", 0}, {"scan", "dwell_gap_s", 0},
+    {"scan", "tx_beamwidth_az_deg", 0}, {"scan", "tx_beamwidth_el_deg", 0},
     {"noise", "enabled", 0}, {"noise", "sample_type", 0}, {"noise", "noise_lsb", 0},
     {"clutter", "enabled", 0}, {"clutter", "cnr_db", 0}, {"clutter", "range_min_m", 0},
     {"clutter", "range_max_m", 0}, {"clutter", "scatterers", 0},
@@ -56,7 +57,7 @@ static const rf__key_def rf__keys[] = {
     {"target", "velocity_enu_mps", 0}, {"target", "speed_mps", 0},
     {"target", "heading_deg", 0}, {"target", "climb_deg", 0},
     {"target", "radial_velocity_mps", 0}, {"target", "rcs_m2", 0},
-    {"target", "snr_db", 0},
+    {"target", "snr_db", 0}, {"target", "swerling", 0},
 };
 
 static const char *const rf__sections[] = {"radar", "waveform", "array", "scan", "noise", "clutter"};
@@ -642,6 +643,9 @@ static int rf__read_scan(const rf__parse *p, rf_scenario *sc) {
   sc->start_time_s = RF__DEFAULT_START_TIME_S;
   RF__TRY(rf__get_double(p, S, "start_time_s", 0, 0, 1e11, &sc->start_time_s));
   RF__TRY(rf__get_double(p, S, "dwell_gap_s", 0, 0, 1e6, &gap));
+  /* A spoiled (broad) transmit beam: its 3 dB widths, written to the capture. */
+  RF__TRY(rf__get_double(p, S, "tx_beamwidth_az_deg", 0, 0.01, 180, &sc->tx_bw_az_deg));
+  RF__TRY(rf__get_double(p, S, "tx_beamwidth_el_deg", 0, 0.01, 180, &sc->tx_bw_el_deg));
 
   sc->first_pulse = rf__calloc(sc->dwells, sizeof *sc->first_pulse);
   sc->num_pulses = rf__calloc(sc->dwells, sizeof *sc->num_pulses);
@@ -806,6 +810,10 @@ static int rf__read_target(const rf__parse *p, const char *S, rf_scenario *sc, r
   } else {
     RF__TRY(rf__get_double(p, S, "snr_db", 1, -200, 200, &t->snr_db));
   }
+  /* Swerling 0 (steady) or 1 (Rayleigh amplitude, new each dwell). */
+  size_t sw = 0;
+  RF__TRY(rf__get_size(p, S, "swerling", 0, 0, 1, &sw));
+  t->swerling = (int)sw;
 cleanup:
   return st;
 }

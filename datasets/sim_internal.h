@@ -30,7 +30,8 @@ typedef struct rf_sim_target {
   double r0_inertial[3], u0_inertial[3];
   int use_rcs;           /* 1: rcs_m2 and the radar equation; 0: snr_db */
   double rcs_m2;
-  double snr_db;         /* on the transmit beam axis */
+  double snr_db;         /* on the transmit beam axis (Swerling 1: the mean) */
+  int swerling;          /* 0 steady, 1 Rayleigh amplitude drawn per dwell */
 } rf_sim_target;
 
 struct rf_scenario {
@@ -58,6 +59,7 @@ struct rf_scenario {
   size_t dwells, pulses;
   size_t *first_pulse, *num_pulses; /* [dwells] */
   double *dwell_az_deg, *dwell_el_deg; /* [dwells] */
+  double tx_bw_az_deg, tx_bw_el_deg; /* spoiled transmit beam 3 dB widths; 0: the array's own */
   double *t_rel_s;       /* [pulses] transmit time minus start_time_s */
   double start_time_s;
 
@@ -85,7 +87,9 @@ void rf__sim_init_ballistic(rf_scenario *sc);
 /* Whether target t is above the WGS-84 ellipsoid at ENU position pos (a
  * ballistic target below it has hit the ground and gives no echo). */
 int rf__sim_above_ground(const rf_scenario *sc, const rf_sim_target *t, const double pos[3]);
-/* Transmit pattern |AF(d)|^2 / N^2 of the uniform array steered to d_beam. */
+/* Transmit pattern |AF(d)|^2 / N^2 of the uniform array steered to d_beam;
+ * along an axis with a spoiled beam width (tx_bw_*_deg > 0) a Gaussian beam
+ * of that 3 dB width instead, 2^-(2 offset / width)^2. */
 double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]);
 /* Per-element per-pulse input SNR (linear) of target t at range r_m in
  * direction d with the transmit beam steered to d_beam. */

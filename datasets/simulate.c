@@ -15,7 +15,7 @@
 #define RF__BLOCK_BYTES ((size_t)32 << 20) /* raw bytes handed to the writer at once */
 
 /* Stream purposes, mixed into the seed. */
-enum { RF__RNG_NOISE = 1, RF__RNG_TARGET = 2, RF__RNG_CLUTTER = 3, RF__RNG_CAL = 4 };
+enum { RF__RNG_NOISE = 1, RF__RNG_TARGET = 2, RF__RNG_CLUTTER = 3, RF__RNG_CAL = 4, RF__RNG_FLUCT = 5 };
 
 /* ---- PRNG: xoshiro256** seeded by splitmix64 -------------------------------- */
 typedef struct rf__rng {
@@ -167,7 +167,8 @@ void rf__sim_target_state(const rf_scenario *sc, const rf_sim_target *t, double 
   }
 }
 
-double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]) {
+/* |AF(d)|^2 / N^2 of the uniform array steered to d_beam. */
+static double rf__array_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]) {
   double re = 0, im = 0, k = 2.0 * RF_PI / sc->lambda_m;
   for (size_t n = 0; n < sc->channels; n++) {
     const double *p = sc->pos[n];
@@ -177,6 +178,29 @@ double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double
   }
   double n2 = (double)sc->channels * (double)sc->channels;
   return (re * re + im * im) / n2;
+}
+
+double rf__sim_tx_pattern(const rf_scenario *sc, const double d[3], const double d_beam[3]) {
+  if (!(sc->tx_bw_az_deg > 0) && !(sc->tx_bw_el_deg > 0)) return rf__array_pattern(sc, d, d_beam);
+  /* A spoiled beam: per axis a Gaussian of the given 3 dB width in that
+   * angle, else the array's pattern cut along that axis. */
+  double r, az, el, azb, elb, u[3];
+  rf_enu_to_rae(d, &r, &az, &el);
+  rf_enu_to_rae(d_beam, &r, &azb, &elb);
+  double daz = rf_wrap(az - azb, 180.0), del = el - elb, g = 1.0;
+  if (sc->tx_bw_az_deg > 0) {
+    g *= pow(2.0, -4.0 * daz * daz / (sc->tx_bw_az_deg * sc->tx_bw_az_deg));
+  } else {
+    rf_direction(az, elb, u);
+    g *= rf__array_pattern(sc, u, d_beam);
+  }
+  if (sc->tx_bw_el_deg > 0) {
+    g *= pow(2.0, -4.0 * del * del / (sc->tx_bw_el_deg * sc->tx_bw_el_deg));
+  } else {
+    rf_direction(azb, el, u);
+    g *= rf__array_pattern(sc, u, d_beam);
+  }
+  return g;
 }
 
 double rf__sim_snr(const rf_scenario *sc, const rf_sim_target *t, double r_m, const double d[3],
@@ -271,8 +295,17 @@ typedef struct rf__sim_ctx {
   double scale;               /* raw = x / scale for int16 */
 } rf__sim_ctx;
 
-/* Pulse p into x [channels][samples] (unit-power noise domain). */
-static void rf__make_pulse(const rf__sim_ctx *c, size_t p, const double d_beam[3],
+/* Swerling 1: the complex amplitude factor of target j in dwell k, unit
+ * mean power, Rayleigh magnitude (its own stream per target and dwell). */
+static double complex rf__fluct(const rf__sim_ctx *c, size_t j, size_t k) {
+  if (c->sc->target[j].swerling != 1) return 1.0;
+  rf__rng r;
+  rf__rng_init(&r, c->seed, RF__RNG_FLUCT, (uint64_t)k * c->sc->targets + j);
+  return rf__rng_cgauss(&r, 1.0);
+}
+
+/* Pulse p of dwell k into x [channels][samples] (unit-power noise domain). */
+static void rf__make_pulse(const rf__sim_ctx *c, size_t p, size_t k, const double d_beam[3],
                            const float complex *cl, float complex *x, float complex *wave) {
   const rf_scenario *sc = c->sc;
   size_t ns = sc->channels * sc->samples;
@@ -292,7 +325,7 @@ static void rf__make_pulse(const rf__sim_ctx *c, size_t p, const double d_beam[3
     if (!rf__sim_above_ground(sc, &sc->target[j], pos)) continue; /* impact: no echo after it */
     double d[3] = {pos[0] / rg, pos[1] / rg, pos[2] / rg};
     double snr = rf__sim_snr(sc, &sc->target[j], rg, d, d_beam);
-    rf__add_echo(sc, sqrt(snr) * c->tgt_phase[j], 2.0 * rg / RF_C_MPS, d, x, wave);
+    rf__add_echo(sc, sqrt(snr) * c->tgt_phase[j] * rf__fluct(c, j, k), 2.0 * rg / RF_C_MPS, d, x, wave);
   }
   if (c->cal_err)
     for (size_t n = 0; n < sc->channels; n++)
@@ -357,6 +390,7 @@ typedef struct rf__sim_run {
   int64_t *first;
   int32_t *num;
   double *ptime;
+  double *txbw[2]; /* [dwells] declared transmit beamwidths az, el, or NULL */
   void *block;
   rf_truth *truth;
   size_t clipped;
@@ -369,6 +403,8 @@ static void rf__sim_run_free(rf__sim_run *r) {
   rf__free_aligned(r->cl);
   rf__free(r->wave);
   rf__free(r->ptime);
+  rf__free(r->txbw[0]);
+  rf__free(r->txbw[1]);
   rf__free(r->num);
   rf__free(r->first);
   rf__free(r->ref);
@@ -404,8 +440,12 @@ static int rf__sim_alloc(rf__sim_run *r, const rf_scenario *sc, const char *out_
   r->block = rf__malloc_aligned(r->block_pulses * r->pulse_bytes);
   if (r->int16) r->work = rf__malloc_aligned((size_t)r->nthr * r->ns * sizeof *r->work);
   if (has_cal) r->c.cal_err = rf__calloc(sc->channels, sizeof *r->c.cal_err);
+  const int txa = sc->tx_bw_az_deg > 0, txe = sc->tx_bw_el_deg > 0;
+  if (txa) r->txbw[0] = rf__malloc(sc->dwells * sizeof *r->txbw[0]);
+  if (txe) r->txbw[1] = rf__malloc(sc->dwells * sizeof *r->txbw[1]);
   if (!r->c.tgt_phase || !r->cal || !r->ref || !r->cl || !r->wave || !r->first || !r->num || !r->ptime ||
-      !r->block || (r->int16 && !r->work) || (has_cal && !r->c.cal_err))
+      !r->block || (r->int16 && !r->work) || (has_cal && !r->c.cal_err) || (txa && !r->txbw[0]) ||
+      (txe && !r->txbw[1]))
     return rf__err(RF_ENOMEM, "%s: out of memory for the simulation buffers", out_path);
   int st;
   if (sc->targets && (st = rf_truth_alloc(&r->truth, sc->dwells * sc->targets)) != 0)
@@ -446,6 +486,11 @@ static void rf__sim_constants(rf__sim_run *r, const rf_scenario *sc, uint64_t se
     r->num[k] = (int32_t)sc->num_pulses[k];
   }
   for (size_t p = 0; p < sc->pulses; p++) r->ptime[p] = sc->start_time_s + sc->t_rel_s[p];
+  /* A spoiled transmit beam is declared per dwell (/dwell/tx_beamwidth_*). */
+  const double txw[2] = {sc->tx_bw_az_deg, sc->tx_bw_el_deg};
+  for (int a = 0; a < 2; a++)
+    if (r->txbw[a])
+      for (size_t k = 0; k < sc->dwells; k++) r->txbw[a][k] = txw[a];
 }
 
 /* The capture's metadata (arrays borrowed from sc and r). */
@@ -477,6 +522,8 @@ static void rf__sim_meta(const rf__sim_run *r, const rf_scenario *sc, rf_capture
   meta->num_pulses = r->num;
   meta->azimuth_deg = sc->dwell_az_deg;
   meta->elevation_deg = sc->dwell_el_deg;
+  meta->tx_beamwidth_az_deg = r->txbw[0];
+  meta->tx_beamwidth_el_deg = r->txbw[1];
   meta->pulse_time_s = r->ptime;
   meta->has_truth = sc->targets > 0;
 }
@@ -499,11 +546,11 @@ static int rf__sim_dwells(rf__sim_run *r, const rf_scenario *sc, uint64_t seed, 
         float complex *wv = r->wave + (size_t)th * wl;
         if (r->int16) {
           float complex *x = r->work + (size_t)th * ns;
-          rf__make_pulse(&r->c, p0 + q, db, r->cl, x, wv);
+          rf__make_pulse(&r->c, p0 + q, k, db, r->cl, x, wv);
           clip += rf__quantise(x, ns, r->c.scale, (int16_t *)r->block + q * ns * 2);
         } else {
           /* float32 pairs have the layout of float complex */
-          rf__make_pulse(&r->c, p0 + q, db, r->cl, (float complex *)r->block + q * ns, wv);
+          rf__make_pulse(&r->c, p0 + q, k, db, r->cl, (float complex *)r->block + q * ns, wv);
         }
       }
       r->clipped += clip;

@@ -259,6 +259,19 @@ static double rf__steer_gain(const rf__steer *st, float k, const double (*pos_m)
   return rf__gain_ratio(s, e, channels);
 }
 
+double rf_beam_pattern(const double (*pos_m)[3], size_t channels, double lambda_m, double beam_az_deg,
+                       double beam_el_deg, int taper, double taylor_sll_db, int taylor_nbar, double az_deg,
+                       double el_deg) {
+  rf__steer st;
+  rf__steer_init(&st, pos_m, channels, lambda_m, beam_az_deg, beam_el_deg, taper, taylor_sll_db, taylor_nbar);
+  double norm = 0;
+  for (size_t n = 0; n < channels; n++) {
+    double t = rf__steer_taper(&st, pos_m[n]);
+    norm += t * t;
+  }
+  return norm > 0 ? rf__steer_gain(&st, (float)(1.0 / sqrt(norm)), pos_m, channels, az_deg, el_deg) : 0.0;
+}
+
 double rf_beamwidth_deg(const double (*pos_m)[3], size_t channels, double lambda_m,
                         double az_deg, double el_deg, int axis, int taper,
                         double taylor_sll_db, int taylor_nbar) {

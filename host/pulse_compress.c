@@ -20,6 +20,13 @@ struct rf_pc {
   fftwf_plan fwd, inv;
   double corr[RF_PC_MAX_CORR]; /* |r(k)|^2 / |r(0)|^2 of the output noise */
   size_t corr_len;
+  double complex acf[RF_PC_MAX_ACF]; /* r(k) / r(0) */
+  size_t acf_len;
+  /* Point-target response |y(x)|^2 / |y(0)|^2: fine table over |x| <=
+   * RF_PC_FINE_CELLS in 1/RF_PC_FINE_STEPS cells, integer lags (-m, m). */
+  float *resp_fine;          /* [2 RF_PC_FINE_CELLS RF_PC_FINE_STEPS + 1] */
+  float *resp_int;           /* [2 m - 1], lag k at index k + m - 1 */
+  size_t mainlobe;           /* lags either side inside the main lobe */
 };
 
 static int rf__good_len(size_t n) {
@@ -46,7 +53,8 @@ void rf_pc_correlate_ref(const float complex *x, size_t s, const float complex *
 
 /* Output noise autocorrelation for white input: r = IFFT(|FFT(h)|^2), with
  * h's transform in pc->h (before conjugation and scaling). Uses the first
- * thread's scratch. Keeps lags down to 1e-4 of lag 0. */
+ * thread's scratch. Keeps lags down to 1e-4 of lag 0 (intensity), and the
+ * complex amplitude correlation down to |r(k) / r(0)|^2 < 1e-7. */
 static void rf__pc_noise_corr(rf_pc *pc) {
   float *x = pc->scratch;
   for (size_t k = 0; k < pc->l; k++) {
@@ -61,6 +69,109 @@ static void rf__pc_noise_corr(rf_pc *pc) {
     if (k > 0 && rk < 1e-4) break;
     pc->corr[pc->corr_len++] = rk;
   }
+  pc->acf_len = 0;
+  double complex c0 = x[0] + I * x[1];
+  for (size_t k = 0; k < RF_PC_MAX_ACF && k < pc->m; k++) {
+    double complex rk = (x[2 * k] + I * x[2 * k + 1]) / c0;
+    if (k > 0 && creal(rk * conj(rk)) < 1e-7) break;
+    pc->acf[pc->acf_len++] = rk;
+  }
+}
+
+/* The point-target response: y(x) = sum_m s(m + x) conj(h(m)) for the
+ * band-limited replica s and the filter h = taper s, from Y = S conj(H) on
+ * a grid of l2 >= 2m points; fractional lags by the band-limited sum
+ * y(x) = 1/l2 sum_f Y(f) exp(j 2 pi f x / l2), f in (-l2/2, l2/2]. */
+static int rf__pc_response(rf_pc *pc, const float complex *ref, const double *taper) {
+  const size_t m = pc->m, l2 = rf_pc_fft_len(2 * m, 1), nf = 2 * RF_PC_FINE_CELLS * RF_PC_FINE_STEPS + 1;
+  fftwf_complex *a = fftwf_malloc(l2 * sizeof *a), *b = fftwf_malloc(l2 * sizeof *b);
+  double complex *y = rf__malloc(l2 * sizeof *y);
+  fftwf_plan pa = NULL, pb = NULL;
+  int st = -1;
+  pc->resp_fine = rf__malloc(nf * sizeof *pc->resp_fine);
+  pc->resp_int = rf__malloc((2 * m - 1) * sizeof *pc->resp_int);
+  if (!a || !b || !y || !pc->resp_fine || !pc->resp_int) goto done;
+  pa = fftwf_plan_dft_1d((int)l2, a, a, FFTW_FORWARD, FFTW_ESTIMATE);
+  pb = fftwf_plan_dft_1d((int)l2, b, b, FFTW_FORWARD, FFTW_ESTIMATE);
+  if (!pa || !pb) goto done;
+  memset(a, 0, l2 * sizeof *a);
+  memset(b, 0, l2 * sizeof *b);
+  for (size_t k = 0; k < m; k++) {
+    a[k] = ref[k];
+    b[k] = (float)taper[k] * ref[k];
+  }
+  fftwf_execute(pa);
+  fftwf_execute(pb);
+  for (size_t f = 0; f < l2; f++) y[f] = (double complex)a[f] * conj((double complex)b[f]) / (double)l2;
+  /* Fine: direct band-limited sums (a few hundred points). */
+  double y0 = 0;
+  for (size_t i = 0; i < nf; i++) {
+    double x = ((double)i - (double)(nf / 2)) / RF_PC_FINE_STEPS;
+    double complex v = 0;
+    for (size_t f = 0; f < l2; f++) {
+      double fr = f <= l2 / 2 ? (double)f : (double)f - (double)l2;
+      v += y[f] * cexp(I * 2.0 * RF_PI * fr * x / (double)l2);
+    }
+    pc->resp_fine[i] = (float)creal(v * conj(v));
+    if (i == nf / 2) y0 = creal(v * conj(v));
+  }
+  if (!(y0 > 0)) goto done;
+  /* Integer lags: the inverse transform (as the forward one of the conjugate). */
+  for (size_t f = 0; f < l2; f++) b[f] = (float complex)conj(y[f]);
+  fftwf_execute(pb);
+  for (long k = -(long)m + 1; k < (long)m; k++) {
+    double complex v = conj((double complex)b[(size_t)((k + (long)l2) % (long)l2)]);
+    pc->resp_int[k + (long)m - 1] = (float)(creal(v * conj(v)) / y0);
+  }
+  for (size_t i = 0; i < nf; i++) pc->resp_fine[i] = (float)(pc->resp_fine[i] / y0);
+  /* Main lobe: lags to the first local minimum (or -30 dB) on either side. */
+  pc->mainlobe = 0;
+  for (int side = -1; side <= 1; side += 2) {
+    size_t k = 1;
+    while (k < m) {
+      double v = pc->resp_int[side * (long)k + (long)m - 1];
+      double nx = k + 1 < m ? pc->resp_int[side * (long)(k + 1) + (long)m - 1] : 0.0;
+      if (v < 1e-3 || nx >= v) break;
+      k++;
+    }
+    if (k - 1 > pc->mainlobe) pc->mainlobe = k - 1;
+  }
+  st = 0;
+done:
+  if (pa) fftwf_destroy_plan(pa);
+  if (pb) fftwf_destroy_plan(pb);
+  fftwf_free(a);
+  fftwf_free(b);
+  rf__free(y);
+  return st;
+}
+
+size_t rf_pc_noise_acf(const rf_pc *pc, const double complex **acf) {
+  *acf = pc->acf;
+  return pc->acf_len;
+}
+
+size_t rf_pc_replica_len(const rf_pc *pc) { return pc->m; }
+
+size_t rf_pc_mainlobe(const rf_pc *pc) { return pc->mainlobe; }
+
+double rf_pc_response(const rf_pc *pc, double x) {
+  const double span = RF_PC_FINE_CELLS;
+  if (fabs(x) <= span) {
+    double u = (x + span) * RF_PC_FINE_STEPS;
+    size_t i = (size_t)floor(u);
+    size_t nmax = 2 * RF_PC_FINE_CELLS * RF_PC_FINE_STEPS;
+    if (i >= nmax) return pc->resp_fine[nmax];
+    double f = u - (double)i;
+    return (1.0 - f) * pc->resp_fine[i] + f * pc->resp_fine[i + 1];
+  }
+  /* Sidelobes: the largest integer-lag value within one cell (an envelope
+   * for targets between cells); 0 past the replica. */
+  long k0 = (long)floor(x) - 1, k1 = (long)ceil(x) + 1, m = (long)pc->m;
+  double v = 0;
+  for (long k = k0; k <= k1; k++)
+    if (k > -m && k < m && pc->resp_int[k + m - 1] > v) v = pc->resp_int[k + m - 1];
+  return v;
 }
 
 size_t rf_pc_noise_corr(const rf_pc *pc, const double **corr) {
@@ -74,6 +185,8 @@ void rf_pc_destroy(rf_pc *pc) {
   if (pc->inv) fftwf_destroy_plan(pc->inv);
   rf__free_aligned(pc->scratch);
   rf__free_aligned(pc->h);
+  rf__free(pc->resp_fine);
+  rf__free(pc->resp_int);
   rf__free(pc->gain);
   rf__free(pc);
 }
@@ -131,6 +244,7 @@ int rf_pc_create(rf_pc **out, const rf_pc_config *cfg) {
   }
   fftwf_execute(pc->fwd);
   rf__pc_noise_corr(pc);
+  if (rf__pc_response(pc, cfg->reference, taper)) goto fail;
   for (size_t k = 0; k < pc->l; k++) {
     pc->h[2 * k] = (float)(pc->h[2 * k] * norm);
     pc->h[2 * k + 1] = (float)(-pc->h[2 * k + 1] * norm);

@@ -267,11 +267,13 @@ void rf_doppler_cl_destroy(rf_doppler_cl *d);
 
 /* 5 + compaction: CFAR of every beam's map of power [B][K][S], crossings
  * appended to cand (cap entries) with count[0] all, count[1 + b] per beam
- * (count is zeroed first). ref gives the window and factors. */
+ * (count is zeroed first), and each beam map's noise-level histogram into
+ * hist [B][RF_CFAR_HIST] (rf_cfar_hist_ref; zeroed first). ref gives the
+ * window, the mask and the factors. */
 typedef struct rf_cfar_cl rf_cfar_cl;
 int rf_cfar_cl_create(rf_cfar_cl **c, rf_cl *cl, const rf_cfar *ref, size_t beams, size_t beams_az);
 int rf_cfar_cl_execute(rf_cfar_cl *c, cl_command_queue q, cl_mem power, cl_mem cand, size_t cap,
-                       cl_mem count, cl_uint nwait, const cl_event *wait, cl_event *done);
+                       cl_mem count, cl_mem hist, cl_uint nwait, const cl_event *wait, cl_event *done);
 void rf_cfar_cl_destroy(rf_cfar_cl *c);
 
 #endif

@@ -488,6 +488,37 @@ cleanup:
   return st;
 }
 
+/* Optional /dwell/tx_beamwidth_az_deg and _el_deg: [dwells], finite, in
+ * (0, 180]. Absent: left NULL. */
+static int rf__read_tx_beamwidths(rf_capture *c) {
+  static const char *const names[2] = {"tx_beamwidth_az_deg", "tx_beamwidth_el_deg"};
+  rf_capture_meta *m = &c->m;
+  double **dst[2] = {&m->tx_beamwidth_az_deg, &m->tx_beamwidth_el_deg};
+  const char *p = c->path;
+  hid_t g = H5I_INVALID_HID;
+  int st;
+  if ((st = rf__open_group(c->file, p, "dwell", &g)) < 0) return st;
+  for (int k = 0; k < 2 && !st; k++) {
+    char full[48];
+    snprintf(full, sizeof full, "/dwell/%s", names[k]);
+    hid_t d;
+    hsize_t n;
+    int present;
+    if ((st = rf__h5_open_dset(g, p, full, names[k], &d, &present)) < 0 || !present) continue;
+    if ((st = rf__h5_dims(d, p, full, 1, &n)) == 0 && n != m->dwells)
+      st = rf__err(RF_EFORMAT, "%s: %s: has %llu rows but /dwell/first_pulse has %zu", p, full,
+                   (unsigned long long)n, m->dwells);
+    if (!st && !(st = rf__alloc_array((void **)dst[k], m->dwells, sizeof **dst[k], p)))
+      st = rf__h5_read_double(d, p, full, *dst[k]);
+    for (size_t i = 0; !st && i < m->dwells; i++)
+      if (!((*dst[k])[i] > 0 && (*dst[k])[i] <= 180))
+        st = rf__err(RF_EFORMAT, "%s: %s: dwell %zu: %g is not in (0, 180]", p, full, i, (*dst[k])[i]);
+    H5Dclose(d);
+  }
+  H5Gclose(g);
+  return st < 0 ? st : 0;
+}
+
 static int rf__read_pulse_times(rf_capture *c) {
   const char *p = c->path;
   rf_capture_meta *m = &c->m;
@@ -592,6 +623,8 @@ static void rf__meta_free(rf_capture_meta *m) {
   rf__free(m->num_pulses);
   rf__free(m->azimuth_deg);
   rf__free(m->elevation_deg);
+  rf__free(m->tx_beamwidth_az_deg);
+  rf__free(m->tx_beamwidth_el_deg);
   rf__free(m->pulse_time_s);
 }
 
@@ -630,6 +663,7 @@ int rf_capture_open(rf_capture **out, const char *path) {
   if ((st = rf__read_iq_shape(c)) < 0) goto cleanup;
   if ((st = rf__read_array(c)) < 0) goto cleanup;
   if ((st = rf__read_dwells(c)) < 0) goto cleanup;
+  if ((st = rf__read_tx_beamwidths(c)) < 0) goto cleanup;
   if ((st = rf__read_pulse_times(c)) < 0) goto cleanup;
   if ((st = rf__read_reference(c, wf)) < 0 || (st = rf__headroom(c)) < 0) goto cleanup;
   if (rf__h5_has(c->file, "truth")) {

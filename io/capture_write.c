@@ -88,6 +88,14 @@ static int rf__write_dwell(rf_capture_writer *w, const rf_capture_meta *m) {
     st = rf__werr(w, "/dwell/azimuth_deg");
   else if (rf__h5_write_dset(g, "elevation_deg", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, m->elevation_deg) < 0)
     st = rf__werr(w, "/dwell/elevation_deg");
+  else if (m->tx_beamwidth_az_deg &&
+           rf__h5_write_dset(g, "tx_beamwidth_az_deg", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
+                             m->tx_beamwidth_az_deg) < 0)
+    st = rf__werr(w, "/dwell/tx_beamwidth_az_deg");
+  else if (m->tx_beamwidth_el_deg &&
+           rf__h5_write_dset(g, "tx_beamwidth_el_deg", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n,
+                             m->tx_beamwidth_el_deg) < 0)
+    st = rf__werr(w, "/dwell/tx_beamwidth_el_deg");
   else if (rf__h5_write_dset(w->file, "pulse_time_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &np,
                              m->pulse_time_s) < 0)
     st = rf__werr(w, "/pulse_time_s");

@@ -66,6 +66,12 @@ typedef struct rf_capture_meta {
   int32_t *num_pulses;             /* [dwells] */
   double *azimuth_deg;             /* [dwells] */
   double *elevation_deg;           /* [dwells] */
+  /* Optional /dwell/tx_beamwidth_az_deg, _el_deg: 3 dB width of the
+   * transmit beam per dwell, in (0, 180]; NULL when absent (the transmit
+   * beam is then the receive array's own beam). The writer writes them
+   * when non-NULL. */
+  double *tx_beamwidth_az_deg;     /* [dwells] or NULL */
+  double *tx_beamwidth_el_deg;     /* [dwells] or NULL */
   double *pulse_time_s;            /* [pulses] */
 
   int has_truth;                   /* /truth present */

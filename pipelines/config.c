@@ -240,19 +240,26 @@ int rf_config_check_maps(const rf_config *cfg, const char *what, size_t cells, s
   if (cfg->doppler_fft > 0 && (size_t)cfg->doppler_fft < max_pulses - drop)
     return rf__err(RF_EINVAL, "%s: doppler.fft_size = %d is smaller than the %zu pulses of the longest dwell%s",
                    what, cfg->doppler_fft, max_pulses - drop, drop ? " left by the clutter filter" : "");
-  size_t w = (size_t)cfg->train_range + (size_t)cfg->guard_range;
+  /* Automatic sizes (train_range 0, guard_* -1; rf_cfar_resolve) are
+   * checked at their least: one training cell, no guard. */
+  const int auto_r = cfg->train_range <= 0 || cfg->guard_range < 0, auto_d = cfg->guard_doppler < 0;
+  const size_t tr = cfg->train_range > 0 ? (size_t)cfg->train_range : 1;
+  const size_t gr = cfg->guard_range > 0 ? (size_t)cfg->guard_range : 0;
+  const size_t gd = cfg->guard_doppler > 0 ? (size_t)cfg->guard_doppler : 0;
+  size_t w = tr + gr;
   if (cells < 2 * w + 1)
-    return rf__err(RF_EINVAL, "%s: cfar.train_range = %d and cfar.guard_range = %d make a range window of %zu "
+    return rf__err(RF_EINVAL, "%s: cfar.train_range = %d and cfar.guard_range = %d make a range window of %s%zu "
                    "cells, wider than the range map of %zu samples", what, cfg->train_range, cfg->guard_range,
-                   2 * w + 1, cells);
-  size_t bins = bins_of(cfg, min_pulses), dk = (size_t)cfg->train_doppler + (size_t)cfg->guard_doppler;
+                   auto_r ? "at least " : "", 2 * w + 1, cells);
+  size_t bins = bins_of(cfg, min_pulses), dk = (size_t)cfg->train_doppler + gd;
   if (cfg->train_doppler > 0 && bins < 2 * dk + 1)
     return rf__err(RF_EINVAL, "%s: cfar.train_doppler = %d and cfar.guard_doppler = %d make a Doppler window of "
-                   "%zu bins, wider than the %zu Doppler bins of the shortest dwell (%zu pulses)", what,
-                   cfg->train_doppler, cfg->guard_doppler, 2 * dk + 1, bins, min_pulses);
-  if (cfg->cfar_kind == RF_CFAR_OS && cfg->os_rank > 0) {
-    size_t rows = cfg->train_doppler > 0 ? 2 * dk + 1 : 1, grows = cfg->train_doppler > 0 ? 2 * (size_t)cfg->guard_doppler + 1 : 1;
-    size_t n = rows * (2 * w + 1) - grows * (2 * (size_t)cfg->guard_range + 1);
+                   "%s%zu bins, wider than the %zu Doppler bins of the shortest dwell (%zu pulses)", what,
+                   cfg->train_doppler, cfg->guard_doppler, auto_d ? "at least " : "", 2 * dk + 1, bins, min_pulses);
+  /* os_rank against an automatic window: checked when the engine sizes it */
+  if (cfg->cfar_kind == RF_CFAR_OS && cfg->os_rank > 0 && !auto_r && !(cfg->train_doppler > 0 && auto_d)) {
+    size_t rows = cfg->train_doppler > 0 ? 2 * dk + 1 : 1, grows = cfg->train_doppler > 0 ? 2 * gd + 1 : 1;
+    size_t n = rows * (2 * w + 1) - grows * (2 * gr + 1);
     if ((size_t)cfg->os_rank > n)
       return rf__err(RF_EINVAL, "%s: cfar.os_rank = %d exceeds the %zu training cells of the CFAR window", what,
                      cfg->os_rank, n);

@@ -7,6 +7,7 @@
 struct rf_dwell_plots {
   const rf_capture_meta *m;
   const rf_fan *fan;
+  const rf_pc *pc;
   rf_extract *extract;
   rf_detection *det;   /* [max_plots] */
   size_t max_plots;
@@ -21,13 +22,14 @@ void rf_dwell_plots_destroy(rf_dwell_plots *x) {
   rf__free(x);
 }
 
-int rf_dwell_plots_create(rf_dwell_plots **out, const rf_capture_meta *m, const rf_fan *fan, size_t max_bins,
-                          size_t max_hits, size_t max_plots) {
+int rf_dwell_plots_create(rf_dwell_plots **out, const rf_capture_meta *m, const rf_fan *fan, const rf_pc *pc,
+                          size_t max_bins, size_t max_hits, size_t max_plots) {
   *out = NULL;
   rf_dwell_plots *x = rf__calloc(1, sizeof *x);
   if (!x) return rf__err(RF_ENOMEM, "plot extraction: out of memory");
   x->m = m;
   x->fan = fan;
+  x->pc = pc;
   x->max_plots = max_plots;
   int st = rf_extract_create(&x->extract, rf_fan_beams(fan), max_bins, m->samples, max_hits);
   if (!st && !(x->det = rf__malloc((max_plots ? max_plots : 1) * sizeof *x->det)))
@@ -63,6 +65,8 @@ static int rf__dwell_geom(rf_dwell_plots *x, size_t d, size_t bins) {
   g->beam_az_deg = fv.beam_az_deg;
   g->beam_el_deg = fv.beam_el_deg;
   g->estimate_elevation = fv.estimate_elevation;
+  g->fan = x->fan;
+  g->pc = x->pc;
   x->have_geom = 1;
   return 0;
 }
@@ -83,16 +87,21 @@ static void rf__plot_of(const rf_dwell_geom *g, const rf_detection *dt, rf_plot 
   pt->up_m = dt->range_m * u[2];
 }
 
-int rf_dwell_plots_execute(rf_dwell_plots *x, size_t d, size_t bins, const rf_cfar_hit *const *hits,
-                           const size_t *nhits, const float *power, const float *const *nb, rf_plot_list *plots,
-                           double *seconds) {
+int rf_dwell_plots_execute(rf_dwell_plots *x, size_t d, size_t bins, const rf_cfar *cfar, const float *dop_resp,
+                           const rf_cfar_hit *const *hits, const size_t *nhits, const float *power,
+                           const float *const *nb, const double *noise_level, rf_plot_list *plots, double *seconds,
+                           uint64_t *dropped) {
   double t0 = rf_now_s();
   size_t ndet = 0;
   int st = rf__dwell_geom(x, d, bins);
   if (st) return st;
+  x->geom.cfar = cfar;
+  x->geom.doppler_response = dop_resp;
+  x->geom.noise_level = noise_level;
   if (nb) st = rf_extract_execute_nb(x->extract, &x->geom, hits, nhits, nb, x->det, x->max_plots, &ndet);
   else st = rf_extract_execute(x->extract, &x->geom, power, hits, nhits, x->det, x->max_plots, &ndet);
   if (st) return st;
+  *dropped += rf_extract_dropped(x->extract);
   for (size_t i = 0; i < ndet; i++) {
     rf_plot pt;
     rf__plot_of(&x->geom, &x->det[i], &pt);

@@ -51,9 +51,9 @@ typedef struct rf__clbe {
   cl_mem raw_dev[2], raw_pin[2];
   void *raw_host[2];
   cl_mem dop, power;
-  cl_mem cand[2], count[2], cand_pin[2], count_pin[2];
+  cl_mem cand[2], count[2], cand_pin[2], count_pin[2], hist[2], hist_pin[2];
   rf_cl_cand *cand_host[2];
-  cl_uint *count_host[2];
+  cl_uint *count_host[2], *hist_host[2];
   float complex *weights;       /* [B][N], staged for rf_bf_cl_set_weights */
   rf_cfar_hit *hits;            /* [cap] */
   float *nb;                    /* [cap][8] */
@@ -61,7 +61,7 @@ typedef struct rf__clbe {
   const float **nbp;            /* [B] */
   size_t *nhits;                /* [B] */
   cl_event ev_up[RF__RING], ev_pc0[RF__RING], ev_pc[RF__RING], ev_bf[RF__RING];
-  cl_event ev_dop0[2], ev_dop[2], ev_cfar[2], ev_cnt[2];
+  cl_event ev_dop0[2], ev_dop[2], ev_cfar[2], ev_cnt[2], ev_hist[2];
   long pending;                 /* dwell whose candidates are still on the device */
   int finished;
   rf__reader rd;
@@ -79,6 +79,7 @@ static void rf__release_events(rf__clbe *c) {
     rf_cl_release(&c->ev_dop[i]);
     rf_cl_release(&c->ev_cfar[i]);
     rf_cl_release(&c->ev_cnt[i]);
+    rf_cl_release(&c->ev_hist[i]);
   }
 }
 
@@ -104,6 +105,8 @@ static void rf__cl_destroy(rf_engine *e) {
     rf_cl_free(c->cl, c->count[i]);
     rf_cl_pinned_free(c->cl, c->cand_pin[i], c->cand_host[i]);
     rf_cl_pinned_free(c->cl, c->count_pin[i], c->count_host[i]);
+    rf_cl_free(c->cl, c->hist[i]);
+    rf_cl_pinned_free(c->cl, c->hist_pin[i], c->hist_host[i]);
   }
   rf_cl_free(c->cl, c->dop);
   rf_cl_free(c->cl, c->power);
@@ -178,7 +181,8 @@ static int rf__cl_plan(rf_engine *e, rf__clbe *c) {
 static int rf__cl_buffers(rf_engine *e, rf__clbe *c) {
   rf_cl *cl = c->cl;
   uint64_t plane = (uint64_t)e->beams * e->cells;
-  size_t raw_bytes = e->block_pulses * c->pulse_bytes, counters = (1 + e->beams) * sizeof(cl_uint);
+  size_t raw_bytes = e->block_pulses * c->pulse_bytes, counters = (1 + e->beams) * sizeof(cl_uint),
+         hist = e->beams * RF_CFAR_HIST * sizeof(cl_uint);
   int st;
   if ((st = rf_cl_alloc(cl, plane * e->max_bins * 8, CL_MEM_READ_WRITE, "Doppler cube", &c->dop)) ||
       (st = rf_cl_alloc(cl, plane * e->max_bins * 4, CL_MEM_READ_WRITE, "power maps", &c->power)))
@@ -190,7 +194,9 @@ static int rf__cl_buffers(rf_engine *e, rf__clbe *c) {
         (st = rf_cl_pinned(cl, raw_bytes, "raw pulses", &c->raw_pin[i], &c->raw_host[i])) ||
         (st = rf_cl_pinned(cl, c->cap * sizeof(rf_cl_cand), "candidates", &c->cand_pin[i],
                            (void **)&c->cand_host[i])) ||
-        (st = rf_cl_pinned(cl, counters, "counters", &c->count_pin[i], (void **)&c->count_host[i])))
+        (st = rf_cl_pinned(cl, counters, "counters", &c->count_pin[i], (void **)&c->count_host[i])) ||
+        (st = rf_cl_alloc(cl, hist, CL_MEM_READ_WRITE, "noise histograms", &c->hist[i])) ||
+        (st = rf_cl_pinned(cl, hist, "noise histograms", &c->hist_pin[i], (void **)&c->hist_host[i])))
       return st;
   return 0;
 }
@@ -394,10 +400,14 @@ static int rf__finish_dwell(rf_engine *e, rf__clbe *c, size_t d, rf_plot_list *p
   rf_cl_release(&c->ev_dop[s2]);
   rf_cl_release(&c->ev_cfar[s2]);
   rf_cl_release(&c->ev_cnt[s2]);
+  if ((err = clWaitForEvents(1, &c->ev_hist[s2])) != CL_SUCCESS) return rf__cl_err(err, "reading noise histograms");
+  t->download_s += rf_cl_event_span(c->ev_hist[s2], c->ev_hist[s2]);
+  t->download_bytes += (double)(e->beams * RF_CFAR_HIST * sizeof(cl_uint));
+  rf_cl_release(&c->ev_hist[s2]);
   rf_sort(c->cand_host[s2], total, sizeof(rf_cl_cand), rf__cand_cmp, NULL);
   rf__cut_candidates(e, c, d, c->cand_host[s2], total);
   t->stage_s[RF_STAGE_extraction] += rf_now_s() - t0;
-  return rf__engine_plots(e, d, c->hitp, c->nhits, NULL, c->nbp, plots);
+  return rf__engine_plots(e, d, c->hitp, c->nhits, NULL, c->nbp, c->hist_host[s2], plots);
 }
 
 /* Block events of ring entry r: wait (they are done or nearly), add their
@@ -430,10 +440,14 @@ static int rf__enqueue_detection(rf_engine *e, rf__clbe *c, size_t d, const rf__
   if (err != CL_SUCCESS) return rf__cl_err(err, "marker");
   int st;
   if ((st = rf_doppler_cl_execute(len->dop, qc, c->dop, c->power, 0, NULL, &c->ev_dop[s2])) ||
-      (st = rf_cfar_cl_execute(len->cfar, qc, c->power, c->cand[s2], c->cap, c->count[s2], 0, NULL, &c->ev_cfar[s2])))
+      (st = rf_cfar_cl_execute(len->cfar, qc, c->power, c->cand[s2], c->cap, c->count[s2], c->hist[s2], 0, NULL,
+                               &c->ev_cfar[s2])))
     return st;
   err = clEnqueueReadBuffer(qr, c->count[s2], CL_FALSE, 0, (1 + e->beams) * sizeof(cl_uint), c->count_host[s2], 1,
                             &c->ev_cfar[s2], &c->ev_cnt[s2]);
+  if (err == CL_SUCCESS)
+    err = clEnqueueReadBuffer(qr, c->hist[s2], CL_FALSE, 0, e->beams * RF_CFAR_HIST * sizeof(cl_uint),
+                              c->hist_host[s2], 1, &c->ev_cfar[s2], &c->ev_hist[s2]);
   return err == CL_SUCCESS ? 0 : rf__cl_err(err, "reading counters");
 }
 
@@ -451,8 +465,8 @@ static int rf__cl_block(rf_engine *e, rf__clbe *c, size_t j, rf_plot_list *plots
   if ((st = rf__wait_block(c, j)) || (st = rf__retire_block(e, c, r))) return st;
   /* RF_CL_POISON=1: poison what kernels write, but the previous dwell's
    * results, not read back yet */
-  cl_mem keep[2] = {c->cand[(b->dwell + 1) % 2], c->count[(b->dwell + 1) % 2]};
-  if (b->first == 0 && (st = rf_cl_poison(c->cl, qc, 2, keep))) return st;
+  cl_mem keep[3] = {c->cand[(b->dwell + 1) % 2], c->count[(b->dwell + 1) % 2], c->hist[(b->dwell + 1) % 2]};
+  if (b->first == 0 && (st = rf_cl_poison(c->cl, qc, 3, keep))) return st;
   /* Per-channel mode: no weights, beam b is channel b. */
   const int per_channel = e->cfg.bf_mode == RF_BF_MODE_CHANNELS;
   if (b->first == 0 && ((st = rf_fan_weights(e->fan, b->dwell, c->weights)) ||
@@ -565,7 +579,8 @@ int rf_engine_cl_resident(rf_engine *e, size_t d, int repeats, rf_engine_residen
       goto done;
     }
     if ((st = rf_doppler_cl_execute(len->dop, qc, c->dop, c->power, 0, NULL, &v[4])) ||
-        (st = rf_cfar_cl_execute(len->cfar, qc, c->power, c->cand[0], c->cap, c->count[0], 0, NULL, &v[5])))
+        (st = rf_cfar_cl_execute(len->cfar, qc, c->power, c->cand[0], c->cap, c->count[0], c->hist[0], 0, NULL,
+                                    &v[5])))
       goto done;
     if (r == 0 && (err = clFinish(qc)) != CL_SUCCESS) {
       st = rf__cl_err(err, "warm-up");

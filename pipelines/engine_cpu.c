@@ -19,6 +19,7 @@ typedef struct rf__cpu {
   rf_cfar_hit *hits;          /* [B][max_hits] */
   const rf_cfar_hit **hitp;   /* [B] */
   size_t *nhits;              /* [B] */
+  uint32_t *hist;             /* [B][RF_CFAR_HIST] noise-level histograms */
 } rf__cpu;
 
 static void rf__cpu_destroy(rf_engine *e) {
@@ -36,6 +37,7 @@ static void rf__cpu_destroy(rf_engine *e) {
   rf__free(c->hits);
   rf__free(c->hitp);
   rf__free(c->nhits);
+  rf__free(c->hist);
   rf__free(c);
   e->be = NULL;
 }
@@ -83,9 +85,10 @@ static int rf__cpu_dwell(rf_engine *e, size_t d, rf_plot_list *plots) {
       rf_warn("dwell %zu beam %zu: %zu CFAR crossings, kept the first %zu", d, b, c->nhits[b], e->max_hits);
       c->nhits[b] = e->max_hits;
     }
+    rf_cfar_hist_ref(l->cfar, c->power + b * k * s, c->hist + b * RF_CFAR_HIST);
   }
   rf__lap(e, RF_STAGE_cfar, &t0);
-  return rf__engine_plots(e, d, c->hitp, c->nhits, c->power, NULL, plots);
+  return rf__engine_plots(e, d, c->hitp, c->nhits, c->power, NULL, c->hist, plots);
 }
 
 static int rf__cpu_read_power(rf_engine *e, float *power, size_t len) {
@@ -113,8 +116,9 @@ static int rf__cpu_buffers(rf_engine *e, rf__cpu *c) {
   c->hitp = rf__malloc(e->beams * sizeof *c->hitp);
   c->nhits = rf__calloc(e->beams, sizeof(size_t));
   c->doppler = rf__calloc(e->nlen, sizeof *c->doppler);
+  c->hist = rf__malloc(e->beams * RF_CFAR_HIST * sizeof *c->hist);
   if (!c->raw || !c->rows || !c->cube || !c->power || !c->weights || !c->hits || !c->hitp || !c->nhits ||
-      !c->doppler)
+      !c->doppler || !c->hist)
     return -1;
   for (size_t b = 0; b < e->beams; b++) c->hitp[b] = c->hits + b * e->max_hits;
   e->host_power = c->power;

@@ -47,6 +47,12 @@ static char *rf__run_json(const char *capture, const rf_capture_meta *m, uint64_
   cJSON_AddNumberToObject(root, "dwells", (double)s->dwells);
   cJSON_AddNumberToObject(root, "plots", (double)s->plots);
   rf__run_json_tracks(root, &s->track_counts);
+  /* detection counts (docs/detection.md): CFAR cells tested and crossings,
+   * peaks dropped outside the directions the beam fan supports */
+  cJSON *det = cJSON_AddObjectToObject(root, "detection");
+  cJSON_AddNumberToObject(det, "cfar_cells", s->engine.cfar_cells);
+  cJSON_AddNumberToObject(det, "cfar_crossings", s->engine.cfar_crossings);
+  cJSON_AddNumberToObject(det, "peaks_outside_fan", (double)s->engine.peaks_outside_fan);
   cJSON_AddNumberToObject(root, "complex_samples", (double)s->samples);
   cJSON *t = cJSON_AddObjectToObject(root, "stage_seconds");
   for (int i = 0; i < RF_STAGE_COUNT; i++) cJSON_AddNumberToObject(t, rf_stage_names[i], s->stage_s[i]);

@@ -11,6 +11,10 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
 /* Choice lists for enum settings; the index is the stored value and matches
  * the RF_TAPER_*, RF_CLUTTER_* and RF_CFAR_* enums. */
 #define RF_CHOICES_TAPER "none|hamming|taylor"
+/* pulse_compression.window: a taper, or auto (RF_RANGE_WINDOW_AUTO): Hamming
+ * for an LFM capture, none for a custom reference (which is shaped already). */
+#define RF_CHOICES_RANGE_TAPER "none|hamming|taylor|auto"
+#define RF_RANGE_WINDOW_AUTO 3
 #define RF_CHOICES_CLUTTER "none|notch|mti2|mti3"
 #define RF_CHOICES_CFAR "ca|go|so|os"
 #define RF_CHOICES_PLANNER "estimate|measure"
@@ -20,18 +24,18 @@ enum rf_config_type { RF_CFG_INT, RF_CFG_DBL, RF_CFG_ENUM };
 enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
 
 #define RF_CONFIG_TABLE(X)                                                                  \
-  X(pulse_compression, window, RF_CFG_ENUM, range_window, 1, 0, 2, RF_CHOICES_TAPER,        \
-    "taper applied to the replica (range sidelobes)")                                       \
+  X(pulse_compression, window, RF_CFG_ENUM, range_window, 3, 0, 3, RF_CHOICES_RANGE_TAPER,  \
+    "taper applied to the replica (range sidelobes); auto = hamming for LFM, none for a custom reference") \
   X(taper, taylor_sll_db, RF_CFG_DBL, taylor_sll_db, 35, 13, 120, NULL,                     \
     "Taylor taper peak sidelobe level, dB")                                                 \
   X(taper, taylor_nbar, RF_CFG_INT, taylor_nbar, 4, 1, 20, NULL,                            \
     "Taylor taper nbar (nearly equal sidelobes)")                                           \
   X(beamforming, mode, RF_CFG_ENUM, bf_mode, 0, 0, 1, RF_CHOICES_BF_MODE,                  \
     "beams: a fan of receive beams; channels: no beamforming, each channel is processed as a beam of its own (as MatX's radar pipeline)") \
-  X(beamforming, beams_az, RF_CFG_INT, beams_az, 5, 1, 64, NULL,                            \
-    "receive beams across azimuth, centred on the transmit direction")                      \
+  X(beamforming, beams_az, RF_CFG_INT, beams_az, 0, 0, 64, NULL,                            \
+    "receive beams across azimuth, centred on the transmit direction; 0 = enough to cover the transmit beam (odd)") \
   X(beamforming, beams_el, RF_CFG_INT, beams_el, 0, 0, 64, NULL,                            \
-    "receive beams across elevation; 0 = 3 for planar arrays, 1 for linear")                \
+    "receive beams across elevation; 0 = enough to cover the transmit beam on planar arrays, 1 for linear") \
   X(beamforming, spacing_az_deg, RF_CFG_DBL, spacing_az_deg, 0, 0, 90, NULL,                \
     "azimuth beam spacing, deg; 0 = half the 3 dB beamwidth of the dwell")                  \
   X(beamforming, spacing_el_deg, RF_CFG_DBL, spacing_el_deg, 0, 0, 90, NULL,                \
@@ -50,14 +54,14 @@ enum { RF_BF_MODE_BEAMS = 0, RF_BF_MODE_CHANNELS = 1 };
     "ca (cell averaging), go / so (greatest / smallest of), os (ordered statistic)")        \
   X(cfar, pfa, RF_CFG_DBL, pfa, 1e-6, 1e-12, 0.1, NULL,                                     \
     "design false-alarm probability per cell")                                              \
-  X(cfar, train_range, RF_CFG_INT, train_range, 16, 1, 1024, NULL,                          \
-    "training cells each side in range")                                                    \
-  X(cfar, guard_range, RF_CFG_INT, guard_range, 3, 0, 256, NULL,                            \
-    "guard cells each side in range")                                                       \
-  X(cfar, train_doppler, RF_CFG_INT, train_doppler, 0, 0, 256, NULL,                        \
+  X(cfar, train_range, RF_CFG_INT, train_range, 0, 0, 1024, NULL,                           \
+    "training cells each side in range; 0 = enough for 48 independent cells in the window") \
+  X(cfar, guard_range, RF_CFG_INT, guard_range, -1, -1, 256, NULL,                          \
+    "guard cells each side in range; -1 = the target's main lobe and the noise correlation") \
+  X(cfar, train_doppler, RF_CFG_INT, train_doppler, 0, 0, 28, NULL,                         \
     "training bins each side in Doppler (0 = range-only window)")                           \
-  X(cfar, guard_doppler, RF_CFG_INT, guard_doppler, 0, 0, 256, NULL,                        \
-    "guard bins each side in Doppler")                                                      \
+  X(cfar, guard_doppler, RF_CFG_INT, guard_doppler, -1, -1, 28, NULL,                       \
+    "guard bins each side in Doppler; -1 = the Doppler window's main lobe and correlation")  \
   X(cfar, os_rank, RF_CFG_INT, os_rank, 0, 0, 100000, NULL,                                 \
     "os: rank k of the ordered training cells; 0 = 3/4 of them")                            \
   X(plots, max_per_dwell, RF_CFG_INT, max_plots, 1000, 1, 1000000, NULL,                    \
@@ -162,8 +166,10 @@ int rf_config_check(const rf_config *cfg);
  * every dwell length; doppler.fft_size, when set, must hold the pulses of
  * the longest dwell that the clutter filter leaves; mti2 / mti3 need 2 / 3
  * pulses in the shortest dwell; cfar.os_rank (os) at most the window's
- * training cells. `bins_of` gives the Doppler bins of a dwell
- * of p pulses. RF_EINVAL naming the capture and the settings. */
+ * training cells. Automatic window sizes (cfar.train_range 0, guard_* -1)
+ * count at their least here; the engine sizes them. `bins_of` gives the
+ * Doppler bins of a dwell of p pulses. RF_EINVAL naming the capture and the
+ * settings. */
 int rf_config_check_maps(const rf_config *cfg, const char *what, size_t cells, size_t min_pulses,
                          size_t max_pulses, size_t (*bins_of)(const rf_config *cfg, size_t pulses));
 /* Writes the configuration as INI text (parsable by rf_config_load). Returns

@@ -34,6 +34,10 @@
 #include "../io/rf_products.h"
 #include "rf_config.h"
 
+/* The beam fan settings of a capture under a configuration (the transmit
+ * beamwidths from the capture). */
+void rf_engine_fan_config(const rf_capture_meta *m, const rf_config *cfg, rf_fan_config *fc);
+
 /* Seconds spent per stage, accumulated over the dwells processed. */
 #define RF_STAGES(X) X(read) X(pulse_compression) X(beamforming) X(doppler) X(cfar) X(extraction)
 enum rf_stage_id {
@@ -50,6 +54,10 @@ typedef struct rf_engine_times {
   double stage_s[RF_STAGE_COUNT];
   double upload_s, download_s;         /* opencl: device time of host<->device copies */
   double upload_bytes, download_bytes; /* opencl: bytes copied */
+  /* Detection counts: CFAR cells under test and crossings (all beams),
+   * peaks dropped because the fan does not support their direction. */
+  double cfar_cells, cfar_crossings;
+  uint64_t peaks_outside_fan;
 } rf_engine_times;
 
 typedef struct rf_engine rf_engine;
@@ -98,6 +106,11 @@ int rf_engine_last_dwell(const rf_engine *e, rf_dwell_view *v);
  * least beams * bins * cells of rf_engine_last_dwell after
  * rf_engine_finish). opencl: read back from the device. */
 int rf_engine_read_power(rf_engine *e, float *power, size_t len);
+/* The CFAR settings used for dwell d's maps, with the automatic window
+ * filled in and the noise model (pointers into the engine, valid for its
+ * life): for tools that run other detectors on the same maps (make
+ * validate). RF_EINVAL for a dwell out of range. */
+int rf_engine_cfar_config(const rf_engine *e, size_t d, rf_cfar_config *cc);
 
 /* Device-resident timing (opencl only; `radarflow bench`, as MatX is
  * measured): dwell d's pulses are read and uploaded once, then its device

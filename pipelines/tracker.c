@@ -707,13 +707,14 @@ void rf_track_sensor_from_meta(rf_track_sensor *s, const rf_capture_meta *m, con
                                          az0, el0, 1, cfg->array_taper, cfg->taylor_sll_db,
                                          cfg->taylor_nbar);
   if (!(s->beamwidth_az_deg > 0)) s->beamwidth_az_deg = cfg->trk_bw_az;
-  /* Receive fan (docs/pipeline.md step 3): beams spaced by the setting or
-   * half the beamwidth; the fan reaches half a beamwidth past its edge beams. */
-  int baz = cfg->beams_az, bel = cfg->beams_el ? cfg->beams_el : (s->beamwidth_el_deg > 0 ? 3 : 1);
-  double saz = cfg->spacing_az_deg > 0 ? cfg->spacing_az_deg : 0.5 * s->beamwidth_az_deg;
-  double sel = cfg->spacing_el_deg > 0 ? cfg->spacing_el_deg : 0.5 * s->beamwidth_el_deg;
-  s->coverage_az_deg = 0.5 * (baz - 1) * saz + 0.5 * s->beamwidth_az_deg;
-  s->coverage_el_deg = s->beamwidth_el_deg > 0 ? 0.5 * (bel - 1) * sel + 0.5 * s->beamwidth_el_deg : 0;
+  /* Receive fan (docs/pipeline.md step 3, host/fan.c): the span of
+   * directions it supports at the first dwell. */
+  rf_fan_config fc;
+  rf_fan_extent fx;
+  rf_engine_fan_config(m, cfg, &fc);
+  rf_fan_extent_at(&fc, 0, &fx);
+  s->coverage_az_deg = fx.half_az_deg;
+  s->coverage_el_deg = s->beamwidth_el_deg > 0 ? fx.half_el_deg : 0;
   s->dwells = m->dwells;
   s->dwell_azimuth_deg = m->azimuth_deg;
   s->dwell_elevation_deg = m->elevation_deg;

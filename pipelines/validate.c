@@ -52,14 +52,28 @@ uint64_t rf_memory_budget_bytes(const rf_config *cfg) {
   return mem / 4 * 3;
 }
 
-/* Receive beams of the fan (host/fan.c): beams_az x beams_el, one elevation
- * beam for an array without elevation aperture. */
+/* Receive beams of the fan (host/fan.c) as rf_fan_create counts them: as
+ * set, else the most any dwell's transmit beam needs; one elevation row for
+ * an array without elevation aperture; a beam a channel in per-channel
+ * mode. Consecutive dwells of one direction are counted once. */
 static size_t rf__beams(const rf_capture_meta *m, const rf_config *cfg) {
-  double bw_el = rf_beamwidth_deg((const double(*)[3])m->element_position_m, m->channels,
-                                  RF_C_MPS / m->center_frequency_hz, m->azimuth_deg[0], m->elevation_deg[0], 1,
-                                  cfg->array_taper, cfg->taylor_sll_db, cfg->taylor_nbar);
-  size_t el = bw_el > 0 ? (cfg->beams_el > 0 ? (size_t)cfg->beams_el : 3) : 1;
-  return (size_t)cfg->beams_az * el;
+  rf_fan_config fc;
+  rf_fan_extent x;
+  rf_engine_fan_config(m, cfg, &fc);
+  if (fc.per_channel) return m->channels;
+  size_t baz = 1, bel = 1;
+  for (size_t d = 0; d < m->dwells; d++) {
+    if (d && m->azimuth_deg[d] == m->azimuth_deg[d - 1] && m->elevation_deg[d] == m->elevation_deg[d - 1] &&
+        (!fc.tx_beamwidth_az_deg || fc.tx_beamwidth_az_deg[d] == fc.tx_beamwidth_az_deg[d - 1]) &&
+        (!fc.tx_beamwidth_el_deg || fc.tx_beamwidth_el_deg[d] == fc.tx_beamwidth_el_deg[d - 1]))
+      continue;
+    rf_fan_extent_at(&fc, d, &x);
+    if (x.beams_az > baz) baz = x.beams_az;
+    if (x.beams_el > bel) bel = x.beams_el;
+  }
+  rf_fan_extent_at(&fc, 0, &x);
+  if (!(x.beamwidth_el_deg > 0)) bel = 1;
+  return baz * bel;
 }
 
 void rf_process_memory_estimate(const rf_capture_meta *m, const rf_config *cfg, rf_memory_estimate *e) {

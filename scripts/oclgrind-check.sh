@@ -59,12 +59,17 @@ run shipped --data-races
 #    that LLVM adds to VkFFT's radix-3/5/7 kernels under --uninitialized.
 RF_CL_POISON=uninit run uninit --build-options -cl-opt-disable --uninitialized --data-races
 
-# 3. SIGTERM in the middle of a dwell (a dwell takes ~30 s here): the run
-#    stops at the next kernel with exit 130 and writes nothing.
+# 3. SIGTERM in the middle of a run: the run stops at the next kernel with
+#    exit 130 and writes nothing. The capture has 8 dwells (5-6 s each under
+#    oclgrind on an idle 2-core VM, after ~12 s of start-up), so that 15 s
+#    falls inside a dwell however fast the machine (tiny.h5's two dwells can
+#    end before 15 s).
+sed 's/^dwells = 2\b/dwells = 8/' tests/oclgrind/tiny.ini >"$work/long.ini"
+"$bin" simulate "$work/long.ini" -o "$work/long.h5" --seed 1 -q
 rm -rf "$work/sigterm"
 t0=$SECONDS
 RF_CL_POISON=uninit oclgrind --build-options -cl-opt-disable --uninitialized \
-  "$bin" process "$work/tiny.h5" -o "$work/sigterm" --device opencl -q >"$work/sigterm.txt" 2>&1 &
+  "$bin" process "$work/long.h5" -o "$work/sigterm" --device opencl -q >"$work/sigterm.txt" 2>&1 &
 pid=$!
 sleep 15
 kill -TERM "$pid" 2>/dev/null || true

@@ -15,7 +15,8 @@
   X(test_doppler_cl_suite) X(test_cfar_cl_suite) X(test_cl_e2e_suite)                     \
   X(test_assign_suite) X(test_tracker_suite) X(test_tracks_io_suite)                      \
   X(test_asterix_suite) X(test_batch_suite) X(test_fuzz_regress_suite)                    \
-  X(test_quicklook_suite) X(test_import_suite) X(test_reliability_suite)
+  X(test_quicklook_suite) X(test_import_suite) X(test_validate_suite)         \
+  X(test_reliability_suite)
 
 #define RF__DECL(s) Suite *s(void);
 RF_SUITES(RF__DECL)

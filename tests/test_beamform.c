@@ -1,7 +1,12 @@
 /* Beamforming: the OpenBLAS product and the plain loop against a double sum, the
  * beamwidth against array theory, the beam fan (centred, spaced by half the
- * theoretical beamwidth, per transmit direction). */
+ * theoretical beamwidth, per transmit direction; covering a declared
+ * transmit beam), and its monopulse-style direction estimate against beam
+ * powers computed here from the formats.md steering vector. */
 #include <check.h>
+#include <complex.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../host/rf_stages.h"
@@ -216,7 +221,12 @@ START_TEST(bf_fan_rejects_and_survives_oom) {
                       .dwells = 2, .azimuth_deg = az, .elevation_deg = el};
   rf_fan *f = (rf_fan *)1;
   rf_fan_config c = fc;
-  c.beams_az = 0;
+  c.beams_az = -1;
+  ck_assert_int_eq(rf_fan_create(&f, &c), RF_EINVAL);
+  ck_assert_ptr_null(f);
+  const double tx_bad[2] = {12, 0};
+  c = fc;
+  c.tx_beamwidth_az_deg = tx_bad;
   ck_assert_int_eq(rf_fan_create(&f, &c), RF_EINVAL);
   ck_assert_ptr_null(f);
   c = fc;
@@ -233,6 +243,81 @@ START_TEST(bf_fan_rejects_and_survives_oom) {
   }
   rf_fan_destroy(f);
   rf_fan_destroy(NULL);
+}
+END_TEST
+
+/* Beam powers of a point target at (az, el) in dwell d's beams, computed
+ * here: |sum_n w_bn a_n|^2 (the beamformer's y = w x) with a_n = exp(+j 2 pi /
+ * lambda p_n . u) (formats.md)
+ * and the fan's weights. */
+static void beam_powers(const rf_fan *f, size_t d, const double (*pos)[3], size_t n, double lambda, double az,
+                        double el, double *pw) {
+  size_t B = rf_fan_beams(f);
+  float complex *w = malloc(B * n * sizeof *w);
+  rf_fan_weights(f, d, w);
+  double u[3];
+  rf_direction(az, el, u);
+  for (size_t b = 0; b < B; b++) {
+    double complex s = 0;
+    for (size_t i = 0; i < n; i++) {
+      double ph = 2 * RF_PI / lambda * (pos[i][0] * u[0] + pos[i][1] * u[1] + pos[i][2] * u[2]);
+      s += (double complex)w[b * n + i] * cexp(I * ph); /* y = sum_n w_n x_n */
+    }
+    pw[b] = creal(s * conj(s));
+  }
+  free(w);
+}
+
+/* Coverage: without a declared transmit beam, 3 beams half a beamwidth
+ * apart; with a 20 degree transmit beam the derived fan reaches its 3 dB
+ * edges (outer beams at >= 10 degrees) and supports half a spacing more.
+ * Direction: for targets across the supported span the estimate from the
+ * beam powers (computed here, noise-free) is within 1% of a beamwidth;
+ * past the support it is refused. */
+START_TEST(bf_fan_covers_and_estimates) {
+  enum { N = 16 };
+  double pos[N][3], lambda = 0.1;
+  ula(pos, N, lambda / 2, 0);
+  const double az[2] = {0, 25}, el[2] = {0, 0}, tx[2] = {20, 20};
+  rf_fan_config fc = {.element_position_m = (const double(*)[3])pos, .channels = N, .lambda_m = lambda,
+                      .taper = RF_TAPER_TAYLOR, .taylor_sll_db = 35, .taylor_nbar = 4, .dwells = 2,
+                      .azimuth_deg = az, .elevation_deg = el};
+  rf_fan *f;
+  ck_assert_int_eq(rf_fan_create(&f, &fc), 0);
+  ck_assert_uint_eq(rf_fan_beams(f), 3);
+  rf_fan_destroy(f);
+  fc.tx_beamwidth_az_deg = tx;
+  ck_assert_int_eq(rf_fan_create(&f, &fc), 0);
+  size_t B = rf_fan_beams(f);
+  ck_assert(B % 2 == 1 && B >= 5);
+  for (size_t d = 0; d < 2; d++) {
+    rf_fan_view v;
+    ck_assert_int_eq(rf_fan_dwell(f, d, &v), 0);
+    double s = v.extent.spacing_az_deg, bw = v.beamwidth_az_deg;
+    ck_assert_double_eq_tol(s, 0.5 * bw, 1e-9);
+    ck_assert(v.beam_az_deg[B - 1] - az[d] >= 10.0 - 1e-9 && az[d] - v.beam_az_deg[0] >= 10.0 - 1e-9);
+    ck_assert_double_eq_tol(v.support_az_deg[1], v.beam_az_deg[B - 1] + 0.5 * s, 1e-9);
+    double pw[64], worst = 0;
+    for (double off = -v.extent.half_az_deg + 0.01; off < v.extent.half_az_deg; off += 0.05) {
+      double taz = az[d] + off;
+      beam_powers(f, d, pos, N, lambda, taz, 0, pw);
+      size_t b = 0;
+      for (size_t i = 1; i < B; i++)
+        if (pw[i] > pw[b]) b = i;
+      float p[5] = {(float)pw[b], b > 0 ? (float)pw[b - 1] : 0, b + 1 < B ? (float)pw[b + 1] : 0, 0, 0};
+      double eaz, eel;
+      ck_assert_msg(rf_fan_direction(f, d, b, p, &eaz, &eel) == 0, "dwell %zu: %.2f deg off axis refused", d, off);
+      worst = fmax(worst, fabs(eaz - taz));
+    }
+    ck_assert_msg(worst < 0.01 * bw, "dwell %zu: worst direction error %.4f deg (beamwidth %.2f)", d, worst, bw);
+    /* past the support: refused */
+    double taz = v.support_az_deg[1] + 0.3 * s;
+    beam_powers(f, d, pos, N, lambda, taz, 0, pw);
+    float p[5] = {(float)pw[B - 1], (float)pw[B - 2], 0, 0, 0};
+    double eaz, eel;
+    ck_assert_int_eq(rf_fan_direction(f, d, B - 1, p, &eaz, &eel), 1);
+  }
+  rf_fan_destroy(f);
 }
 END_TEST
 
@@ -261,6 +346,7 @@ Suite *test_beamform_suite(void) {
   tcase_add_test(tc, bf_beamwidth_matches_theory);
   tcase_add_test(tc, bf_beamwidth_large_array);
   tcase_add_test(tc, bf_fan_geometry);
+  tcase_add_test(tc, bf_fan_covers_and_estimates);
   tcase_add_test(tc, bf_fan_rejects_and_survives_oom);
   tcase_add_test(tc, bf_rejects_bad_sizes_and_survives_oom);
   suite_add_tcase(s, tc);

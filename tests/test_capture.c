@@ -534,6 +534,40 @@ START_TEST(test_truth_unmatched_time) {
 END_TEST
 
 /* ---- the LFM replica ------------------------------------------------------------------ */
+/* /dwell/tx_beamwidth_az_deg and _el_deg (optional): written when set,
+ * read back exactly, absent as NULL; a value outside (0, 180] is refused
+ * naming the dataset and the dwell. */
+START_TEST(test_tx_beamwidth) {
+  char d[512], path[600];
+  rf_test_fresh_dir(d, sizeof d, "cap_txbw");
+  rf_test_join(path, sizeof path, d, "cap.h5");
+  rf_test_capture_opts o = rf_test_capture_defaults();
+  rf_test_capture tc;
+  ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
+  double az[8], el[8];
+  ck_assert_uint_le(tc.meta.dwells, 8);
+  for (size_t i = 0; i < tc.meta.dwells; i++) az[i] = 10.0 + (double)i, el[i] = 4.5;
+  tc.meta.tx_beamwidth_az_deg = az;
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  rf_capture *c;
+  ck_assert_int_eq(rf_capture_open(&c, path), 0);
+  const rf_capture_meta *m = rf_capture_get_meta(c);
+  ck_assert_ptr_nonnull(m->tx_beamwidth_az_deg);
+  ck_assert_ptr_null(m->tx_beamwidth_el_deg);
+  for (size_t i = 0; i < m->dwells; i++) ck_assert_double_eq(m->tx_beamwidth_az_deg[i], az[i]);
+  rf_capture_close(c);
+  tc.meta.tx_beamwidth_el_deg = el;
+  el[1] = 0.0;
+  remove(path);
+  ck_assert_int_eq(rf_test_capture_write(&tc, path), 0);
+  ck_assert_int_eq(rf_capture_open(&c, path), RF_EFORMAT);
+  ck_assert_ptr_null(c);
+  ck_assert_msg(strstr(rf_errmsg(), "/dwell/tx_beamwidth_el_deg") && strstr(rf_errmsg(), "dwell 1"), "%s", rf_errmsg());
+  tc.meta.tx_beamwidth_az_deg = tc.meta.tx_beamwidth_el_deg = NULL;
+  rf_test_capture_free(&tc);
+}
+END_TEST
+
 START_TEST(test_lfm_replica) {
   /* B = 5 MHz, T = 2 us, fs = 10 MHz: 20 samples. */
   const double B = 5e6, T = 2e-6, fs = 10e6;
@@ -769,6 +803,7 @@ Suite *test_capture_suite(void) {
   tcase_add_test(tc, test_chunks_nan_named);
   tcase_add_test(tc, test_truth_unmatched_time);
   tcase_add_test(tc, test_lfm_replica);
+  tcase_add_test(tc, test_tx_beamwidth);
   tcase_add_loop_test(tc, test_bad_capture, 0, (int)rf_test_bad_capture_count());
   tcase_add_test(tc, test_missing_file);
   tcase_add_test(tc, test_read_pulses_range);

@@ -4,10 +4,14 @@
  * edges (fixed seeds): the same crossings except cells within
  * CL_TOL_THRESHOLD_EDGE of their threshold, the same noise and threshold
  * within RF_TOL_STAGE_REL, the neighbours' powers exact, the counters per
- * beam right, and with too small a capacity only `cap` candidates written.
+ * beam right, the noise-level histograms equal count for count, and with
+ * too small a capacity only `cap` candidates written. The maps carry the
+ * whole detection mask (a notch, partly overlapped cells) and correlated
+ * range and Doppler noise models.
  * Also the host half of compaction: extraction from the candidates equals
  * extraction from the cube. Poison and canary mode as in rf_cl_testutil.h. */
 #include <check.h>
+#include <complex.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,28 +41,50 @@ static void cfar_case(int kind, int train_doppler, const char *tuning) {
   uint64_t seed = 41 + (uint64_t)kind * 7 + (uint64_t)train_doppler;
   float *map = malloc((size_t)B * K * S * sizeof *map);
   for (size_t i = 0; i < (size_t)B * K * S; i++) map[i] = (float)(-log(rf_test_uniform(&seed)));
-  for (int t = 0; t < 40; t++) /* targets, some at the range edges */
-    map[(size_t)(rf_test_next(&seed) % B) * K * S + (rf_test_next(&seed) % K) * S +
-        (t < 4 ? (uint64_t)(t % 2 ? S - 1 - t : t) : rf_test_next(&seed) % S)] = (float)(30 + 100 * rf_test_uniform(&seed));
-  double corr[3] = {1.0, 0.3, 0.05};
+  for (int t = 0; t < 40; t++) { /* targets, some at the range edges, none in blanked bins */
+    uint64_t kk = rf_test_next(&seed) % (K - 3);
+    kk = kk >= K / 2 - 1 ? kk + 3 : kk;
+    map[(size_t)(rf_test_next(&seed) % B) * K * S + kk * S +
+        (t < 4 ? (uint64_t)(t % 2 ? S - 13 - t : t) : rf_test_next(&seed) % (S - 12))] = (float)(30 + 100 * rf_test_uniform(&seed));
+  }
+  for (size_t b = 0; b < B; b++) /* the notch as the Doppler stage leaves it */
+    for (int k = K / 2 - 1; k <= K / 2 + 1; k++) memset(map + (b * K + (size_t)k) * S, 0, S * sizeof *map);
+  /* correlated range noise, a Hamming slow-time window with a notch (two
+   * blanked bins a side of zero Doppler) and the last 12 cells partly
+   * overlapped: every part of the mask and of the factor tables */
+  const double complex acf[3] = {1.0, 0.5 + 0.2 * I, 0.05 - 0.02 * I};
+  float win[K];
+  for (int p = 0; p < K; p++) win[p] = (float)(0.54 - 0.46 * cos(2 * RF_PI * (p + 0.5) / K));
   rf_cfar_config cc = {.kind = kind, .pfa = 1e-3, .train_range = 8, .guard_range = 2,
                        .train_doppler = train_doppler, .guard_doppler = train_doppler ? 1 : 0,
-                       .range_corr = corr, .range_corr_len = 3};
+                       .range_acf = acf, .range_acf_len = 3, .doppler_window = win, .doppler_pulses_out = K,
+                       .doppler_pulses = K, .doppler_clutter = RF_CLUTTER_NOTCH, .blank_bins = 2,
+                       .valid_cells = S - 12};
   rf_cfar *c;
   ck_assert_int_eq(rf_cfar_create(&c, &cc, K, S), 0);
   rf_cfar_hit *hits = malloc((size_t)K * S * sizeof *hits);
   size_t cap = (size_t)B * K * S;
-  cl_mem dpow, dcand, dcand5, dcount;
+  cl_mem dpow, dcand, dcand5, dcount, dhist;
   ck_assert_int_eq(rf_cl_alloc(cl, (size_t)B * K * S * 4, CL_MEM_READ_WRITE, "power", &dpow), 0);
   ck_assert_int_eq(rf_cl_alloc(cl, cap * sizeof(rf_cl_cand), CL_MEM_WRITE_ONLY, "candidates", &dcand), 0);
   ck_assert_int_eq(rf_cl_alloc(cl, 5 * sizeof(rf_cl_cand), CL_MEM_WRITE_ONLY, "5 candidates", &dcand5), 0);
   ck_assert_int_eq(rf_cl_alloc(cl, (1 + B) * 4, CL_MEM_READ_WRITE, "counters", &dcount), 0);
+  ck_assert_int_eq(rf_cl_alloc(cl, (size_t)B * RF_CFAR_HIST * 4, CL_MEM_READ_WRITE, "histograms", &dhist), 0);
   cl_write(cl, dpow, map, (size_t)B * K * S * 4);
   rf_cfar_cl *ccl;
   ck_assert_msg(rf_cfar_cl_create(&ccl, cl, c, B, BAZ) == 0, "%s", rf_errmsg());
-  ck_assert_int_eq(rf_cfar_cl_execute(ccl, cl_q(cl), dpow, dcand, cap, dcount, 0, NULL, NULL), 0);
+  ck_assert_int_eq(rf_cfar_cl_execute(ccl, cl_q(cl), dpow, dcand, cap, dcount, dhist, 0, NULL, NULL), 0);
   cl_uint count[1 + B];
   cl_read(cl, dcount, count, sizeof count);
+  /* the noise-level histograms: the twin's, count for count */
+  uint32_t *hd = malloc((size_t)B * RF_CFAR_HIST * 4), *hc = malloc(RF_CFAR_HIST * 4);
+  cl_read(cl, dhist, hd, (size_t)B * RF_CFAR_HIST * 4);
+  for (int b = 0; b < B; b++) {
+    rf_cfar_hist_ref(c, map + (size_t)b * K * S, hc);
+    ck_assert_mem_eq(hd + (size_t)b * RF_CFAR_HIST, hc, RF_CFAR_HIST * 4);
+  }
+  free(hd);
+  free(hc);
   rf_cl_cand *got = malloc((count[0] + 1) * sizeof *got);
   cl_read(cl, dcand, got, count[0] * sizeof *got);
   qsort(got, count[0], sizeof *got, hit_key_cmp);
@@ -115,7 +141,7 @@ static void cfar_case(int kind, int train_doppler, const char *tuning) {
   ck_assert_uint_ge(matched, 40); /* the targets at least */
   /* A capacity smaller than the crossings: counted, only cap written (the
    * 5-entry buffer's canary, checked by cl_close, says so). */
-  ck_assert_int_eq(rf_cfar_cl_execute(ccl, cl_q(cl), dpow, dcand5, 5, dcount, 0, NULL, NULL), 0);
+  ck_assert_int_eq(rf_cfar_cl_execute(ccl, cl_q(cl), dpow, dcand5, 5, dcount, dhist, 0, NULL, NULL), 0);
   cl_read(cl, dcount, count, sizeof count);
   ck_assert_uint_eq(count[0], gi);
   ck_assert_int_eq(rf_cl_check_canaries(cl), 0);
@@ -123,6 +149,7 @@ static void cfar_case(int kind, int train_doppler, const char *tuning) {
   rf_cl_free(cl, dcand);
   rf_cl_free(cl, dcand5);
   rf_cl_free(cl, dcount);
+  rf_cl_free(cl, dhist);
   rf_cfar_cl_destroy(ccl);
   rf_cfar_destroy(c);
   free(map);

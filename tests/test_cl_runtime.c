@@ -95,6 +95,7 @@ START_TEST(cl_budget_split_and_refuse) {
     rf_config cfg;
     rf_config_defaults(&cfg);
     cfg.clutter_filter = clutter;
+    cfg.beams_az = 5; /* the dwell size this budget was chosen for (the default fan is 3 beams) */
     rf_plot_list whole = {0}, split = {0};
     size_t blocks[2];
     for (int pass = 0; pass < 2; pass++) {

@@ -160,7 +160,8 @@ START_TEST(cli_process_writes_products) {
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cfar, "pfa")));
   ck_assert(cJSON_GetObjectItem(cfar, "pfa")->valuedouble == 1e-6);
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cfar, "train_range")));
-  ck_assert_int_eq(cJSON_GetObjectItem(cfar, "train_range")->valueint, 16);
+  ck_assert_int_eq(cJSON_GetObjectItem(cfar, "train_range")->valueint, 0);   /* automatic: the setting as given */
+  ck_assert_int_eq(cJSON_GetObjectItem(cfar, "guard_range")->valueint, -1);
   /* Track counts: confirmed and tentative add up to the ids. */
   double ids = cJSON_GetObjectItem(root, "tracks")->valuedouble;
   ck_assert(cJSON_GetObjectItem(root, "tracks_confirmed")->valuedouble +

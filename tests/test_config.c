@@ -28,7 +28,10 @@ START_TEST(config_defaults_and_file) {
   rf_config_defaults(&c);
   ck_assert_int_eq(c.cfar_kind, 0);
   ck_assert_double_eq(c.pfa, 1e-6);
-  ck_assert_int_eq(c.train_range, 16);
+  ck_assert_int_eq(c.train_range, 0); /* automatic: sized in independent cells */
+  ck_assert_int_eq(c.guard_range, -1);
+  ck_assert_int_eq(c.range_window, RF_RANGE_WINDOW_AUTO);
+  ck_assert_int_eq(c.beams_az, 0);
   char p[512];
   write_text(tmp_path("cfg_ok.ini", p, sizeof p),
              "; comment\n[cfar]\nmethod = os\npfa = 1e-4\n[doppler]\nclutter_filter = mti3\n");
@@ -36,7 +39,7 @@ START_TEST(config_defaults_and_file) {
   ck_assert_int_eq(c.cfar_kind, 3);
   ck_assert_double_eq(c.pfa, 1e-4);
   ck_assert_int_eq(c.clutter_filter, 3);
-  ck_assert_int_eq(c.train_range, 16); /* untouched keys keep their value */
+  ck_assert_int_eq(c.train_range, 0); /* untouched keys keep their value */
   ck_assert_int_eq(rf_config_set(&c, "cfar.train_range=8"), 0);
   ck_assert_int_eq(c.train_range, 8);
 }

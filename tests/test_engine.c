@@ -202,8 +202,9 @@ START_TEST(engine_per_channel) {
   const size_t d = vh.dwell, p = (size_t)m->num_pulses[d], s = m->samples, n = m->channels, k = vh.bins;
   rf_pc_config pcc = {.channels = n, .samples = s, .sample_type = m->sample_type, .scale = m->scale,
                       .calibration = m->calibration, .reference = m->reference, .ref_len = m->reference_len,
-                      .window = cfg.range_window, .taylor_sll_db = cfg.taylor_sll_db,
-                      .taylor_nbar = cfg.taylor_nbar, .max_pulses = p};
+                      /* pulse_compression.window = auto: Hamming for LFM, none for a custom reference */
+                      .window = m->waveform_type == RF_WAVEFORM_LFM ? RF_TAPER_HAMMING : RF_TAPER_NONE,
+                      .taylor_sll_db = cfg.taylor_sll_db, .taylor_nbar = cfg.taylor_nbar, .max_pulses = p};
   rf_doppler_config dc = {.pulses = p, .cells = s, .nfft = k, .clutter = RF_CLUTTER_MTI3,
                           .window = cfg.doppler_window, .taylor_sll_db = cfg.taylor_sll_db,
                           .taylor_nbar = cfg.taylor_nbar};

@@ -614,11 +614,12 @@ START_TEST(rel_09_runs_that_would_not_fit_are_refused) {
   rf_test_fresh_dir(d, sizeof d, "rel09");
   rf_test_join(out, sizeof out, d, "out");
   rf__run o = {.log = rf_test_join(log, sizeof log, d, "log.txt")};
-  /* 1 channel x 1 M samples x one 512-pulse dwell: about 30 GiB of maps. */
-  rf__sparse_capture(rf_test_join(cap, sizeof cap, d, "huge_dwell.h5"), 1, 512, 1 << 20);
+  /* 1 channel (one beam: no aperture) x 2 M samples x one 512-pulse dwell:
+   * about 30 GiB of maps. */
+  rf__sparse_capture(rf_test_join(cap, sizeof cap, d, "huge_dwell.h5"), 1, 512, 1 << 21);
   ck_assert_int_lt(rf_test_file_size(cap), 200000);
   ck_assert_int_eq(rf__cli(&o, "process", cap, "-o", out, "--device", "cpu", "--set", "run.memory_mb=4096", NULL), 2);
-  rf__log_names(log, cap, "dwell 0", "512 pulses", "1048576 samples", "GiB", "run.memory_mb = 4096", NULL);
+  rf__log_names(log, cap, "dwell 0", "512 pulses", "2097152 samples", "GiB", "run.memory_mb = 4096", NULL);
   ck_assert_double_lt(o.seconds, RF_QUICK_S);
   /* With the default budget (3/4 of this machine's memory) as well. */
   ck_assert_int_eq(rf__cli(&o, "process", cap, "-o", out, "--device", "cpu", NULL), 2);
