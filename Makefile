@@ -98,7 +98,12 @@ $(VALIDATE): $(VALIDATE_OBJ) $(LIB)
 # Tests run from the top folder; RF_BIN names the CLI they exercise.
 check: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
+ifeq ($(SANITIZE),1)
+	RF_SAN_LOG=$(BUILD)/check.log RF_BIN=$(BIN) RF_TMP=$(BUILD)/test-tmp RF_CACHE_DIR=$(BUILD)/cl-cache \
+	  bash scripts/check-san.sh $(TESTBIN)
+else
 	RF_BIN=$(BIN) RF_TMP=$(BUILD)/test-tmp RF_CACHE_DIR=$(BUILD)/cl-cache $(TESTBIN)
+endif
 
 # The full characterisation (about 10 minutes on 2 cores); `make check` runs
 # a reduced one (tests/test_validate.c). Exit status 1: a value out of its
