@@ -570,6 +570,29 @@ size_t rf_outset_clean_stale(const char *outdir) {
 
 int rf_outset_remove_temp(const char *path) { return rf__remove_temp(path); }
 
+/* RF_OUTSET_KEEP: the old set's files, but for its quick look (pictures
+ * of the old products), hard-linked into the new set's folder tmp, where
+ * the new set's files replace those of the same name. The old folder keeps
+ * its own names until the switch removes them; the data stays, linked. */
+static int rf__carry(const char *dir, const char *tmp) {
+  rf__names own = {0}, ent = {0};
+  int complete = 0, st = 0;
+  char from[RF__PATH_MAX], to[RF__PATH_MAX];
+  int mine = rf__owned(dir, &own, &complete);
+  if (mine < 0 || (mine > 0 && rf__list(dir, &ent))) st = rf__err(RF_EIO, "%s: cannot read folder: %s", dir, strerror(errno));
+  /* Sorted: a folder comes before its entries. */
+  for (size_t i = 0; !st && mine > 0 && i < ent.n; i++) {
+    const char *e = ent.v[i];
+    if (!strcmp(e, RF_PRODUCTS_MARKER) || !rf__names_has(&own, e) || !strncmp(e, "quicklook/", 10)) continue;
+    if ((st = rf_path_join(from, sizeof from, dir, e)) || (st = rf_path_join(to, sizeof to, tmp, e))) break;
+    if (e[strlen(e) - 1] == '/' ? mkdir(to, 0777) < 0 : link(from, to) < 0)
+      st = rf__err(RF_EIO, "%s: cannot keep %s in the new set: %s", dir, e, strerror(errno));
+  }
+  rf__names_free(&own);
+  rf__names_free(&ent);
+  return st;
+}
+
 int rf_outset_create(rf_outset **out, const char *outdir, const char *const *inputs, size_t ninputs, int flags) {
   *out = NULL;
   rf_outset *o = rf__calloc(1, sizeof *o);
@@ -577,9 +600,11 @@ int rf_outset_create(rf_outset **out, const char *outdir, const char *const *inp
   char host[64];
   int st, empty;
   if ((st = rf__resolve(o, outdir))) goto fail;
-  /* An input equal to the output folder or inside it would be replaced. */
+  /* An input equal to the output folder or inside it would be replaced;
+   * with RF_OUTSET_KEEP one inside it is carried into the new set (only
+   * radarflow's own files can be there: rf_products_check below). */
   for (size_t i = 0; i < ninputs; i++)
-    if (inputs[i] && rf_path_within(o->dir, inputs[i])) {
+    if (inputs[i] && ((flags & RF_OUTSET_KEEP) ? rf_path_within(inputs[i], o->dir) : rf_path_within(o->dir, inputs[i]))) {
       st = rf__err(RF_EINVAL, "%s: the input lies in the output folder %s, which radarflow replaces: choose another output",
                    inputs[i], outdir);
       goto fail;
@@ -606,6 +631,7 @@ int rf_outset_create(rf_outset **out, const char *outdir, const char *const *inp
   }
   o->made = 1;
   if ((st = rf__marker_write(o->tmp, "writing"))) goto fail;
+  if ((flags & RF_OUTSET_KEEP) && !empty && (st = rf__carry(o->dir, o->tmp))) goto fail;
   *out = o;
   return 0;
 fail:

@@ -93,6 +93,10 @@ typedef struct rf_outset rf_outset;
 /* flags: RF_OUTSET_NO_CLEAN skips the look for stale temporaries (a batch
  * worker: the coordinator cleans the whole output root once). */
 #define RF_OUTSET_NO_CLEAN 1
+/* RF_OUTSET_KEEP: the new set also keeps the old set's files it does not
+ * rewrite (hard links; the old quick look is dropped), and an input may lie
+ * inside outdir (`radarflow track OUTDIR/plots.h5 -o OUTDIR`). */
+#define RF_OUTSET_KEEP 2
 int rf_outset_create(rf_outset **o, const char *outdir, const char *const *inputs, size_t ninputs, int flags);
 const char *rf_outset_tmpdir(const rf_outset *o);
 const char *rf_outset_dir(const rf_outset *o);

@@ -69,15 +69,21 @@ START_TEST(cli_messages) {
                             ARGS("process", "x.h5", "-o", dir, "--set", "cfar.metod=os")), 2);
   ck_assert_int_eq(one_line(log, ARGS("option '--q' is ambiguous", "--quicklook, --quiet"), ARGS("process", "--q")), 2);
   ck_assert_int_eq(one_line(log, ARGS("did you mean '--jobs'?"), ARGS("batch", "--jobz", "2")), 2);
-  /* A missing plot file: the file and the reason, not HDF5's own text. */
-  ck_assert_int_eq(one_line(log, ARGS("nope.h5: cannot open: No such file or directory"), ARGS("track", "nope.h5", "-o", dir)), 2);
+  /* A missing plot file: the file and the reason, not HDF5's own text
+   * (into a fresh folder: dir holds this test's files, which track refuses
+   * to write beside, as the next check shows). */
+  char tout[600];
+  rf_test_join(tout, sizeof tout, dir, "tracks-out");
+  ck_assert_int_eq(one_line(log, ARGS("nope.h5: cannot open: No such file or directory"), ARGS("track", "nope.h5", "-o", tout)), 2);
+  ck_assert(!rf_test_file_exists(tout));
+  ck_assert_int_eq(one_line(log, ARGS("is not a radarflow product folder"), ARGS("track", "nope.h5", "-o", dir)), 2);
   /* A file that is not HDF5. */
   char bad[600];
   rf_test_join(bad, sizeof bad, dir, "bad.h5");
   FILE *f = fopen(bad, "w");
   fputs("not hdf5\n", f);
   fclose(f);
-  ck_assert_int_eq(one_line(log, ARGS("bad.h5: not an HDF5 file"), ARGS("track", bad, "-o", dir)), 2);
+  ck_assert_int_eq(one_line(log, ARGS("bad.h5: not an HDF5 file"), ARGS("track", bad, "-o", tout)), 2);
   /* bench refuses an unknown workload before measuring anything. */
   ck_assert_int_eq(one_line(log, ARGS("no workload named 'demi'", "did you mean 'demo'?"),
                             ARGS("bench", "--workload", "tracker,demi", "--dir", dir)), 2);

@@ -319,6 +319,57 @@ START_TEST(rel_04_failed_rerun_keeps_old_products) {
 }
 END_TEST
 
+/* `radarflow track` into a product folder: the new track products in whole,
+ * process's plots kept byte for byte; a failed rerun changes nothing; a
+ * folder holding a user's file is refused and left as it was. */
+START_TEST(rel_04b_track_into_products_keeps_them) {
+  char d[512], a[512], out[512], log[512], p[512], user[512];
+  rf_test_fresh_dir(d, sizeof d, "rel04b");
+  rf__capture(rf_test_join(a, sizeof a, d, "a.h5"), 4);
+  rf_test_join(out, sizeof out, d, "out");
+  rf__run o = {.log = rf_test_join(log, sizeof log, d, "log.txt")};
+  ck_assert_int_eq(rf__cli(&o, "process", a, "-o", out, "--device", "cpu", "-q", NULL), 0);
+  uint64_t h5 = rf__file_hash(rf_test_join(p, sizeof p, out, "plots.h5"));
+  uint64_t csv = rf__file_hash(rf_test_join(p, sizeof p, out, "plots.csv"));
+  char plots[512];
+  rf_test_join(plots, sizeof plots, out, "plots.h5");
+  ck_assert_int_eq(rf__cli(&o, "track", plots, "-o", out, "-q", "--set", "tracker.confirm_n=6", NULL), 0);
+  ck_assert(rf__file_hash(rf_test_join(p, sizeof p, out, "plots.h5")) == h5);
+  ck_assert(rf__file_hash(rf_test_join(p, sizeof p, out, "plots.csv")) == csv);
+  ck_assert_uint_eq(rf_test_count_entries(out, NULL), 10); /* nine products and the marker */
+  char *marker = rf_test_read_file(rf_test_join(p, sizeof p, out, RF_PRODUCTS_MARKER), NULL);
+  ck_assert(marker && strstr(marker, "\"plots.h5\"") && strstr(marker, "\"tracks.pcap\"") &&
+            strstr(marker, "\"complete\""));
+  free(marker);
+  char *run = rf_test_read_file(rf_test_join(p, sizeof p, out, "run.json"), NULL);
+  ck_assert(run && strstr(run, "\"confirm_n\""));
+  free(run);
+  uint64_t before = rf__dir_hash(out);
+  /* Bad settings, then a full disk: out exactly as it was, no temporary. */
+  ck_assert_int_eq(rf__cli(&o, "track", plots, "-o", out, "--set", "tracker.confirm_m=5", "--set",
+                           "tracker.confirm_n=4", NULL),
+                   2);
+  ck_assert(rf__dir_hash(out) == before);
+  rf__run full = {.log = log, .fsize = 1024};
+  int code = rf__cli(&full, "track", plots, "-o", out, NULL);
+  ck_assert_msg(code != 0 && code < 128, "exit %d", code);
+  ck_assert(rf__dir_hash(out) == before);
+  ck_assert_uint_eq(rf_test_count_entries(d, ".tmp."), 0);
+  /* A folder with a user's file: refused, the file untouched. */
+  rf_test_join(user, sizeof user, d, "mine");
+  ck_assert_int_eq(mkdir(user, 0777), 0);
+  rf_test_join(p, sizeof p, user, "tracks.csv");
+  FILE *f = fopen(p, "w");
+  fputs("my own notes\n", f);
+  fclose(f);
+  uint64_t mine = rf__file_hash(p);
+  ck_assert_int_eq(rf__cli(&o, "track", plots, "-o", user, NULL), 2);
+  rf__log_names(log, user, "not a radarflow product folder", NULL);
+  ck_assert(rf__file_hash(p) == mine);
+  ck_assert_uint_eq(rf_test_count_entries(user, NULL), 1);
+}
+END_TEST
+
 /* ---- case 5: SIGKILL during the product switch ------------------------------------------ */
 /* 1 when out holds one complete set: the nine products, the marker, and
  * plots.csv equal to want (a reference set's). */
@@ -739,6 +790,7 @@ Suite *test_reliability_suite(void) {
   tcase_add_test(c, rel_02_batch_never_removes_a_user_folder);
   tcase_add_test(c, rel_03_process_never_overwrites_its_input);
   tcase_add_test(c, rel_04_failed_rerun_keeps_old_products);
+  tcase_add_test(c, rel_04b_track_into_products_keeps_them);
   tcase_add_test(c, rel_05_sigkill_during_switch_leaves_a_whole_set);
   tcase_add_test(c, rel_06_hdf5_crash_and_hang_contained);
   tcase_add_test(c, rel_07_external_files_refused_never_hang);

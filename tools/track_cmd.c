@@ -2,6 +2,7 @@
  * alone on a plot file, so its settings can be tuned without reprocessing
  * IQ. */
 #include "../pipelines/rf_run.h"
+#include "../host/rf_files.h"
 #include "../pipelines/rf_tracker.h"
 
 #include <getopt.h>
@@ -22,7 +23,9 @@ static const char rf__help_track[] =
     "tracker.velocity_interval_mps=.. range_cell_m=.. doppler_cell_mps=..\n"
     "beamwidth_az_deg=.. beamwidth_el_deg=.. (or in --config); otherwise the\n"
     "command stops with exit 2 naming what is missing (docs/tracking.md).\n\n"
-    "  -o, --output DIR       output folder (created if missing; required)\n"
+    "  -o, --output DIR       output folder (created if missing; required): absent,\n"
+    "                         empty or a radarflow product folder, whose other\n"
+    "                         files are kept; all products or, on failure, none\n"
     "  -c, --config FILE      settings (INI); defaults in docs/config.md\n"
     "      --set SEC.KEY=VAL  override one setting (repeatable)\n"
     "  -q, --quiet            print nothing but errors\n";
@@ -83,10 +86,19 @@ static int rf__track_run(int argc, char **argv, int *usage) {
   size_t nplots = 0;
   rf_track_counts counts;
   char capture[1024];
-  if ((st = rf_track_file(in, &cfg, out, &nplots, &counts, capture, sizeof capture))) return st;
+  /* The products go in whole or not at all, beside the files OUTDIR holds
+   * from radarflow (a process run's plots); OUTDIR must be absent, empty or
+   * a radarflow product folder (docs/reliability.md). */
+  rf_outset *o = NULL;
+  if ((st = rf_outset_create(&o, out, &in, 1, RF_OUTSET_KEEP))) return st;
+  const char *tmp = rf_outset_tmpdir(o);
+  st = rf_track_file(in, &cfg, tmp, &nplots, &counts, capture, sizeof capture);
   rf_track_run run = {.input = in, .capture = capture, .started_utc = started, .cfg = &cfg, .plots = nplots,
                       .tracks = counts, .seconds = rf_now_s() - t0};
-  if ((st = rf_track_write_run_json(out, &run))) return st;
+  if (!st) st = rf_track_write_run_json(tmp, &run);
+  if (!st) st = rf_outset_commit(o);
+  rf_outset_destroy(o);
+  if (st) return st;
   if (rf_log_level >= 1) {
     printf("%s: %zu plots, %zu confirmed track%s (%zu tentative only; %zu deleted by the end), %.3f s, "
            "peak RSS %.1f MB\noutputs in %s/:",
