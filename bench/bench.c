@@ -789,8 +789,9 @@ static const char rf__help_bench[] =
     "  -r, --repeat N       measured runs per workload, after a warm-up run (default 5)\n"
     "  -j, --json FILE      also write the report as JSON: the machine, build, load\n"
     "                       and every figure (docs/formats.md, bench reports)\n"
-    "  -d, --dir DIR        where captures are written (default build/bench); removed\n"
-    "                       after each workload unless --keep\n"
+    "  -d, --dir DIR        where captures are written, in a folder of their own\n"
+    "                       (DIR/radarflow-bench.XXXXXX; DIR default build/bench),\n"
+    "                       removed at the end unless --keep\n"
     "      --resident N     on a device, also time the first dwell's device stages N\n"
     "                       times with its samples already on the device (default 20;\n"
     "                       0: not)\n"
@@ -873,6 +874,13 @@ int rf_bench_main(int argc, char **argv) {
   size_t nwork;
   int st = rf__check_workloads(only, &nwork);
   if (st || (st = rf_mkdirs(dir))) return st;
+  /* Everything bench writes goes into a folder of its own under DIR, so no
+   * file already in DIR is ever overwritten or removed. */
+  char scratch[4096];
+  if (snprintf(scratch, sizeof scratch, "%s/radarflow-bench.XXXXXX", dir) >= (int)sizeof scratch)
+    return rf__err(RF_EINVAL, "%s: path too long", dir);
+  if (!mkdtemp(scratch)) return rf__err(RF_EIO, "%s: cannot create a folder in it: %s", dir, strerror(errno));
+  dir = scratch;
   rf_progress_opts po = {.mode = quiet ? RF_PROGRESS_NONE : rf_progress_auto_mode(), .label = "bench",
                          .plain_every_s = 5};
   if ((st = rf_progress_create(&rf__prog, &po))) return st;
@@ -920,6 +928,8 @@ int rf_bench_main(int argc, char **argv) {
     if (!st) printf("\nwrote %s\n", json);
   }
 out:
+  if (keep) printf("captures kept in %s\n", scratch);
+  else rf_remove_tree(scratch);
   rf_progress_destroy(rf__prog);
   rf__prog = NULL;
   rf__wl[0] = 0;

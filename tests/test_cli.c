@@ -248,6 +248,14 @@ START_TEST(cli_bench_says_machine_busy) {
   rf_test_fresh_dir(dir, sizeof dir, "cli_bench_busy");
   rf_test_join(log, sizeof log, dir, "log.txt");
   rf_test_join(json, sizeof json, dir, "bench.json");
+  /* A user's file named as bench's capture: bench works in a folder of its
+   * own under --dir and never touches it. */
+  char mine[512];
+  rf_test_join(mine, sizeof mine, dir, "bench-demo.h5");
+  FILE *mf = fopen(mine, "w");
+  ck_assert_ptr_nonnull(mf);
+  fputs("my own file\n", mf);
+  fclose(mf);
   pid_t spin = fork();
   ck_assert_int_ge(spin, 0);
   if (spin == 0)
@@ -272,6 +280,10 @@ START_TEST(cli_bench_says_machine_busy) {
   char *txt = rf_test_read_file(log, NULL);
   ck_assert_ptr_nonnull(strstr(txt, "FFT floor not reported: machine busy"));
   free(txt);
+  txt = rf_test_read_file(mine, NULL);
+  ck_assert_str_eq(txt, "my own file\n");
+  free(txt);
+  ck_assert_uint_eq(rf_test_count_entries(dir, "radarflow-bench."), 0); /* its own folder removed */
 }
 END_TEST
 
