@@ -175,7 +175,7 @@ static int rf__near_miss(hid_t obj, const char *path, const char *objname, const
 static const char *const rf__root_attrs[] = {"format", "format_version", "radar_name", "site_latitude_deg",
                                              "site_longitude_deg", "site_altitude_m", "external_sources",
                                              "import_program", "import_source", "import_layout", "import_kind",
-                                             "import_storage"};
+                                             "import_storage", "simulate_program"};
 static const char *const rf__waveform_attrs[] = {"type", "center_frequency_hz", "sample_rate_hz", "bandwidth_hz",
                                                  "pulse_width_s", "pri_s", "range_gate_delay_s"};
 static const char *const rf__iq_attrs[] = {"scale", "hdf5_dataset", "hdf5_data_offset"};

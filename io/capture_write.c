@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "h5util.h"
@@ -27,11 +28,15 @@ static int rf__werr(rf_capture_writer *w, const char *what) {
   return rf__err(RF_EIO, "%s: %s: cannot write: %s", w->path, what, rf__io_reason());
 }
 
+/* Stamped on every capture this writer makes: the files it may replace. */
+#define RF__SIMULATE_PROGRAM "radarflow simulate " RF_VERSION
+
 static int rf__write_root(rf_capture_writer *w, const rf_capture_meta *m) {
   hid_t f = w->file;
   if (rf__h5_write_attr_string(f, "format", "radarflow.capture") < 0 ||
       rf__h5_write_attr_int32(f, "format_version", 1) < 0 ||
       rf__h5_write_attr_string(f, "radar_name", m->radar_name) < 0 ||
+      rf__h5_write_attr_string(f, "simulate_program", RF__SIMULATE_PROGRAM) < 0 ||
       rf__h5_write_attr_double(f, "site_latitude_deg", m->site_latitude_deg) < 0 ||
       rf__h5_write_attr_double(f, "site_longitude_deg", m->site_longitude_deg) < 0 ||
       rf__h5_write_attr_double(f, "site_altitude_m", m->site_altitude_m) < 0)
@@ -136,6 +141,11 @@ int rf_capture_writer_create(rf_capture_writer **out, const char *path, const rf
       (m->waveform_type == RF_WAVEFORM_CUSTOM && (!m->reference || m->reference_len < 1)) ||
       (m->waveform_type != RF_WAVEFORM_CUSTOM && m->waveform_type != RF_WAVEFORM_LFM))
     return rf__err(RF_EINVAL, "%s: capture writer: incomplete capture description", path ? path : "(null)");
+  /* Never over a file this writer did not make. */
+  struct stat sb;
+  if (lstat(path, &sb) == 0 && (!S_ISREG(sb.st_mode) || !rf__h5_written_by(path, "simulate_program", "radarflow simulate")))
+    return rf__err(RF_EINVAL, "%s: exists and was not written by radarflow simulate; radarflow never overwrites it "
+                   "(choose another output)", path);
   if (!(w = rf__calloc(1, sizeof *w))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   w->file = w->iq = H5I_INVALID_HID;
   if (!(w->path = rf__strdup(path)) || !(w->tmp = rf_tmp_path(path))) {

@@ -43,6 +43,25 @@ int rf__h5_open_read(const char *path, hid_t *fapl, hid_t *f) {
   return 0;
 }
 
+/* ---- who wrote a capture ------------------------------------------------------ */
+int rf__h5_written_by(const char *path, const char *attr, const char *program) {
+  if (H5Fis_hdf5(path) <= 0) {
+    rf_errmsg_clear();
+    return 0;
+  }
+  hid_t fapl = rf__h5_fapl(), f = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
+  char prog[64] = "", fmt[64] = "";
+  int p1 = 0, p2 = 0;
+  if (f >= 0) {
+    rf__h5_attr_string(f, path, "/", attr, prog, sizeof prog, &p1);
+    rf__h5_attr_string(f, path, "/", "format", fmt, sizeof fmt, &p2);
+    H5Fclose(f);
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  rf_errmsg_clear();
+  return p1 && p2 && !strncmp(prog, program, strlen(program)) && !strcmp(fmt, "radarflow.capture");
+}
+
 /* ---- error text ------------------------------------------------------------ */
 static _Thread_local char rf__h5_desc[256];
 

@@ -98,6 +98,11 @@ hid_t rf__h5_fapl(void);
  * site_*; it returns 0 and
  * the file in *f, or RF_ENOMEM / RF_EIO naming path. rf__h5_image_commit
  * writes the image to path atomically and closes f in all cases. */
+/* 1 when path is a capture (root format "radarflow.capture") whose root
+ * string attribute attr starts with program (e.g. "import_program",
+ * "radarflow import"): a file radarflow wrote and may replace. */
+int rf__h5_written_by(const char *path, const char *attr, const char *program);
+
 struct rf_product_info;
 /* The root attributes of a product file: format, format_version 1,
  * time_epoch and, when info is not NULL, source_path (made absolute),

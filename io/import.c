@@ -29,22 +29,6 @@ static void rf__note(rf_import_report *r, const char *text) {
 }
 
 /* ---- the output path ------------------------------------------------------------------- */
-/* 1 when path is a capture an earlier `radarflow import` wrote. */
-static int rf__is_our_import(const char *path) {
-  if (H5Fis_hdf5(path) <= 0) return 0;
-  hid_t fapl = rf__h5_fapl(), f = fapl >= 0 ? H5Fopen(path, H5F_ACC_RDONLY, fapl) : H5I_INVALID_HID;
-  char prog[64] = "", fmt[64] = "";
-  int p1 = 0, p2 = 0;
-  if (f >= 0) {
-    rf__h5_attr_string(f, path, "/", "import_program", prog, sizeof prog, &p1);
-    rf__h5_attr_string(f, path, "/", "format", fmt, sizeof fmt, &p2);
-    H5Fclose(f);
-  }
-  if (fapl >= 0) H5Pclose(fapl);
-  rf_errmsg_clear();
-  return p1 && p2 && !strncmp(prog, "radarflow import", 16) && !strcmp(fmt, "radarflow.capture");
-}
-
 /* May `out` be written? *replace = 1 when it is an earlier import to
  * replace (--force). */
 static int rf__out_check(const rf_import_opts *o, int *replace) {
@@ -53,7 +37,7 @@ static int rf__out_check(const rf_import_opts *o, int *replace) {
   if (lstat(o->output, &sb) == 0) {
     if (!S_ISREG(sb.st_mode))
       return rf__err(RF_EINVAL, "%s: exists and is not a regular file; radarflow never replaces it", o->output);
-    if (!rf__is_our_import(o->output))
+    if (!rf__h5_written_by(o->output, "import_program", "radarflow import"))
       return rf__err(RF_EINVAL, "%s: exists and was not written by radarflow import; radarflow never overwrites "
                      "it (choose another -o)", o->output);
     if (!o->force)
@@ -516,7 +500,7 @@ int rf_import(const rf_import_opts *o, rf_import_report *rep) {
       goto cleanup;
     }
   }
-  if (replace && !rf__is_our_import(o->output)) {
+  if (replace && !rf__h5_written_by(o->output, "import_program", "radarflow import")) {
     st = rf__err(RF_EINVAL, "%s: was replaced by another file while importing; not overwritten", o->output);
     goto cleanup;
   }

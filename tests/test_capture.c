@@ -696,6 +696,25 @@ START_TEST(test_writer_abort_and_failures) {
     ck_assert_uint_eq(rf_test_count_entries(d, NULL), 0);
   }
   ck_assert(done);
+
+  /* Never over a file the writer did not make: a user's file keeps its
+   * bytes (RF_EINVAL naming it); a capture it wrote may be replaced. */
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("my own file\n", f);
+  fclose(f);
+  ck_assert_int_eq(rf_capture_writer_create(&w, path, &tc.meta), RF_EINVAL);
+  ck_assert_ptr_nonnull(strstr(rf_errmsg(), "never overwrites"));
+  char *txt = rf_test_read_file(path, NULL);
+  ck_assert_str_eq(txt, "my own file\n");
+  free(txt);
+  remove(path);
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(rf_capture_writer_create(&w, path, &tc.meta), 0);
+    ck_assert_int_eq(rf_capture_writer_write_pulses(w, 0, tc.meta.pulses, tc.raw), 0);
+    ck_assert_int_eq(rf_capture_writer_close(w), 0);
+  }
+  remove(path);
   rf_test_capture_free(&tc);
 }
 END_TEST

@@ -92,6 +92,7 @@ static rf_capture *simulate_text(const char *name, const char *text, uint64_t se
   int st = rf_scenario_load(&sc, path);
   ck_assert_msg(st == 0, "load: %s", rf_errmsg());
   const char *out = tmp_path(h5);
+  remove(out); /* this test's scratch file, maybe from an older build (the writer replaces only its own) */
   st = rf_simulate(sc, out, seed);
   ck_assert_msg(st == 0, "simulate: %s", rf_errmsg());
   rf_scenario_destroy(sc);
