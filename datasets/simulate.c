@@ -6,6 +6,7 @@
 #include "sim_internal.h"
 
 #include "../host/rf_geodesy.h"
+#include "../host/rf_rng.h"
 
 #include <math.h>
 #include <omp.h>
@@ -17,49 +18,12 @@
 /* Stream purposes, mixed into the seed. */
 enum { RF__RNG_NOISE = 1, RF__RNG_TARGET = 2, RF__RNG_CLUTTER = 3, RF__RNG_CAL = 4, RF__RNG_FLUCT = 5 };
 
-/* ---- PRNG: xoshiro256** seeded by splitmix64 -------------------------------- */
-typedef struct rf__rng {
-  uint64_t s[4];
-} rf__rng;
-
-static uint64_t rf__splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static void rf__rng_init(rf__rng *r, uint64_t seed, uint64_t purpose, uint64_t index) {
+/* ---- PRNG (host/rf_rng.h): one stream per purpose and index ------------------ */
+static void rf__rng_init(rf_rng *r, uint64_t seed, uint64_t purpose, uint64_t index) {
   uint64_t x = seed;
-  x = rf__splitmix64(&x) ^ (purpose * 0xD1B54A32D192ED03ull);
-  x = rf__splitmix64(&x) ^ index;
-  for (int i = 0; i < 4; i++) r->s[i] = rf__splitmix64(&x);
-}
-
-static inline uint64_t rf__rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static inline uint64_t rf__rng_next(rf__rng *r) {
-  uint64_t *s = r->s;
-  uint64_t out = rf__rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rf__rotl(s[3], 45);
-  return out;
-}
-
-/* Uniform in (0, 1). */
-static inline double rf__rng_uniform(rf__rng *r) {
-  return ((double)(rf__rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-}
-
-/* Complex Gaussian of the given power (Box-Muller: E|z|^2 = power). */
-static inline double complex rf__rng_cgauss(rf__rng *r, double power) {
-  double u = rf__rng_uniform(r), ph = 2.0 * RF_PI * rf__rng_uniform(r);
-  double a = sqrt(-power * log(u));
-  return a * cos(ph) + I * a * sin(ph);
+  x = rf_splitmix64(&x) ^ (purpose * 0xD1B54A32D192ED03ull);
+  x = rf_splitmix64(&x) ^ index;
+  rf_rng_seed(r, x);
 }
 
 /* ---- physics ------------------------------------------------------------------- */
@@ -267,7 +231,7 @@ static void rf__make_clutter(const rf_scenario *sc, uint64_t seed, size_t k, con
                              float complex *cl, float complex *wave) {
   memset(cl, 0, sc->channels * sc->samples * sizeof *cl);
   if (!sc->clutter_enabled) return;
-  rf__rng r;
+  rf_rng r;
   rf__rng_init(&r, seed, RF__RNG_CLUTTER, k);
   double rmin = sc->clutter_rmin_m, rmax = sc->clutter_rmax_m;
   /* Mean scatterers within one pulse length of range: their summed power is
@@ -277,12 +241,12 @@ static void rf__make_clutter(const rf_scenario *sc, uint64_t seed, size_t k, con
   if (n_cell < 1) n_cell = 1;
   double p0 = pow(10.0, sc->cnr_db / 10.0) / n_cell;
   for (size_t s = 0; s < sc->clutter_scatterers; s++) {
-    double rng_m = rmin + (rmax - rmin) * rf__rng_uniform(&r);
-    double az = sc->dwell_az_deg[k] + sc->clutter_az_spread_deg * (rf__rng_uniform(&r) - 0.5);
+    double rng_m = rmin + (rmax - rmin) * rf_rng_uniform(&r);
+    double az = sc->dwell_az_deg[k] + sc->clutter_az_spread_deg * (rf_rng_uniform(&r) - 0.5);
     double d[3];
     rf_direction(az, 0.0, d);
     double pw = p0 * pow(rng_m / rmin, -sc->clutter_range_exponent) * rf__sim_tx_pattern(sc, d, d_beam);
-    double complex a = rf__rng_cgauss(&r, pw);
+    double complex a = rf_rng_cgauss(&r, pw);
     rf__add_echo(sc, a, 2.0 * rng_m / RF_C_MPS, d, cl, wave);
   }
 }
@@ -299,9 +263,9 @@ typedef struct rf__sim_ctx {
  * mean power, Rayleigh magnitude (its own stream per target and dwell). */
 static double complex rf__fluct(const rf__sim_ctx *c, size_t j, size_t k) {
   if (c->sc->target[j].swerling != 1) return 1.0;
-  rf__rng r;
+  rf_rng r;
   rf__rng_init(&r, c->seed, RF__RNG_FLUCT, (uint64_t)k * c->sc->targets + j);
-  return rf__rng_cgauss(&r, 1.0);
+  return rf_rng_cgauss(&r, 1.0);
 }
 
 /* Pulse p of dwell k into x [channels][samples] (unit-power noise domain). */
@@ -310,9 +274,9 @@ static void rf__make_pulse(const rf__sim_ctx *c, size_t p, size_t k, const doubl
   const rf_scenario *sc = c->sc;
   size_t ns = sc->channels * sc->samples;
   if (sc->noise_enabled) {
-    rf__rng r;
+    rf_rng r;
     rf__rng_init(&r, c->seed, RF__RNG_NOISE, p);
-    for (size_t i = 0; i < ns; i++) x[i] = (float complex)rf__rng_cgauss(&r, 1.0) + cl[i];
+    for (size_t i = 0; i < ns; i++) x[i] = (float complex)rf_rng_cgauss(&r, 1.0) + cl[i];
   } else {
     memcpy(x, cl, ns * sizeof *x);
   }
@@ -456,16 +420,16 @@ static int rf__sim_alloc(rf__sim_run *r, const rf_scenario *sc, const char *out_
 /* Seeded constants (target phases, channel errors), the replica, the
  * dwell and pulse tables. */
 static void rf__sim_constants(rf__sim_run *r, const rf_scenario *sc, uint64_t seed) {
-  rf__rng g;
+  rf_rng g;
   rf__rng_init(&g, seed, RF__RNG_TARGET, 0);
   for (size_t j = 0; j < sc->targets; j++) {
-    double ph = 2.0 * RF_PI * rf__rng_uniform(&g);
+    double ph = 2.0 * RF_PI * rf_rng_uniform(&g);
     r->c.tgt_phase[j] = cos(ph) + I * sin(ph);
   }
   if (r->c.cal_err) {
     rf__rng_init(&g, seed, RF__RNG_CAL, 0);
     for (size_t n = 0; n < sc->channels; n++) {
-      double g1 = creal(rf__rng_cgauss(&g, 2.0)), g2 = creal(rf__rng_cgauss(&g, 2.0)); /* N(0,1) */
+      double g1 = creal(rf_rng_cgauss(&g, 2.0)), g2 = creal(rf_rng_cgauss(&g, 2.0)); /* N(0,1) */
       double amp = pow(10.0, sc->cal_amp_std_db * g1 / 20.0);
       double ph = sc->cal_phase_std_deg * g2 * RF_PI / 180.0;
       r->c.cal_err[n] = (float complex)(amp * (cos(ph) + I * sin(ph)));

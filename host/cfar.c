@@ -8,6 +8,7 @@
  * cells past `valid_cells` (the echo only partly inside the receive window)
  * are a detection mask: never a cell under test, never a training cell.
  * Formulas and sources: docs/cfar.md, docs/detection.md. */
+#include "rf_rng.h"
 #include "rf_stages.h"
 
 #include <math.h>
@@ -409,38 +410,6 @@ static double rf__ca_gen_fn(double a, void *ctx) {
   return exp(l);
 }
 
-/* xoshiro256** for the calibration draws (fixed seeds: deterministic). */
-typedef struct rf__rng {
-  uint64_t s[4];
-} rf__rng;
-static uint64_t rf__sm64(uint64_t *x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static void rf__rng_init(rf__rng *r, uint64_t seed) {
-  for (int i = 0; i < 4; i++) r->s[i] = rf__sm64(&seed);
-}
-static uint64_t rf__rng_next(rf__rng *r) {
-  uint64_t *s = r->s, x = s[1] * 5, out = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = (s[3] << 45) | (s[3] >> 19);
-  return out;
-}
-/* Unit-power complex Gaussian (Box-Muller). */
-static double complex rf__cgauss(rf__rng *r) {
-  double u = ((double)(rf__rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-  double v = ((double)(rf__rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
-  double a = sqrt(-log(u));
-  return a * cexp(I * 2.0 * RF_PI * v);
-}
-
-
 /* k-th smallest (0-based) of a[0..n-1], reordering a (Hoare's selection,
  * Wirth's FIND with a median-of-three pivot). */
 static float rf__select(float *a, size_t n, size_t kk) {
@@ -522,11 +491,11 @@ static void rf__mc_draw(int kind, const rf__mc_comp *cp, int ncomp, size_t n, si
     int th = omp_get_thread_num();
     float complex *z = buf + (size_t)th * 2 * n * RF__MC_BLOCK, *x = z + n * RF__MC_BLOCK;
     float *u = ubuf + (size_t)th * 2 * n, *tmp = u + n;
-    rf__rng r;
-    rf__rng_init(&r, seed ^ ((uint64_t)(bl + 1) * 0xD1B54A32D192ED03ull));
+    rf_rng r; /* fixed seeds: deterministic calibration */
+    rf_rng_seed(&r, seed ^ ((uint64_t)(bl + 1) * 0xD1B54A32D192ED03ull));
     size_t s0 = (size_t)bl * RF__MC_BLOCK, s1 = s0 + RF__MC_BLOCK < ns ? s0 + RF__MC_BLOCK : ns;
     int nn = (int)n, nb = (int)(s1 - s0);
-    for (size_t i = 0; i < (size_t)nb * n; i++) z[i] = (float complex)rf__cgauss(&r);
+    for (size_t i = 0; i < (size_t)nb * n; i++) z[i] = (float complex)rf_rng_cgauss(&r, 1.0);
     const float complex one = 1.0f, zero = 0.0f;
     cgemm_("N", "N", &nn, &nb, &nn, &one, cp[bl % ncomp].F, &nn, z, &nn, &zero, x, &nn);
     for (int s = 0; s < nb; s++) {
