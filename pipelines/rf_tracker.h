@@ -117,8 +117,6 @@ int rf_track_products_sensor(const rf_plot *plots, size_t n, const rf_config *cf
 typedef struct rf_track_counts {
   size_t ids, confirmed, tentative, deleted;
 } rf_track_counts;
-/* Counts the ids of rows (any order); all 0 when out of memory. */
-void rf_track_count_rows(const rf_track_row *rows, size_t n, rf_track_counts *c);
 /* rf_track_products_sensor, with the counts of the tracks written. */
 int rf_track_products_counted(const rf_plot *plots, size_t n, const rf_config *cfg,
                               const rf_track_sensor *s, const rf_product_info *info,

@@ -122,16 +122,6 @@ static void rf__tally_done(rf__tally *t, rf_track_counts *c) {
   t->f = NULL, t->cap = 0;
 }
 
-void rf_track_count_rows(const rf_track_row *rows, size_t n, rf_track_counts *c) {
-  rf__tally t = {0};
-  if (rf__tally_add(&t, rows, n)) {
-    rf__free(t.f);
-    memset(c, 0, sizeof *c);
-    return;
-  }
-  rf__tally_done(&t, c);
-}
-
 /* ---- the run ------------------------------------------------------------------------ */
 /* Where the plots come from: a list in memory, or a plots.h5 read in
  * slices into buf (rows [base, base + nbuf) of the file). */
