@@ -788,7 +788,8 @@ static const char rf__help_bench[] =
     "                       (see 'radarflow devices')\n"
     "  -r, --repeat N       measured runs per workload, after a warm-up run (default 5)\n"
     "  -j, --json FILE      also write the report as JSON: the machine, build, load\n"
-    "                       and every figure (docs/formats.md, bench reports)\n"
+    "                       and every figure (docs/formats.md, bench reports); an\n"
+    "                       existing FILE must be an earlier report\n"
     "  -d, --dir DIR        where captures are written, in a folder of their own\n"
     "                       (DIR/radarflow-bench.XXXXXX; DIR default build/bench),\n"
     "                       removed at the end unless --keep\n"
@@ -801,6 +802,24 @@ static const char rf__help_bench[] =
     "  -S, --set S.K=V      a processing setting for every workload, over its own\n"
     "                       (docs/config.md), e.g. beamforming.beams_az=9; repeatable\n"
     "  -q, --quiet          no progress line (the report is still printed)\n";
+
+/* The --json path may be written: absent, or an earlier bench report
+ * ("report": "radarflow.bench"); anything else is never overwritten. */
+static int rf__json_replaceable(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) < 0) return 0;
+  char *txt = NULL;
+  size_t len = 0;
+  cJSON *r = S_ISREG(sb.st_mode) && !rf_slurp(path, (size_t)64 << 20, &txt, &len) ? cJSON_Parse(txt) : NULL;
+  const cJSON *rep = cJSON_GetObjectItemCaseSensitive(r, "report");
+  int ours = cJSON_IsString(rep) && !strcmp(rep->valuestring, "radarflow.bench");
+  cJSON_Delete(r);
+  rf__free(txt);
+  rf_errmsg_clear();
+  return ours ? 0
+              : rf__err(RF_EINVAL, "%s: exists and is not a radarflow bench report; radarflow never overwrites it "
+                        "(choose another --json)", path);
+}
 
 int rf_bench_main(int argc, char **argv) {
   static const struct option opts[] = {{"workload", required_argument, 0, 'w'},
@@ -873,7 +892,7 @@ int rf_bench_main(int argc, char **argv) {
   if (optind != argc) return rf__err(RF_EINVAL, "bench: unexpected argument '%s' (see 'radarflow bench --help')", argv[optind]);
   size_t nwork;
   int st = rf__check_workloads(only, &nwork);
-  if (st || (st = rf_mkdirs(dir))) return st;
+  if (st || (json && (st = rf__json_replaceable(json))) || (st = rf_mkdirs(dir))) return st;
   /* Everything bench writes goes into a folder of its own under DIR, so no
    * file already in DIR is ever overwritten or removed. */
   char scratch[4096];

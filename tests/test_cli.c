@@ -87,6 +87,12 @@ START_TEST(cli_messages) {
   /* bench refuses an unknown workload before measuring anything. */
   ck_assert_int_eq(one_line(log, ARGS("no workload named 'demi'", "did you mean 'demo'?"),
                             ARGS("bench", "--workload", "tracker,demi", "--dir", dir)), 2);
+  /* --json onto a file that is not a bench report: refused before any work, the file kept. */
+  ck_assert_int_eq(one_line(log, ARGS("bad.h5: exists and is not a radarflow bench report"),
+                            ARGS("bench", "--workload", "demo", "--dir", dir, "--json", bad)), 2);
+  char *kept = rf_test_read_file(bad, NULL);
+  ck_assert_str_eq(kept, "not hdf5\n");
+  free(kept);
 #undef ARGS
   /* help COMMAND is COMMAND --help; config-doc --help is help, not the table. */
   char log2[512];
@@ -402,6 +408,8 @@ START_TEST(cli_bench_compare) {
   rf_test_join(bad, sizeof bad, dir, "bad.json");
   rf_test_join(trk, sizeof trk, dir, "trk.json");
   ck_assert_int_eq(rf_test_cli(log, "bench", "--workload", "demo", "--repeat", "1", "--dir", dir, "--json", a, "-q", NULL), 0);
+  ck_assert_int_eq(rf_test_cli(log, "bench", "--workload", "demo", "--repeat", "1", "--dir", dir, "--json", b, "-q", NULL), 0);
+  /* An earlier report may be replaced. */
   ck_assert_int_eq(rf_test_cli(log, "bench", "--workload", "demo", "--repeat", "1", "--dir", dir, "--json", b, "-q", NULL), 0);
   /* The report describes its run. */
   char *ja = rf_test_read_file(a, NULL), *jb = rf_test_read_file(b, NULL);
