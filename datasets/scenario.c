@@ -313,35 +313,24 @@ static int rf__get_list(const rf__parse *p, const char *section, const char *key
   *n = 0;
   const rf__entry *e = rf__find_entry(p, section, key);
   if (!e) return 0;
-  size_t cap = 1;
-  for (const char *c = e->value; *c; c++) cap += (*c == ',' || isspace((unsigned char)*c));
-  double *out = rf__malloc(cap * sizeof *out);
-  if (!out) return rf__err(RF_ENOMEM, "%s: out of memory", p->path);
-  size_t k = 0;
-  const char *c = e->value;
-  for (;;) {
-    while (*c == ',' || isspace((unsigned char)*c)) c++;
-    if (!*c) break;
-    char *end;
-    errno = 0;
-    double x = strtod(c, &end);
-    if (end == c || errno == ERANGE || !isfinite(x) || (*end && *end != ',' && !isspace((unsigned char)*end))) {
+  double *out = NULL;
+  size_t k = 0, bad = 0;
+  int st = rf_parse_doubles(e->value, &out, &k, &bad);
+  if (st == RF_ENOMEM) return rf__err(RF_ENOMEM, "%s: out of memory", p->path);
+  if (st)
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: item %zu is not a finite number", p->path, e->line, section, key,
+                   bad + 1);
+  for (size_t i = 0; i < k; i++)
+    if (out[i] < lo || out[i] > hi) {
+      double x = out[i];
       rf__free(out);
-      return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: item %zu is not a finite number", p->path,
-                     e->line, section, key, k + 1);
+      return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: item %zu (%g) is outside [%g, %g]", p->path, e->line, section,
+                     key, i + 1, x, lo, hi);
     }
-    if (x < lo || x > hi) {
-      rf__free(out);
-      return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: item %zu (%g) is outside [%g, %g]", p->path,
-                     e->line, section, key, k + 1, x, lo, hi);
-    }
-    if (k == RF__MAX_LIST) {
-      rf__free(out);
-      return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: more than %d items", p->path, e->line, section,
-                     key, RF__MAX_LIST);
-    }
-    out[k++] = x;
-    c = end;
+  if (k > RF__MAX_LIST) {
+    rf__free(out);
+    return rf__err(RF_EFORMAT, "%s:%d: [%s] %s: more than %d items", p->path, e->line, section, key,
+                   RF__MAX_LIST);
   }
   if (k == 0) {
     rf__free(out);

@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "rf_common.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -98,6 +100,36 @@ char *rf__strdup(const char *s) {
 int rf__mul_size(size_t a, size_t b, size_t *out) {
   if (a && b > SIZE_MAX / a) return -1;
   *out = a * b;
+  return 0;
+}
+
+int rf_parse_doubles(const char *text, double **v, size_t *n, size_t *bad) {
+  *v = NULL;
+  *n = 0;
+  size_t cap = 1, k = 0;
+  for (const char *c = text; *c; c++) cap += (*c == ',' || isspace((unsigned char)*c));
+  double *out = rf__malloc(cap * sizeof *out);
+  if (!out) return RF_ENOMEM;
+  for (const char *c = text;;) {
+    while (*c == ',' || isspace((unsigned char)*c)) c++;
+    if (!*c) break;
+    char *end;
+    errno = 0;
+    double x = strtod(c, &end);
+    if (end == c || errno == ERANGE || !isfinite(x) || (*end && *end != ',' && !isspace((unsigned char)*end))) {
+      rf__free(out);
+      *bad = k;
+      return RF_EFORMAT;
+    }
+    out[k++] = x;
+    c = end;
+  }
+  if (!k) {
+    rf__free(out);
+    out = NULL;
+  }
+  *v = out;
+  *n = k;
   return 0;
 }
 

@@ -69,6 +69,12 @@ size_t rf_alloc_fail_after(size_t n, int sticky);
 /* Multiplies a*b into *out unless it overflows size_t; returns 0 or -1. */
 int rf__mul_size(size_t a, size_t b, size_t *out);
 
+/* The numbers of text, separated by commas or blanks (config and scenario
+ * lists): *v (rf__malloc'd; NULL when there are none) and *n. 0; RF_ENOMEM;
+ * RF_EFORMAT when an item is not a finite number, *bad its index from 0.
+ * No message is set: the caller names the file and the field. */
+int rf_parse_doubles(const char *text, double **v, size_t *n, size_t *bad);
+
 /* Logging to stderr. Level 0 quiet (errors only), 1 normal, 2 verbose. */
 extern int rf_log_level;
 void rf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

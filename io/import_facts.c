@@ -291,27 +291,10 @@ cleanup:
 
 /* ---- typed reads ------------------------------------------------------------------------- */
 static int rf__parse_list(const rf__fact *e, double **out, size_t *n) {
-  size_t cap = 1;
-  for (const char *c = e->value; *c; c++) cap += (*c == ',' || isspace((unsigned char)*c));
-  double *v = rf__malloc(cap * sizeof *v);
-  if (!v) return rf__err(RF_ENOMEM, "out of memory");
-  size_t k = 0;
-  const char *c = e->value;
-  for (;;) {
-    while (*c == ',' || isspace((unsigned char)*c)) c++;
-    if (!*c) break;
-    char *end;
-    errno = 0;
-    double x = strtod(c, &end);
-    if (end == c || errno == ERANGE || !isfinite(x) || (*end && *end != ',' && !isspace((unsigned char)*end))) {
-      rf__free(v);
-      return rf__fact_err(e, "item %zu of '%s' is not a finite number", k + 1, e->value);
-    }
-    v[k++] = x;
-    c = end;
-  }
-  *out = v;
-  *n = k;
+  size_t bad = 0;
+  int st = rf_parse_doubles(e->value, out, n, &bad);
+  if (st == RF_ENOMEM) return rf__err(RF_ENOMEM, "out of memory");
+  if (st) return rf__fact_err(e, "item %zu of '%s' is not a finite number", bad + 1, e->value);
   return 0;
 }
 
