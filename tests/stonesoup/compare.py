@@ -196,11 +196,14 @@ def run_radarflow(binary, workdir, scans, sensor, extra_sets):
     os.makedirs(workdir, exist_ok=True)
     plots = os.path.join(workdir, "plots.csv")
     write_plots_csv(plots, scans)
-    cmd = [binary, "track", plots, "-o", workdir, "-q"]
+    # The products in a folder of their own: radarflow writes only into an
+    # absent, empty or radarflow product folder, and plots.csv is this script's.
+    out = os.path.join(workdir, "radarflow")
+    cmd = [binary, "track", plots, "-o", out, "-q"]
     for s in sensor.sets() + extra_sets:
         cmd += ["--set", s]
     subprocess.run(cmd, check=True)
-    with open(os.path.join(workdir, "tracks.csv")) as f:
+    with open(os.path.join(out, "tracks.csv")) as f:
         rows = list(csv.DictReader(f))
     by_time = {}
     for r in rows:
