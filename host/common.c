@@ -309,8 +309,10 @@ void rf_enu_to_rae(const double enu[3], double *range_m, double *az_deg, double 
 }
 
 double rf_wrap(double v, double half) {
-  double p = 2.0 * half;
-  double w = fmod(v + half, p);
-  if (w < 0) w += p;
+  double p = 2.0 * half, w = v + half;
+  if (!(w >= 0 && w < p)) { /* fmod is slow, and w is mostly in range */
+    w = fmod(w, p);
+    if (w < 0) w += p;
+  }
   return w - half;
 }

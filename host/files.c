@@ -154,6 +154,14 @@ static void rf__fsync_parent(const char *path) {
   rf_fsync_dir(dir);
 }
 
+void rf_writeback_note(rf_writeback *w, size_t bytes) {
+  if (w->fd < 0 || (w->since += bytes) < RF_WRITEBACK_BYTES) return;
+  w->since = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+  (void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
 int rf_commit_tmp(const char *tmp, const char *path) {
   int fd = open(tmp, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || fsync(fd) < 0) {

@@ -47,6 +47,18 @@ int rf_commit_tmp(const char *tmp, const char *path);
 /* fsync of a folder, so renames in it are durable; best effort. */
 void rf_fsync_dir(const char *dir);
 
+/* Early write-back of a file being streamed: note each write's bytes, and
+ * once RF_WRITEBACK_BYTES more were written the kernel is asked to start
+ * writing the file's dirty pages out (sync_file_range, a hint that never
+ * waits). The disk then works while the run goes on, and the fsync of
+ * rf_commit_tmp (which alone makes the file durable) finds little left. */
+#define RF_WRITEBACK_BYTES ((size_t)8 << 20)
+typedef struct rf_writeback {
+  int fd; /* < 0: nothing to do */
+  size_t since;
+} rf_writeback;
+void rf_writeback_note(rf_writeback *w, size_t bytes);
+
 /* Writes len bytes to path atomically (rf_tmp_path, write, rf_commit_tmp):
  * a reader sees the old file or the whole new one; on failure nothing is
  * left at the temporary name and path is unchanged. RF_EIO naming path. */

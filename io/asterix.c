@@ -35,30 +35,40 @@ static uint8_t *rf__put32(uint8_t *p, uint32_t v) {
 /* Rounds v / lsb to the nearest integer; 0 when it does not fit [lo, hi]. */
 static int rf__quant(double v, double lsb, double lo, double hi, long long *out) {
   double q = nearbyint(v / lsb);
-  if (!(q >= lo && q <= hi)) return 0;
-  *out = (long long)q;
-  return 1;
+  int ok = q >= lo && q <= hi;
+  *out = ok ? (long long)q : 0;
+  return ok;
 }
 
 /* Seconds since midnight UTC in 1/128 s, modulo 2^24 (one day is 11059200). */
 static uint32_t rf__tod(double time_s) {
-  double tod = fmod(time_s, 86400.0);
+  /* fmod(time_s, 86400) without its long division: k 86400 is exact and
+   * so is the difference (Sterbenz); a quotient rounded up to the next
+   * day gives tod < 0 and the exact fmod after the correction. */
+  double tod = time_s - floor(time_s / 86400.0) * 86400.0;
   if (tod < 0) tod += 86400.0;
+  if (tod >= 86400.0) tod -= 86400.0;
   long long q = (long long)nearbyint(tod * 128.0);
   return (uint32_t)(q % (86400LL * 128));
 }
+
+/* FSPEC octet of 7 FRN bits: bit i of the index (FRN 7o+i+1) at bit 7-i. */
+static const uint8_t rf__fspec_octet[128] = {
+    0x00, 0x80, 0x40, 0xc0, 0x20, 0xa0, 0x60, 0xe0, 0x10, 0x90, 0x50, 0xd0, 0x30, 0xb0, 0x70, 0xf0,
+    0x08, 0x88, 0x48, 0xc8, 0x28, 0xa8, 0x68, 0xe8, 0x18, 0x98, 0x58, 0xd8, 0x38, 0xb8, 0x78, 0xf8,
+    0x04, 0x84, 0x44, 0xc4, 0x24, 0xa4, 0x64, 0xe4, 0x14, 0x94, 0x54, 0xd4, 0x34, 0xb4, 0x74, 0xf4,
+    0x0c, 0x8c, 0x4c, 0xcc, 0x2c, 0xac, 0x6c, 0xec, 0x1c, 0x9c, 0x5c, 0xdc, 0x3c, 0xbc, 0x7c, 0xfc,
+    0x02, 0x82, 0x42, 0xc2, 0x22, 0xa2, 0x62, 0xe2, 0x12, 0x92, 0x52, 0xd2, 0x32, 0xb2, 0x72, 0xf2,
+    0x0a, 0x8a, 0x4a, 0xca, 0x2a, 0xaa, 0x6a, 0xea, 0x1a, 0x9a, 0x5a, 0xda, 0x3a, 0xba, 0x7a, 0xfa,
+    0x06, 0x86, 0x46, 0xc6, 0x26, 0xa6, 0x66, 0xe6, 0x16, 0x96, 0x56, 0xd6, 0x36, 0xb6, 0x76, 0xf6,
+    0x0e, 0x8e, 0x4e, 0xce, 0x2e, 0xae, 0x6e, 0xee, 0x1e, 0x9e, 0x5e, 0xde, 0x3e, 0xbe, 0x7e, 0xfe,
+};
 
 /* Writes FSPEC for the FRNs set in `frn` (bit k = FRN k+1). */
 static uint8_t *rf__fspec(uint8_t *p, uint64_t frn) {
   int last = frn ? 63 - __builtin_clzll(frn) : 0;
   int octets = last / 7 + 1;
-  for (int o = 0; o < octets; o++) {
-    uint8_t b = 0;
-    for (int i = 0; i < 7; i++)
-      if (frn & (1ull << (o * 7 + i))) b |= (uint8_t)(0x80 >> i);
-    if (o + 1 < octets) b |= 1;
-    *p++ = b;
-  }
+  for (int o = 0; o < octets; o++) *p++ = (uint8_t)(rf__fspec_octet[(frn >> (7 * o)) & 0x7f] | (o + 1 < octets));
   return p;
 }
 #define RF__FRN(n) (1ull << ((n) - 1))
@@ -102,12 +112,21 @@ static uint8_t *rf__put_sp(uint8_t *p, const rf__sp *v) {
   return p;
 }
 
-/* I048/040 of a range and azimuth; 0 when beyond 256 NM. */
+/* Whether I048/040 can carry a range (256 NM). */
+static int rf__polar_fits(double range_m) {
+  long long r;
+  return rf__quant(range_m, RF_ASTERIX_LSB_RHO_M, 0, 65535, &r);
+}
+
+/* I048/040 of a range and azimuth; 0 when beyond 256 NM (rf__polar_fits). */
 static int rf__polar(double range_m, double az_deg, uint32_t *rho, uint32_t *theta) {
   long long r, t = 0;
   if (!rf__quant(range_m, RF_ASTERIX_LSB_RHO_M, 0, 65535, &r)) return 0;
-  double a = fmod(az_deg, 360.0);
-  if (a < 0) a += 360.0;
+  double a = az_deg;
+  if (!(a >= 0 && a < 360.0)) {
+    a = fmod(a, 360.0);
+    if (a < 0) a += 360.0;
+  }
   rf__quant(a, RF_ASTERIX_LSB_THETA_DEG, 0, 65536, &t);
   *rho = (uint32_t)r;
   *theta = (uint32_t)(t & 0xffff);
@@ -142,8 +161,11 @@ size_t rf_asterix_cat015_plot(uint8_t *out, const rf_asterix_source *src, const 
   int has_gh = rf__quant(h, RF_ASTERIX_LSB_GH_M, -8328600, 8328600, &gh);
   int has_r = rf__quant(p->range_m, RF_ASTERIX_LSB_R015_M, -8388607, 8388607, &r);
   int has_dv = rf__quant(p->radial_velocity_mps, RF_ASTERIX_LSB_DV_MPS, -8388607, 8388607, &dv);
-  double a = fmod(p->azimuth_deg, 360.0);
-  if (a < 0) a += 360.0;
+  double a = p->azimuth_deg;
+  if (!(a >= 0 && a < 360.0)) {
+    a = fmod(a, 360.0);
+    if (a < 0) a += 360.0;
+  }
   rf__quant(a, RF_ASTERIX_LSB_THETA_DEG, 0, 65536, &az);
   int has_el = rf__quant(p->elevation_deg, RF_ASTERIX_LSB_EL015_DEG, -32768, 32767, &el);
   int has_snr = rf__quant(p->snr_db, 1.0, -128, 127, &snr);
@@ -206,8 +228,11 @@ size_t rf_asterix_cat062_track(uint8_t *out, const rf_asterix_source *src, const
                                int first) {
   long long lat = 0, lon = 0, x, y, vx, vy, alt, ax, ay;
   rf__quant(r->latitude_deg, RF_ASTERIX_LSB_LATLON_DEG, -2147483648.0, 2147483647.0, &lat);
-  double lo = fmod(r->longitude_deg + 180.0, 360.0);
-  if (lo < 0) lo += 360.0;
+  double lo = r->longitude_deg + 180.0;
+  if (!(lo >= 0 && lo < 360.0)) {
+    lo = fmod(lo, 360.0);
+    if (lo < 0) lo += 360.0;
+  }
   rf__quant(lo - 180.0, RF_ASTERIX_LSB_LATLON_DEG, -2147483648.0, 2147483647.0, &lon);
   int has_xy = rf__quant(r->east_m, RF_ASTERIX_LSB_XY_M, -8388608, 8388607, &x) &&
                rf__quant(r->north_m, RF_ASTERIX_LSB_XY_M, -8388608, 8388607, &y);
@@ -299,13 +324,21 @@ static int rf__abuf_add(rf__abuf *b, int cat, const uint8_t *rec, size_t len) {
 static int rf__add_plots(rf__abuf *b, const rf_asterix_source *src, const rf_geo_site *site,
                          const rf_plot *plots, size_t n, size_t *n015) {
   uint8_t rec[RF_ASTERIX_RECORD_MAX];
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t i = 0; i < n; i++) {
-      size_t l = rf_asterix_cat048_plot(rec, src, &plots[i]);
-      if (pass == 0 ? !l : l > 0) continue;
-      if (pass == 1) l = rf_asterix_cat015_plot(rec, src, site, &plots[i]), (*n015)++;
-      if (rf__abuf_add(b, pass == 0 ? 48 : 15, rec, l) < 0) return -1;
+  size_t beyond = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t l = rf_asterix_cat048_plot(rec, src, &plots[i]);
+    if (!l) {
+      beyond++;
+      continue;
     }
+    if (rf__abuf_add(b, 48, rec, l) < 0) return -1;
+  }
+  for (size_t i = 0; beyond && i < n; i++) {
+    if (rf__polar_fits(plots[i].range_m)) continue; /* went to CAT048 above */
+    size_t l = rf_asterix_cat015_plot(rec, src, site, &plots[i]);
+    (*n015)++, beyond--;
+    if (rf__abuf_add(b, 15, rec, l) < 0) return -1;
+  }
   rf__abuf_close(b);
   return 0;
 }
@@ -384,6 +417,7 @@ struct rf_asterix_writer {
   uint16_t ip_id;
   size_t n015, skipped;
   uint32_t src_ip, dst_ip;
+  rf_writeback wb[2];
 };
 
 static uint32_t rf__ipv4(const char *dotted) {
@@ -452,6 +486,8 @@ static int rf__writer_flush(rf_asterix_writer *w, double time_s) {
       return rf__err(RF_EIO, "%s: cannot write: %s", w->path[1], strerror(errno ? errno : EIO));
     off += bl;
   }
+  rf_writeback_note(&w->wb[0], w->b.n);
+  rf_writeback_note(&w->wb[1], w->b.n); /* and its frame headers, near enough */
   w->b.n = 0;
   return 0;
 }
@@ -497,6 +533,7 @@ int rf_asterix_writer_create(rf_asterix_writer **out, const char *ast_path, cons
       rf__writer_free(w);
       return st;
     }
+    w->wb[k].fd = fileno(w->fp[k]);
   }
   /* pcap global header: microsecond timestamps, version 2.4, Ethernet. */
   uint32_t gh[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 1};

@@ -70,25 +70,73 @@ static int rf__header(const rf__table *t, char *buf, size_t len) {
 
 static const double rf__pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
-/* Digits of u (at least `min` of them, zero-padded) at o; the end. */
-static char *rf__put_u64(char *o, uint64_t u, int min) {
-  char d[24];
-  int n = 0;
-  do d[n++] = (char)('0' + u % 10), u /= 10;
-  while (u);
-  while (n < min) d[n++] = '0';
-  while (n) *o++ = d[--n];
-  return o;
+/* "00" to "99". */
+static const char rf__digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* The digits of u (at least one) written backwards ending at p; the
+ * start. Two digits per division by a constant. */
+static char *rf__digits_back(char *p, uint64_t u) {
+  while (u >= 100) {
+    unsigned r = (unsigned)(u % 100);
+    u /= 100;
+    p -= 2;
+    memcpy(p, rf__digits2 + 2 * r, 2);
+  }
+  if (u >= 10) {
+    p -= 2;
+    memcpy(p, rf__digits2 + 2 * u, 2);
+  } else {
+    *--p = (char)('0' + u);
+  }
+  return p;
+}
+
+/* Digits of u at o; the end. */
+static char *rf__put_u64(char *o, uint64_t u) {
+  char d[24], *e = d + sizeof d, *p = rf__digits_back(e, u);
+  memcpy(o, p, (size_t)(e - p));
+  return o + (e - p);
+}
+
+/* u / 10^decimals in fixed point (decimals <= 14) at o; the end. Written
+ * into a scratch buffer backwards, then copied with one fixed-size copy:
+ * a float field has RF__CSV_F64_MAX bytes of room, and rows are printed
+ * into buffers of rf__row_max, which keeps at least that much after the
+ * start of any float field (a sign before it included: the newline and the
+ * final byte of rf__row_max follow the last field). */
+#define RF__CSV_FIXED_COPY 32
+static char *rf__put_fixed(char *o, uint64_t u, int decimals) {
+  char d[2 * RF__CSV_FIXED_COPY], *e = d + RF__CSV_FIXED_COPY, *p = e;
+  int k = decimals;
+  for (; k >= 2; k -= 2) {
+    unsigned r = (unsigned)(u % 100);
+    u /= 100;
+    p -= 2;
+    memcpy(p, rf__digits2 + 2 * r, 2);
+  }
+  if (k) *--p = (char)('0' + u % 10), u /= 10;
+  if (decimals) *--p = '.';
+  p = rf__digits_back(p, u);
+  memcpy(o, p, RF__CSV_FIXED_COPY);
+  return o + (e - p);
 }
 
 /* A double to `decimals` digits after the point at o (decimals < 0: %.17g);
- * the end. A value that rounds to zero loses its sign ("-0.000" would be
- * noise). Fixed point goes through the integer round(v * 10^decimals): the
- * last digit can differ from printf's by one only where v lies within an
- * ulp of a rounding tie (the error stays under half a unit of the last
- * digit plus an ulp of v); printf's multi-precision path is most of a
- * product's writing time. */
+ * the end. NaN and infinities as printf writes them. A value that rounds to
+ * zero loses its sign ("-0.000" would be noise). Fixed point goes through
+ * the integer round(v * 10^decimals): the last digit can differ from
+ * printf's by one only where v lies within an ulp of a rounding tie (the
+ * error stays under half a unit of the last digit plus an ulp of v);
+ * printf's multi-precision path is most of a product's writing time. */
 static char *rf__put_double(char *o, double v, int decimals) {
+  if (!isfinite(v)) {
+    const char *w = isnan(v) ? (signbit(v) ? "-nan" : "nan") : (v < 0 ? "-inf" : "inf");
+    size_t l = strlen(w);
+    memcpy(o, w, l);
+    return o + l;
+  }
   if (decimals < 0 || !(fabs(v) < RF__CSV_FIXED_MAX)) return o + sprintf(o, "%.17g", v);
   if (decimals > 14) decimals = 14; /* a field's room: RF__CSV_F64_MAX */
   if (decimals >= (int)(sizeof rf__pow10 / sizeof rf__pow10[0]) || !(fabs(v) * rf__pow10[decimals] < RF__CSV_EXACT_INT)) {
@@ -101,14 +149,9 @@ static char *rf__put_double(char *o, double v, int decimals) {
     return o + l;
   }
   double r = nearbyint(v * rf__pow10[decimals]);
-  uint64_t u = (uint64_t)fabs(r), p = (uint64_t)rf__pow10[decimals];
+  uint64_t u = (uint64_t)fabs(r);
   if (u && r < 0) *o++ = '-';
-  o = rf__put_u64(o, u / p, 1);
-  if (decimals) {
-    *o++ = '.';
-    o = rf__put_u64(o, u % p, decimals);
-  }
-  return o;
+  return rf__put_fixed(o, u, decimals);
 }
 
 /* One row's fields and newline at o (room for rf__row_max bytes); the
@@ -130,7 +173,7 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const in
     case RF__COL_I32:
       memcpy(&iv, p, sizeof iv);
       if (iv < 0) *o++ = '-';
-      o = rf__put_u64(o, iv < 0 ? (uint64_t)(-(int64_t)iv) : (uint64_t)iv, 1);
+      o = rf__put_u64(o, iv < 0 ? (uint64_t)(-(int64_t)iv) : (uint64_t)iv);
       break;
     default: {
       memcpy(&iv, p, sizeof iv);
@@ -156,6 +199,7 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const in
  * characters, fixed point (below 1e15, at most 14 decimals) 31, an int32
  * 11; words are measured. */
 #define RF__CSV_F64_MAX 32
+_Static_assert(RF__CSV_FIXED_COPY <= RF__CSV_F64_MAX, "rf__put_fixed's copy must fit a float field's room");
 #define RF__CSV_I32_MAX 12
 
 struct rf__csv_stream {
@@ -169,6 +213,7 @@ struct rf__csv_stream {
   char *blk;            /* [nblk][blk_bytes] */
   size_t *blk_len;      /* [nblk]: bytes printed; (size_t)-1: failed */
   int *decimals;        /* [ncols]: each column's digits (rf__col_doc) */
+  rf_writeback wb;
 };
 
 /* The longest row of table t, with its commas and newline, plus one. */
@@ -251,6 +296,7 @@ int rf__csv_stream_create(rf__csv_stream **out, const char *path, const rf__tabl
     rf__csv_stream_abort(s);
     return st;
   }
+  s->wb.fd = fileno(s->fp);
   *out = s;
   return 0;
 }
@@ -281,8 +327,10 @@ int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
       return rf__err(RF_EINVAL, "%s: row %zu: a word column holds no valid value", s->path, s->rows + done + bad_row);
     if (fail) return rf__err(RF_EIO, "%s: cannot print rows", s->path);
     errno = 0;
-    for (size_t b = 0; b < nb; b++)
+    for (size_t b = 0; b < nb; b++) {
       if (fwrite(s->blk + b * s->blk_bytes, 1, s->blk_len[b], s->fp) != s->blk_len[b]) return rf__csv_stream_fail(s);
+      rf_writeback_note(&s->wb, s->blk_len[b]);
+    }
     done += m;
   }
   s->rows += n;

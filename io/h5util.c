@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -528,10 +529,11 @@ static hid_t rf__h5_words_type(const rf__table *t, int file) {
   return e;
 }
 
-hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int) {
+hid_t rf__h5_table_type(const rf__table *t, int layout, int words_as_int) {
+  const int file = layout == RF__H5_FILE, packed = layout != RF__H5_MEM;
   size_t size = 0;
   for (size_t k = 0; k < t->ncols; k++) size += t->cols[k].kind == RF__COL_F64 ? 8 : 4;
-  hid_t c = H5Tcreate(H5T_COMPOUND, file ? size : t->row_size), w = H5I_INVALID_HID;
+  hid_t c = H5Tcreate(H5T_COMPOUND, packed ? size : t->row_size), w = H5I_INVALID_HID;
   if (c < 0) return c;
   if (t->nwords && (w = words_as_int ? H5Tcopy(H5T_NATIVE_INT32) : rf__h5_words_type(t, file)) < 0) goto fail;
   size_t off = 0;
@@ -540,7 +542,7 @@ hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int) {
     hid_t mt = kind == RF__COL_WORD ? w
                : kind == RF__COL_I32 ? (file ? H5T_STD_I32LE : H5T_NATIVE_INT32)
                                      : (file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE);
-    if (H5Tinsert(c, t->cols[k].name, file ? off : t->cols[k].off, mt) < 0) goto fail;
+    if (H5Tinsert(c, t->cols[k].name, packed ? off : t->cols[k].off, mt) < 0) goto fail;
     off += kind == RF__COL_F64 ? 8 : 4;
   }
   if (w >= 0) H5Tclose(w);
@@ -552,7 +554,7 @@ fail:
 }
 
 herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const void *rows, size_t n) {
-  hid_t ft = rf__h5_table_type(t, 1, 0), mt = rf__h5_table_type(t, 0, 0);
+  hid_t ft = rf__h5_table_type(t, RF__H5_FILE, 0), mt = rf__h5_table_type(t, RF__H5_MEM, 0);
   hsize_t dims[1] = {n};
   herr_t r = ft < 0 || mt < 0 ? -1 : rf__h5_write_dset(loc, name, ft, mt, 1, dims, rows);
   if (mt >= 0) H5Tclose(mt);
@@ -617,7 +619,7 @@ int rf__h5_read_table(const char *path, const char *name, const rf__table *t, vo
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto cleanup;
   }
-  if ((mt = rf__h5_table_type(t, 0, words_as_int)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
+  if ((mt = rf__h5_table_type(t, RF__H5_MEM, words_as_int)) < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0) {
     st = rf__err(RF_EFORMAT, "%s: %s: cannot read: %s", path, full, rf__h5_errdesc());
     goto cleanup;
   }
@@ -651,13 +653,24 @@ int rf__table_write_h5(const char *path, const char *format, const rf__table *t,
 }
 
 /* ---- streamed product tables ------------------------------------------------------ */
+/* Rows are packed into the file's layout as they come (a column at a time,
+ * in native order) and written a whole chunk at a time with the packed
+ * native type: on a little-endian host HDF5 converts nothing, fills
+ * nothing (fill time never: every row is written) and, with no chunk
+ * cache, writes each chunk straight from the buffer. */
 struct rf__h5_stream {
   const rf__table *t;
   char *path, *tmp;
   hid_t file, dset, mtype;
-  char *pend;     /* rows not yet in the dataset, RF__H5_STREAM_CHUNK_ROWS at most */
+  size_t packed_size; /* bytes of a packed row */
+  size_t nruns;       /* columns adjacent in both layouts, copied as one */
+  struct {
+    size_t off, len;
+  } run[64];
+  char *pend;         /* packed rows not yet in the dataset, RF__H5_STREAM_CHUNK_ROWS at most */
   size_t npend;
   hsize_t nrows;
+  rf_writeback wb;    /* the file's descriptor, from HDF5's sec2 driver */
 };
 
 void rf__h5_stream_abort(rf__h5_stream *s) {
@@ -672,18 +685,27 @@ void rf__h5_stream_abort(rf__h5_stream *s) {
   rf__free(s);
 }
 
+static pthread_mutex_t rf__h5_mu = PTHREAD_MUTEX_INITIALIZER;
+void rf__h5_lock(void) { pthread_mutex_lock(&rf__h5_mu); }
+void rf__h5_unlock(void) { pthread_mutex_unlock(&rf__h5_mu); }
+
 static int rf__h5_stream_flush(rf__h5_stream *s) {
   if (!s->npend) return 0;
   hsize_t start = s->nrows, count = s->npend, dims = s->nrows + s->npend;
   hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
   errno = 0;
+  rf__h5_lock();
   int ok = H5Dset_extent(s->dset, &dims) >= 0 && (fs = H5Dget_space(s->dset)) >= 0 &&
            H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
            (ms = H5Screate_simple(1, &count, NULL)) >= 0 &&
            H5Dwrite(s->dset, s->mtype, ms, fs, H5P_DEFAULT, s->pend) >= 0;
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
-  if (!ok) return rf__err(RF_EIO, "%s: /%s: cannot write: %s", s->path, s->t->what, rf__io_reason());
+  char why[512] = "";
+  if (!ok) snprintf(why, sizeof why, "%s", rf__io_reason());
+  rf__h5_unlock();
+  if (!ok) return rf__err(RF_EIO, "%s: /%s: cannot write: %s", s->path, s->t->what, why);
+  rf_writeback_note(&s->wb, s->npend * s->packed_size);
   s->nrows = dims;
   s->npend = 0;
   return 0;
@@ -696,26 +718,42 @@ int rf__h5_stream_create(rf__h5_stream **out, const char *path, const char *form
   if (!path) return rf__err(RF_EINVAL, "%s: bad arguments", t->what);
   rf__h5_stream *s = rf__calloc(1, sizeof *s);
   if (!s) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  if (t->ncols > sizeof s->run / sizeof s->run[0]) {
+    rf__free(s);
+    return rf__err(RF_EINVAL, "%s: %s: too many columns", path, t->what);
+  }
   s->t = t;
   s->file = s->dset = s->mtype = H5I_INVALID_HID;
+  s->wb.fd = -1;
+  for (size_t k = 0; k < t->ncols; k++) {
+    size_t w = t->cols[k].kind == RF__COL_F64 ? 8 : 4;
+    if (s->nruns && s->run[s->nruns - 1].off + s->run[s->nruns - 1].len == t->cols[k].off)
+      s->run[s->nruns - 1].len += w;
+    else
+      s->run[s->nruns].off = t->cols[k].off, s->run[s->nruns++].len = w;
+    s->packed_size += w;
+  }
   size_t bytes;
   if (!(s->path = rf__strdup(path)) || !(s->tmp = rf_tmp_path(path)) ||
-      rf__mul_size(RF__H5_STREAM_CHUNK_ROWS, t->row_size, &bytes) < 0 || !(s->pend = rf__malloc(bytes))) {
+      rf__mul_size(RF__H5_STREAM_CHUNK_ROWS, s->packed_size, &bytes) < 0 || !(s->pend = rf__malloc(bytes))) {
     rf__h5_stream_abort(s);
     return rf__err(RF_ENOMEM, "%s: out of memory", path);
   }
-  hid_t fcpl = rf__h5_fcpl(), fapl = rf__h5_fapl(), dcpl = H5Pcreate(H5P_DATASET_CREATE), sp = H5I_INVALID_HID,
-        ftype = H5I_INVALID_HID;
+  hid_t fcpl = rf__h5_fcpl(), fapl = rf__h5_fapl(), dcpl = H5Pcreate(H5P_DATASET_CREATE),
+        dapl = H5Pcreate(H5P_DATASET_ACCESS), sp = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
   hsize_t zero = 0, unl = H5S_UNLIMITED, chunk = RF__H5_STREAM_CHUNK_ROWS;
   errno = 0;
-  int ok = fcpl >= 0 && fapl >= 0 && dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
-           H5Pset_chunk(dcpl, 1, &chunk) >= 0 && (s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
-           rf__h5_product_attrs(s->file, format, info) >= 0 && (ftype = rf__h5_table_type(t, 1, 0)) >= 0 &&
-           (s->mtype = rf__h5_table_type(t, 0, 0)) >= 0 && (sp = H5Screate_simple(1, &zero, &unl)) >= 0 &&
-           (s->dset = H5Dcreate2(s->file, t->what, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0 &&
+  int ok = fcpl >= 0 && fapl >= 0 && dcpl >= 0 && dapl >= 0 && H5Pset_obj_track_times(dcpl, 0) >= 0 &&
+           H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) >= 0 &&
+           H5Pset_chunk_cache(dapl, 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) >= 0 &&
+           (s->file = H5Fcreate(s->tmp, H5F_ACC_TRUNC, fcpl, fapl)) >= 0 &&
+           rf__h5_product_attrs(s->file, format, info) >= 0 && (ftype = rf__h5_table_type(t, RF__H5_FILE, 0)) >= 0 &&
+           (s->mtype = rf__h5_table_type(t, RF__H5_PACKED, 0)) >= 0 && (sp = H5Screate_simple(1, &zero, &unl)) >= 0 &&
+           (s->dset = H5Dcreate2(s->file, t->what, ftype, sp, H5P_DEFAULT, dcpl, dapl)) >= 0 &&
            rf__h5_describe_table(s->file, t) >= 0;
   if (sp >= 0) H5Sclose(sp);
   if (ftype >= 0) H5Tclose(ftype);
+  if (dapl >= 0) H5Pclose(dapl);
   if (dcpl >= 0) H5Pclose(dcpl);
   if (fapl >= 0) H5Pclose(fapl);
   if (fcpl >= 0) H5Pclose(fcpl);
@@ -724,20 +762,27 @@ int rf__h5_stream_create(rf__h5_stream **out, const char *path, const char *form
     rf__h5_stream_abort(s);
     return st;
   }
+  void *h = NULL;
+  hid_t ap = H5Fget_access_plist(s->file);
+  if (ap >= 0 && H5Pget_driver(ap) == H5FD_SEC2 && H5Fget_vfd_handle(s->file, ap, &h) >= 0 && h)
+    s->wb.fd = *(int *)h; /* sec2's handle is the descriptor */
+  if (ap >= 0) H5Pclose(ap);
   *out = s;
   return 0;
 }
 
 int rf__h5_stream_add(rf__h5_stream *s, const void *rows, size_t n) {
+  const rf__table *t = s->t;
   const char *r = rows;
   if (n && !rows) return rf__err(RF_EINVAL, "%s: bad arguments", s->path);
-  while (n) {
-    size_t k = RF__H5_STREAM_CHUNK_ROWS - s->npend;
-    if (k > n) k = n;
-    memcpy(s->pend + s->npend * s->t->row_size, r, k * s->t->row_size);
-    s->npend += k, r += k * s->t->row_size, n -= k;
+  for (; n; n--, r += t->row_size) {
+    char *o = s->pend + s->npend * s->packed_size;
+    for (size_t k = 0; k < s->nruns; k++) {
+      memcpy(o, r + s->run[k].off, s->run[k].len);
+      o += s->run[k].len;
+    }
     int st;
-    if (s->npend == RF__H5_STREAM_CHUNK_ROWS && (st = rf__h5_stream_flush(s))) return st;
+    if (++s->npend == RF__H5_STREAM_CHUNK_ROWS && (st = rf__h5_stream_flush(s))) return st;
   }
   return 0;
 }

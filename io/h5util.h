@@ -112,11 +112,14 @@ int rf__h5_image_create(hid_t *f, const char *path, const char *format,
                         const struct rf_product_info *info);
 int rf__h5_image_commit(hid_t f, const char *path);
 
-/* The compound type of a table (table.h): in memory (native, the row
- * struct's layout) or in the file (little-endian, packed, table order). Word
- * columns are an HDF5 enum of the words, or with words_as_int a plain
- * native int32 (to read files that store them so). Negative on failure. */
-hid_t rf__h5_table_type(const rf__table *t, int file, int words_as_int);
+/* The compound type of a table (table.h): RF__H5_MEM in memory (native,
+ * the row struct's layout), RF__H5_FILE in the file (little-endian, packed,
+ * table order) or RF__H5_PACKED (native, the file's packed layout: no
+ * conversion on a little-endian host). Word columns are an HDF5 enum of the
+ * words, or with words_as_int a plain native int32 (to read files that
+ * store them so). Negative on failure. */
+enum { RF__H5_MEM = 0, RF__H5_FILE = 1, RF__H5_PACKED = 2 };
+hid_t rf__h5_table_type(const rf__table *t, int layout, int words_as_int);
 /* Writes the n rows as 1-D compound dataset `name` of loc; negative on
  * failure (the caller names the file). */
 herr_t rf__h5_write_table(hid_t loc, const char *name, const rf__table *t, const void *rows, size_t n);
@@ -143,6 +146,12 @@ int rf__table_write_h5(const char *path, const char *format, const rf__table *t,
  * handler out, and `process` runs in a supervised child besides. RF_EIO
  * naming the file; RF_ENOMEM. */
 #define RF__H5_STREAM_CHUNK_ROWS 4096
+/* libhdf5 (Debian's serial build) is not thread-safe: code that calls it
+ * while another thread may (a streamed table's chunk writes on `track`'s
+ * writer thread, plots.h5 slices read on the main thread) holds this lock
+ * around the calls. */
+void rf__h5_lock(void);
+void rf__h5_unlock(void);
 typedef struct rf__h5_stream rf__h5_stream;
 int rf__h5_stream_create(rf__h5_stream **s, const char *path, const char *format, const rf__table *t,
                          const struct rf_product_info *info);

@@ -9,10 +9,20 @@ const char *const rf_plot_reader_attr_names[] = {
     "site_latitude_deg", "site_longitude_deg", "site_altitude_m", "radial_velocity_interval_mps",
     "range_cell_m",      "doppler_cell_mps",   "beamwidth_az_deg", "beamwidth_el_deg", NULL};
 
+/* Rows read a slice at a time in the file's own type (no conversion),
+ * then unpacked here. */
+#define RF__RAW_ROWS 16384
+
 struct rf_plot_reader {
   char *path;
   hid_t fapl, file, dset, mtype, ktype;
   hsize_t rows;
+  /* When every column is stored as a native double or int32: the file's
+   * type read as is (HDF5 converts nothing), each column's offset in it
+   * and a slice buffer; else raw_type < 0 and HDF5 converts. */
+  hid_t raw_type;
+  size_t raw_size, raw_off[32];
+  char *raw;
 };
 
 /* Key columns as they are read for the first pass. */
@@ -23,6 +33,8 @@ typedef struct rf__plot_key {
 
 void rf_plot_reader_close(rf_plot_reader *r) {
   if (!r) return;
+  if (r->raw_type >= 0) H5Tclose(r->raw_type);
+  rf__free(r->raw);
   if (r->ktype >= 0) H5Tclose(r->ktype);
   if (r->mtype >= 0) H5Tclose(r->mtype);
   if (r->dset >= 0) H5Dclose(r->dset);
@@ -30,6 +42,31 @@ void rf_plot_reader_close(rf_plot_reader *r) {
   if (r->fapl >= 0) H5Pclose(r->fapl);
   rf__free(r->path);
   rf__free(r);
+}
+
+/* Sets up the unconverted read when file type ft stores every column as
+ * the native type of its kind (radarflow's own files on a little-endian
+ * host, and most others). */
+static int rf__raw_layout(rf_plot_reader *r, hid_t ft) {
+  const rf__table *tb = &rf__plot_table;
+  if (tb->ncols > sizeof r->raw_off / sizeof r->raw_off[0]) return 0;
+  int ok = 1;
+  for (size_t k = 0; ok && k < tb->ncols; k++) {
+    int i = H5Tget_member_index(ft, tb->cols[k].name);
+    hid_t mt = i < 0 ? H5I_INVALID_HID : H5Tget_member_type(ft, (unsigned)i);
+    hid_t want = tb->cols[k].kind == RF__COL_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32;
+    ok = mt >= 0 && tb->cols[k].kind != RF__COL_WORD && H5Tequal(mt, want) > 0;
+    if (ok) r->raw_off[k] = H5Tget_member_offset(ft, (unsigned)i);
+    if (mt >= 0) H5Tclose(mt);
+  }
+  if (!ok) return 0;
+  r->raw_size = H5Tget_size(ft);
+  if (!r->raw_size || (r->raw_type = H5Tcopy(ft)) < 0 || !(r->raw = rf__malloc(RF__RAW_ROWS * r->raw_size))) {
+    if (r->raw_type >= 0) H5Tclose(r->raw_type);
+    r->raw_type = H5I_INVALID_HID;
+    return rf__err(RF_ENOMEM, "%s: out of memory", r->path);
+  }
+  return 0;
 }
 
 int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *present) {
@@ -43,7 +80,7 @@ int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *presen
     return rf__err(RF_ENOMEM, "%s: out of memory", path);
   }
   memcpy(r->path, path, l);
-  r->fapl = r->file = r->dset = r->mtype = r->ktype = H5I_INVALID_HID;
+  r->fapl = r->file = r->dset = r->mtype = r->ktype = r->raw_type = H5I_INVALID_HID;
   int st = 0;
   hid_t t = H5I_INVALID_HID;
   if ((st = rf__h5_open_read(path, &r->fapl, &r->file))) goto done;
@@ -55,7 +92,7 @@ int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *presen
     st = rf__err(RF_EFORMAT, "%s: /plots: must be a compound dataset", path);
     goto done;
   }
-  if ((r->mtype = rf__h5_table_type(&rf__plot_table, 0, 0)) < 0) {
+  if ((r->mtype = rf__h5_table_type(&rf__plot_table, RF__H5_MEM, 0)) < 0) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto done;
   }
@@ -70,6 +107,7 @@ int rf_plot_reader_open(rf_plot_reader **out, const char *path, unsigned *presen
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto done;
   }
+  if ((st = rf__raw_layout(r, t))) goto done;
   for (unsigned k = 0; rf_plot_reader_attr_names[k]; k++)
     if (H5Aexists(r->file, rf_plot_reader_attr_names[k]) > 0) *present |= 1u << k;
 done:
@@ -91,19 +129,67 @@ static int rf__read_slice(rf_plot_reader *r, hid_t mt, size_t first, size_t n, v
     return rf__err(RF_EINVAL, "%s: /plots: rows %zu..%zu beyond its %zu", r->path, first, first + n,
                    (size_t)r->rows);
   hsize_t start = first, count = n;
+  rf__h5_lock(); /* track's writer thread may be in HDF5 */
   hid_t fs = H5Dget_space(r->dset), ms = H5Screate_simple(1, &count, NULL);
   int ok = fs >= 0 && ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
            H5Dread(r->dset, mt, ms, fs, H5P_DEFAULT, buf) >= 0;
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
-  return ok ? 0 : rf__err(RF_EFORMAT, "%s: /plots: cannot read: %s", r->path, rf__h5_errdesc());
+  int st = ok ? 0 : rf__err(RF_EFORMAT, "%s: /plots: cannot read: %s", r->path, rf__h5_errdesc());
+  rf__h5_unlock();
+  return st;
+}
+
+/* Rows [first, first + n) through the raw slice buffer: each slice is
+ * read, then columns `cols` (indices into the plot table, ncols of them)
+ * are copied to out rows of out_size bytes at their offsets out_off[]. */
+static int rf__read_raw(rf_plot_reader *r, size_t first, size_t n, const int *cols, int ncols, char *out,
+                        size_t out_size, const size_t *out_off) {
+  for (size_t done = 0; done < n;) {
+    size_t m = n - done < RF__RAW_ROWS ? n - done : RF__RAW_ROWS;
+    int st = rf__read_slice(r, r->raw_type, first + done, m, r->raw);
+    if (st) return st;
+    for (size_t i = 0; i < m; i++) {
+      const char *in = r->raw + i * r->raw_size;
+      char *o = out + (done + i) * out_size;
+      for (int c = 0; c < ncols; c++) {
+        const rf__col *col = &rf__plot_table.cols[cols[c]];
+        memcpy(o + out_off[c], in + r->raw_off[cols[c]], col->kind == RF__COL_F64 ? 8 : 4);
+      }
+    }
+    done += m;
+  }
+  return 0;
 }
 
 int rf_plot_reader_read(rf_plot_reader *r, size_t first, size_t n, rf_plot *out) {
-  return rf__read_slice(r, r->mtype, first, n, out);
+  if (r->raw_type < 0) return rf__read_slice(r, r->mtype, first, n, out);
+  int cols[32];
+  size_t off[32];
+  const int nc = (int)rf__plot_table.ncols;
+  for (int k = 0; k < nc; k++) cols[k] = k, off[k] = rf__plot_table.cols[k].off;
+  return rf__read_raw(r, first, n, cols, nc, (char *)out, sizeof *out, off);
 }
 
 int rf_plot_reader_read_keys(rf_plot_reader *r, size_t first, size_t n, double *time_s, int32_t *dwell) {
+  if (r->raw_type >= 0) { /* both columns straight out of each raw slice */
+    size_t ot = 0, od = 0;
+    for (size_t c = 0; c < rf__plot_table.ncols; c++) {
+      if (!strcmp(rf__plot_table.cols[c].name, "time_s")) ot = r->raw_off[c];
+      if (!strcmp(rf__plot_table.cols[c].name, "dwell")) od = r->raw_off[c];
+    }
+    for (size_t done = 0; done < n;) {
+      size_t m = n - done < RF__RAW_ROWS ? n - done : RF__RAW_ROWS;
+      int st = rf__read_slice(r, r->raw_type, first + done, m, r->raw);
+      if (st) return st;
+      for (size_t i = 0; i < m; i++) {
+        memcpy(&time_s[done + i], r->raw + i * r->raw_size + ot, sizeof *time_s);
+        memcpy(&dwell[done + i], r->raw + i * r->raw_size + od, sizeof *dwell);
+      }
+      done += m;
+    }
+    return 0;
+  }
   enum { CHUNK = 4096 };
   rf__plot_key k[CHUNK];
   for (size_t done = 0; done < n;) {

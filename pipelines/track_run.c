@@ -5,8 +5,12 @@
 #include "rf_tracker.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "../host/rf_files.h"
 #include "../io/rf_asterix.h"
@@ -176,23 +180,134 @@ static int rf__scan_keys(rf__scan *g, const double *t, const int32_t *d, size_t 
   return 0;
 }
 
+/* ---- the writer thread ------------------------------------------------------------- */
+/* The tracker runs a dwell ahead of the writers: dwell d is tracked (on
+ * the OpenMP threads) while the products of dwell d - 1 are written on a
+ * thread of its own. A slot holds one dwell's plots (copied: the plot
+ * buffer moves on) and track rows. */
+#define RF__SLOTS 3
+
+typedef struct rf__slot {
+  rf_plot *plots;
+  rf_track_row *rows;
+  size_t nplots, nrows;
+} rf__slot;
+
+typedef struct rf__writer {
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  rf__slot slot[RF__SLOTS];
+  size_t head, tail; /* dwells handed over / written (slot = count % RF__SLOTS) */
+  int closing;       /* no more dwells will come */
+  int st;            /* the writer's first failure, its message in msg */
+  char msg[1024];
+  rf__track_out *out;
+  rf__tally *tally;
+} rf__writer;
+
+static int rf__write_slot(rf__writer *w, const rf__slot *sl) {
+  int st;
+  if ((st = rf_asterix_writer_plots(w->out->pw, sl->plots, sl->nplots)) ||
+      (st = rf_tracks_writer_add(w->out->tw, sl->rows, sl->nrows)) ||
+      (st = rf_asterix_writer_tracks(w->out->rw, sl->rows, sl->nrows)))
+    return st;
+  return rf__tally_add(w->tally, sl->rows, sl->nrows);
+}
+
+static void *rf__writer_main(void *arg) {
+  rf__writer *w = arg;
+#ifdef _OPENMP
+  /* The tracker's OpenMP threads have the cores; printing here stays on
+   * this thread. */
+  omp_set_num_threads(1);
+#endif
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (w->tail == w->head && !w->closing) pthread_cond_wait(&w->cv, &w->mu);
+    if (w->tail == w->head) break;
+    const rf__slot *sl = &w->slot[w->tail % RF__SLOTS];
+    int failed = w->st;
+    pthread_mutex_unlock(&w->mu);
+    int st = failed ? 0 : rf__write_slot(w, sl);
+    pthread_mutex_lock(&w->mu);
+    if (st && !w->st) {
+      w->st = st;
+      snprintf(w->msg, sizeof w->msg, "%s", rf_errmsg());
+    }
+    w->tail++;
+    pthread_cond_broadcast(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+/* The slot for the next dwell, once the writer has finished with it; the
+ * writer's failure (0: none) in *st. */
+static rf__slot *rf__writer_free_slot(rf__writer *w, int *st) {
+  pthread_mutex_lock(&w->mu);
+  while (w->head - w->tail == RF__SLOTS && !w->st) pthread_cond_wait(&w->cv, &w->mu);
+  *st = w->st;
+  pthread_mutex_unlock(&w->mu);
+  return &w->slot[w->head % RF__SLOTS];
+}
+
+static void rf__writer_push(rf__writer *w) {
+  pthread_mutex_lock(&w->mu);
+  w->head++;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits for the writer to write what it was given (or to skip it after a
+ * failure) and stop; its failure, re-raised on this thread, or 0. */
+static int rf__writer_join(rf__writer *w) {
+  pthread_mutex_lock(&w->mu);
+  w->closing = 1;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  pthread_join(w->th, NULL);
+  return w->st ? rf__err(w->st, "%s", w->msg) : 0;
+}
+
+static void rf__writer_free(rf__writer *w) {
+  for (int k = 0; k < RF__SLOTS; k++) {
+    rf__free(w->slot[k].plots);
+    rf__free(w->slot[k].rows);
+  }
+  pthread_cond_destroy(&w->cv);
+  pthread_mutex_destroy(&w->mu);
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
 /* Tracks every group of src and streams the products. */
 static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_track_sensor *s,
                    const rf_product_info *info, const char *outdir, rf_track_counts *counts) {
   rf_tracker *t = NULL;
-  rf_track_row *rows = NULL;
   rf__track_out out;
   rf__tally tally = {0};
+  rf__writer w;
   memset(counts, 0, sizeof *counts);
+  memset(&w, 0, sizeof w);
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_cond_init(&w.cv, NULL);
+  w.out = &out, w.tally = &tally;
   size_t maxt = src->n + 1; /* capped at tracker.max_tracks by the tracker */
-  int st = rf_tracker_create(&t, cfg, s, maxt, maxg);
-  if (st) return st;
+  int st = rf_tracker_create(&t, cfg, s, maxt, maxg), writer_failed = 0;
+  if (st) goto done;
   size_t mr = rf_tracker_max_rows(t);
-  if (!(rows = rf__malloc(mr * sizeof *rows))) {
-    rf_tracker_destroy(t);
-    return rf__err(RF_ENOMEM, "tracker: out of memory");
-  }
+  for (int k = 0; k < RF__SLOTS; k++)
+    if (!(w.slot[k].rows = rf__malloc(mr * sizeof *w.slot[k].rows)) ||
+        !(w.slot[k].plots = rf__malloc(maxg * sizeof *w.slot[k].plots))) {
+      st = rf__err(RF_ENOMEM, "tracker: out of memory");
+      goto done;
+    }
   if ((st = rf__out_open(&out, outdir, cfg, s, info))) goto done;
+  if (pthread_create(&w.th, NULL, rf__writer_main, &w)) {
+    rf__out_abort(&out);
+    st = rf__err(RF_ENOMEM, "%s: cannot start the writer thread", outdir);
+    goto done;
+  }
   /* With a dwell table (with times) every dwell is processed, so a dwell
    * without plots still counts as a look. Without one, each run of plots
    * with the same dwell and time is a dwell. */
@@ -200,7 +315,7 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
   size_t i = 0, d = 0;
   while (!st && (table ? d < s->dwells : i < src->n)) {
     const rf_plot *p = NULL, *q;
-    size_t k = 0, nrow;
+    size_t k = 0;
     /* The group: plots of dwell d (table) or of one dwell and time. */
     if (i < src->n && (st = rf__psrc_get(src, i, 1, &p))) break;
     while (i + k < src->n) {
@@ -213,13 +328,26 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
     double now = table ? s->dwell_time_s[d] : p->time_s;
     int32_t dw = table ? (int32_t)d : p->dwell;
     d++;
-    if ((st = rf_tracker_process_dwell(t, now, dw, k ? p : NULL, k, rows, mr, &nrow))) break;
-    if ((st = rf_asterix_writer_plots(out.pw, p, k)) || (st = rf_tracks_writer_add(out.tw, rows, nrow)) ||
-        (st = rf_asterix_writer_tracks(out.rw, rows, nrow)))
+    rf__slot *sl = rf__writer_free_slot(&w, &st);
+    if (st) {
+      writer_failed = 1; /* its message is raised by the join */
       break;
-    if ((st = rf__tally_add(&tally, rows, nrow))) break;
+    }
+    if ((st = rf_tracker_process_dwell(t, now, dw, k ? p : NULL, k, sl->rows, mr, &sl->nrows))) break;
+    if (k) memcpy(sl->plots, p, k * sizeof *p);
+    sl->nplots = k;
+    rf__writer_push(&w);
     i += k;
     if (rf_cancel) st = rf__err(RF_EINTR, "%s: interrupted; no track products written", outdir);
+  }
+  {
+    /* This thread's own failure wins over the writer's (the writer skips
+     * the rest once it failed); the join re-raises the writer's. */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", rf_errmsg());
+    int wst = rf__writer_join(&w);
+    if (st && !writer_failed) st = rf__err(st, "%s", msg);
+    else if (!st) st = wst;
   }
   if (st) rf__out_abort(&out);
   else st = rf__out_commit(&out);
@@ -227,7 +355,7 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
 done:
   if (st) memset(counts, 0, sizeof *counts);
   rf__free(tally.f);
-  rf__free(rows);
+  rf__writer_free(&w);
   rf_tracker_destroy(t);
   return st;
 }

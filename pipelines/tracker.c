@@ -240,7 +240,7 @@ double rf_chi2_quantile(int dof, double p) {
 /* ---- measurement model ----------------------------------------------------------- */
 void rf_track_h(const double x[6], double z[4]) {
   double e = x[0], n = x[1], u = x[2];
-  double rho = hypot(e, n), r = sqrt(e * e + n * n + u * u);
+  double rho2 = e * e + n * n, rho = sqrt(rho2), r = sqrt(rho2 + u * u);
   z[0] = r;
   double az = atan2(e, n) / RF__DEG;
   z[1] = az < 0 ? az + 360.0 : az;
@@ -299,12 +299,7 @@ static void rf__hph(const double H[24], const double P[36], double S[16]) {
   rf__h_pht(H, PHt, 4, S);
 }
 
-/* The 3x3 blocks: X Y into out; tr(X Y). */
-static void rf__mul3(const double *X, int xs, const double *Y, int ys, double *out) {
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++)
-      out[i * 3 + j] = X[i * xs] * Y[j] + X[i * xs + 1] * Y[ys + j] + X[i * xs + 2] * Y[2 * ys + j];
-}
+/* tr(X Y) of 3x3 blocks. */
 static double rf__tr3(const double *X, const double *Y) {
   double t = 0;
   for (int i = 0; i < 3; i++)
@@ -337,20 +332,27 @@ static void rf__second_order(const double x[6], const double *P, double *var, do
    * [P11 P12; P21 P22], M = A P = [B P11 + C P21, B P12 + C P22; C P11,
    * C P12] and tr(M M) = tr(M11^2) + 2 tr(M12 M21) + tr(M22^2). The range's
    * Hessian T / r on p gives tr(T P11 T P11) / r^2 = tr(M21^2). */
-  double B[9], C[9], t1[9], t2[9], M11[9], M12[9], M21[9], M22[9];
+  /* C = (I - d d') / r and B = ((3 vr d - v) d' - d v' - vr I) / r^2 are
+   * rank-one corrections of I: C X = (X - d (d'X)) / r and B X =
+   * ((3 vr d - v)(d'X) - d (v'X) - vr X) / r^2, from the rows d'X, v'X. */
+  const double *P11 = P, *P12 = P + 3, *P21 = P + 18, *P22 = P + 21;
+  double a1[3], b1[3], c1[3], a2[3], b2[3], c2[3], g[3], M11[9], M12[9], M21[9], M22[9];
+  for (int j = 0; j < 3; j++) {
+    a1[j] = b1[j] = c1[j] = a2[j] = b2[j] = c2[j] = 0;
+    for (int i = 0; i < 3; i++) {
+      a1[j] += d[i] * P11[i * 6 + j], b1[j] += v[i] * P11[i * 6 + j], c1[j] += d[i] * P21[i * 6 + j];
+      a2[j] += d[i] * P12[i * 6 + j], b2[j] += v[i] * P12[i * 6 + j], c2[j] += d[i] * P22[i * 6 + j];
+    }
+  }
+  for (int i = 0; i < 3; i++) g[i] = 3 * vr * d[i] - v[i];
+  const double ir = 1.0 / r, ir2 = 1.0 / r2;
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) {
-      B[i * 3 + j] = (3 * vr * d[i] * d[j] - v[i] * d[j] - d[i] * v[j] - (i == j) * vr) / r2;
-      C[i * 3 + j] = ((i == j) - d[i] * d[j]) / r;
+      M21[i * 3 + j] = (P11[i * 6 + j] - d[i] * a1[j]) * ir;
+      M22[i * 3 + j] = (P12[i * 6 + j] - d[i] * a2[j]) * ir;
+      M11[i * 3 + j] = (g[i] * a1[j] - d[i] * b1[j] - vr * P11[i * 6 + j]) * ir2 + (P21[i * 6 + j] - d[i] * c1[j]) * ir;
+      M12[i * 3 + j] = (g[i] * a2[j] - d[i] * b2[j] - vr * P12[i * 6 + j]) * ir2 + (P22[i * 6 + j] - d[i] * c2[j]) * ir;
     }
-  rf__mul3(C, 3, P, 6, M21);          /* C P11 */
-  rf__mul3(C, 3, P + 3, 6, M22);      /* C P12 */
-  rf__mul3(B, 3, P, 6, t1);           /* B P11 */
-  rf__mul3(C, 3, P + 18, 6, t2);      /* C P21 */
-  for (int k = 0; k < 9; k++) M11[k] = t1[k] + t2[k];
-  rf__mul3(B, 3, P + 3, 6, t1);       /* B P12 */
-  rf__mul3(C, 3, P + 21, 6, t2);      /* C P22 */
-  for (int k = 0; k < 9; k++) M12[k] = t1[k] + t2[k];
   double tr2 = rf__tr3(M11, M11) + 2.0 * rf__tr3(M12, M21) + rf__tr3(M22, M22), tr3 = rf__tr3(M21, M21);
   *var = tr2 > 0 ? 0.5 * tr2 : 0;
   *rvar = tr3 > 0 ? 0.5 * tr3 : 0;
@@ -378,9 +380,10 @@ void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, con
 /* Adds the cross-range covariance of one plot's angles (at the state's
  * range and direction) to the position block of P. */
 static void rf__add_plot_cross_range(const double x[6], const rf_track_meas *m, double P[36]) {
-  double e = x[0], n = x[1], u = x[2], rho = hypot(e, n), r = sqrt(e * e + n * n + u * u);
+  double e = x[0], n = x[1], u = x[2], rho2 = e * e + n * n, rho = sqrt(rho2), r = sqrt(rho2 + u * u);
   if (!(rho > 0)) return;
-  double sa = r * cos(atan2(u, rho)) * m->sigma[1] * RF__DEG, se = r * m->sigma[2] * RF__DEG;
+  /* Azimuth's arc is r cos(el) = rho. */
+  double sa = rho * m->sigma[1] * RF__DEG, se = r * m->sigma[2] * RF__DEG;
   double ua[3] = {n / rho, -e / rho, 0}, ue[3] = {-u * e / (r * rho), -u * n / (r * rho), rho / r};
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 3; j++) P[i * 6 + j] += sa * sa * ua[i] * ua[j] + se * se * ue[i] * ue[j];

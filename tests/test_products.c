@@ -147,7 +147,8 @@ END_TEST
  * each column's decimals. radarflow rounds v * 10^d in double; where that
  * differs from printf's exact decimal rounding, v must lie within two ulps
  * of a rounding tie, and the digit is then still correct to half a unit
- * plus an ulp. The dwell column against %d. */
+ * plus an ulp. NaN and infinities against %.17g; the dwell column
+ * against %d. */
 START_TEST(test_csv_vs_printf) {
   const char *d = dir_for("prod_csv_printf");
   char path[4096];
@@ -165,6 +166,10 @@ START_TEST(test_csv_vs_printf) {
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;
       f[k] = (x & 1 ? -1 : 1) * mag * (double)(x >> 11) * 0x1p-53;
       if (i % 97 == 0) f[k] = (double)(int64_t)(f[k] * 1000) / 1000 + 0.0005; /* near ties */
+    }
+    if (i % 101 == 3) { /* NaN and infinities, both signs: as printf's %.17g */
+      static const double special[4] = {NAN, -NAN, INFINITY, -INFINITY};
+      f[i % 8] = special[(i / 101) % 4];
     }
     p[i].dwell = (int32_t)(x >> 33) - (int32_t)0x40000000;
   }
@@ -189,6 +194,11 @@ START_TEST(test_csv_vs_printf) {
       char ref[64];
       if (k == 1) {
         snprintf(ref, sizeof ref, "%d", (int)p[i].dwell);
+        ck_assert_str_eq(field[k], ref);
+        continue;
+      }
+      if (!isfinite(v[k])) {
+        snprintf(ref, sizeof ref, "%.17g", v[k]);
         ck_assert_str_eq(field[k], ref);
         continue;
       }
