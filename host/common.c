@@ -59,7 +59,8 @@ size_t rf_alloc_fail_after(size_t n, int sticky) {
 }
 
 static int rf__alloc_should_fail(void) {
-  size_t k = ++rf__alloc_count;
+  /* Atomic: track's writer thread allocates beside the main thread. */
+  size_t k = __atomic_add_fetch(&rf__alloc_count, 1, __ATOMIC_RELAXED);
   if (rf__alloc_fail_at == 0) return 0;
   if (k == rf__alloc_fail_at) return 1;
   return rf__alloc_sticky && k > rf__alloc_fail_at;

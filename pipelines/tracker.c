@@ -86,6 +86,8 @@ typedef struct rf__pred {
   int32_t plot;                      /* assigned plot or -1 */
   int32_t dims;                      /* dims of the assigned pair */
   int32_t look;                      /* inside the transmit beam: no plot is a miss */
+  int32_t tentative;                 /* the track's status is tentative (gating stage 2) */
+  int32_t claim;                     /* ballistic without a batch window: claims one if updated */
   double zp[4], S0[16];              /* predicted measurement and H Pc H' */
   int32_t row;                       /* its row this dwell, or -1 */
   int32_t alt;                       /* IMM: further gates (zpa, S0a): both turn modes'
@@ -133,6 +135,9 @@ struct rf_tracker {
   size_t npred;
   rf_track_meas *meas;
   uint32_t *order;                   /* plot indices binned by range (counting pass) */
+  double *order_r;                   /* their ranges, in that order (gating reads these first) */
+  uint8_t *stat;                     /* [cap_tracks]: trk[i].status, kept beside the tracks
+                                        so that the serial passes need not touch each */
   int32_t *bin_start;                /* [cap_plots + 1]: order[bin_start[b] .. bin_start[b+1]) */
   double bin_r0, bin_w;              /* bin b covers [r0 + b w, r0 + (b+1) w) */
   size_t nbins;
@@ -809,6 +814,8 @@ void rf_tracker_destroy(rf_tracker *t) {
   rf__free(t->pred);
   rf__free(t->meas);
   rf__free(t->order);
+  rf__free(t->order_r);
+  rf__free(t->stat);
   rf__free(t->plot_pred);
   rf__free(t->plot_gated);
   rf__free(t->pairs);
@@ -878,6 +885,8 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->pred = rf__malloc(cap * sizeof *t->pred);
   t->meas = rf__malloc(max_plots * sizeof *t->meas);
   t->order = rf__malloc(max_plots * sizeof *t->order);
+  t->order_r = rf__malloc(max_plots * sizeof *t->order_r);
+  t->stat = rf__calloc(cap, sizeof *t->stat);
   t->plot_pred = rf__malloc(max_plots * sizeof *t->plot_pred);
   t->plot_gated = rf__malloc(max_plots * sizeof *t->plot_gated);
   t->pairs = rf__malloc(t->cap_pairs * sizeof *t->pairs);
@@ -892,7 +901,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->comp_plot = rf__malloc(max_plots * sizeof *t->comp_plot);
   t->r2c = rf__malloc(RF__COMP_ROWS * sizeof *t->r2c);
   t->dense = rf__malloc((size_t)RF__COMP_ROWS * (RF__COMP_PLOTS + RF__COMP_ROWS) * sizeof *t->dense);
-  if (!t->trk || !t->pred || !t->meas || !t->order || !t->plot_pred || !t->plot_gated || !t->pairs ||
+  if (!t->trk || !t->pred || !t->meas || !t->order || !t->order_r || !t->stat || !t->plot_pred || !t->plot_gated || !t->pairs ||
       !t->uf || !t->head || !t->bin_start || !t->win || !t->loc_pred || !t->loc_plot || !t->comp_pred || !t->comp_plot || !t->r2c || !t->dense) {
     rf_tracker_destroy(t);
     return rf__err(RF_ENOMEM, "tracker: out of memory (%zu tracks, %zu plots per dwell)", cap, max_plots);
@@ -1392,6 +1401,7 @@ static void rf__bin_plots(rf_tracker *t, size_t n) {
   /* Place with a moving cursor per bin (bin_start[b] temporarily advanced),
    * then shift back. */
   for (size_t j = 0; j < n; j++) t->order[cnt[rf__bin(t, t->meas[j].z[0])]++] = (uint32_t)j;
+  for (size_t o = 0; o < n; o++) t->order_r[o] = t->meas[t->order[o]].z[0];
   for (size_t b = t->nbins; b > 0; b--) cnt[b] = cnt[b - 1];
   cnt[0] = 0;
 }
@@ -1424,8 +1434,7 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
   t->npairs = 0;
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
-    int st = t->trk[pr->trk].status;
-    if ((stage == 1) != (st != RF_TRACK_TENTATIVE)) continue;
+    if ((stage == 1) != !pr->tentative) continue;
     double win = sqrt(t->gate4 * (pr->S0[0] + rr_max)), lo = pr->zp[0] - win, hi = pr->zp[0] + win;
     for (int a = 0; a < pr->alt; a++) {
       double wa = sqrt(t->gate4 * (pr->S0a[a][0] + rr_max));
@@ -1435,9 +1444,9 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
     if (!nplots || hi < t->bin_r0 || lo > t->bin_r0 + t->bin_w * (double)t->nbins) continue;
     size_t o0 = (size_t)t->bin_start[rf__bin(t, lo)], o1 = (size_t)t->bin_start[rf__bin(t, hi) + 1];
     for (size_t o = o0; o < o1; o++) {
+      if (t->order_r[o] < lo || t->order_r[o] > hi) continue;
       uint32_t j = t->order[o];
       const rf_track_meas *m = &t->meas[j];
-      if (m->z[0] < lo || m->z[0] > hi) continue;
       if (t->plot_pred[j] >= 0) continue;
       double R[4] = {m->sigma[0] * m->sigma[0], m->sigma[1] * m->sigma[1], m->sigma[2] * m->sigma[2],
                      m->sigma[3] * m->sigma[3]};
@@ -1634,6 +1643,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     if (!cov) continue;
     rf__pred *pr = &t->pred[t->npred++];
     pr->look = cov == 2;
+    pr->tentative = t->stat[i] == RF_TRACK_TENTATIVE;
     pr->trk = (uint32_t)i;
     pr->plot = -1;
     pr->dims = 3;
@@ -1644,6 +1654,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     rf__track *k = &t->trk[pr->trk];
     double dt = now - k->t, curv[2], H[24], Ha[24];
     rf__predict_track(t, k, now);
+    pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
     rf__predict_meas(k->xc, k->Pc, pr->zp, H, pr->S0, curv, 1);
     pr->alt = 0;
     if (t->nmod > 1 && k->turns) {
@@ -1669,7 +1680,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     pr->row = pr->plot >= 0 || pr->look ? (int32_t)nr++ : -1;
-    if (pr->plot >= 0) rf__win_claim(t, &t->trk[pr->trk]);
+    if (pr->plot >= 0 && pr->claim) rf__win_claim(t, &t->trk[pr->trk]);
   }
   if (nr > max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
   const int M = t->cfg.trk_confirm_m, N = t->cfg.trk_confirm_n;
@@ -1699,6 +1710,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
       if (k->misses >= t->cfg.trk_delete_misses) k->status = RF_TRACK_DELETED;
     }
     if (sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]) > rf__max_sigma(t, k)) k->status = RF_TRACK_DELETED;
+    t->stat[pr->trk] = (uint8_t)k->status;
     rf__fill_row(t, k, &rows[pr->row]);
   }
   /* New tentative tracks on plots no track took and no confirmed track
@@ -1707,6 +1719,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     if (t->plot_pred[j] >= 0 || t->plot_gated[j]) continue;
     if (t->ntrk == t->cap_tracks)
       return rf__err(RF_ERANGE, "tracker: more than %zu tracks alive; raise tracker.max_tracks", t->cap_tracks);
+    t->stat[t->ntrk] = RF_TRACK_TENTATIVE;
     rf__track *k = &t->trk[t->ntrk++];
     rf__init_track(t, k, &t->meas[j], now);
     if (nr == max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
@@ -1714,9 +1727,10 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   }
   /* Drop deleted tracks (their last row says so). */
   for (size_t i = 0; i < t->ntrk;) {
-    if (t->trk[i].status == RF_TRACK_DELETED) {
+    if (t->stat[i] == RF_TRACK_DELETED) {
       rf__win_release(t, &t->trk[i]);
       t->trk[i] = t->trk[--t->ntrk];
+      t->stat[i] = t->stat[t->ntrk];
     } else {
       i++;
     }

@@ -272,6 +272,132 @@ START_TEST(tracks_stream_failures) {
 }
 END_TEST
 
+/* A scene for the tracker's products: `targets` aircraft flying straight
+ * over `scans` 1 s scans, detection probability 0.9, plots with the sigmas
+ * the tracker assumes, a few clutter plots a scan. */
+static rf_plot *track_scene(size_t targets, size_t scans, const rf_config *cfg, const rf_track_sensor *s,
+                            size_t *n) {
+  rf_plot *p = malloc(scans * (targets + 10) * sizeof *p);
+  double(*x)[6] = malloc(targets * sizeof *x);
+  ck_assert(p && x);
+  uint64_t seed = 11;
+  for (size_t i = 0; i < targets; i++) {
+    double r = 30e3 + 150e3 * rf_test_uniform(&seed), az = 2 * RF_PI * rf_test_uniform(&seed);
+    double hd = 2 * RF_PI * rf_test_uniform(&seed), sp = 100 + 200 * rf_test_uniform(&seed);
+    x[i][0] = r * sin(az), x[i][1] = r * cos(az), x[i][2] = 2e3 + 8e3 * rf_test_uniform(&seed);
+    x[i][3] = sp * sin(hd), x[i][4] = sp * cos(hd), x[i][5] = 0;
+  }
+  *n = 0;
+  for (size_t sc = 0; sc < scans; sc++) {
+    for (size_t i = 0; i < targets + 10; i++) {
+      double q[6], z[4];
+      if (i < targets) {
+        if (rf_test_uniform(&seed) > 0.9) continue;
+        for (int k = 0; k < 3; k++) q[k] = x[i][k] + x[i][3 + k] * (double)sc, q[3 + k] = x[i][3 + k];
+        rf_track_h(q, z);
+      } else { /* clutter */
+        z[0] = 30e3 + 150e3 * rf_test_uniform(&seed), z[1] = 360 * rf_test_uniform(&seed);
+        z[2] = 0.5 + 3 * rf_test_uniform(&seed), z[3] = 600 * (rf_test_uniform(&seed) - 0.5);
+      }
+      rf_plot pl = {.time_s = 1.7e9 + (double)sc, .dwell = (int32_t)sc, .snr_db = 20, .range_m = z[0],
+                    .azimuth_deg = z[1], .elevation_deg = z[2], .radial_velocity_mps = z[3]};
+      rf_track_meas m;
+      rf_track_meas_from_plot(s, cfg, &pl, &m);
+      pl.range_m += m.sigma[0] * rf_test_gauss(&seed), pl.azimuth_deg += m.sigma[1] * rf_test_gauss(&seed);
+      pl.elevation_deg += m.sigma[2] * rf_test_gauss(&seed);
+      pl.radial_velocity_mps += m.sigma[3] * rf_test_gauss(&seed);
+      double u[3];
+      rf_direction(pl.azimuth_deg, pl.elevation_deg, u);
+      pl.east_m = pl.range_m * u[0], pl.north_m = pl.range_m * u[1], pl.up_m = pl.range_m * u[2];
+      p[(*n)++] = pl;
+    }
+  }
+  free(x);
+  return p;
+}
+
+/* The track products are written on a thread of their own beside the
+ * tracker (pipelines/track_run.c): tracks.h5 must hold exactly the rows the
+ * tracker gives when run alone (rf_track_plots, no writer thread), in
+ * order, through many reuses of the hand-over slots; a write failure on
+ * that thread (a full disk mid-run) and an allocation failure anywhere
+ * leave no file and are reported. */
+START_TEST(track_products_threaded) {
+  char dir[512], p[512];
+  rf_test_fresh_dir(dir, sizeof dir, "track_threaded");
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1, .beamwidth_el_deg = 1,
+                       .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_product_info info = {.source_path = "scene", .radar_name = "scene", .site_latitude_deg = 52,
+                          .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  size_t n;
+  rf_plot *plots = track_scene(300, 60, &cfg, &s, &n);
+  rf_track_counts c;
+  /* The child first: a fork may not use OpenMP once this process has. A
+   * 256 KiB file size limit lets every product be created, then fails a
+   * write on the writer thread. */
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {256 << 10, 256 << 10};
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
+    if (rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c) != RF_EIO) _exit(10);
+    if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
+    if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
+    if (c.ids != 0) _exit(13);
+    rf_test_child_exit(0);
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
+  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+
+  rf_track_list want = {0}, got = {0};
+  ck_assert_int_eq(rf_track_plots(plots, n, &cfg, &s, &want), 0);
+  ck_assert_uint_gt(want.n, 60 * 250);
+  ck_assert_int_eq(rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c), 0);
+  ck_assert_int_eq(rf_tracks_read(rf_test_join(p, sizeof p, dir, "tracks.h5"), &got), 0);
+  ck_assert_uint_eq(got.n, want.n);
+  for (size_t i = 0; i < want.n; i++) {
+    const rf_track_row *a = &want.v[i], *b = &got.v[i];
+    ck_assert_msg(a->track_id == b->track_id && a->status == b->status && a->plots == b->plots, "row %zu", i);
+    ck_assert(same(a->time_s, b->time_s));
+    const double *u = &a->east_m, *v = &b->east_m; /* east_m .. altitude_m */
+    for (int j = 0; j < 13; j++) ck_assert_msg(same(u[j], v[j]), "row %zu column %d: %.17g read %.17g", i, j, u[j], v[j]);
+    ck_assert(same(a->pos_sigma_m, b->pos_sigma_m) && same(a->time_to_go_s, b->time_to_go_s));
+    ck_assert(same(a->impact_time_s, b->impact_time_s) && same(a->impact_latitude_deg, b->impact_latitude_deg) &&
+              same(a->impact_longitude_deg, b->impact_longitude_deg));
+    ck_assert(same(a->imm_cv_prob, b->imm_cv_prob) && same(a->imm_manoeuvre_prob, b->imm_manoeuvre_prob) &&
+              same(a->imm_ballistic_prob, b->imm_ballistic_prob));
+  }
+  ck_assert_int_eq(rf_tracks_read(rf_test_join(p, sizeof p, dir, "tracks.csv"), &got), 0);
+  ck_assert_uint_eq(got.n, want.n);
+  check_rows(want.v, got.v, want.n, 1);
+  ck_assert_uint_eq(rf_test_count_entries(dir, NULL), RF_TRACK_PRODUCTS);
+  rf_track_list_free(&got);
+  rf_track_list_free(&want);
+
+  /* Every allocation failure, on either thread: RF_ENOMEM and no file. */
+  rf_test_fresh_dir(dir, sizeof dir, "track_threaded_oom");
+  size_t k, failures = 0;
+  for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
+    rf_alloc_fail_after(k, 0);
+    int st = rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c);
+    rf_alloc_fail_after(0, 0);
+    if (st == 0) break;
+    ck_assert_int_eq(st, RF_ENOMEM);
+    ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
+    failures++;
+  }
+  ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
+  ck_assert_uint_ge(failures, 10);
+  free(plots);
+}
+END_TEST
+
 START_TEST(plots_sensor_attrs) {
   char dir[512], p[512];
   rf_test_fresh_dir(dir, sizeof dir, "plots_attrs");
@@ -365,6 +491,7 @@ Suite *test_tracks_io_suite(void) {
   tcase_add_test(tc, tracks_round_trip);
   tcase_add_test(tc, tracks_errors_and_atomic);
   tcase_add_test(tc, tracks_stream_failures);
+  tcase_add_test(tc, track_products_threaded);
   tcase_add_test(tc, plots_sensor_attrs);
   tcase_add_test(tc, track_file_needs_sensor);
   suite_add_tcase(s, tc);
