@@ -42,6 +42,11 @@ static int rf__quant(double v, double lsb, double lo, double hi, long long *out)
 
 /* Seconds since midnight UTC in 1/128 s, modulo 2^24 (one day is 11059200). */
 static uint32_t rf__tod(double time_s) {
+  /* The records of an update share its time: the last one is kept (per
+   * thread). */
+  static _Thread_local double last_t = NAN;
+  static _Thread_local uint32_t last_q;
+  if (time_s == last_t) return last_q;
   /* fmod(time_s, 86400) without its long division: k 86400 is exact and
    * so is the difference (Sterbenz); a quotient rounded up to the next
    * day gives tod < 0 and the exact fmod after the correction. */
@@ -49,7 +54,9 @@ static uint32_t rf__tod(double time_s) {
   if (tod < 0) tod += 86400.0;
   if (tod >= 86400.0) tod -= 86400.0;
   long long q = (long long)nearbyint(tod * 128.0);
-  return (uint32_t)(q % (86400LL * 128));
+  last_t = time_s;
+  last_q = (uint32_t)(q % (86400LL * 128));
+  return last_q;
 }
 
 /* FSPEC octet of 7 FRN bits: bit i of the index (FRN 7o+i+1) at bit 7-i. */
@@ -198,7 +205,7 @@ size_t rf_asterix_cat048_track(uint8_t *out, const rf_asterix_source *src, const
   if (!rf__polar(r->range_m, r->azimuth_deg, &rho, &theta)) return 0;
   long long dop, gsp, hdg = 0;
   int has_dop = rf__quant(r->radial_velocity_mps, RF_ASTERIX_LSB_DOPPLER_MPS, -512, 511, &dop);
-  double gs = hypot(r->v_east_mps, r->v_north_mps), h = atan2(r->v_east_mps, r->v_north_mps) / RF__DEG;
+  double gs = sqrt(r->v_east_mps * r->v_east_mps + r->v_north_mps * r->v_north_mps), h = atan2(r->v_east_mps, r->v_north_mps) / RF__DEG;
   if (h < 0) h += 360.0;
   int has_vel = rf__quant(gs, RF_ASTERIX_LSB_GSP_MPS, 0, 65535, &gsp);
   rf__quant(h, RF_ASTERIX_LSB_HDG_DEG, 0, 65536, &hdg);

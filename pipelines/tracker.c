@@ -87,6 +87,9 @@ typedef struct rf__pred {
   int32_t dims;                      /* dims of the assigned pair */
   int32_t look;                      /* inside the transmit beam: no plot is a miss */
   int32_t tentative;                 /* the track's status is tentative (gating stage 2) */
+  int32_t single;                    /* one mode took part: its state is the combined one, so
+                                        its update reuses zH */
+  double zH[52];                     /* h(xc), its Jacobian H, Pc H' (4 columns) */
   int32_t claim;                     /* ballistic without a batch window: claims one if updated */
   double zp[4], S0[16];              /* predicted measurement and H Pc H' */
   int32_t row;                       /* its row this dwell, or -1 */
@@ -298,8 +301,7 @@ static void rf__h_pht(const double H[24], const double PHt[24], int dims, double
 }
 
 /* S0 = H P H' (4x4). */
-static void rf__hph(const double H[24], const double P[36], double S[16]) {
-  double PHt[24];
+static void rf__hph(const double H[24], const double P[36], double S[16], double PHt[24]) {
   rf__pht(H, P, 4, PHt);
   rf__h_pht(H, PHt, 4, S);
 }
@@ -419,9 +421,11 @@ static void rf__update_curvature(const double x[6], const double P[36], const rf
 }
 
 /* curv: the curvature terms {rv2, vv2} (rf__update_curvature), or NULL to
- * compute them from x, P. */
+ * compute them from x, P. zH, when not NULL: h(x) (4), its Jacobian (24)
+ * and P H' for 4 measurements (24), already computed for this x and P (the
+ * same numbers the first pass would compute). */
 static int rf__update(const rf_track_meas *m, int dims, double interval, double x[6], double P[36],
-                      double *nis, double *lndet, int iters, const double *curv) {
+                      double *nis, double *lndet, int iters, const double *curv, const double *zH) {
   /* With S = L L' (Cholesky), W = P H' L^-T and v = L^-1 nu: the gain
    * K = W L^-1, so K nu = W v, K H P = W W' and the NIS is |v|^2. */
   double xi[6], x0[6], zp[4], H[24], S[16] = {0}, L[16], nu[4] = {0}, PHt[24], W[24], v[4];
@@ -431,7 +435,15 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
   if (curv) rv2 = curv[0], vv2 = curv[1];
   else rf__update_curvature(x, P, m, &rv2, &vv2);
   for (int it = 0; it < iters; it++) {
-    rf__h_jac(xi, zp, H);
+    if (it == 0 && zH) {
+      memcpy(zp, zH, 4 * sizeof *zp);
+      memcpy(H, zH + 4, 24 * sizeof *H);
+      for (int i = 0; i < 6; i++)
+        for (int j = 0; j < dims; j++) PHt[i * dims + j] = zH[28 + i * 4 + j];
+    } else {
+      rf__h_jac(xi, zp, H);
+      rf__pht(H, P, dims, PHt);
+    }
     for (int k = 0; k < dims; k++) nu[k] = m->z[k] - zp[k];
     nu[1] = rf_wrap(nu[1], 180.0);
     if (dims == 4 && interval > 0) nu[3] = rf_wrap(nu[3], 0.5 * interval);
@@ -439,7 +451,6 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
     if (it)
       for (int k = 0; k < dims; k++)
         for (int c = 0; c < 6; c++) nu[k] -= H[k * 6 + c] * (x0[c] - xi[c]);
-    rf__pht(H, P, dims, PHt);
     rf__h_pht(H, PHt, dims, S);
     for (int i = 0; i < dims; i++) S[i * dims + i] += m->sigma[i] * m->sigma[i];
     S[0] += rv2;
@@ -478,7 +489,7 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
 
 int rf_track_update(const rf_track_meas *m, int dims, double interval, double x[6], double P[36],
                     double *nis, double *lndet) {
-  return rf__update(m, dims, interval, x, P, nis, lndet, RF__IEKF_MAX, NULL);
+  return rf__update(m, dims, interval, x, P, nis, lndet, RF__IEKF_MAX, NULL, NULL);
 }
 
 /* ---- motion models --------------------------------------------------------------- */
@@ -1201,7 +1212,8 @@ static int rf__batch_fit(const rf_tracker *t, const rf__bwin *w, double now, dou
 
 /* Updates every mode taking part with the plot's measurement; IMM
  * probabilities from the modes' likelihoods. */
-static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims) {
+/* zH: rf__pred's, when its single mode is the one updated, else NULL. */
+static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims, const double *zH) {
   double logl[RF__NMOD_MAX], best = -INFINITY, curv[2], nis_cv = 0;
   int non = 0;
   /* One set of curvature terms for every mode, from the combined estimate
@@ -1212,7 +1224,7 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
     if (t->nmod > 1 && !rf__on(t, k, j)) continue;
     non++;
     double nis = 0, ld = 0;
-    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS, curv) < 0)
+    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS, curv, zH) < 0)
       continue;
     logl[j] = -0.5 * (nis + ld);
     if (logl[j] > best) best = logl[j];
@@ -1583,13 +1595,13 @@ static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
   return lim > t->cfg.trk_min_delete_sigma ? lim : t->cfg.trk_min_delete_sigma;
 }
 
-/* Predicted measurement zp, its Jacobian H and H P H' of a state, plus the
+/* Predicted measurement zp, its Jacobian H, P H' and H P H' of a state, plus the
  * curvature terms (curv: {range, radial velocity} variances; computed here
  * when compute is set, else taken as given). */
 static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double H[24], double S0[16],
-                             double curv[2], int compute) {
+                             double PHt[24], double curv[2], int compute) {
   rf__h_jac(x, zp, H);
-  rf__hph(H, P, S0);
+  rf__hph(H, P, S0, PHt);
   if (compute) rf__second_order(x, P, &curv[1], &curv[0]);
   S0[0] += curv[0];
   S0[15] += curv[1];
@@ -1652,19 +1664,23 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     rf__track *k = &t->trk[pr->trk];
-    double dt = now - k->t, curv[2], H[24], Ha[24];
+    double dt = now - k->t, curv[2], Ha[24], PHta[24];
     rf__predict_track(t, k, now);
     pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
-    rf__predict_meas(k->xc, k->Pc, pr->zp, H, pr->S0, curv, 1);
+    rf__predict_meas(k->xc, k->Pc, pr->zp, pr->zH + 4, pr->S0, pr->zH + 28, curv, 1);
+    memcpy(pr->zH, pr->zp, sizeof pr->zp);
+    int non = 0;
+    for (int m = 0; m < t->nmod; m++) non += rf__on(t, k, m);
+    pr->single = non == 1; /* rf__combine copied that mode: xc, Pc are its own */
     pr->alt = 0;
     if (t->nmod > 1 && k->turns) {
       /* Both turn modes' predictions (with the combined estimate's
        * curvature terms). */
-      rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], curv, 0);
-      rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], curv, 0);
+      rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, curv, 0);
+      rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, curv, 0);
       pr->alt = 2;
     } else if (t->nmod > 1 && !k->fast) {
-      rf__manoeuvre_gate(H, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
+      rf__manoeuvre_gate(pr->zH + 4, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
       memcpy(pr->zpa[0], pr->zp, sizeof pr->zpa[0]);
       pr->alt = 1;
     }
@@ -1692,7 +1708,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     if (pr->row < 0) continue; /* seen by the fan only: no news */
     k->looks++;
     if (pr->plot >= 0) {
-      rf__update_track(t, k, &t->meas[pr->plot], pr->dims);
+      rf__update_track(t, k, &t->meas[pr->plot], pr->dims, pr->single ? pr->zH : NULL);
       k->hist = (k->hist << 1) | 1u;
       k->plots++;
       k->misses = 0;
