@@ -434,8 +434,24 @@ static uint32_t rf__ipv4(const char *dotted) {
 }
 
 /* One's complement sum of 16-bit words (RFC 1071), folded. */
+/* Adds the big-endian 16-bit words of p (n bytes; only the last piece of
+ * a checksum may be odd) to sum. Whole 32-bit words are summed in native
+ * order and folded, then swapped to big-endian: the one's complement sum
+ * does not depend on the byte order (RFC 1071, 2.B). */
 static uint32_t rf__csum_add(uint32_t sum, const uint8_t *p, size_t n) {
-  for (size_t i = 0; i + 1 < n; i += 2) sum += ((uint32_t)p[i] << 8) | p[i + 1];
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    uint32_t w;
+    memcpy(&w, p + i, 4);
+    acc += w;
+  }
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  acc = ((acc & 0xff) << 8) | (acc >> 8);
+#endif
+  sum += (uint32_t)acc;
+  for (; i + 1 < n; i += 2) sum += ((uint32_t)p[i] << 8) | p[i + 1];
   if (n & 1) sum += (uint32_t)p[n - 1] << 8;
   return sum;
 }

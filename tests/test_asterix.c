@@ -220,6 +220,62 @@ START_TEST(asterix_round_trip) {
 }
 END_TEST
 
+/* One's complement sum of big-endian 16-bit words, byte by byte (RFC 1071),
+ * independent of io/asterix.c's word-wise sum. */
+static uint32_t csum_bytes(uint32_t sum, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) sum += i % 2 ? p[i] : (uint32_t)p[i] << 8;
+  return sum;
+}
+static uint16_t csum_fold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)sum;
+}
+
+/* tracks.pcap of random rows (odd and even payload lengths): every IPv4
+ * header and UDP checksum verifies (the sum over the covered bytes, the
+ * checksum included, is 0xffff), every frame length matches. */
+START_TEST(asterix_pcap_checksums) {
+  char dir[512], ast[512], pcap[512];
+  rf_test_fresh_dir(dir, sizeof dir, "asterix_csum");
+  rf_test_join(ast, sizeof ast, dir, "tracks.ast");
+  rf_test_join(pcap, sizeof pcap, dir, "tracks.pcap");
+  uint64_t seed = 5;
+  enum { N = 400 };
+  static rf_track_row rows[N];
+  random_rows(rows, N, &seed);
+  rf_asterix_source src = {1, 2, 3};
+  rf_geo_site site;
+  rf_geo_site_init(&site, 52, 4.4, 10);
+  rf_asterix_writer *w;
+  ck_assert_int_eq(rf_asterix_writer_create(&w, ast, pcap, &src, &site), 0);
+  for (size_t i = 0; i < N; i += 7) ck_assert_int_eq(rf_asterix_writer_tracks(w, rows + i, N - i < 7 ? N - i : 7), 0);
+  ck_assert_int_eq(rf_asterix_writer_commit(w), 0);
+  size_t len;
+  uint8_t *b = (uint8_t *)rf_test_read_file(pcap, &len);
+  ck_assert_ptr_nonnull(b);
+  size_t off = 24, frames = 0, odd = 0;
+  while (off < len) {
+    ck_assert_uint_le(off + 16, len);
+    uint32_t incl = (uint32_t)b[off + 8] | (uint32_t)b[off + 9] << 8 | (uint32_t)b[off + 10] << 16 |
+                    (uint32_t)b[off + 11] << 24; /* written little-endian */
+    const uint8_t *eth = b + off + 16, *ip = eth + 14, *udp = ip + 20;
+    ck_assert_uint_le(off + 16 + incl, len);
+    size_t ulen = (size_t)udp[4] << 8 | udp[5];
+    ck_assert_uint_eq(14 + 20 + ulen, incl);
+    ck_assert_uint_eq(csum_fold(csum_bytes(0, ip, 20)), 0xffff);
+    uint8_t pseudo[12] = {ip[12], ip[13], ip[14], ip[15], ip[16], ip[17], ip[18], ip[19], 0, 17, udp[4], udp[5]};
+    ck_assert_uint_eq(csum_fold(csum_bytes(csum_bytes(0, pseudo, 12), udp, ulen)), 0xffff);
+    odd += ulen % 2;
+    frames++;
+    off += 16 + incl;
+  }
+  ck_assert_uint_eq(off, len);
+  ck_assert_uint_gt(frames, 50);
+  ck_assert_uint_gt(odd, 0);
+  free(b);
+}
+END_TEST
+
 /* Random plots from 10 km to 1400 km (CAT048 within 256 NM, CAT015 beyond
  * it; beyond I015/625's 838.9 km the range goes to SP RNG, above I015/601's
  * 83.3 km the height to SP HGT). */
@@ -610,6 +666,7 @@ Suite *test_asterix_suite(void) {
   tcase_add_test(tc, asterix_round_trip);
   tcase_add_test(tc, asterix_plots_round_trip);
   tcase_add_test(tc, asterix_tshark);
+  tcase_add_test(tc, asterix_pcap_checksums);
   suite_add_tcase(s, tc);
   return s;
 }
