@@ -425,7 +425,10 @@ struct rf_asterix_writer {
   size_t n015, skipped;
   uint32_t src_ip, dst_ip;
   rf_writeback wb[2];
+  char *iobuf[2]; /* stdio buffers of RF__AST_IO_BUF: big writes, few system calls */
 };
+
+#define RF__AST_IO_BUF ((size_t)256 << 10)
 
 static uint32_t rf__ipv4(const char *dotted) {
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -521,6 +524,7 @@ static void rf__writer_free(rf_asterix_writer *w) {
     if (w->tmp[k]) unlink(w->tmp[k]);
     rf__free(w->tmp[k]);
     rf__free(w->path[k]);
+    rf__free(w->iobuf[k]); /* after fclose: stdio used it */
   }
   rf__free(w->b.v);
   rf__free(w);
@@ -549,6 +553,10 @@ int rf_asterix_writer_create(rf_asterix_writer **out, const char *ast_path, cons
     }
     memcpy(w->path[k], paths[k], l);
     errno = 0;
+    if (!(w->iobuf[k] = rf__malloc(RF__AST_IO_BUF))) {
+      rf__writer_free(w);
+      return rf__err(RF_ENOMEM, "%s: out of memory", paths[k]);
+    }
     if (!(w->fp[k] = fopen(w->tmp[k], "wb"))) {
       int st = rf__err(RF_EIO, "%s: cannot write: %s", paths[k], strerror(errno ? errno : EIO));
       rf__free(w->tmp[k]); /* not created */
@@ -556,6 +564,7 @@ int rf_asterix_writer_create(rf_asterix_writer **out, const char *ast_path, cons
       rf__writer_free(w);
       return st;
     }
+    setvbuf(w->fp[k], w->iobuf[k], _IOFBF, RF__AST_IO_BUF);
     w->wb[k].fd = fileno(w->fp[k]);
   }
   /* pcap global header: microsecond timestamps, version 2.4, Ethernet. */
