@@ -749,6 +749,7 @@ START_TEST(test_writer_fails_midway) {
     if (st != RF_EIO) _exit(11);
     if (!strstr(rf_errmsg(), path) || !strstr(rf_errmsg(), "File too large")) _exit(12);
     if (rf_test_count_entries(d, NULL) != 0) _exit(13);
+    rf_test_capture_free(&tc); /* LeakSanitizer checks the child's exit too */
     rf_test_child_exit(0);
   }
   int ws;

@@ -237,6 +237,7 @@ START_TEST(tracks_stream_failures) {
     if (stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS) != RF_EIO) _exit(10);
     if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
     if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
+    free(rows); /* LeakSanitizer checks the child's exit too */
     rf_test_child_exit(0);
   }
   int ws;
@@ -348,6 +349,7 @@ START_TEST(track_products_threaded) {
     if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
     if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
     if (c.ids != 0) _exit(13);
+    free(plots); /* LeakSanitizer checks the child's exit too */
     rf_test_child_exit(0);
   }
   int ws;
