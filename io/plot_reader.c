@@ -141,21 +141,17 @@ static int rf__read_slice(rf_plot_reader *r, hid_t mt, size_t first, size_t n, v
 }
 
 /* Rows [first, first + n) through the raw slice buffer: each slice is
- * read, then columns `cols` (indices into the plot table, ncols of them)
- * are copied to out rows of out_size bytes at their offsets out_off[]. */
-static int rf__read_raw(rf_plot_reader *r, size_t first, size_t n, const int *cols, int ncols, char *out,
-                        size_t out_size, const size_t *out_off) {
+ * read, then plot-table column cols[c] of row i is copied to dst[c] +
+ * (i - first) * stride[c], for ncols columns. */
+static int rf__read_raw(rf_plot_reader *r, size_t first, size_t n, int ncols, const int *cols, char *const *dst,
+                        const size_t *stride) {
   for (size_t done = 0; done < n;) {
     size_t m = n - done < RF__RAW_ROWS ? n - done : RF__RAW_ROWS;
     int st = rf__read_slice(r, r->raw_type, first + done, m, r->raw);
     if (st) return st;
-    for (size_t i = 0; i < m; i++) {
-      const char *in = r->raw + i * r->raw_size;
-      char *o = out + (done + i) * out_size;
-      for (int c = 0; c < ncols; c++) {
-        const rf__col *col = &rf__plot_table.cols[cols[c]];
-        memcpy(o + out_off[c], in + r->raw_off[cols[c]], col->kind == RF__COL_F64 ? 8 : 4);
-      }
+    for (int c = 0; c < ncols; c++) {
+      const size_t w = rf__plot_table.cols[cols[c]].kind == RF__COL_F64 ? 8 : 4, off = r->raw_off[cols[c]];
+      for (size_t i = 0; i < m; i++) memcpy(dst[c] + (done + i) * stride[c], r->raw + i * r->raw_size + off, w);
     }
     done += m;
   }
@@ -165,30 +161,23 @@ static int rf__read_raw(rf_plot_reader *r, size_t first, size_t n, const int *co
 int rf_plot_reader_read(rf_plot_reader *r, size_t first, size_t n, rf_plot *out) {
   if (r->raw_type < 0) return rf__read_slice(r, r->mtype, first, n, out);
   int cols[32];
-  size_t off[32];
+  char *dst[32];
+  size_t stride[32];
   const int nc = (int)rf__plot_table.ncols;
-  for (int k = 0; k < nc; k++) cols[k] = k, off[k] = rf__plot_table.cols[k].off;
-  return rf__read_raw(r, first, n, cols, nc, (char *)out, sizeof *out, off);
+  for (int k = 0; k < nc; k++) cols[k] = k, dst[k] = (char *)out + rf__plot_table.cols[k].off, stride[k] = sizeof *out;
+  return rf__read_raw(r, first, n, nc, cols, dst, stride);
 }
 
 int rf_plot_reader_read_keys(rf_plot_reader *r, size_t first, size_t n, double *time_s, int32_t *dwell) {
   if (r->raw_type >= 0) { /* both columns straight out of each raw slice */
-    size_t ot = 0, od = 0;
+    int cols[2] = {-1, -1};
     for (size_t c = 0; c < rf__plot_table.ncols; c++) {
-      if (!strcmp(rf__plot_table.cols[c].name, "time_s")) ot = r->raw_off[c];
-      if (!strcmp(rf__plot_table.cols[c].name, "dwell")) od = r->raw_off[c];
+      if (!strcmp(rf__plot_table.cols[c].name, "time_s")) cols[0] = (int)c;
+      if (!strcmp(rf__plot_table.cols[c].name, "dwell")) cols[1] = (int)c;
     }
-    for (size_t done = 0; done < n;) {
-      size_t m = n - done < RF__RAW_ROWS ? n - done : RF__RAW_ROWS;
-      int st = rf__read_slice(r, r->raw_type, first + done, m, r->raw);
-      if (st) return st;
-      for (size_t i = 0; i < m; i++) {
-        memcpy(&time_s[done + i], r->raw + i * r->raw_size + ot, sizeof *time_s);
-        memcpy(&dwell[done + i], r->raw + i * r->raw_size + od, sizeof *dwell);
-      }
-      done += m;
-    }
-    return 0;
+    char *dst[2] = {(char *)time_s, (char *)dwell};
+    const size_t stride[2] = {sizeof *time_s, sizeof *dwell};
+    if (cols[0] >= 0 && cols[1] >= 0) return rf__read_raw(r, first, n, 2, cols, dst, stride);
   }
   enum { CHUNK = 4096 };
   rf__plot_key k[CHUNK];

@@ -89,9 +89,10 @@ typedef struct rf__pred {
   int32_t tentative;                 /* the track's status is tentative (gating stage 2) */
   int32_t single;                    /* one mode took part: its state is the combined one, so
                                         its update reuses zH */
-  double zH[52];                     /* h(xc), its Jacobian H, Pc H' (4 columns) */
+  double zH[52];                     /* h(xc) (the predicted measurement), its Jacobian H,
+                                        Pc H' (4 columns) */
   int32_t claim;                     /* ballistic without a batch window: claims one if updated */
-  double zp[4], S0[16];              /* predicted measurement and H Pc H' */
+  double S0[16];                     /* H Pc H' plus the curvature terms */
   int32_t row;                       /* its row this dwell, or -1 */
   int32_t alt;                       /* IMM: further gates (zpa, S0a): both turn modes'
                                         predictions, or the manoeuvre-widened one */
@@ -1447,7 +1448,7 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     if ((stage == 1) != !pr->tentative) continue;
-    double win = sqrt(t->gate4 * (pr->S0[0] + rr_max)), lo = pr->zp[0] - win, hi = pr->zp[0] + win;
+    double win = sqrt(t->gate4 * (pr->S0[0] + rr_max)), lo = pr->zH[0] - win, hi = pr->zH[0] + win;
     for (int a = 0; a < pr->alt; a++) {
       double wa = sqrt(t->gate4 * (pr->S0a[a][0] + rr_max));
       if (pr->zpa[a][0] - wa < lo) lo = pr->zpa[a][0] - wa;
@@ -1465,7 +1466,7 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
       double iv = t->s.velocity_interval_mps;
       int dims = iv == 0 || sqrt(pr->S0[15] + R[3]) < iv / RF__AMBIG_SIGMAS ? 4 : 3;
       double g = dims == 4 ? t->gate4 : t->gate3;
-      double d2 = rf__d2(pr->zp, pr->S0, m, R, dims, iv, g);
+      double d2 = rf__d2(pr->zH, pr->S0, m, R, dims, iv, g);
       /* An IMM track also takes a plot inside its manoeuvre mode's gate:
        * at the start of a turn the constant-velocity mode still dominates
        * the combined prediction, and its gate alone would lose the plot. */
@@ -1667,8 +1668,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     double dt = now - k->t, curv[2], Ha[24], PHta[24];
     rf__predict_track(t, k, now);
     pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
-    rf__predict_meas(k->xc, k->Pc, pr->zp, pr->zH + 4, pr->S0, pr->zH + 28, curv, 1);
-    memcpy(pr->zH, pr->zp, sizeof pr->zp);
+    rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, curv, 1);
     int non = 0;
     for (int m = 0; m < t->nmod; m++) non += rf__on(t, k, m);
     pr->single = non == 1; /* rf__combine copied that mode: xc, Pc are its own */
@@ -1681,7 +1681,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
       pr->alt = 2;
     } else if (t->nmod > 1 && !k->fast) {
       rf__manoeuvre_gate(pr->zH + 4, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
-      memcpy(pr->zpa[0], pr->zp, sizeof pr->zpa[0]);
+      memcpy(pr->zpa[0], pr->zH, sizeof pr->zpa[0]);
       pr->alt = 1;
     }
   }
