@@ -206,6 +206,23 @@ END_TEST
  * outlive the test; its exit code names the first check that failed. */
 #define RF_TEST_STREAM_ROWS 10000 /* more than two HDF5 chunks (4096 rows) */
 #define RF_TEST_OOM_MAX_STEPS 200
+
+/* Fails the 1st, 2nd, ... allocation of run(arg) until it succeeds: each
+ * failure must be RF_ENOMEM and leave dir empty. The number of failures. */
+static size_t oom_sweep(int (*run)(void *), void *arg, const char *dir) {
+  size_t k, failures = 0;
+  for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
+    rf_alloc_fail_after(k, 0);
+    int st = run(arg);
+    rf_alloc_fail_after(0, 0);
+    if (st == 0) break;
+    ck_assert_int_eq(st, RF_ENOMEM);
+    ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
+    failures++;
+  }
+  ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
+  return failures;
+}
 static int stream_rows(const char *h5, const char *csv, const rf_track_row *rows, size_t n) {
   rf_tracks_writer *w;
   int st = rf_tracks_writer_create(&w, h5, csv, NULL);
@@ -215,6 +232,16 @@ static int stream_rows(const char *h5, const char *csv, const rf_track_row *rows
     return st;
   }
   return rf_tracks_writer_commit(w);
+}
+
+struct stream_args {
+  const char *h5, *csv;
+  const rf_track_row *rows;
+  size_t n;
+};
+static int stream_run(void *p) {
+  const struct stream_args *a = p;
+  return stream_rows(a->h5, a->csv, a->rows, a->n);
 }
 
 START_TEST(tracks_stream_failures) {
@@ -256,18 +283,8 @@ START_TEST(tracks_stream_failures) {
   rf_track_list_free(&a);
   remove(h5), remove(csv);
 
-  size_t k, failures = 0;
-  for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
-    rf_alloc_fail_after(k, 0);
-    int st = stream_rows(h5, csv, rows, 5000);
-    rf_alloc_fail_after(0, 0);
-    if (st == 0) break;
-    ck_assert_int_eq(st, RF_ENOMEM);
-    ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
-    failures++;
-  }
-  ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
-  ck_assert_uint_ge(failures, 1);
+  struct stream_args sa = {h5, csv, rows, 5000};
+  ck_assert_uint_ge(oom_sweep(stream_run, &sa, dir), 1);
   ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 2);
   free(rows);
 }
@@ -315,6 +332,20 @@ static rf_plot *track_scene(size_t targets, size_t scans, const rf_config *cfg, 
   }
   free(x);
   return p;
+}
+
+struct products_args {
+  const rf_plot *plots;
+  size_t n;
+  const rf_config *cfg;
+  const rf_track_sensor *s;
+  const rf_product_info *info;
+  const char *dir;
+};
+static int products_run(void *p) {
+  const struct products_args *a = p;
+  rf_track_counts c;
+  return rf_track_products_counted(a->plots, a->n, a->cfg, a->s, a->info, a->dir, &c);
 }
 
 /* The track products are written on a thread of their own beside the
@@ -384,18 +415,8 @@ START_TEST(track_products_threaded) {
 
   /* Every allocation failure, on either thread: RF_ENOMEM and no file. */
   rf_test_fresh_dir(dir, sizeof dir, "track_threaded_oom");
-  size_t k, failures = 0;
-  for (k = 1; k < RF_TEST_OOM_MAX_STEPS; k++) {
-    rf_alloc_fail_after(k, 0);
-    int st = rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c);
-    rf_alloc_fail_after(0, 0);
-    if (st == 0) break;
-    ck_assert_int_eq(st, RF_ENOMEM);
-    ck_assert_uint_eq(rf_test_count_entries(dir, NULL), 0);
-    failures++;
-  }
-  ck_assert_uint_lt(k, RF_TEST_OOM_MAX_STEPS);
-  ck_assert_uint_ge(failures, 10);
+  struct products_args pa = {plots, n, &cfg, &s, &info, dir};
+  ck_assert_uint_ge(oom_sweep(products_run, &pa, dir), 10);
   free(plots);
 }
 END_TEST
@@ -490,6 +511,9 @@ END_TEST
 Suite *test_tracks_io_suite(void) {
   Suite *s = suite_create("test_tracks_io_suite");
   TCase *tc = tcase_create("tracks_io");
+  /* track_products_threaded runs the tracker some 70 times (its allocation
+   * sweep): near Check's 4 s default under the sanitizers. */
+  tcase_set_timeout(tc, 60);
   tcase_add_test(tc, tracks_round_trip);
   tcase_add_test(tc, tracks_errors_and_atomic);
   tcase_add_test(tc, tracks_stream_failures);
