@@ -68,59 +68,79 @@ static int rf__header(const rf__table *t, char *buf, size_t len) {
 /* Below this, v * 10^decimals is an integer a double holds exactly. */
 #define RF__CSV_EXACT_INT 9007199254740992.0
 
-static const double rf__pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+static const double rf__pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+static const uint32_t rf__pow10u[] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u};
+/* Most decimals printed through the integer path (more: snprintf). */
+#define RF__CSV_FAST_DECIMALS 8
 
-/* "00" to "99". */
-static const char rf__digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
-
-/* The digits of u (at least one) written backwards ending at p; the
- * start. Two digits per division by a constant. */
-static char *rf__digits_back(char *p, uint64_t u) {
-  while (u >= 100) {
-    unsigned r = (unsigned)(u % 100);
-    u /= 100;
-    p -= 2;
-    memcpy(p, rf__digits2 + 2 * r, 2);
-  }
-  if (u >= 10) {
-    p -= 2;
-    memcpy(p, rf__digits2 + 2 * u, 2);
-  } else {
-    *--p = (char)('0' + u);
-  }
-  return p;
+/* Decimal digits of u < 10^8 (1 for 0): floor(log10) from the bit length
+ * (1233 / 4096 ~ log10 2), corrected by one comparison. */
+static unsigned rf__ndigits(uint32_t u) {
+  u |= 1; /* same digit count, and a bit length for 0 */
+  unsigned t = ((unsigned)(32 - __builtin_clz(u)) * 1233) >> 12;
+  return t + (u >= rf__pow10u[t]);
 }
 
-/* Digits of u at o; the end. */
-static char *rf__put_u64(char *o, uint64_t u) {
-  char d[24], *e = d + sizeof d, *p = rf__digits_back(e, u);
-  memcpy(o, p, (size_t)(e - p));
-  return o + (e - p);
+/* The eight decimal digits of n < 10^8 (leading zeros kept) as the bytes
+ * of a word, the first digit lowest: n split into two halves of four
+ * digits, each into two of two, each of those into two digits, all lanes
+ * at once (x * 10486 >> 20 is x / 100 below 10^4, x * 103 >> 10 is x / 10
+ * below 100). */
+static uint64_t rf__digits8(uint32_t n) {
+  uint64_t x = (n / 10000) | ((uint64_t)(n % 10000) << 32);
+  uint64_t q = ((x * 10486) >> 20) & 0x0000007F0000007FULL;
+  x = q | ((x - 100 * q) << 16);
+  q = ((x * 103) >> 10) & 0x000F000F000F000FULL;
+  x = q | ((x - 10 * q) << 8);
+  return x | 0x3030303030303030ULL;
 }
 
-/* u / 10^decimals in fixed point (decimals <= 14) at o; the end. Written
- * into a scratch buffer backwards, then copied with one fixed-size copy:
- * a float field has RF__CSV_F64_MAX bytes of room, and rows are printed
- * into buffers of rf__row_max, which keeps at least that much after the
- * start of any float field (a sign before it included: the newline and the
- * final byte of rf__row_max follow the last field). */
-#define RF__CSV_FIXED_COPY 32
+/* The bytes of w at p, lowest first. */
+static void rf__store8(char *p, uint64_t w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  memcpy(p, &w, 8);
+}
+
+/* The digits of u < 10^16 at o; the end. Like every writer below, it
+ * stores up to 7 bytes past the end, which the next field or the row's
+ * newline overwrites (a row buffer keeps room for them: rf__row_max). */
+static char *rf__put_uint(char *o, uint64_t u) {
+  uint32_t lo = 0;
+  int tail = u >= 100000000u;
+  if (tail) lo = (uint32_t)(u % 100000000u), u /= 100000000u;
+  unsigned nd = rf__ndigits((uint32_t)u);
+  rf__store8(o, rf__digits8((uint32_t)u) >> (8 * (8 - nd)));
+  o += nd;
+  if (tail) rf__store8(o, rf__digits8(lo)), o += 8;
+  return o;
+}
+
+/* u / 10^d, d <= 8, by constants. */
+static uint64_t rf__div_pow10(uint64_t u, int d) {
+  switch (d) {
+  case 1: return u / 10u;
+  case 2: return u / 100u;
+  case 3: return u / 1000u;
+  case 4: return u / 10000u;
+  case 5: return u / 100000u;
+  case 6: return u / 1000000u;
+  case 7: return u / 10000000u;
+  case 8: return u / 100000000u;
+  default: return u;
+  }
+}
+
+/* u / 10^decimals in fixed point (u < 2^53, decimals <= 8) at o; the end. */
 static char *rf__put_fixed(char *o, uint64_t u, int decimals) {
-  char d[2 * RF__CSV_FIXED_COPY], *e = d + RF__CSV_FIXED_COPY, *p = e;
-  int k = decimals;
-  for (; k >= 2; k -= 2) {
-    unsigned r = (unsigned)(u % 100);
-    u /= 100;
-    p -= 2;
-    memcpy(p, rf__digits2 + 2 * r, 2);
-  }
-  if (k) *--p = (char)('0' + u % 10), u /= 10;
-  if (decimals) *--p = '.';
-  p = rf__digits_back(p, u);
-  memcpy(o, p, RF__CSV_FIXED_COPY);
-  return o + (e - p);
+  uint64_t ip = rf__div_pow10(u, decimals);
+  uint32_t fp = (uint32_t)(u - ip * rf__pow10u[decimals]);
+  o = rf__put_uint(o, ip);
+  if (!decimals) return o;
+  *o++ = '.';
+  rf__store8(o, rf__digits8(fp * rf__pow10u[RF__CSV_FAST_DECIMALS - decimals]));
+  return o + decimals;
 }
 
 /* A double to `decimals` digits after the point at o (decimals < 0: %.17g);
@@ -139,7 +159,7 @@ static char *rf__put_double(char *o, double v, int decimals) {
   }
   if (decimals < 0 || !(fabs(v) < RF__CSV_FIXED_MAX)) return o + sprintf(o, "%.17g", v);
   if (decimals > 14) decimals = 14; /* a field's room: RF__CSV_F64_MAX */
-  if (decimals >= (int)(sizeof rf__pow10 / sizeof rf__pow10[0]) || !(fabs(v) * rf__pow10[decimals] < RF__CSV_EXACT_INT)) {
+  if (decimals > RF__CSV_FAST_DECIMALS || !(fabs(v) * rf__pow10[decimals] < RF__CSV_EXACT_INT)) {
     char b[64];
     snprintf(b, sizeof b, "%.*f", decimals, v);
     const char *q = b;
@@ -148,9 +168,11 @@ static char *rf__put_double(char *o, double v, int decimals) {
     memcpy(o, q, l);
     return o + l;
   }
-  double r = nearbyint(v * rf__pow10[decimals]);
-  uint64_t u = (uint64_t)fabs(r);
-  if (u && r < 0) *o++ = '-';
+  /* llrint rounds as nearbyint does (the current mode: to nearest, ties
+   * to even), inline (-fno-math-errno). */
+  long long r = llrint(v * rf__pow10[decimals]);
+  uint64_t u = r < 0 ? -(uint64_t)r : (uint64_t)r;
+  if (r < 0) *o++ = '-';
   return rf__put_fixed(o, u, decimals);
 }
 
@@ -173,7 +195,7 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const in
     case RF__COL_I32:
       memcpy(&iv, p, sizeof iv);
       if (iv < 0) *o++ = '-';
-      o = rf__put_u64(o, iv < 0 ? (uint64_t)(-(int64_t)iv) : (uint64_t)iv);
+      o = rf__put_uint(o, iv < 0 ? (uint64_t)(-(int64_t)iv) : (uint64_t)iv);
       break;
     default: {
       memcpy(&iv, p, sizeof iv);
@@ -197,9 +219,11 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const in
 #define RF__CSV_BLOCK_ROWS 256
 /* Bytes a field can take at most: %.17g of a double is at most 24
  * characters, fixed point (below 1e15, at most 14 decimals) 31, an int32
- * 11; words are measured. */
+ * 11; words are measured. The integer path's stores past a field's end
+ * stay inside this room: its fields (sign, at most 16 digits and the
+ * point: 18) plus 7 bytes for a double, an int32's (sign and at most 8
+ * digits before its one 8-byte store past them) plus 7. */
 #define RF__CSV_F64_MAX 32
-_Static_assert(RF__CSV_FIXED_COPY <= RF__CSV_F64_MAX, "rf__put_fixed's copy must fit a float field's room");
 #define RF__CSV_I32_MAX 12
 
 struct rf__csv_stream {

@@ -89,6 +89,13 @@ void rf_tracker_destroy(rf_tracker *t);          /* NULL is a no-op */
  * thread pool, made on its first parallel region, aside). */
 int rf_tracker_process_dwell(rf_tracker *t, double time_s, int32_t dwell, const rf_plot *plots,
                              size_t n, rf_track_row *rows, size_t max_rows, size_t *nrows);
+/* With on set, process_dwell leaves each row's derived columns (range_m,
+ * azimuth_deg, elevation_deg, radial_velocity_mps, latitude_deg,
+ * longitude_deg, altitude_m) unset, and rf_tracker_derive_rows fills them
+ * from the row's state: it reads only the tracker's site, so another thread
+ * may run it while the tracker goes on. */
+void rf_tracker_defer_derived(rf_tracker *t, int on);
+void rf_tracker_derive_rows(const rf_tracker *t, rf_track_row *rows, size_t n);
 /* Rows needed at most by one process_dwell call. */
 size_t rf_tracker_max_rows(const rf_tracker *t);
 /* Tracks alive now, and ids given so far. */

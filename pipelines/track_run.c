@@ -191,6 +191,7 @@ typedef struct rf__slot {
   rf_plot *plots;
   rf_track_row *rows;
   size_t nplots, nrows;
+  int derived; /* the rows' derived columns are filled (else the writer fills them) */
 } rf__slot;
 
 typedef struct rf__writer {
@@ -204,10 +205,12 @@ typedef struct rf__writer {
   char msg[1024];
   rf__track_out *out;
   rf__tally *tally;
+  const rf_tracker *t; /* the rows' derived columns are filled here (rf_tracker_defer_derived) */
 } rf__writer;
 
-static int rf__write_slot(rf__writer *w, const rf__slot *sl) {
+static int rf__write_slot(rf__writer *w, rf__slot *sl) {
   int st;
+  if (!sl->derived) rf_tracker_derive_rows(w->t, sl->rows, sl->nrows);
   if ((st = rf_asterix_writer_plots(w->out->pw, sl->plots, sl->nplots)) ||
       (st = rf_tracks_writer_add(w->out->tw, sl->rows, sl->nrows)) ||
       (st = rf_asterix_writer_tracks(w->out->rw, sl->rows, sl->nrows)))
@@ -226,7 +229,7 @@ static void *rf__writer_main(void *arg) {
   for (;;) {
     while (w->tail == w->head && !w->closing) pthread_cond_wait(&w->cv, &w->mu);
     if (w->tail == w->head) break;
-    const rf__slot *sl = &w->slot[w->tail % RF__SLOTS];
+    rf__slot *sl = &w->slot[w->tail % RF__SLOTS];
     int failed = w->st;
     pthread_mutex_unlock(&w->mu);
     int st = failed ? 0 : rf__write_slot(w, sl);
@@ -243,13 +246,17 @@ static void *rf__writer_main(void *arg) {
 }
 
 /* The slot for the next dwell, once the writer has finished with it; the
- * writer's failure (0: none) in *st. */
+ * writer's failure (0: none) in *st. The slot says who fills the rows'
+ * derived columns: the writer, unless it is behind (dwells still waiting
+ * for it besides the one it writes), when the tracker does. */
 static rf__slot *rf__writer_free_slot(rf__writer *w, int *st) {
   pthread_mutex_lock(&w->mu);
   while (w->head - w->tail == RF__SLOTS && !w->st) pthread_cond_wait(&w->cv, &w->mu);
   *st = w->st;
+  rf__slot *sl = &w->slot[w->head % RF__SLOTS];
+  sl->derived = w->head - w->tail >= 2;
   pthread_mutex_unlock(&w->mu);
-  return &w->slot[w->head % RF__SLOTS];
+  return sl;
 }
 
 static void rf__writer_push(rf__writer *w) {
@@ -295,6 +302,7 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
   size_t maxt = src->n + 1; /* capped at tracker.max_tracks by the tracker */
   int st = rf_tracker_create(&t, cfg, s, maxt, maxg), writer_failed = 0;
   if (st) goto done;
+  w.t = t;
   size_t mr = rf_tracker_max_rows(t);
   for (int k = 0; k < RF__SLOTS; k++)
     if (!(w.slot[k].rows = rf__malloc(mr * sizeof *w.slot[k].rows)) ||
@@ -333,6 +341,7 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
       writer_failed = 1; /* its message is raised by the join */
       break;
     }
+    rf_tracker_defer_derived(t, !sl->derived);
     if ((st = rf_tracker_process_dwell(t, now, dw, k ? p : NULL, k, sl->rows, mr, &sl->nrows))) break;
     if (k) memcpy(sl->plots, p, k * sizeof *p);
     sl->nplots = k;

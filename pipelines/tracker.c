@@ -134,6 +134,7 @@ struct rf_tracker {
   int32_t next_id;
   double last_time;
   int started;
+  int defer;                         /* rows' derived columns left to rf_tracker_derive_rows */
   /* per-dwell scratch */
   rf__pred *pred;
   size_t npred;
@@ -1299,17 +1300,30 @@ static int rf__is_ballistic(const rf_tracker *t, const rf__track *k) {
   return k->fast && k->mu[t->bal] > 0.5;
 }
 
-static void rf__fill_row(const rf_tracker *t, const rf__track *k, rf_track_row *r) {
-  const double *x = k->xc;
+/* The columns that follow from a row's own state and the site: range,
+ * angles, radial velocity and the geodetic position. */
+static void rf__derive_row(const rf_geo_site *site, rf_track_row *r) {
+  const double x[6] = {r->east_m, r->north_m, r->up_m, r->v_east_mps, r->v_north_mps, r->v_up_mps};
   double z[4];
   rf_track_h(x, z);
+  r->range_m = z[0], r->azimuth_deg = z[1], r->elevation_deg = z[2], r->radial_velocity_mps = z[3];
+  rf_geo_enu_to_geodetic(site, x, &r->latitude_deg, &r->longitude_deg, &r->altitude_m);
+}
+
+void rf_tracker_derive_rows(const rf_tracker *t, rf_track_row *rows, size_t n) {
+  for (size_t i = 0; i < n; i++) rf__derive_row(&t->site, &rows[i]);
+}
+
+void rf_tracker_defer_derived(rf_tracker *t, int on) { t->defer = on != 0; }
+
+static void rf__fill_row(const rf_tracker *t, const rf__track *k, rf_track_row *r) {
+  const double *x = k->xc;
   r->time_s = k->t;
   r->track_id = k->id;
   r->status = k->status;
   r->east_m = x[0], r->north_m = x[1], r->up_m = x[2];
   r->v_east_mps = x[3], r->v_north_mps = x[4], r->v_up_mps = x[5];
-  r->range_m = z[0], r->azimuth_deg = z[1], r->elevation_deg = z[2], r->radial_velocity_mps = z[3];
-  rf_geo_enu_to_geodetic(&t->site, x, &r->latitude_deg, &r->longitude_deg, &r->altitude_m);
+  if (!t->defer) rf__derive_row(&t->site, r);
   r->pos_sigma_m = sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]);
   r->plots = k->plots;
   double mu[RF_TRACK_MODES] = {0};
@@ -1661,7 +1675,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     pr->plot = -1;
     pr->dims = 3;
   }
-#pragma omp parallel for schedule(dynamic, 32) if (t->npred >= RF__PARALLEL_MIN)
+#pragma omp parallel for schedule(runtime) if (t->npred >= RF__PARALLEL_MIN)
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     rf__track *k = &t->trk[pr->trk];
@@ -1701,7 +1715,7 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
   if (nr > max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
   const int M = t->cfg.trk_confirm_m, N = t->cfg.trk_confirm_n;
   const uint32_t win = N >= 32 ? 0xffffffffu : ((1u << N) - 1);
-#pragma omp parallel for schedule(dynamic, 32) if (t->npred >= RF__PARALLEL_MIN)
+#pragma omp parallel for schedule(runtime) if (t->npred >= RF__PARALLEL_MIN)
   for (size_t i = 0; i < t->npred; i++) {
     rf__pred *pr = &t->pred[i];
     rf__track *k = &t->trk[pr->trk];

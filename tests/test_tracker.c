@@ -380,6 +380,47 @@ START_TEST(trk_life_cycle) {
 }
 END_TEST
 
+/* Rows whose derived columns are left to rf_tracker_derive_rows (the
+ * products' writer thread fills them) equal, bit for bit, the rows the
+ * tracker fills itself: the derivation reads only the row's state and the
+ * site. */
+START_TEST(trk_deferred_rows) {
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  cfg.trk_max_speed = 300;
+  rf_track_sensor s = test_sensor(0);
+  rf_tracker *a = NULL, *b = NULL;
+  ck_assert_int_eq(rf_tracker_create(&a, &cfg, &s, 64, 8), 0);
+  ck_assert_int_eq(rf_tracker_create(&b, &cfg, &s, 64, 8), 0);
+  rf_tracker_defer_derived(b, 1);
+  size_t mr = rf_tracker_max_rows(a), rows = 0;
+  rf_track_row *ra = calloc(mr, sizeof *ra), *rb = calloc(mr, sizeof *rb);
+  ck_assert_ptr_nonnull(ra);
+  ck_assert_ptr_nonnull(rb);
+  double x0[3][6] = {{0, 20000, 500, 50, -100, 0}, {-30000, 40000, 1000, 120, 0, 5}, {25000, -5000, 3000, 0, 200, 0}};
+  for (int d = 0; d < 12; d++) {
+    rf_plot p[3];
+    for (int j = 0; j < 3; j++) {
+      double x[6];
+      for (int k = 0; k < 3; k++) x[k] = x0[j][k] + x0[j][3 + k] * d, x[3 + k] = x0[j][3 + k];
+      p[j] = make_plot(&s, &cfg, x, 1.7e9 + d, d, 25, NULL);
+    }
+    size_t na, nb;
+    ck_assert_int_eq(rf_tracker_process_dwell(a, 1.7e9 + d, d, p, 3, ra, mr, &na), 0);
+    ck_assert_int_eq(rf_tracker_process_dwell(b, 1.7e9 + d, d, p, 3, rb, mr, &nb), 0);
+    ck_assert_uint_eq(na, nb);
+    rf_tracker_derive_rows(b, rb, nb);
+    ck_assert_int_eq(memcmp(ra, rb, na * sizeof *ra), 0);
+    rows += na;
+  }
+  ck_assert_uint_ge(rows, 30);
+  free(ra);
+  free(rb);
+  rf_tracker_destroy(a);
+  rf_tracker_destroy(b);
+}
+END_TEST
+
 START_TEST(trk_time_to_go) {
   double x[6] = {0, 10000, 0, 0, -100, 0};
   ck_assert_double_eq_tol(rf_track_time_to_go_cv(x, NULL), 100, 1e-9);
@@ -1003,6 +1044,7 @@ Suite *test_tracker_suite(void) {
   tcase_add_test(tc, trk_velocity_ambiguity);
   tcase_add_test(tc, trk_life_cycle);
   tcase_add_test(tc, trk_time_to_go);
+  tcase_add_test(tc, trk_deferred_rows);
   tcase_add_test(tc, trk_create_oom);
   tcase_add_test(tc, trk_ballistic_keplerian);
   tcase_add_test(tc, trk_manoeuvre_3g_turn);
