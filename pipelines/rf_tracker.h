@@ -96,6 +96,14 @@ int rf_tracker_process_dwell(rf_tracker *t, double time_s, int32_t dwell, const 
  * may run it while the tracker goes on. */
 void rf_tracker_defer_derived(rf_tracker *t, int on);
 void rf_tracker_derive_rows(const rf_tracker *t, rf_track_row *rows, size_t n);
+/* A helper thread for the per-track loops of process_dwell (prediction,
+ * update), instead of the OpenMP threads: each loop opens a job, calls
+ * wake(arg), takes chunks of it and waits for the chunks the helper took.
+ * rf_tracker_help, on the helper thread, takes chunks of the open job
+ * until none is left; the tracks it did (0: no job was open). NULL wake:
+ * no helper. RF_ENOMEM when the lock cannot be made. */
+int rf_tracker_set_helper(rf_tracker *t, void (*wake)(void *), void *arg);
+size_t rf_tracker_help(rf_tracker *t);
 /* Rows needed at most by one process_dwell call. */
 size_t rf_tracker_max_rows(const rf_tracker *t);
 /* Tracks alive now, and ids given so far. */

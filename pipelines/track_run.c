@@ -205,7 +205,9 @@ typedef struct rf__writer {
   char msg[1024];
   rf__track_out *out;
   rf__tally *tally;
-  const rf_tracker *t; /* the rows' derived columns are filled here (rf_tracker_defer_derived) */
+  rf_tracker *t;       /* the rows' derived columns are filled here (rf_tracker_defer_derived) */
+  int help;            /* while it waits, the writer helps the tracker (rf_tracker_set_helper) */
+  unsigned long jobs;  /* tracker jobs opened so far */
 } rf__writer;
 
 static int rf__write_slot(rf__writer *w, rf__slot *sl) {
@@ -227,7 +229,18 @@ static void *rf__writer_main(void *arg) {
 #endif
   pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (w->tail == w->head && !w->closing) pthread_cond_wait(&w->cv, &w->mu);
+    while (w->tail == w->head && !w->closing) {
+      if (w->help) {
+        unsigned long seen = w->jobs;
+        pthread_mutex_unlock(&w->mu);
+        size_t did = rf_tracker_help(w->t);
+        pthread_mutex_lock(&w->mu);
+        /* Anything that came while the lock was free (a job, a dwell, the
+         * close) was announced then: look again instead of waiting. */
+        if (did || w->jobs != seen || w->tail != w->head || w->closing) continue;
+      }
+      pthread_cond_wait(&w->cv, &w->mu);
+    }
     if (w->tail == w->head) break;
     rf__slot *sl = &w->slot[w->tail % RF__SLOTS];
     int failed = w->st;
@@ -257,6 +270,15 @@ static rf__slot *rf__writer_free_slot(rf__writer *w, int *st) {
   sl->derived = w->head - w->tail >= 2;
   pthread_mutex_unlock(&w->mu);
   return sl;
+}
+
+/* The tracker opened a job (rf_tracker_set_helper). */
+static void rf__writer_wake(void *arg) {
+  rf__writer *w = arg;
+  pthread_mutex_lock(&w->mu);
+  w->jobs++;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
 }
 
 static void rf__writer_push(rf__writer *w) {
@@ -294,6 +316,9 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
   rf__track_out out;
   rf__tally tally = {0};
   rf__writer w;
+#ifdef _OPENMP
+  const int omp_threads = omp_get_max_threads();
+#endif
   memset(counts, 0, sizeof *counts);
   memset(&w, 0, sizeof w);
   pthread_mutex_init(&w.mu, NULL);
@@ -303,6 +328,18 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
   int st = rf_tracker_create(&t, cfg, s, maxt, maxg), writer_failed = 0;
   if (st) goto done;
   w.t = t;
+#ifdef _OPENMP
+  /* Two cores: the writer helps the tracker's loops while it waits (an
+   * OpenMP thread beside it would be a third on two cores and make the
+   * loops wait for it); more: the tracker's OpenMP threads take the cores
+   * the writer leaves. */
+  if (omp_threads == 2) {
+    w.help = 1;
+    if ((st = rf_tracker_set_helper(t, rf__writer_wake, &w))) goto done;
+  } else if (omp_threads > 2) {
+    omp_set_num_threads(omp_threads - 1);
+  }
+#endif
   size_t mr = rf_tracker_max_rows(t);
   for (int k = 0; k < RF__SLOTS; k++)
     if (!(w.slot[k].rows = rf__malloc(mr * sizeof *w.slot[k].rows)) ||
@@ -362,6 +399,9 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
   else st = rf__out_commit(&out);
   if (!st) rf__tally_done(&tally, counts);
 done:
+#ifdef _OPENMP
+  omp_set_num_threads(omp_threads);
+#endif
   if (st) memset(counts, 0, sizeof *counts);
   rf__free(tally.f);
   rf__writer_free(&w);

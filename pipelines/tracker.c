@@ -3,6 +3,8 @@
 #include "rf_tracker.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,9 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 /* Dwells with at least this many tracks to predict and update use all
  * OpenMP threads for it (the tracks are independent). */
 #define RF__PARALLEL_MIN 256
+/* Tracks taken at once by a thread of those loops. */
+#define RF__JOB_CHUNK 16
+enum { RF__JOB_PREDICT, RF__JOB_UPDATE };
 /* Ballistic prediction: horizon, step. */
 #define RF__BALLISTIC_HORIZON_S 3600.0
 #define RF__BALLISTIC_STEP_S 0.5
@@ -135,6 +140,15 @@ struct rf_tracker {
   double last_time;
   int started;
   int defer;                         /* rows' derived columns left to rf_tracker_derive_rows */
+  /* the per-track loops' job (rf__for_preds), shared with a helper thread */
+  double job_now;                    /* this dwell's time */
+  rf_track_row *job_rows;            /* this dwell's rows */
+  void (*wake)(void *);              /* tells the helper a job is open (NULL: no helper) */
+  void *wake_arg;
+  int job_init, job_open, job_kind, job_users;
+  pthread_mutex_t job_mu;
+  pthread_cond_t job_cv;             /* the helper left the job */
+  atomic_size_t job_next;            /* next item to take */
   /* per-dwell scratch */
   rf__pred *pred;
   size_t npred;
@@ -822,6 +836,10 @@ void rf_track_sensor_to_info(const rf_track_sensor *s, rf_product_info *info) {
 /* ---- the tracker object ------------------------------------------------------------ */
 void rf_tracker_destroy(rf_tracker *t) {
   if (!t) return;
+  if (t->job_init) {
+    pthread_cond_destroy(&t->job_cv);
+    pthread_mutex_destroy(&t->job_mu);
+  }
   rf__free(t->trk);
   rf__free(t->win);
   rf__free(t->pred);
@@ -1636,6 +1654,133 @@ static void rf__manoeuvre_gate(const double H[24], double a, double dt, const do
 
 static uint32_t rf__popcount(uint32_t v) { return (uint32_t)__builtin_popcount(v); }
 
+/* ---- the per-track loops ---------------------------------------------------------- */
+/* Prediction i of this dwell: the track's state, its predicted
+ * measurement and gates. */
+static void rf__predict_pred(rf_tracker *t, size_t i) {
+  rf__pred *pr = &t->pred[i];
+  rf__track *k = &t->trk[pr->trk];
+  double dt = t->job_now - k->t, curv[2], Ha[24], PHta[24];
+  rf__predict_track(t, k, t->job_now);
+  pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
+  rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, curv, 1);
+  int non = 0;
+  for (int m = 0; m < t->nmod; m++) non += rf__on(t, k, m);
+  pr->single = non == 1; /* rf__combine copied that mode: xc, Pc are its own */
+  pr->alt = 0;
+  if (t->nmod > 1 && k->turns) {
+    /* Both turn modes' predictions (with the combined estimate's
+     * curvature terms). */
+    rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, curv, 0);
+    rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, curv, 0);
+    pr->alt = 2;
+  } else if (t->nmod > 1 && !k->fast) {
+    rf__manoeuvre_gate(pr->zH + 4, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
+    memcpy(pr->zpa[0], pr->zH, sizeof pr->zpa[0]);
+    pr->alt = 1;
+  }
+}
+
+/* Update (or miss) of prediction i of this dwell, its track's status and
+ * row. */
+static void rf__update_pred(rf_tracker *t, size_t i) {
+  const int M = t->cfg.trk_confirm_m, N = t->cfg.trk_confirm_n;
+  const uint32_t win = N >= 32 ? 0xffffffffu : ((1u << N) - 1);
+  rf__pred *pr = &t->pred[i];
+  rf__track *k = &t->trk[pr->trk];
+  if (pr->row < 0) return; /* seen by the fan only: no news */
+  k->looks++;
+  if (pr->plot >= 0) {
+    rf__update_track(t, k, &t->meas[pr->plot], pr->dims, pr->single ? pr->zH : NULL);
+    k->hist = (k->hist << 1) | 1u;
+    k->plots++;
+    k->misses = 0;
+  } else {
+    k->hist <<= 1;
+    k->misses++;
+  }
+  if (k->status == RF_TRACK_TENTATIVE) {
+    uint32_t hits = rf__popcount(k->hist & win);
+    int seen = k->looks < N ? k->looks : N;
+    if ((int)hits >= M) k->status = RF_TRACK_CONFIRMED;
+    else if (seen - (int)hits > N - M) k->status = RF_TRACK_DELETED;
+  } else {
+    k->status = pr->plot >= 0 ? RF_TRACK_CONFIRMED : RF_TRACK_COASTING;
+    if (k->misses >= t->cfg.trk_delete_misses) k->status = RF_TRACK_DELETED;
+  }
+  if (sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]) > rf__max_sigma(t, k)) k->status = RF_TRACK_DELETED;
+  t->stat[pr->trk] = (uint8_t)k->status;
+  rf__fill_row(t, k, &t->job_rows[pr->row]);
+}
+
+static void rf__job_item(rf_tracker *t, int kind, size_t i) {
+  if (kind == RF__JOB_PREDICT) rf__predict_pred(t, i);
+  else rf__update_pred(t, i);
+}
+
+/* Takes chunks of the open job until none is left; the items done. */
+static size_t rf__job_work(rf_tracker *t) {
+  size_t n = t->npred, done = 0;
+  for (;;) {
+    size_t i = atomic_fetch_add_explicit(&t->job_next, RF__JOB_CHUNK, memory_order_relaxed);
+    if (i >= n) return done;
+    size_t e = n - i < RF__JOB_CHUNK ? n : i + RF__JOB_CHUNK;
+    for (; i < e; i++, done++) rf__job_item(t, t->job_kind, i);
+  }
+}
+
+size_t rf_tracker_help(rf_tracker *t) {
+  pthread_mutex_lock(&t->job_mu);
+  if (!t->job_open) {
+    pthread_mutex_unlock(&t->job_mu);
+    return 0;
+  }
+  t->job_users++;
+  pthread_mutex_unlock(&t->job_mu);
+  size_t done = rf__job_work(t);
+  pthread_mutex_lock(&t->job_mu);
+  if (--t->job_users == 0) pthread_cond_signal(&t->job_cv);
+  pthread_mutex_unlock(&t->job_mu);
+  return done;
+}
+
+int rf_tracker_set_helper(rf_tracker *t, void (*wake)(void *), void *arg) {
+  if (wake && !t->job_init) {
+    if (pthread_mutex_init(&t->job_mu, NULL)) return rf__err(RF_ENOMEM, "tracker: cannot make a lock");
+    if (pthread_cond_init(&t->job_cv, NULL)) {
+      pthread_mutex_destroy(&t->job_mu);
+      return rf__err(RF_ENOMEM, "tracker: cannot make a condition variable");
+    }
+    t->job_init = 1;
+  }
+  t->wake = wake;
+  t->wake_arg = arg;
+  return 0;
+}
+
+/* Every prediction of this dwell through job `kind`: shared with the
+ * helper (rf_tracker_set_helper) or over the OpenMP threads when there are
+ * many; on this thread alone otherwise. */
+static void rf__for_preds(rf_tracker *t, int kind) {
+  if (t->wake && t->npred >= RF__PARALLEL_MIN) {
+    pthread_mutex_lock(&t->job_mu);
+    t->job_kind = kind;
+    atomic_store_explicit(&t->job_next, 0, memory_order_relaxed);
+    t->job_open = 1;
+    pthread_mutex_unlock(&t->job_mu);
+    t->wake(t->wake_arg);
+    rf__job_work(t);
+    /* The helper's chunks are done once it has left. */
+    pthread_mutex_lock(&t->job_mu);
+    t->job_open = 0;
+    while (t->job_users) pthread_cond_wait(&t->job_cv, &t->job_mu);
+    pthread_mutex_unlock(&t->job_mu);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, RF__JOB_CHUNK) if (t->npred >= RF__PARALLEL_MIN)
+  for (size_t i = 0; i < t->npred; i++) rf__job_item(t, kind, i);
+}
+
 int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_plot *plots, size_t n,
                              rf_track_row *rows, size_t max_rows, size_t *nrows) {
   *nrows = 0;
@@ -1675,30 +1820,8 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     pr->plot = -1;
     pr->dims = 3;
   }
-#pragma omp parallel for schedule(runtime) if (t->npred >= RF__PARALLEL_MIN)
-  for (size_t i = 0; i < t->npred; i++) {
-    rf__pred *pr = &t->pred[i];
-    rf__track *k = &t->trk[pr->trk];
-    double dt = now - k->t, curv[2], Ha[24], PHta[24];
-    rf__predict_track(t, k, now);
-    pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
-    rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, curv, 1);
-    int non = 0;
-    for (int m = 0; m < t->nmod; m++) non += rf__on(t, k, m);
-    pr->single = non == 1; /* rf__combine copied that mode: xc, Pc are its own */
-    pr->alt = 0;
-    if (t->nmod > 1 && k->turns) {
-      /* Both turn modes' predictions (with the combined estimate's
-       * curvature terms). */
-      rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, curv, 0);
-      rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, curv, 0);
-      pr->alt = 2;
-    } else if (t->nmod > 1 && !k->fast) {
-      rf__manoeuvre_gate(pr->zH + 4, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
-      memcpy(pr->zpa[0], pr->zH, sizeof pr->zpa[0]);
-      pr->alt = 1;
-    }
-  }
+  t->job_now = now;
+  rf__for_preds(t, RF__JOB_PREDICT);
   /* Confirmed tracks first, then tentative ones on the plots left. */
   int st;
   for (int stage = 1; stage <= 2; stage++) {
@@ -1713,36 +1836,8 @@ int rf_tracker_process_dwell(rf_tracker *t, double now, int32_t dwell, const rf_
     if (pr->plot >= 0 && pr->claim) rf__win_claim(t, &t->trk[pr->trk]);
   }
   if (nr > max_rows) return rf__err(RF_ERANGE, "tracker: more than %zu rows in one dwell", max_rows);
-  const int M = t->cfg.trk_confirm_m, N = t->cfg.trk_confirm_n;
-  const uint32_t win = N >= 32 ? 0xffffffffu : ((1u << N) - 1);
-#pragma omp parallel for schedule(runtime) if (t->npred >= RF__PARALLEL_MIN)
-  for (size_t i = 0; i < t->npred; i++) {
-    rf__pred *pr = &t->pred[i];
-    rf__track *k = &t->trk[pr->trk];
-    if (pr->row < 0) continue; /* seen by the fan only: no news */
-    k->looks++;
-    if (pr->plot >= 0) {
-      rf__update_track(t, k, &t->meas[pr->plot], pr->dims, pr->single ? pr->zH : NULL);
-      k->hist = (k->hist << 1) | 1u;
-      k->plots++;
-      k->misses = 0;
-    } else {
-      k->hist <<= 1;
-      k->misses++;
-    }
-    if (k->status == RF_TRACK_TENTATIVE) {
-      uint32_t hits = rf__popcount(k->hist & win);
-      int seen = k->looks < N ? k->looks : N;
-      if ((int)hits >= M) k->status = RF_TRACK_CONFIRMED;
-      else if (seen - (int)hits > N - M) k->status = RF_TRACK_DELETED;
-    } else {
-      k->status = pr->plot >= 0 ? RF_TRACK_CONFIRMED : RF_TRACK_COASTING;
-      if (k->misses >= t->cfg.trk_delete_misses) k->status = RF_TRACK_DELETED;
-    }
-    if (sqrt(k->Pc[0] + k->Pc[7] + k->Pc[14]) > rf__max_sigma(t, k)) k->status = RF_TRACK_DELETED;
-    t->stat[pr->trk] = (uint8_t)k->status;
-    rf__fill_row(t, k, &rows[pr->row]);
-  }
+  t->job_rows = rows;
+  rf__for_preds(t, RF__JOB_UPDATE);
   /* New tentative tracks on plots no track took and no confirmed track
    * gated, in plot order. */
   for (size_t j = 0; j < n; j++) {
