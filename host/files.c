@@ -180,23 +180,28 @@ int rf_commit_tmp(const char *tmp, const char *path) {
   return 0;
 }
 
-int rf_write_file_atomic(const char *path, const void *data, size_t len) {
-  char *tmp;
-  int fd = -1, st = 0;
+int rf_write_all(int fd, const void *data, size_t len) {
   const char *p = data;
-  if (!path || (len && !data)) return rf__err(RF_EINVAL, "write file: bad arguments");
-  if (!(tmp = rf_tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
-  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) goto fail;
   while (len > 0) {
     ssize_t w = write(fd, p, len);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       if (w == 0) errno = EIO;
-      goto fail;
+      return -1;
     }
     p += w;
     len -= (size_t)w;
   }
+  return 0;
+}
+
+int rf_write_file_atomic(const char *path, const void *data, size_t len) {
+  char *tmp;
+  int fd = -1, st = 0;
+  if (!path || (len && !data)) return rf__err(RF_EINVAL, "write file: bad arguments");
+  if (!(tmp = rf_tmp_path(path))) return rf__err(RF_ENOMEM, "%s: out of memory", path);
+  if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) goto fail;
+  if (rf_write_all(fd, data, len) < 0) goto fail;
   int cr = close(fd);
   fd = -1;
   if (cr < 0) goto fail;

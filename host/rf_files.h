@@ -59,6 +59,10 @@ typedef struct rf_writeback {
 } rf_writeback;
 void rf_writeback_note(rf_writeback *w, size_t bytes);
 
+/* Writes all len bytes to fd (retrying short writes and EINTR); -1 with
+ * errno on failure (EIO for a write of 0 bytes). */
+int rf_write_all(int fd, const void *data, size_t len);
+
 /* Writes len bytes to path atomically (rf_tmp_path, write, rf_commit_tmp):
  * a reader sees the old file or the whole new one; on failure nothing is
  * left at the temporary name and path is unchanged. RF_EIO naming path. */

@@ -6,6 +6,7 @@
 #include "table.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -95,6 +96,24 @@ static uint64_t rf__digits8(uint32_t n) {
   return x | 0x3030303030303030ULL;
 }
 
+/* "00" to "99". */
+static const char rf__digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
+/* The pair of digits of v < 100, the first lowest. */
+static uint32_t rf__pair(uint32_t v) {
+  const unsigned char *p = (const unsigned char *)rf__digits2 + 2 * v;
+  return p[0] | (uint32_t)p[1] << 8;
+}
+
+/* The four digits of n < 10^4 as rf__digits8 gives eight: two pairs from
+ * the table (n * 5243 >> 19 is n / 100 below 10^4). */
+static uint32_t rf__digits4(uint32_t n) {
+  uint32_t hi = (n * 5243) >> 19;
+  return rf__pair(hi) | rf__pair(n - 100 * hi) << 16;
+}
+
 /* The bytes of w at p, lowest first. */
 static void rf__store8(char *p, uint64_t w) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -103,15 +122,28 @@ static void rf__store8(char *p, uint64_t w) {
   memcpy(p, &w, 8);
 }
 
+static void rf__store4(char *p, uint32_t w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap32(w);
+#endif
+  memcpy(p, &w, 4);
+}
+
 /* The digits of u < 10^16 at o; the end. Like every writer below, it
  * stores up to 7 bytes past the end, which the next field or the row's
  * newline overwrites (a row buffer keeps room for them: rf__row_max). */
 static char *rf__put_uint(char *o, uint64_t u) {
+  if (u < 100) { /* most integer parts: speeds, angles, probabilities */
+    if (u < 10) *o = (char)('0' + u);
+    else memcpy(o, rf__digits2 + 2 * u, 2);
+    return o + 1 + (u >= 10);
+  }
   uint32_t lo = 0;
   int tail = u >= 100000000u;
   if (tail) lo = (uint32_t)(u % 100000000u), u /= 100000000u;
   unsigned nd = rf__ndigits((uint32_t)u);
-  rf__store8(o, rf__digits8((uint32_t)u) >> (8 * (8 - nd)));
+  if (nd <= 4) rf__store4(o, rf__digits4((uint32_t)u) >> (8 * (4 - nd)));
+  else rf__store8(o, rf__digits8((uint32_t)u) >> (8 * (8 - nd)));
   o += nd;
   if (tail) rf__store8(o, rf__digits8(lo)), o += 8;
   return o;
@@ -139,7 +171,8 @@ static char *rf__put_fixed(char *o, uint64_t u, int decimals) {
   o = rf__put_uint(o, ip);
   if (!decimals) return o;
   *o++ = '.';
-  rf__store8(o, rf__digits8(fp * rf__pow10u[RF__CSV_FAST_DECIMALS - decimals]));
+  if (decimals <= 4) rf__store4(o, rf__digits4(fp * rf__pow10u[4 - decimals]));
+  else rf__store8(o, rf__digits8(fp * rf__pow10u[RF__CSV_FAST_DECIMALS - decimals]));
   return o + decimals;
 }
 
@@ -211,7 +244,7 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const in
 }
 
 /* ---- the writer ------------------------------------------------------------------- */
-/* stdio buffer of a CSV being written. */
+/* A CSV being written goes out in writes of about this much. */
 #define RF__CSV_WRITE_BUF ((size_t)256 << 10)
 /* Rows are printed in blocks of this many, a block per OpenMP thread at
  * once when an add brings at least two blocks (printf's number formatting
@@ -228,13 +261,15 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const in
 
 struct rf__csv_stream {
   const rf__table *t;
-  char *path, *tmp, *buf;
-  FILE *fp;
+  char *path, *tmp;
+  int fd;               /* the temporary file; -1: none */
+  char *out;            /* bytes not yet written: [fill]; room for RF__CSV_WRITE_BUF + a block */
+  size_t fill;
   locale_t c; /* the C numeric locale, used while rows are printed */
   size_t rows;
   int nblk;             /* blocks printed at once (threads) */
   size_t blk_bytes;     /* a block's buffer: RF__CSV_BLOCK_ROWS longest rows */
-  char *blk;            /* [nblk][blk_bytes] */
+  char *blk;            /* [nblk - 1][blk_bytes]: blocks after the first (printed into out) */
   size_t *blk_len;      /* [nblk]: bytes printed; (size_t)-1: failed */
   int *decimals;        /* [ncols]: each column's digits (rf__col_doc) */
   rf_writeback wb;
@@ -271,12 +306,12 @@ static long rf__print_block(const rf__table *t, const int *decimals, const char 
 
 void rf__csv_stream_abort(rf__csv_stream *s) {
   if (!s) return;
-  if (s->fp) fclose(s->fp);
+  if (s->fd >= 0) close(s->fd);
   if (s->tmp) unlink(s->tmp);
   if (s->c != (locale_t)0) freelocale(s->c);
   rf__free(s->tmp);
   rf__free(s->path);
-  rf__free(s->buf);
+  rf__free(s->out);
   rf__free(s->blk);
   rf__free(s->blk_len);
   rf__free(s->decimals);
@@ -287,6 +322,16 @@ static int rf__csv_stream_fail(rf__csv_stream *s) {
   return rf__err(RF_EIO, "%s: cannot write: %s", s->path, strerror(errno ? errno : EIO));
 }
 
+/* Writes out what is buffered. */
+static int rf__csv_flush(rf__csv_stream *s) {
+  if (!s->fill) return 0;
+  errno = 0;
+  if (rf_write_all(s->fd, s->out, s->fill) < 0) return rf__csv_stream_fail(s);
+  rf_writeback_note(&s->wb, s->fill);
+  s->fill = 0;
+  return 0;
+}
+
 int rf__csv_stream_create(rf__csv_stream **out, const char *path, const rf__table *t) {
   char header[RF__CSV_LINE_MAX];
   *out = NULL;
@@ -295,14 +340,17 @@ int rf__csv_stream_create(rf__csv_stream **out, const char *path, const rf__tabl
   rf__csv_stream *s = rf__calloc(1, sizeof *s);
   if (!s) return rf__err(RF_ENOMEM, "%s: out of memory", path);
   s->t = t;
+  s->fd = -1;
   s->nblk = 1;
 #ifdef _OPENMP
   s->nblk = omp_get_max_threads() > 1 ? omp_get_max_threads() : 1;
 #endif
   s->blk_bytes = RF__CSV_BLOCK_ROWS * rf__row_max(t);
   size_t blk_total;
-  if (!(s->path = rf__strdup(path)) || !(s->tmp = rf_tmp_path(path)) || !(s->buf = rf__malloc(RF__CSV_WRITE_BUF)) ||
-      rf__mul_size((size_t)s->nblk, s->blk_bytes, &blk_total) < 0 || !(s->blk = rf__malloc(blk_total)) ||
+  if (!(s->path = rf__strdup(path)) || !(s->tmp = rf_tmp_path(path)) ||
+      !(s->out = rf__malloc(RF__CSV_WRITE_BUF + s->blk_bytes)) ||
+      rf__mul_size((size_t)s->nblk - 1, s->blk_bytes, &blk_total) < 0 ||
+      (blk_total && !(s->blk = rf__malloc(blk_total))) ||
       !(s->blk_len = rf__malloc((size_t)s->nblk * sizeof *s->blk_len)) ||
       !(s->decimals = rf__malloc((t->ncols ? t->ncols : 1) * sizeof *s->decimals)) ||
       (s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0) {
@@ -314,13 +362,16 @@ int rf__csv_stream_create(rf__csv_stream **out, const char *path, const rf__tabl
     s->decimals[k] = d ? d->decimals : -1;
   }
   errno = 0;
-  if (!(s->fp = fopen(s->tmp, "w")) || setvbuf(s->fp, s->buf, _IOFBF, RF__CSV_WRITE_BUF) != 0 ||
-      fprintf(s->fp, "%s\n", header) < 0) {
+  if ((s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
     int st = rf__csv_stream_fail(s);
     rf__csv_stream_abort(s);
     return st;
   }
-  s->wb.fd = fileno(s->fp);
+  s->wb.fd = s->fd;
+  size_t hl = strlen(header);
+  memcpy(s->out, header, hl);
+  s->out[hl] = '\n';
+  s->fill = hl + 1;
   *out = s;
   return 0;
 }
@@ -335,11 +386,15 @@ int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
     if (nb > (size_t)s->nblk) nb = (size_t)s->nblk;
     size_t m = nb * RF__CSV_BLOCK_ROWS < left ? nb * RF__CSV_BLOCK_ROWS : left;
     long fail = 0;
+    /* The first block is printed straight into the output buffer. */
+    int st = RF__CSV_WRITE_BUF + s->blk_bytes - s->fill < s->blk_bytes ? rf__csv_flush(s) : 0;
+    if (st) return st;
 #pragma omp parallel for schedule(static, 1) if (nb > 1)
     for (size_t b = 0; b < nb; b++) {
       size_t first = b * RF__CSV_BLOCK_ROWS, k = m - first < RF__CSV_BLOCK_ROWS ? m - first : RF__CSV_BLOCK_ROWS, bad = 0;
       locale_t old = uselocale(s->c);
-      long len = rf__print_block(s->t, s->decimals, r + (done + first) * rs, k, s->blk + b * s->blk_bytes, &bad);
+      char *to = b ? s->blk + (b - 1) * s->blk_bytes : s->out + s->fill;
+      long len = rf__print_block(s->t, s->decimals, r + (done + first) * rs, k, to, &bad);
       uselocale(old);
       s->blk_len[b] = len < 0 ? (size_t)-1 : (size_t)len;
       if (len < 0) {
@@ -350,11 +405,13 @@ int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
     if (fail == -2)
       return rf__err(RF_EINVAL, "%s: row %zu: a word column holds no valid value", s->path, s->rows + done + bad_row);
     if (fail) return rf__err(RF_EIO, "%s: cannot print rows", s->path);
-    errno = 0;
-    for (size_t b = 0; b < nb; b++) {
-      if (fwrite(s->blk + b * s->blk_bytes, 1, s->blk_len[b], s->fp) != s->blk_len[b]) return rf__csv_stream_fail(s);
-      rf_writeback_note(&s->wb, s->blk_len[b]);
+    s->fill += s->blk_len[0];
+    for (size_t b = 1; b < nb; b++) {
+      if (RF__CSV_WRITE_BUF + s->blk_bytes - s->fill < s->blk_len[b] && (st = rf__csv_flush(s))) return st;
+      memcpy(s->out + s->fill, s->blk + (b - 1) * s->blk_bytes, s->blk_len[b]);
+      s->fill += s->blk_len[b];
     }
+    if (s->fill >= RF__CSV_WRITE_BUF && (st = rf__csv_flush(s))) return st;
     done += m;
   }
   s->rows += n;
@@ -362,11 +419,13 @@ int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
 }
 
 int rf__csv_stream_commit(rf__csv_stream *s) {
-  errno = 0;
-  int bad = fflush(s->fp) != 0 || ferror(s->fp);
-  int cr = fclose(s->fp);
-  s->fp = NULL;
-  int st = bad || cr ? rf__csv_stream_fail(s) : rf_commit_tmp(s->tmp, s->path); /* fsync, rename */
+  int st = rf__csv_flush(s);
+  if (!st) {
+    errno = 0;
+    int cr = close(s->fd);
+    s->fd = -1;
+    st = cr ? rf__csv_stream_fail(s) : rf_commit_tmp(s->tmp, s->path); /* fsync, rename */
+  }
   if (!st) {
     rf__free(s->tmp);
     s->tmp = NULL;

@@ -73,8 +73,9 @@ int rf__csv_read(const char *path, const rf__table *t, void **rows, size_t *n);
 int rf__table_read(const char *path, const rf__table *t, void **rows, size_t *n);
 
 /* The plot table (io/products.c), for the plot file read in slices
- * (io/plot_reader.c). */
+ * (io/plot_reader.c), and the track table (io/tracks.c). */
 extern const rf__table rf__plot_table;
+extern const rf__table rf__track_table;
 
 /* Grows a row array *v of *cap rows of `size` bytes to hold at least need
  * rows (doubling, from 64). 0 or -1 (out of memory; *v unchanged). */

@@ -42,8 +42,8 @@ static const char *const rf__status_names[RF_TRACK_STATUS_COUNT] = {"tentative",
 
 /* The spec's columns are the first 19; impact_* and imm_*_prob are
  * radarflow's extension (a reader of an older file reads them as NaN). */
-static const rf__table rf__track_table = {"tracks", "track", rf__track_cols, sizeof rf__track_cols / sizeof rf__track_cols[0],
-                                          sizeof(rf_track_row), 19, rf__status_names, RF_TRACK_STATUS_COUNT};
+const rf__table rf__track_table = {"tracks", "track", rf__track_cols, sizeof rf__track_cols / sizeof rf__track_cols[0],
+                                   sizeof(rf_track_row), 19, rf__status_names, RF_TRACK_STATUS_COUNT};
 
 const char *rf_track_status_name(int s) {
   return s >= 0 && s < RF_TRACK_STATUS_COUNT ? rf__status_names[s] : NULL;

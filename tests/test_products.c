@@ -16,6 +16,7 @@
 
 #include "../io/rf_products.h"
 #include "../io/rf_tracks.h"
+#include "../io/table.h"
 #include "rf_testutil.h"
 
 #define RF_TEST_OOM_MAX_STEPS 100
@@ -217,6 +218,86 @@ START_TEST(test_csv_vs_printf) {
   printf("csv: %d fixed-point fields against printf: %zu differ, each at a rounding tie\n", N * 9, differ);
   free(txt);
   free(p);
+}
+END_TEST
+
+/* tracks.csv field by field against printf, every column of the track
+ * table at its glossary decimals (3, 6, 7 and 8 after the point, integers,
+ * the status word, NaN): values of every magnitude the fixed-point path
+ * takes (below 2^53 units of the last digit), both signs, zero and
+ * numbers that round to zero. printf is the independent reference; a
+ * field may differ only at a rounding tie (the integer path rounds
+ * v * 10^d, printf the exact decimal expansion). */
+START_TEST(test_tracks_csv_vs_printf) {
+  const char *d = dir_for("prod_tracks_csv_printf");
+  char path[4096];
+  rf_test_join(path, sizeof path, d, "tracks.csv");
+  enum { N = 4000 };
+  const rf__table *t = &rf__track_table;
+  rf_track_row *rows = calloc(N, sizeof *rows);
+  ck_assert_ptr_nonnull(rows);
+  unsigned long long x = 0x9E3779B97F4A7C15ull;
+  for (size_t i = 0; i < N; i++) {
+    char *row = (char *)&rows[i];
+    for (size_t k = 0; k < t->ncols; k++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      if (t->cols[k].kind == RF__COL_F64) {
+        double u = (double)(x >> 11) * 0x1p-53, mag = pow(10.0, -9.0 + 19.0 * u), v;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v = (x & 1 ? -1 : 1) * mag * (double)(x >> 11) * 0x1p-53;
+        if (i % 50 == 7) v = (x & 2) ? 0.0 : -0.0;
+        if (i % 50 == 9) v = NAN;
+        memcpy(row + t->cols[k].off, &v, sizeof v);
+      } else {
+        int32_t v = t->cols[k].kind == RF__COL_WORD ? (int32_t)(x % (unsigned)t->nwords) : (int32_t)(x >> 33) - (int32_t)(i * 997);
+        memcpy(row + t->cols[k].off, &v, sizeof v);
+      }
+    }
+  }
+  ck_assert_int_eq(rf_tracks_write_csv(path, rows, N), 0);
+  size_t len, differ = 0, fixed = 0;
+  char *txt = rf_test_read_file(path, &len);
+  ck_assert_ptr_nonnull(txt);
+  char *line = strchr(txt, '\n') + 1;
+  for (size_t i = 0; i < N; i++) {
+    char *end = strchr(line, '\n'), *save = NULL;
+    ck_assert_ptr_nonnull(end);
+    *end = 0;
+    const char *row = (const char *)&rows[i];
+    char *f = strtok_r(line, ",", &save);
+    for (size_t k = 0; k < t->ncols; k++, f = strtok_r(NULL, ",", &save)) {
+      ck_assert_ptr_nonnull(f);
+      char ref[64];
+      const char *r = ref;
+      if (t->cols[k].kind != RF__COL_F64) {
+        int32_t v;
+        memcpy(&v, row + t->cols[k].off, sizeof v);
+        if (t->cols[k].kind == RF__COL_WORD) r = t->words[v];
+        else snprintf(ref, sizeof ref, "%d", (int)v);
+        ck_assert_str_eq(f, r);
+        continue;
+      }
+      double v;
+      memcpy(&v, row + t->cols[k].off, sizeof v);
+      const rf__col_doc *doc = rf__col_doc_find(t->what, t->cols[k].name);
+      ck_assert_ptr_nonnull(doc);
+      int dec = doc->decimals;
+      if (!isfinite(v) || dec < 0 || !(fabs(v) < 1e15)) snprintf(ref, sizeof ref, "%.17g", v);
+      else snprintf(ref, sizeof ref, "%.*f", dec, v), fixed++;
+      if (r[0] == '-' && strspn(r + 1, "0.") == strlen(r + 1)) r++;
+      if (!strcmp(f, r)) continue;
+      differ++;
+      double sc = v * pow(10.0, dec), frac = fabs(sc - trunc(sc));
+      ck_assert_msg(fabs(frac - 0.5) <= 4 * DBL_EPSILON * fabs(sc), "row %zu %s: %.17g printed %s, printf %s", i,
+                    t->cols[k].name, v, f, r);
+    }
+    ck_assert_ptr_null(f);
+    line = end + 1;
+  }
+  ck_assert_uint_gt(fixed, N * 15);
+  printf("tracks.csv: %zu fixed-point fields against printf: %zu differ, each at a rounding tie\n", fixed, differ);
+  free(txt);
+  free(rows);
 }
 END_TEST
 
@@ -642,6 +723,7 @@ Suite *test_products_suite(void) {
   tcase_add_test(tc, test_csv_roundtrip);
   tcase_add_test(tc, test_csv_text);
   tcase_add_test(tc, test_csv_vs_printf);
+  tcase_add_test(tc, test_tracks_csv_vs_printf);
   tcase_add_test(tc, test_h5_layout);
   tcase_add_test(tc, test_h5_units);
   tcase_add_test(tc, test_h5_deterministic);
