@@ -165,7 +165,7 @@ static uint64_t rf__div_pow10(uint64_t u, int d) {
 }
 
 /* u / 10^decimals in fixed point (u < 2^53, decimals <= 8) at o; the end. */
-static char *rf__put_fixed(char *o, uint64_t u, int decimals) {
+static inline char *rf__put_fixed(char *o, uint64_t u, int decimals) {
   uint64_t ip = rf__div_pow10(u, decimals);
   uint32_t fp = (uint32_t)(u - ip * rf__pow10u[decimals]);
   o = rf__put_uint(o, ip);
@@ -184,6 +184,10 @@ static char *rf__put_fixed(char *o, uint64_t u, int decimals) {
  * error stays under half a unit of the last digit plus an ulp of v);
  * printf's multi-precision path is most of a product's writing time. */
 static char *rf__put_double(char *o, double v, int decimals) {
+  if (isnan(v) && !signbit(v)) { /* the usual one: a column with no value */
+    memcpy(o, "nan", 3);
+    return o + 3;
+  }
   if (!isfinite(v)) {
     const char *w = isnan(v) ? (signbit(v) ? "-nan" : "nan") : (v < 0 ? "-inf" : "inf");
     size_t l = strlen(w);
@@ -209,20 +213,47 @@ static char *rf__put_double(char *o, double v, int decimals) {
   return rf__put_fixed(o, u, decimals);
 }
 
+/* How a column is printed, worked out once per stream. */
+typedef struct rf__csv_col {
+  size_t off;
+  int kind, decimals; /* rf__col_doc's */
+  double scale, lim;  /* 10^decimals; |v * scale| below lim takes the integer path (else 0) */
+} rf__csv_col;
+
+static void rf__csv_col_init(rf__csv_col *c, const rf__table *t, size_t k) {
+  const rf__col_doc *d = rf__col_doc_find(t->what, t->cols[k].name);
+  c->off = t->cols[k].off;
+  c->kind = t->cols[k].kind;
+  c->decimals = d ? d->decimals : -1;
+  int fast = c->decimals >= 0 && c->decimals <= RF__CSV_FAST_DECIMALS;
+  c->scale = fast ? rf__pow10[c->decimals] : 1.0;
+  /* rf__put_double's tests in one: |v| < 1e15 and |v| 10^d < 2^53 (the
+   * first follows from the second once d >= 1). */
+  c->lim = !fast ? 0.0 : c->decimals ? RF__CSV_EXACT_INT : RF__CSV_FIXED_MAX;
+}
+
 /* One row's fields and newline at o (room for rf__row_max bytes); the
- * bytes written, or -2 on a bad word value. decimals[k]: column k's
- * (rf__col_doc). */
-static long rf__write_row(char *o, const rf__table *t, const char *row, const int *decimals) {
+ * bytes written, or -2 on a bad word value. */
+static long rf__write_row(char *o, const rf__table *t, const char *row, const rf__csv_col *cols) {
   char *start = o;
   for (size_t k = 0; k < t->ncols; k++) {
-    const char *p = row + t->cols[k].off;
+    const rf__csv_col *c = &cols[k];
+    const char *p = row + c->off;
     int32_t iv;
     if (k) *o++ = ',';
-    switch (t->cols[k].kind) {
+    switch (c->kind) {
     case RF__COL_F64: {
       double v;
       memcpy(&v, p, sizeof v);
-      o = rf__put_double(o, v, decimals[k]);
+      double a = v * c->scale;
+      if (fabs(a) < c->lim) { /* rf__put_double's integer path, inline */
+        long long r = llrint(a);
+        uint64_t u = r < 0 ? -(uint64_t)r : (uint64_t)r;
+        if (r < 0) *o++ = '-';
+        o = rf__put_fixed(o, u, c->decimals);
+      } else {
+        o = rf__put_double(o, v, c->decimals);
+      }
       break;
     }
     case RF__COL_I32:
@@ -271,7 +302,7 @@ struct rf__csv_stream {
   size_t blk_bytes;     /* a block's buffer: RF__CSV_BLOCK_ROWS longest rows */
   char *blk;            /* [nblk - 1][blk_bytes]: blocks after the first (printed into out) */
   size_t *blk_len;      /* [nblk]: bytes printed; (size_t)-1: failed */
-  int *decimals;        /* [ncols]: each column's digits (rf__col_doc) */
+  rf__csv_col *cols;    /* [ncols]: how each is printed */
   rf_writeback wb;
 };
 
@@ -290,11 +321,11 @@ static size_t rf__row_max(const rf__table *t) {
 
 /* Prints rows [0, n) (n <= RF__CSV_BLOCK_ROWS) into buf (room for n
  * rf__row_max rows); the length, or -2 (a bad word) with *bad the row. */
-static long rf__print_block(const rf__table *t, const int *decimals, const char *rows, size_t n, char *buf,
+static long rf__print_block(const rf__table *t, const rf__csv_col *cols, const char *rows, size_t n, char *buf,
                             size_t *bad) {
   long len = 0;
   for (size_t i = 0; i < n; i++) {
-    long l = rf__write_row(buf + len, t, rows + i * t->row_size, decimals);
+    long l = rf__write_row(buf + len, t, rows + i * t->row_size, cols);
     if (l < 0) {
       *bad = i;
       return l;
@@ -314,7 +345,7 @@ void rf__csv_stream_abort(rf__csv_stream *s) {
   rf__free(s->out);
   rf__free(s->blk);
   rf__free(s->blk_len);
-  rf__free(s->decimals);
+  rf__free(s->cols);
   rf__free(s);
 }
 
@@ -352,15 +383,12 @@ int rf__csv_stream_create(rf__csv_stream **out, const char *path, const rf__tabl
       rf__mul_size((size_t)s->nblk - 1, s->blk_bytes, &blk_total) < 0 ||
       (blk_total && !(s->blk = rf__malloc(blk_total))) ||
       !(s->blk_len = rf__malloc((size_t)s->nblk * sizeof *s->blk_len)) ||
-      !(s->decimals = rf__malloc((t->ncols ? t->ncols : 1) * sizeof *s->decimals)) ||
+      !(s->cols = rf__malloc((t->ncols ? t->ncols : 1) * sizeof *s->cols)) ||
       (s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0) {
     rf__csv_stream_abort(s);
     return rf__err(RF_ENOMEM, "%s: out of memory", path);
   }
-  for (size_t k = 0; k < t->ncols; k++) {
-    const rf__col_doc *d = rf__col_doc_find(t->what, t->cols[k].name);
-    s->decimals[k] = d ? d->decimals : -1;
-  }
+  for (size_t k = 0; k < t->ncols; k++) rf__csv_col_init(&s->cols[k], t, k);
   errno = 0;
   if ((s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
     int st = rf__csv_stream_fail(s);
@@ -394,7 +422,7 @@ int rf__csv_stream_add(rf__csv_stream *s, const void *rows, size_t n) {
       size_t first = b * RF__CSV_BLOCK_ROWS, k = m - first < RF__CSV_BLOCK_ROWS ? m - first : RF__CSV_BLOCK_ROWS, bad = 0;
       locale_t old = uselocale(s->c);
       char *to = b ? s->blk + (b - 1) * s->blk_bytes : s->out + s->fill;
-      long len = rf__print_block(s->t, s->decimals, r + (done + first) * rs, k, to, &bad);
+      long len = rf__print_block(s->t, s->cols, r + (done + first) * rs, k, to, &bad);
       uselocale(old);
       s->blk_len[b] = len < 0 ? (size_t)-1 : (size_t)len;
       if (len < 0) {
