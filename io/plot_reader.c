@@ -150,8 +150,14 @@ static int rf__read_raw(rf_plot_reader *r, size_t first, size_t n, int ncols, co
     int st = rf__read_slice(r, r->raw_type, first + done, m, r->raw);
     if (st) return st;
     for (int c = 0; c < ncols; c++) {
-      const size_t w = rf__plot_table.cols[cols[c]].kind == RF__COL_F64 ? 8 : 4, off = r->raw_off[cols[c]];
-      for (size_t i = 0; i < m; i++) memcpy(dst[c] + (done + i) * stride[c], r->raw + i * r->raw_size + off, w);
+      const size_t off = r->raw_off[cols[c]];
+      char *d = dst[c] + done * stride[c];
+      const char *src = r->raw + off;
+      /* Fixed-size copies (a variable size is a call each). */
+      if (rf__plot_table.cols[cols[c]].kind == RF__COL_F64)
+        for (size_t i = 0; i < m; i++) memcpy(d + i * stride[c], src + i * r->raw_size, 8);
+      else
+        for (size_t i = 0; i < m; i++) memcpy(d + i * stride[c], src + i * r->raw_size, 4);
     }
     done += m;
   }

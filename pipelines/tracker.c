@@ -306,14 +306,18 @@ static void rf__pht(const double H[24], const double P[36], int dims, double PHt
 
 /* S = H PHt (dims x dims, symmetric) for PHt of rf__pht. */
 static void rf__h_pht(const double H[24], const double PHt[24], int dims, double *S) {
-  for (int i = 0; i < dims; i++) {
-    int kk = i < 3 ? 3 : 6;
+  for (int i = 0; i < dims && i < 3; i++)
     for (int j = 0; j <= i; j++) {
       double s = 0;
-      for (int k = 0; k < kk; k++) s += H[i * 6 + k] * PHt[k * dims + j];
+      for (int k = 0; k < 3; k++) s += H[i * 6 + k] * PHt[k * dims + j];
       S[i * dims + j] = S[j * dims + i] = s;
     }
-  }
+  if (dims == 4)
+    for (int j = 0; j <= 3; j++) {
+      double s = 0;
+      for (int k = 0; k < 6; k++) s += H[18 + k] * PHt[k * 4 + j];
+      S[12 + j] = S[j * 4 + 3] = s;
+    }
 }
 
 /* S0 = H P H' (4x4). */
@@ -1244,7 +1248,10 @@ static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m
     if (t->nmod > 1 && !rf__on(t, k, j)) continue;
     non++;
     double nis = 0, ld = 0;
-    if (rf__update(m, dims, t->s.velocity_interval_mps, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS, curv, zH) < 0)
+    /* dims as a constant: the compiler specialises the small loops. */
+    double iv = t->s.velocity_interval_mps;
+    if ((dims == 4 ? rf__update(m, 4, iv, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS, curv, zH)
+                   : rf__update(m, 3, iv, k->x[j], k->P[j], &nis, &ld, RF__TRACKER_ITERS, curv, zH)) < 0)
       continue;
     logl[j] = -0.5 * (nis + ld);
     if (logl[j] > best) best = logl[j];
@@ -1498,11 +1505,12 @@ static int rf__gate(rf_tracker *t, size_t nplots, int stage, double rr_max) {
       double iv = t->s.velocity_interval_mps;
       int dims = iv == 0 || sqrt(pr->S0[15] + R[3]) < iv / RF__AMBIG_SIGMAS ? 4 : 3;
       double g = dims == 4 ? t->gate4 : t->gate3;
-      double d2 = rf__d2(pr->zH, pr->S0, m, R, dims, iv, g);
+      double d2 = dims == 4 ? rf__d2(pr->zH, pr->S0, m, R, 4, iv, g) : rf__d2(pr->zH, pr->S0, m, R, 3, iv, g);
       /* An IMM track also takes a plot inside its manoeuvre mode's gate:
        * at the start of a turn the constant-velocity mode still dominates
        * the combined prediction, and its gate alone would lose the plot. */
-      for (int a = 0; a < pr->alt && !(d2 <= g); a++) d2 = rf__d2(pr->zpa[a], pr->S0a[a], m, R, dims, iv, g);
+      for (int a = 0; a < pr->alt && !(d2 <= g); a++)
+        d2 = dims == 4 ? rf__d2(pr->zpa[a], pr->S0a[a], m, R, 4, iv, g) : rf__d2(pr->zpa[a], pr->S0a[a], m, R, 3, iv, g);
       if (!(d2 <= g)) continue;
       if (stage == 1) t->plot_gated[j] = 1;
       if (t->npairs == t->cap_pairs)
