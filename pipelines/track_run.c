@@ -182,9 +182,9 @@ static int rf__scan_keys(rf__scan *g, const double *t, const int32_t *d, size_t 
 
 /* ---- the writer thread ------------------------------------------------------------- */
 /* The tracker runs a dwell ahead of the writers: dwell d is tracked (on
- * the OpenMP threads) while the products of dwell d - 1 are written on a
- * thread of its own. A slot holds one dwell's plots (copied: the plot
- * buffer moves on) and track rows. */
+ * the OpenMP threads, or with the writer's help on two cores) while the
+ * products of dwell d - 1 are written on a thread of its own. A slot holds
+ * one dwell's plots (copied: the plot buffer moves on) and track rows. */
 #define RF__SLOTS 3
 
 typedef struct rf__slot {
@@ -205,7 +205,7 @@ typedef struct rf__writer {
   char msg[1024];
   rf__track_out *out;
   rf__tally *tally;
-  rf_tracker *t;       /* the rows' derived columns are filled here (rf_tracker_defer_derived) */
+  rf_tracker *t;       /* its rows' derived columns are filled here (rf_tracker_defer_derived) */
   int help;            /* while it waits, the writer helps the tracker (rf_tracker_set_helper) */
   unsigned long jobs;  /* tracker jobs opened so far */
 } rf__writer;

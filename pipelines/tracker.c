@@ -62,8 +62,9 @@ enum { RF__K_CV = 0, RF__K_LEFT = 1, RF__K_RIGHT = 2, RF__K_BALLISTIC = 3 };
 #define RF__TURN_FADE 0.8
 #define RF__TURN_CALM 5
 #define RF__TURN_CALM_P 0.1
-/* Dwells with at least this many tracks to predict and update use all
- * OpenMP threads for it (the tracks are independent). */
+/* Dwells with at least this many tracks to predict and update share them
+ * out (the tracks are independent): over the OpenMP threads, or with the
+ * helper thread (rf_tracker_set_helper). */
 #define RF__PARALLEL_MIN 256
 /* Tracks taken at once by a thread of those loops. */
 #define RF__JOB_CHUNK 16
