@@ -176,13 +176,11 @@ static inline char *rf__put_fixed(char *o, uint64_t u, int decimals) {
   return o + decimals;
 }
 
-/* A double to `decimals` digits after the point at o (decimals < 0: %.17g);
- * the end. NaN and infinities as printf writes them. A value that rounds to
- * zero loses its sign ("-0.000" would be noise). Fixed point goes through
- * the integer round(v * 10^decimals): the last digit can differ from
- * printf's by one only where v lies within an ulp of a rounding tie (the
- * error stays under half a unit of the last digit plus an ulp of v);
- * printf's multi-precision path is most of a product's writing time. */
+/* A double the integer path (rf__write_row) does not take, at o; the end:
+ * NaN and infinities as printf writes them; %.17g without decimals
+ * (decimals < 0) or from 1e15 up; else printf's %.*f (more decimals than
+ * the integer path prints, or v 10^decimals from 2^53 up), a value that
+ * rounds to zero without its sign ("-0.000" would be noise). */
 static char *rf__put_double(char *o, double v, int decimals) {
   if (isnan(v) && !signbit(v)) { /* the usual one: a column with no value */
     memcpy(o, "nan", 3);
@@ -196,21 +194,13 @@ static char *rf__put_double(char *o, double v, int decimals) {
   }
   if (decimals < 0 || !(fabs(v) < RF__CSV_FIXED_MAX)) return o + sprintf(o, "%.17g", v);
   if (decimals > 14) decimals = 14; /* a field's room: RF__CSV_F64_MAX */
-  if (decimals > RF__CSV_FAST_DECIMALS || !(fabs(v) * rf__pow10[decimals] < RF__CSV_EXACT_INT)) {
-    char b[64];
-    snprintf(b, sizeof b, "%.*f", decimals, v);
-    const char *q = b;
-    if (b[0] == '-' && strspn(b + 1, "0.") == strlen(b + 1)) q = b + 1;
-    size_t l = strlen(q);
-    memcpy(o, q, l);
-    return o + l;
-  }
-  /* llrint rounds as nearbyint does (the current mode: to nearest, ties
-   * to even), inline (-fno-math-errno). */
-  long long r = llrint(v * rf__pow10[decimals]);
-  uint64_t u = r < 0 ? -(uint64_t)r : (uint64_t)r;
-  if (r < 0) *o++ = '-';
-  return rf__put_fixed(o, u, decimals);
+  char b[64];
+  snprintf(b, sizeof b, "%.*f", decimals, v);
+  const char *q = b;
+  if (b[0] == '-' && strspn(b + 1, "0.") == strlen(b + 1)) q = b + 1;
+  size_t l = strlen(q);
+  memcpy(o, q, l);
+  return o + l;
 }
 
 /* How a column is printed, worked out once per stream. */
@@ -227,7 +217,7 @@ static void rf__csv_col_init(rf__csv_col *c, const rf__table *t, size_t k) {
   c->decimals = d ? d->decimals : -1;
   int fast = c->decimals >= 0 && c->decimals <= RF__CSV_FAST_DECIMALS;
   c->scale = fast ? rf__pow10[c->decimals] : 1.0;
-  /* rf__put_double's tests in one: |v| < 1e15 and |v| 10^d < 2^53 (the
+  /* The integer path's bounds in one: |v| < 1e15 and |v| 10^d < 2^53 (the
    * first follows from the second once d >= 1). */
   c->lim = !fast ? 0.0 : c->decimals ? RF__CSV_EXACT_INT : RF__CSV_FIXED_MAX;
 }
@@ -246,7 +236,15 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const rf
       double v;
       memcpy(&v, p, sizeof v);
       double a = v * c->scale;
-      if (fabs(a) < c->lim) { /* rf__put_double's integer path, inline */
+      if (fabs(a) < c->lim) {
+        /* The integer path: round(v 10^decimals), printed in fixed point.
+         * The last digit can differ from printf's by one only where v lies
+         * within an ulp of a rounding tie (the error stays under half a
+         * unit of the last digit plus an ulp of v); printf's multi-precision
+         * path was most of a product's writing time. llrint rounds as
+         * nearbyint does (the current mode: to nearest, ties to even),
+         * inline (-fno-math-errno); a value that rounds to zero loses its
+         * sign. */
         long long r = llrint(a);
         uint64_t u = r < 0 ? -(uint64_t)r : (uint64_t)r;
         if (r < 0) *o++ = '-';
