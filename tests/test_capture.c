@@ -7,10 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../io/capture_chunks.h"
@@ -731,13 +728,8 @@ START_TEST(test_writer_fails_midway) {
   o.samples = 512; /* 8 KiB a pulse, 96 KiB in all */
   ck_assert_int_eq(rf_test_capture_build(&tc, &o), 0);
   rf_test_join(path, sizeof path, d, "cap.h5");
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
+  int pid = rf_test_fork_fsize(32 << 10);
   if (pid == 0) {
-    struct rlimit rl = {32 << 10, 32 << 10};
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
     rf_capture_writer *w;
     if (rf_capture_writer_create(&w, path, &tc.meta) != 0) _exit(10);
     size_t pb = rf_capture_pulse_bytes(&tc.meta);
@@ -752,10 +744,7 @@ START_TEST(test_writer_fails_midway) {
     rf_test_capture_free(&tc); /* LeakSanitizer checks the child's exit too */
     rf_test_child_exit(0);
   }
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
-  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+  rf_test_child_ok(pid);
   ck_assert_uint_eq(rf_test_count_entries(d, NULL), 0);
   rf_test_capture_free(&tc);
 }

@@ -8,10 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../io/rf_products.h"
@@ -562,13 +559,8 @@ START_TEST(test_write_fails_midway) {
   rf_test_join(path[1], sizeof path[1], d, "plots.csv");
   rf_test_join(path[2], sizeof path[2], d, "raw.bin");
   static char blob[64 << 10];
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
+  int pid = rf_test_fork_fsize(16 << 10);
   if (pid == 0) {
-    struct rlimit rl = {16 << 10, 16 << 10};
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
     for (int kind = 0; kind < 3; kind++) {
       int st = kind == 0 ? rf_plots_write_h5(path[0], p, 2000, NULL)
                : kind == 1 ? rf_plots_write_csv(path[1], p, 2000)
@@ -579,10 +571,7 @@ START_TEST(test_write_fails_midway) {
     }
     rf_test_child_exit(0);
   }
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
-  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+  rf_test_child_ok(pid);
   ck_assert_uint_eq(rf_test_count_entries(d, NULL), 0);
 }
 END_TEST

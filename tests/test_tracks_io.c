@@ -6,10 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -257,23 +254,15 @@ START_TEST(tracks_stream_failures) {
   make_rows(rows, RF_TEST_STREAM_ROWS);
   /* The child first: a fork may not use OpenMP once this process has
    * (the CSV stream prints on all threads). */
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
+  int pid = rf_test_fork_fsize(64 << 10);
   if (pid == 0) {
-    struct rlimit rl = {64 << 10, 64 << 10};
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
     if (stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS) != RF_EIO) _exit(10);
     if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
     if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
     free(rows); /* LeakSanitizer checks the child's exit too */
     rf_test_child_exit(0);
   }
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
-  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+  rf_test_child_ok(pid);
 
   ck_assert_int_eq(stream_rows(h5, csv, rows, RF_TEST_STREAM_ROWS), 0);
   rf_track_list a = {0};
@@ -372,13 +361,8 @@ START_TEST(track_products_threaded) {
   /* The child first: a fork may not use OpenMP once this process has. A
    * 256 KiB file size limit lets every product be created, then fails a
    * write on the writer thread. */
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
+  int pid = rf_test_fork_fsize(256 << 10);
   if (pid == 0) {
-    struct rlimit rl = {256 << 10, 256 << 10};
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
     if (rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c) != RF_EIO) _exit(10);
     if (!strstr(rf_errmsg(), "cannot write") || !strstr(rf_errmsg(), dir)) _exit(11);
     if (rf_test_count_entries(dir, NULL) != 0) _exit(12);
@@ -386,10 +370,7 @@ START_TEST(track_products_threaded) {
     free(plots); /* LeakSanitizer checks the child's exit too */
     rf_test_child_exit(0);
   }
-  int ws;
-  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
-  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
-  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
+  rf_test_child_ok(pid);
 
   rf_track_list want = {0}, got = {0};
   ck_assert_int_eq(rf_track_plots(plots, n, &cfg, &s, &want), 0);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,6 +156,25 @@ void rf_test_child_exit(int code) {
   const char *f = getenv("CK_FORK");
   if (f && strcmp(f, "no") == 0) _exit(code);
   exit(code);
+}
+
+int rf_test_fork_fsize(long bytes) {
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    struct rlimit rl = {(rlim_t)bytes, (rlim_t)bytes};
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
+  }
+  return (int)pid;
+}
+
+void rf_test_child_ok(int pid) {
+  int ws;
+  ck_assert_int_eq(waitpid((pid_t)pid, &ws, 0), pid);
+  ck_assert_msg(WIFEXITED(ws), "child killed by signal %d", WTERMSIG(ws));
+  ck_assert_msg(WEXITSTATUS(ws) == 0, "child check %d failed", WEXITSTATUS(ws));
 }
 
 /* ---- synthetic capture -------------------------------------------------------------- */
