@@ -25,7 +25,7 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-PKGS := hdf5 fftw3f inih libcjson cairo openblas
+PKGS := hdf5 fftw3f inih libcjson cairo openblas sleef
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # OpenBLAS (beamforming CGEMM): Debian installs its builds side by side and

@@ -12,6 +12,14 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
+/* SLEEF's two-lane double functions take SSE2's __m128d on x86-64. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#include <sleef.h>
+#define RF_HAVE_SLEEF_X2 1
+#else
+#define RF_HAVE_SLEEF_X2 0
+#endif
 
 const char *rf_err_name(int status) {
   switch (status) {
@@ -307,6 +315,15 @@ void rf_enu_to_rae(const double enu[3], double *range_m, double *az_deg, double 
   *range_m = r;
   *az_deg = az;
   *el_deg = atan2(enu[2], h) * 180.0 / RF_PI;
+}
+
+void rf_atan2x2(const double y[2], const double x[2], double out[2]) {
+#if RF_HAVE_SLEEF_X2
+  _mm_storeu_pd(out, Sleef_atan2d2_u10(_mm_loadu_pd(y), _mm_loadu_pd(x)));
+#else
+  out[0] = atan2(y[0], x[0]);
+  out[1] = atan2(y[1], x[1]);
+#endif
 }
 
 double rf_wrap(double v, double half) {

@@ -19,11 +19,11 @@ void rf_ecef_to_geodetic(const double ecef[3], double *lat_deg, double *lon_deg,
   const double a = RF_WGS84_A, b = a * (1.0 - RF_WGS84_F), ep2 = (a * a - b * b) / (b * b);
   double x = ecef[0], y = ecef[1], z = ecef[2];
   double p = sqrt(x * x + y * y);
-  double lon = atan2(y, x);
   /* Bowring's parametric start, then one refinement of latitude: below
    * 0.1 mm from the surface to 2000 km up (checked against 4 iterations).
    * The sines and cosines of the angles come from their tangents' terms
-   * (sin atan2(Y, X) = Y / |(X, Y)|): one atan2 for the latitude itself. */
+   * (sin atan2(Y, X) = Y / |(X, Y)|): one atan2 for the latitude itself,
+   * computed with the longitude's (rf_atan2x2). */
   double za = z * a, pb = p * b, q = sqrt(za * za + pb * pb);
   double st = q > 0 ? za / q : 0, ct = q > 0 ? pb / q : 1;
   double Y = z + ep2 * b * st * st * st, X = p - RF__E2 * a * ct * ct * ct, hy = sqrt(X * X + Y * Y);
@@ -35,8 +35,11 @@ void rf_ecef_to_geodetic(const double ecef[3], double *lat_deg, double *lon_deg,
   sl = Y / hy, cl = X / hy;
   n = a / sqrt(1.0 - RF__E2 * sl * sl);
   h = fabs(cl) > 0.1 ? p / cl - n : z / sl - n * (1.0 - RF__E2);
-  *lat_deg = atan2(Y, X) / RF__DEG;
-  *lon_deg = lon / RF__DEG;
+  const double ys[2] = {Y, y}, xs[2] = {X, x};
+  double ang[2];
+  rf_atan2x2(ys, xs, ang);
+  *lat_deg = ang[0] / RF__DEG;
+  *lon_deg = ang[1] / RF__DEG;
   *alt_m = h;
 }
 

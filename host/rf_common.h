@@ -138,6 +138,12 @@ void rf_enu_to_rae(const double enu[3], double *range_m, double *az_deg, double 
 /* Wraps v into [-half, +half). */
 double rf_wrap(double v, double half);
 
+/* atan2(y[0], x[0]) and atan2(y[1], x[1]) at once (SLEEF's two-lane
+ * atan2, within 1 ulp; glibc's atan2 where SLEEF has no two-lane double
+ * vector). Every angle the tracker's rows and the geodetic conversions give
+ * comes from here, so a value is the same whichever path computed it. */
+void rf_atan2x2(const double y[2], const double x[2], double out[2]);
+
 /* The file utilities (mkdir -p, atomic writes, ...) come with this header. */
 #include "rf_files.h"
 

@@ -267,9 +267,12 @@ void rf_track_h(const double x[6], double z[4]) {
   double e = x[0], n = x[1], u = x[2];
   double rho2 = e * e + n * n, rho = sqrt(rho2), r = sqrt(rho2 + u * u);
   z[0] = r;
-  double az = atan2(e, n) / RF__DEG;
+  const double ys[2] = {e, u}, xs[2] = {n, rho};
+  double a[2];
+  rf_atan2x2(ys, xs, a);
+  double az = a[0] / RF__DEG;
   z[1] = az < 0 ? az + 360.0 : az;
-  z[2] = atan2(u, rho) / RF__DEG;
+  z[2] = a[1] / RF__DEG;
   z[3] = r > 0 ? (e * x[3] + n * x[4] + u * x[5]) / r : 0;
 }
 

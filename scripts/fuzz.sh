@@ -24,8 +24,8 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # glibc defines CMPLXF only for GCC >= 4.7; clang has the builtin it needs.
 cmplx_f="-DCMPLXF(x,y)=__builtin_complex((float)(x),(float)(y))"
 cmplx_d="-DCMPLX(x,y)=__builtin_complex((double)(x),(double)(y))"
-flags="-g -O1 -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags hdf5 inih libcjson) $san"
-libs="$(pkg-config --libs hdf5 inih libcjson) -lm"
+flags="-g -O1 -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags hdf5 inih libcjson sleef) $san"
+libs="$(pkg-config --libs hdf5 inih libcjson sleef) -lm"
 # Only what the readers need: no FFTW, no OpenMP.
 srcs=(host/common.c host/geodesy.c host/files.c host/outdir.c host/suggest.c io/columns.c io/csv.c io/capture_read.c io/capture_chunks.c
       io/capture_sources.c io/capture_vds.c io/capture_write.c io/h5util.c io/products.c

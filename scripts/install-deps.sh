@@ -11,7 +11,7 @@
 #                           install check, import test), oclgrind
 #                           (OpenCL kernels checked in a device simulator)
 set -euo pipefail
-pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev
+pkgs=(build-essential pkg-config libhdf5-dev libfftw3-dev libinih-dev libcjson-dev libsleef-dev
       check libsubunit-dev libcairo2-dev fonts-dejavu-core
       ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo libvkfft-dev
       libopenblas-openmp-dev)
