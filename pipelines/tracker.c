@@ -105,6 +105,14 @@ typedef struct rf__pred {
   double zpa[2][4], S0a[2][16];
 } rf__pred;
 
+/* The second-order terms of a prediction (rf__second_order_m), kept for
+ * its update (rf__update_curvature). */
+typedef struct rf__so {
+  double M11[9], M12[9], M21[9]; /* blocks of A P (A: radial velocity's Hessian) */
+  double tr2, tr3;               /* tr((A P)^2), tr(M21^2): before clamping */
+  int ok;                        /* r > 0 (else the terms are 0) */
+} rf__so;
+
 typedef struct rf__pair {
   uint32_t pred, plot;
   int32_t dims, next;                /* next pair of the same component, or -1 */
@@ -152,6 +160,7 @@ struct rf_tracker {
   atomic_size_t job_next;            /* next item to take */
   /* per-dwell scratch */
   rf__pred *pred;
+  rf__so *pso;                       /* [cap]: pred[i]'s second-order terms */
   size_t npred;
   rf_track_meas *meas;
   uint32_t *order;                   /* plot indices binned by range (counting pass) */
@@ -351,10 +360,11 @@ static double rf__tr3(const double *X, const double *Y) {
  *   over (p, v): its variance gains tr(A P A P) / 2, so a new track
  *   (velocity unknown, large cross-range error) does not trust the plots'
  *   precise radial velocity far too much. */
-static void rf__second_order(const double x[6], const double *P, double *var, double *rvar) {
+static void rf__second_order_m(const double x[6], const double *P, rf__so *so) {
   double r = sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-  *var = *rvar = 0;
-  if (!(r > 0)) return;
+  so->ok = r > 0;
+  so->tr2 = so->tr3 = 0;
+  if (!so->ok) return;
   double d[3] = {x[0] / r, x[1] / r, x[2] / r}, v[3] = {x[3], x[4], x[5]};
   double vr = d[0] * v[0] + d[1] * v[1] + d[2] * v[2], r2 = r * r;
   /* Hessian of vr over (p, v): A = [B C; C 0], B = Hpp = (3 vr d d' - v d' -
@@ -367,7 +377,8 @@ static void rf__second_order(const double x[6], const double *P, double *var, do
    * rank-one corrections of I: C X = (X - d (d'X)) / r and B X =
    * ((3 vr d - v)(d'X) - d (v'X) - vr X) / r^2, from the rows d'X, v'X. */
   const double *P11 = P, *P12 = P + 3, *P21 = P + 18, *P22 = P + 21;
-  double a1[3], b1[3], c1[3], a2[3], b2[3], c2[3], g[3], M11[9], M12[9], M21[9], M22[9];
+  double a1[3], b1[3], c1[3], a2[3], b2[3], c2[3], g[3], M22[9];
+  double *M11 = so->M11, *M12 = so->M12, *M21 = so->M21;
   for (int j = 0; j < 3; j++) {
     a1[j] = b1[j] = c1[j] = a2[j] = b2[j] = c2[j] = 0;
     for (int i = 0; i < 3; i++) {
@@ -384,9 +395,16 @@ static void rf__second_order(const double x[6], const double *P, double *var, do
       M11[i * 3 + j] = (g[i] * a1[j] - d[i] * b1[j] - vr * P11[i * 6 + j]) * ir2 + (P21[i * 6 + j] - d[i] * c1[j]) * ir;
       M12[i * 3 + j] = (g[i] * a2[j] - d[i] * b2[j] - vr * P12[i * 6 + j]) * ir2 + (P22[i * 6 + j] - d[i] * c2[j]) * ir;
     }
-  double tr2 = rf__tr3(M11, M11) + 2.0 * rf__tr3(M12, M21) + rf__tr3(M22, M22), tr3 = rf__tr3(M21, M21);
-  *var = tr2 > 0 ? 0.5 * tr2 : 0;
-  *rvar = tr3 > 0 ? 0.5 * tr3 : 0;
+  so->tr2 = rf__tr3(M11, M11) + 2.0 * rf__tr3(M12, M21) + rf__tr3(M22, M22);
+  so->tr3 = rf__tr3(M21, M21);
+}
+
+/* The variances of rf__second_order_m's terms: var (radial velocity),
+ * rvar (range). */
+static void rf__second_order(const double x[6], const double *P, double *var, double *rvar, rf__so *so) {
+  rf__second_order_m(x, P, so);
+  *var = so->tr2 > 0 ? 0.5 * so->tr2 : 0;
+  *rvar = so->tr3 > 0 ? 0.5 * so->tr3 : 0;
 }
 
 void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, const rf_plot *p,
@@ -408,18 +426,6 @@ void rf_track_meas_from_plot(const rf_track_sensor *s, const rf_config *cfg, con
   m->sigma[3] = s->doppler_cell_mps * vrel;
 }
 
-/* Adds the cross-range covariance of one plot's angles (at the state's
- * range and direction) to the position block of P. */
-static void rf__add_plot_cross_range(const double x[6], const rf_track_meas *m, double P[36]) {
-  double e = x[0], n = x[1], u = x[2], rho2 = e * e + n * n, rho = sqrt(rho2), r = sqrt(rho2 + u * u);
-  if (!(rho > 0)) return;
-  /* Azimuth's arc is r cos(el) = rho. */
-  double sa = rho * m->sigma[1] * RF__DEG, se = r * m->sigma[2] * RF__DEG;
-  double ua[3] = {n / rho, -e / rho, 0}, ue[3] = {-u * e / (r * rho), -u * n / (r * rho), rho / r};
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) P[i * 6 + j] += sa * sa * ua[i] * ua[j] + se * se * ue[i] * ue[j];
-}
-
 /* Iterated EKF (Gauss-Newton): relinearise at the new
  * estimate until the position moves by less than 1e-10 of the range (at
  * most RF__IEKF_MAX passes). A noiseless track is then followed exactly. */
@@ -432,16 +438,46 @@ static void rf__add_plot_cross_range(const double x[6], const rf_track_meas *m, 
 #define RF__TRACKER_ITERS 1
 
 /* The curvature terms (rv2: range, vv2: radial velocity variance) of an
- * update of state x, P by plot m, over the larger of the track's and the
- * plot's own cross-range uncertainty: a track whose covariance has become
- * overconfident must not trust the Doppler's linearisation more than one
- * plot's angles allow. */
-static void rf__update_curvature(const double x[6], const double P[36], const rf_track_meas *m, double *rv2,
+ * update of state x, P by plot m, over the track's cross-range uncertainty
+ * plus the plot's own: a track whose covariance has become overconfident
+ * must not trust the Doppler's linearisation more than one plot's angles
+ * allow. so: rf__second_order_m of x, P.
+ * The plot's angles add D = sa^2 ua ua' + se^2 ue ue' to P's position
+ * block (ua, ue: unit vectors across the line of sight d, orthogonal to
+ * each other; sa, se: the angles' sigmas times the arcs' radii), so the
+ * terms of P + D follow from those of P by a rank-two correction. For such
+ * a u, C u = u / r and B u = -(d v'u + vr u) / r^2, and with s_k = sa^2,
+ * se^2:
+ *   tr((A (P + D))^2) = tr2 + 2 sum s_k (u_k' M11 B u_k + u_k' M12 u_k / r)
+ *                       + sum s_k^2 vr^2 / r^4,
+ *   tr((C (P11 + D))^2) = tr3 + 2 sum s_k u_k' M21 u_k / r + sum s_k^2 / r^2. */
+static void rf__update_curvature(const double x[6], const rf__so *so, const rf_track_meas *m, double *rv2,
                                  double *vv2) {
-  double Pa[36];
-  memcpy(Pa, P, sizeof Pa);
-  rf__add_plot_cross_range(x, m, Pa);
-  rf__second_order(x, Pa, vv2, rv2);
+  double tr2 = so->tr2, tr3 = so->tr3;
+  double e = x[0], n = x[1], u = x[2], rho2 = e * e + n * n, rho = sqrt(rho2), r = sqrt(rho2 + u * u);
+  if (so->ok && rho > 0) {
+    /* Azimuth's arc is r cos(el) = rho. */
+    double sa = rho * m->sigma[1] * RF__DEG, se = r * m->sigma[2] * RF__DEG;
+    const double s[2] = {sa * sa, se * se};
+    const double uk[2][3] = {{n / rho, -e / rho, 0}, {-u * e / (r * rho), -u * n / (r * rho), rho / r}};
+    const double d[3] = {e / r, n / r, u / r}, ir = 1.0 / r, ir2 = 1.0 / (r * r);
+    const double vr = d[0] * x[3] + d[1] * x[4] + d[2] * x[5];
+    for (int k = 0; k < 2; k++) {
+      const double *w = uk[k];
+      double vu = x[3] * w[0] + x[4] * w[1] + x[5] * w[2], bu[3], q11 = 0, q12 = 0, q21 = 0;
+      for (int i = 0; i < 3; i++) bu[i] = -(d[i] * vu + vr * w[i]) * ir2;
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+          q11 += w[i] * so->M11[i * 3 + j] * bu[j];
+          q12 += w[i] * so->M12[i * 3 + j] * w[j];
+          q21 += w[i] * so->M21[i * 3 + j] * w[j];
+        }
+      tr2 += 2.0 * s[k] * (q11 + q12 * ir) + s[k] * s[k] * vr * vr * ir2 * ir2;
+      tr3 += 2.0 * s[k] * q21 * ir + s[k] * s[k] * ir2;
+    }
+  }
+  *vv2 = tr2 > 0 ? 0.5 * tr2 : 0;
+  *rv2 = tr3 > 0 ? 0.5 * tr3 : 0;
 }
 
 /* curv: the curvature terms {rv2, vv2} (rf__update_curvature), or NULL to
@@ -457,7 +493,11 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
   memcpy(xi, x, sizeof xi);
   double vv2 = 0, rv2 = 0;
   if (curv) rv2 = curv[0], vv2 = curv[1];
-  else rf__update_curvature(x, P, m, &rv2, &vv2);
+  else {
+    rf__so so;
+    rf__second_order_m(x, P, &so);
+    rf__update_curvature(x, &so, m, &rv2, &vv2);
+  }
   for (int it = 0; it < iters; it++) {
     if (it == 0 && zH) {
       memcpy(zp, zH, 4 * sizeof *zp);
@@ -851,6 +891,7 @@ void rf_tracker_destroy(rf_tracker *t) {
   rf__free(t->trk);
   rf__free(t->win);
   rf__free(t->pred);
+  rf__free(t->pso);
   rf__free(t->meas);
   rf__free(t->order);
   rf__free(t->order_r);
@@ -922,6 +963,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   size_t nodes = cap + max_plots;
   t->trk = rf__malloc(cap * sizeof *t->trk);
   t->pred = rf__malloc(cap * sizeof *t->pred);
+  t->pso = rf__malloc(cap * sizeof *t->pso);
   t->meas = rf__malloc(max_plots * sizeof *t->meas);
   t->order = rf__malloc(max_plots * sizeof *t->order);
   t->order_r = rf__malloc(max_plots * sizeof *t->order_r);
@@ -940,7 +982,7 @@ int rf_tracker_create(rf_tracker **out, const rf_config *cfg, const rf_track_sen
   t->comp_plot = rf__malloc(max_plots * sizeof *t->comp_plot);
   t->r2c = rf__malloc(RF__COMP_ROWS * sizeof *t->r2c);
   t->dense = rf__malloc((size_t)RF__COMP_ROWS * (RF__COMP_PLOTS + RF__COMP_ROWS) * sizeof *t->dense);
-  if (!t->trk || !t->pred || !t->meas || !t->order || !t->order_r || !t->stat || !t->plot_pred || !t->plot_gated || !t->pairs ||
+  if (!t->trk || !t->pred || !t->pso || !t->meas || !t->order || !t->order_r || !t->stat || !t->plot_pred || !t->plot_gated || !t->pairs ||
       !t->uf || !t->head || !t->bin_start || !t->win || !t->loc_pred || !t->loc_plot || !t->comp_pred || !t->comp_plot || !t->r2c || !t->dense) {
     rf_tracker_destroy(t);
     return rf__err(RF_ENOMEM, "tracker: out of memory (%zu tracks, %zu plots per dwell)", cap, max_plots);
@@ -1241,12 +1283,14 @@ static int rf__batch_fit(const rf_tracker *t, const rf__bwin *w, double now, dou
 /* Updates every mode taking part with the plot's measurement; IMM
  * probabilities from the modes' likelihoods. */
 /* zH: rf__pred's, when its single mode is the one updated, else NULL. */
-static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims, const double *zH) {
+/* so: the prediction's second-order terms (of xc, Pc). */
+static void rf__update_track(rf_tracker *t, rf__track *k, const rf_track_meas *m, int dims, const double *zH,
+                             const rf__so *so) {
   double logl[RF__NMOD_MAX], best = -INFINITY, curv[2], nis_cv = 0;
   int non = 0;
   /* One set of curvature terms for every mode, from the combined estimate
    * (the modes differ by far less than the plot's cross-range). */
-  rf__update_curvature(k->xc, k->Pc, m, &curv[0], &curv[1]);
+  rf__update_curvature(k->xc, so, m, &curv[0], &curv[1]);
   for (int j = 0; j < t->nmod; j++) {
     logl[j] = -INFINITY;
     if (t->nmod > 1 && !rf__on(t, k, j)) continue;
@@ -1641,13 +1685,14 @@ static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
 }
 
 /* Predicted measurement zp, its Jacobian H, P H' and H P H' of a state, plus the
- * curvature terms (curv: {range, radial velocity} variances; computed here
- * when compute is set, else taken as given). */
+ * curvature terms (curv: {range, radial velocity} variances; computed here,
+ * with their second-order products into so, when so is not NULL, else
+ * taken as given). */
 static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double H[24], double S0[16],
-                             double PHt[24], double curv[2], int compute) {
+                             double PHt[24], double curv[2], rf__so *so) {
   rf__h_jac(x, zp, H);
   rf__hph(H, P, S0, PHt);
-  if (compute) rf__second_order(x, P, &curv[1], &curv[0]);
+  if (so) rf__second_order(x, P, &curv[1], &curv[0], so);
   S0[0] += curv[0];
   S0[15] += curv[1];
 }
@@ -1672,10 +1717,10 @@ static uint32_t rf__popcount(uint32_t v) { return (uint32_t)__builtin_popcount(v
 static void rf__predict_pred(rf_tracker *t, size_t i) {
   rf__pred *pr = &t->pred[i];
   rf__track *k = &t->trk[pr->trk];
-  double dt = t->job_now - k->t, curv[2], Ha[24], PHta[24];
+  double dt = t->job_now - k->t, curv[2] = {0, 0}, Ha[24], PHta[24];
   rf__predict_track(t, k, t->job_now);
   pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
-  rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, curv, 1);
+  rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, curv, &t->pso[i]);
   int non = 0;
   for (int m = 0; m < t->nmod; m++) non += rf__on(t, k, m);
   pr->single = non == 1; /* rf__combine copied that mode: xc, Pc are its own */
@@ -1683,8 +1728,8 @@ static void rf__predict_pred(rf_tracker *t, size_t i) {
   if (t->nmod > 1 && k->turns) {
     /* Both turn modes' predictions (with the combined estimate's
      * curvature terms). */
-    rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, curv, 0);
-    rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, curv, 0);
+    rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, curv, NULL);
+    rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, curv, NULL);
     pr->alt = 2;
   } else if (t->nmod > 1 && !k->fast) {
     rf__manoeuvre_gate(pr->zH + 4, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
@@ -1703,7 +1748,7 @@ static void rf__update_pred(rf_tracker *t, size_t i) {
   if (pr->row < 0) return; /* seen by the fan only: no news */
   k->looks++;
   if (pr->plot >= 0) {
-    rf__update_track(t, k, &t->meas[pr->plot], pr->dims, pr->single ? pr->zH : NULL);
+    rf__update_track(t, k, &t->meas[pr->plot], pr->dims, pr->single ? pr->zH : NULL, &t->pso[i]);
     k->hist = (k->hist << 1) | 1u;
     k->plots++;
     k->misses = 0;
