@@ -1521,10 +1521,10 @@ static double rf__d2(const double zp[4], const double S0[16], const rf_track_mea
   for (int r = 0; r < dims; r++)
     for (int c = 0; c < dims; c++) S[r * dims + c] = S0[r * 4 + c] + (r == c ? R[r] : 0);
   if (rf__chol(S, dims, L) < 0) return INFINITY;
-  memcpy(w, nu, sizeof w);
-  rf__chol_solve(L, dims, w);
+  /* nu' S^-1 nu = |L^-1 nu|^2 */
+  rf__fwd(L, dims, nu, w);
   double d2 = 0;
-  for (int k = 0; k < dims; k++) d2 += nu[k] * w[k];
+  for (int k = 0; k < dims; k++) d2 += w[k] * w[k];
   return d2;
 }
 
