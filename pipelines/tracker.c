@@ -181,7 +181,9 @@ struct rf_tracker {
 };
 
 /* ---- small linear algebra -------------------------------------------------------- */
-/* Cholesky of an n x n SPD matrix a (row-major) into lower L; -1 if not PD. */
+/* Cholesky of an n x n SPD matrix a (row-major) into lower L, with the
+ * reciprocals of its diagonal in place of the diagonal (the solves below
+ * multiply where they would divide); -1 if not PD. */
 static int rf__chol(const double *a, int n, double *L) {
   for (int i = 0; i < n; i++)
     for (int j = 0; j <= i; j++) {
@@ -189,34 +191,34 @@ static int rf__chol(const double *a, int n, double *L) {
       for (int k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
       if (i == j) {
         if (!(s > 0)) return -1;
-        L[i * n + i] = sqrt(s);
+        L[i * n + i] = 1.0 / sqrt(s);
       } else {
-        L[i * n + j] = s / L[j * n + j];
+        L[i * n + j] = s * L[j * n + j];
       }
     }
   return 0;
 }
 
-/* Solves L L' y = b in place. */
+/* Solves L L' y = b in place (L of rf__chol). */
 static void rf__chol_solve(const double *L, int n, double *b) {
   for (int i = 0; i < n; i++) {
     double s = b[i];
     for (int k = 0; k < i; k++) s -= L[i * n + k] * b[k];
-    b[i] = s / L[i * n + i];
+    b[i] = s * L[i * n + i];
   }
   for (int i = n - 1; i >= 0; i--) {
     double s = b[i];
     for (int k = i + 1; k < n; k++) s -= L[k * n + i] * b[k];
-    b[i] = s / L[i * n + i];
+    b[i] = s * L[i * n + i];
   }
 }
 
-/* Forward substitution: y = L^-1 b (L lower, n x n); y may be b. */
+/* Forward substitution: y = L^-1 b (L of rf__chol, n x n); y may be b. */
 static void rf__fwd(const double *L, int n, const double *b, double *y) {
   for (int i = 0; i < n; i++) {
     double s = b[i];
     for (int k = 0; k < i; k++) s -= L[i * n + k] * y[k];
-    y[i] = s / L[i * n + i];
+    y[i] = s * L[i * n + i];
   }
 }
 
@@ -522,10 +524,10 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
     if (rf__chol(S, dims, L) < 0) return RF_ERANGE;
     rf__fwd(L, dims, nu, v);
     if (it == 0) {
-      double d2 = 0, det = 1;
-      for (int k = 0; k < dims; k++) d2 += v[k] * v[k], det *= L[k * dims + k];
+      double d2 = 0, idet = 1; /* 1 / det L */
+      for (int k = 0; k < dims; k++) d2 += v[k] * v[k], idet *= L[k * dims + k];
       if (nis) *nis = d2;
-      if (lndet) *lndet = 2.0 * log(det);
+      if (lndet) *lndet = -2.0 * log(idet);
     }
     for (int i = 0; i < 6; i++) rf__fwd(L, dims, PHt + i * dims, W + i * dims);
     double xn[6], dp2 = 0;
