@@ -20,9 +20,9 @@ const char *const rf_track_product_names[RF_TRACK_PRODUCTS] = {"tracks.h5",  "tr
                                                                  "tracks.ast", "plots.pcap", "tracks.pcap"};
 enum { RF__P_TH5, RF__P_TCSV, RF__P_PAST, RF__P_TAST, RF__P_PPCAP, RF__P_TPCAP };
 
-/* Plots of the input held at once when streaming a plot file (more when a
- * single dwell is larger). */
-#define RF__STREAM_PLOTS 65536
+/* Plots of the input in a slice when streaming a plot file (more when a
+ * single dwell is larger); two slices are held, one being read ahead. */
+#define RF__STREAM_PLOTS 32768
 
 /* ---- the six product files -------------------------------------------------------- */
 typedef struct rf__track_out {
@@ -127,27 +127,64 @@ static void rf__tally_done(rf__tally *t, rf_track_counts *c) {
 }
 
 /* ---- the run ------------------------------------------------------------------------ */
+struct rf__writer;
+
 /* Where the plots come from: a list in memory, or a plots.h5 read in
- * slices into buf (rows [base, base + nbuf) of the file). */
+ * slices of cap rows (rows [base, base + nbuf) of the file at buf). Two
+ * slice buffers, each with room for a dwell cut by the end of a slice in
+ * front (room rows): while the tracker works through one, the writer
+ * thread reads the next slice into the other (rf__ahead_*). */
 typedef struct rf__psrc {
   const rf_plot *mem;
   rf_plot_reader *rd;
   size_t n;                 /* rows in all */
   rf_plot *buf;
   size_t cap, base, nbuf;
+  rf_plot *slice[2];        /* [room + cap] each; buf lies in slice[cur] */
+  size_t room;
+  int cur;
+  struct rf__writer *w;     /* reads ahead (NULL: every slice read here) */
+  size_t ahead;             /* rows asked of the writer at slice[!cur] + room, from base + nbuf */
 } rf__psrc;
 
-/* Rows [i, i + k) in one piece, k <= cap; *p points at row i. */
+static int rf__ahead_ask(struct rf__writer *w, rf_plot_reader *rd, size_t first, size_t n, rf_plot *dst);
+static int rf__ahead_take(struct rf__writer *w);
+static void rf__ahead_drop(struct rf__writer *w);
+
+/* Rows [i, i + k) in one piece, k <= room (the largest dwell); *p points
+ * at row i. Rows are taken in order: a call never asks for rows before the
+ * previous call's i. */
 static int rf__psrc_get(rf__psrc *s, size_t i, size_t k, const rf_plot **p) {
   if (s->mem) {
     *p = s->mem + i;
     return 0;
   }
   if (i < s->base || i + k > s->base + s->nbuf) {
-    size_t m = s->n - i < s->cap ? s->n - i : s->cap;
-    int st = rf_plot_reader_read(s->rd, i, m, s->buf);
-    if (st) return st;
-    s->base = i, s->nbuf = m;
+    const size_t end = s->base + s->nbuf, keep = i < end && i >= s->base ? end - i : 0;
+    rf_plot *nb = s->slice[!s->cur];
+    int st;
+    if (s->ahead && i >= s->base && i <= end) {
+      /* The slice read ahead starts at end: the rows of [i, end) move in
+       * front of it. */
+      if ((st = rf__ahead_take(s->w))) {
+        s->ahead = 0;
+        return st;
+      }
+      if (keep) memcpy(nb + s->room - keep, s->buf + (i - s->base), keep * sizeof *nb);
+      s->buf = nb + s->room - keep, s->base = i, s->nbuf = keep + s->ahead;
+    } else {
+      if (s->ahead) rf__ahead_drop(s->w);
+      size_t m = s->n - i < s->cap ? s->n - i : s->cap;
+      if ((st = rf_plot_reader_read(s->rd, i, m, nb + s->room))) {
+        s->ahead = 0;
+        return st;
+      }
+      s->buf = nb + s->room, s->base = i, s->nbuf = m;
+    }
+    s->cur = !s->cur;
+    s->ahead = 0;
+    size_t next = s->base + s->nbuf, m = s->n - next < s->cap ? s->n - next : s->cap;
+    if (m && s->w && !rf__ahead_ask(s->w, s->rd, next, m, s->slice[!s->cur] + s->room)) s->ahead = m;
   }
   *p = s->buf + (i - s->base);
   return 0;
@@ -208,6 +245,14 @@ typedef struct rf__writer {
   rf_tracker *t;       /* its rows' derived columns are filled here (rf_tracker_defer_derived) */
   int help;            /* while it waits, the writer helps the tracker (rf_tracker_set_helper) */
   unsigned long jobs;  /* tracker jobs opened so far */
+  /* The plot file's next slice, read ahead (rf__psrc): before any dwell
+   * waiting to be written, since the tracker will wait for it. */
+  enum { RF__AHEAD_NONE, RF__AHEAD_ASKED, RF__AHEAD_READING, RF__AHEAD_DONE } ahead;
+  rf_plot_reader *ahead_rd;
+  size_t ahead_first, ahead_n;
+  rf_plot *ahead_dst;
+  int ahead_st;         /* the read's status, its message in ahead_msg */
+  char ahead_msg[1024];
 } rf__writer;
 
 static int rf__write_slot(rf__writer *w, rf__slot *sl) {
@@ -220,6 +265,52 @@ static int rf__write_slot(rf__writer *w, rf__slot *sl) {
   return rf__tally_add(w->tally, sl->rows, sl->nrows);
 }
 
+/* Reads the slice asked for (w->mu held, w->ahead RF__AHEAD_ASKED). */
+static void rf__ahead_read(rf__writer *w) {
+  w->ahead = RF__AHEAD_READING;
+  pthread_mutex_unlock(&w->mu);
+  int st = rf_plot_reader_read(w->ahead_rd, w->ahead_first, w->ahead_n, w->ahead_dst);
+  pthread_mutex_lock(&w->mu);
+  w->ahead_st = st;
+  if (st) snprintf(w->ahead_msg, sizeof w->ahead_msg, "%s", rf_errmsg());
+  w->ahead = RF__AHEAD_DONE;
+  pthread_cond_broadcast(&w->cv);
+}
+
+/* Asks the writer thread to read rows [first, first + n) into dst; 0, or
+ * -1 when it cannot (it failed: the rows are then read when needed). */
+static int rf__ahead_ask(rf__writer *w, rf_plot_reader *rd, size_t first, size_t n, rf_plot *dst) {
+  pthread_mutex_lock(&w->mu);
+  int ok = !w->st && w->ahead == RF__AHEAD_NONE;
+  if (ok) {
+    w->ahead = RF__AHEAD_ASKED;
+    w->ahead_rd = rd, w->ahead_first = first, w->ahead_n = n, w->ahead_dst = dst;
+    pthread_cond_broadcast(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return ok ? 0 : -1;
+}
+
+/* The rows asked for, once read (here, if the writer has not begun); the
+ * read's status, its message raised on this thread. */
+static int rf__ahead_take(rf__writer *w) {
+  pthread_mutex_lock(&w->mu);
+  if (w->ahead == RF__AHEAD_ASKED) rf__ahead_read(w);
+  while (w->ahead != RF__AHEAD_DONE) pthread_cond_wait(&w->cv, &w->mu);
+  int st = w->ahead_st;
+  w->ahead = RF__AHEAD_NONE;
+  pthread_mutex_unlock(&w->mu);
+  return st ? rf__err(st, "%s", w->ahead_msg) : 0;
+}
+
+/* Forgets the rows asked for (waits for a read under way). */
+static void rf__ahead_drop(rf__writer *w) {
+  pthread_mutex_lock(&w->mu);
+  while (w->ahead == RF__AHEAD_READING) pthread_cond_wait(&w->cv, &w->mu);
+  w->ahead = RF__AHEAD_NONE;
+  pthread_mutex_unlock(&w->mu);
+}
+
 static void *rf__writer_main(void *arg) {
   rf__writer *w = arg;
 #ifdef _OPENMP
@@ -229,18 +320,24 @@ static void *rf__writer_main(void *arg) {
 #endif
   pthread_mutex_lock(&w->mu);
   for (;;) {
-    while (w->tail == w->head && !w->closing) {
+    if (w->ahead == RF__AHEAD_ASKED) {
+      rf__ahead_read(w);
+      continue;
+    }
+    while (w->tail == w->head && !w->closing && w->ahead != RF__AHEAD_ASKED) {
       if (w->help) {
         unsigned long seen = w->jobs;
         pthread_mutex_unlock(&w->mu);
         size_t did = rf_tracker_help(w->t);
         pthread_mutex_lock(&w->mu);
-        /* Anything that came while the lock was free (a job, a dwell, the
-         * close) was announced then: look again instead of waiting. */
-        if (did || w->jobs != seen || w->tail != w->head || w->closing) continue;
+        /* Anything that came while the lock was free (a job, a dwell, a
+         * read, the close) was announced then: look again instead of
+         * waiting. */
+        if (did || w->jobs != seen || w->tail != w->head || w->closing || w->ahead == RF__AHEAD_ASKED) continue;
       }
       pthread_cond_wait(&w->cv, &w->mu);
     }
+    if (w->ahead == RF__AHEAD_ASKED) continue;
     if (w->tail == w->head) break;
     rf__slot *sl = &w->slot[w->tail % RF__SLOTS];
     int failed = w->st;
@@ -292,6 +389,7 @@ static void rf__writer_push(rf__writer *w) {
  * failure) and stop; its failure, re-raised on this thread, or 0. */
 static int rf__writer_join(rf__writer *w) {
   pthread_mutex_lock(&w->mu);
+  if (w->ahead == RF__AHEAD_ASKED) w->ahead = RF__AHEAD_NONE; /* no longer wanted */
   w->closing = 1;
   pthread_cond_broadcast(&w->cv);
   pthread_mutex_unlock(&w->mu);
@@ -353,6 +451,7 @@ static int rf__run(rf__psrc *src, size_t maxg, const rf_config *cfg, const rf_tr
     st = rf__err(RF_ENOMEM, "%s: cannot start the writer thread", outdir);
     goto done;
   }
+  if (!src->mem) src->w = &w; /* it reads the plot file ahead */
   /* With a dwell table (with times) every dwell is processed, so a dwell
    * without plots still counts as a look. Without one, each run of plots
    * with the same dwell and time is a dwell. */
@@ -510,12 +609,13 @@ int rf_track_file(const char *path, const rf_config *cfg, const char *outdir, si
     if ((st = rf_plot_reader_read_keys(rd, i, m, tk, dk)) || (st = rf__scan_keys(&g, tk, dk, m))) goto done;
   }
   maxg = g.maxg;
-  size_t cap = RF__STREAM_PLOTS > 2 * maxg ? RF__STREAM_PLOTS : 2 * maxg;
-  if (!(buf = rf__malloc(cap * sizeof *buf))) {
+  /* Two slices, each with room for a dwell in front. */
+  size_t cap = RF__STREAM_PLOTS > maxg ? RF__STREAM_PLOTS : maxg;
+  if (!(buf = rf__malloc(2 * (maxg + cap) * sizeof *buf))) {
     st = rf__err(RF_ENOMEM, "%s: out of memory", path);
     goto done;
   }
-  rf__psrc src = {.rd = rd, .n = n, .buf = buf, .cap = cap};
+  rf__psrc src = {.rd = rd, .n = n, .buf = buf, .cap = cap, .room = maxg, .slice = {buf, buf + maxg + cap}};
   st = rf__run(&src, maxg, cfg, &s, &info, outdir, counts);
 done:
   rf__free(buf);

@@ -326,6 +326,24 @@ static rf_plot *track_scene(size_t targets, size_t scans, const rf_config *cfg, 
   return p;
 }
 
+/* got holds exactly want's rows, every column bit for bit. */
+static void same_rows(const rf_track_list *want, const rf_track_list *got, int threads) {
+  ck_assert_uint_eq(got->n, want->n);
+  for (size_t i = 0; i < want->n; i++) {
+    const rf_track_row *a = &want->v[i], *b = &got->v[i];
+    ck_assert_msg(a->track_id == b->track_id && a->status == b->status && a->plots == b->plots, "row %zu", i);
+    ck_assert(same(a->time_s, b->time_s));
+    const double *u = &a->east_m, *v = &b->east_m; /* east_m .. altitude_m */
+    for (int j = 0; j < 13; j++)
+      ck_assert_msg(same(u[j], v[j]), "threads %d row %zu column %d: %.17g read %.17g", threads, i, j, u[j], v[j]);
+    ck_assert(same(a->pos_sigma_m, b->pos_sigma_m) && same(a->time_to_go_s, b->time_to_go_s));
+    ck_assert(same(a->impact_time_s, b->impact_time_s) && same(a->impact_latitude_deg, b->impact_latitude_deg) &&
+              same(a->impact_longitude_deg, b->impact_longitude_deg));
+    ck_assert(same(a->imm_cv_prob, b->imm_cv_prob) && same(a->imm_manoeuvre_prob, b->imm_manoeuvre_prob) &&
+              same(a->imm_ballistic_prob, b->imm_ballistic_prob));
+  }
+}
+
 struct products_args {
   const rf_plot *plots;
   size_t n;
@@ -391,20 +409,7 @@ START_TEST(track_products_threaded) {
     rf_test_fresh_dir(dir, sizeof dir, "track_threaded");
     ck_assert_int_eq(rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c), 0);
     ck_assert_int_eq(rf_tracks_read(rf_test_join(p, sizeof p, dir, "tracks.h5"), &got), 0);
-    ck_assert_uint_eq(got.n, want.n);
-    for (size_t i = 0; i < want.n; i++) {
-      const rf_track_row *a = &want.v[i], *b = &got.v[i];
-      ck_assert_msg(a->track_id == b->track_id && a->status == b->status && a->plots == b->plots, "row %zu", i);
-      ck_assert(same(a->time_s, b->time_s));
-      const double *u = &a->east_m, *v = &b->east_m; /* east_m .. altitude_m */
-      for (int j = 0; j < 13; j++)
-        ck_assert_msg(same(u[j], v[j]), "threads %d row %zu column %d: %.17g read %.17g", threads[m], i, j, u[j], v[j]);
-      ck_assert(same(a->pos_sigma_m, b->pos_sigma_m) && same(a->time_to_go_s, b->time_to_go_s));
-      ck_assert(same(a->impact_time_s, b->impact_time_s) && same(a->impact_latitude_deg, b->impact_latitude_deg) &&
-                same(a->impact_longitude_deg, b->impact_longitude_deg));
-      ck_assert(same(a->imm_cv_prob, b->imm_cv_prob) && same(a->imm_manoeuvre_prob, b->imm_manoeuvre_prob) &&
-                same(a->imm_ballistic_prob, b->imm_ballistic_prob));
-    }
+    same_rows(&want, &got, threads[m]);
     ck_assert_int_eq(rf_tracks_read(rf_test_join(p, sizeof p, dir, "tracks.csv"), &got), 0);
     ck_assert_uint_eq(got.n, want.n);
     check_rows(want.v, got.v, want.n, 1);
@@ -461,6 +466,56 @@ START_TEST(plots_sensor_attrs) {
   ck_assert(a.radial_velocity_interval_mps == 0 && a.beamwidth_az_deg == 0);
   ck_assert_uint_eq(a.dwells, 0);
   rf_plots_attrs_free(&a);
+}
+END_TEST
+
+/* `radarflow track plots.h5` reads the file in slices (pipelines/track_run.c:
+ * the writer thread reads the next slice ahead; a dwell cut by a slice's
+ * end moves in front of the next slice): over many slices and on each way
+ * of sharing the cores, tracks.h5 holds exactly the rows rf_track_plots
+ * gives for the same plots held in memory. */
+START_TEST(track_file_streams) {
+  char dir[512], p[512], out[512], o[512];
+  rf_test_fresh_dir(dir, sizeof dir, "track_stream");
+  rf_test_join(p, sizeof p, dir, "plots.h5");
+  rf_config cfg;
+  rf_config_defaults(&cfg);
+  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1, .beamwidth_el_deg = 1,
+                       .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_product_info info = {.source_path = "scene", .radar_name = "scene", .site_latitude_deg = 52,
+                          .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_track_sensor_to_info(&s, &info);
+  size_t n, np;
+  rf_plot *plots = track_scene(300, 400, &cfg, &s, &n);
+  ck_assert_uint_gt(n, 3 * 32768); /* more than three slices */
+  ck_assert_int_eq(rf_plots_write_h5(p, plots, n, &info), 0);
+  rf_track_list want = {0}, got = {0};
+  ck_assert_int_eq(rf_track_plots(plots, n, &cfg, &s, &want), 0);
+  free(plots);
+#ifdef _OPENMP
+  const int omp_was = omp_get_max_threads();
+  static const int threads[] = {2, 3, 1};
+#else
+  static const int threads[] = {1};
+#endif
+  for (size_t m = 0; m < sizeof threads / sizeof threads[0]; m++) {
+#ifdef _OPENMP
+    omp_set_num_threads(threads[m]);
+#endif
+    char name[32];
+    snprintf(name, sizeof name, "out%d", threads[m]);
+    rf_test_join(out, sizeof out, dir, name);
+    rf_track_counts c;
+    ck_assert_int_eq(rf_track_file(p, &cfg, out, &np, &c, NULL, 0), 0);
+    ck_assert_uint_eq(np, n);
+    ck_assert_int_eq(rf_tracks_read(rf_test_join(o, sizeof o, out, "tracks.h5"), &got), 0);
+    same_rows(&want, &got, threads[m]);
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(omp_was);
+#endif
+  rf_track_list_free(&got);
+  rf_track_list_free(&want);
 }
 END_TEST
 
@@ -527,6 +582,7 @@ Suite *test_tracks_io_suite(void) {
   tcase_add_test(tc, tracks_errors_and_atomic);
   tcase_add_test(tc, tracks_stream_failures);
   tcase_add_test(tc, track_products_threaded);
+  tcase_add_test(tc, track_file_streams);
   tcase_add_test(tc, plots_sensor_attrs);
   tcase_add_test(tc, track_file_needs_sensor);
   suite_add_tcase(s, tc);
