@@ -1603,7 +1603,17 @@ static int rf__assign_pairs(rf_tracker *t) {
       if (t->loc_pred[p->pred] < 0) t->loc_pred[p->pred] = (int32_t)nr, t->comp_pred[nr++] = (int32_t)p->pred;
       if (t->loc_plot[p->plot] < 0) t->loc_plot[p->plot] = (int32_t)nc, t->comp_plot[nc++] = (int32_t)p->plot;
     }
-    if (nr <= RF__COMP_ROWS && nc <= RF__COMP_PLOTS) {
+    if (nr == 1 && nc == 1 && t->pairs[first].next < 0) {
+      /* One track, one plot, one pair (most components): the plot, when it
+       * costs less than the miss (as rf_assign_execute would choose). */
+      rf__pair *p = &t->pairs[first];
+      double cost = p->dims == 4 ? p->cost : p->cost * t->gate4 / t->gate3;
+      if (cost < t->gate4) {
+        t->pred[p->pred].plot = (int32_t)p->plot;
+        t->pred[p->pred].dims = p->dims;
+        t->plot_pred[p->plot] = (int32_t)p->pred;
+      }
+    } else if (nr <= RF__COMP_ROWS && nc <= RF__COMP_PLOTS) {
       size_t cols = nc + nr;
       for (size_t k = 0; k < nr * cols; k++) t->dense[k] = RF_ASSIGN_FORBIDDEN;
       for (size_t r = 0; r < nr; r++) t->dense[r * cols + nc + r] = t->gate4; /* miss */
