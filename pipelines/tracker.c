@@ -95,8 +95,8 @@ typedef struct rf__pred {
   int32_t tentative;                 /* the track's status is tentative (gating stage 2) */
   int32_t single;                    /* one mode took part: its state is the combined one, so
                                         its update reuses zH */
-  double zH[52];                     /* h(xc) (the predicted measurement), its Jacobian H,
-                                        Pc H' (4 columns) */
+  double zH[68];                     /* h(xc) (the predicted measurement), its Jacobian H,
+                                        Pc H' (4 columns), H Pc H' (4 x 4) */
   int32_t claim;                     /* ballistic without a batch window: claims one if updated */
   double S0[16];                     /* H Pc H' plus the curvature terms */
   int32_t row;                       /* its row this dwell, or -1 */
@@ -483,9 +483,9 @@ static void rf__update_curvature(const double x[6], const rf__so *so, const rf_t
 }
 
 /* curv: the curvature terms {rv2, vv2} (rf__update_curvature), or NULL to
- * compute them from x, P. zH, when not NULL: h(x) (4), its Jacobian (24)
- * and P H' for 4 measurements (24), already computed for this x and P (the
- * same numbers the first pass would compute). */
+ * compute them from x, P. zH, when not NULL: h(x) (4), its Jacobian (24),
+ * P H' for 4 measurements (24) and H P H' (16), already computed for this
+ * x and P (the same numbers the first pass would compute). */
 static int rf__update(const rf_track_meas *m, int dims, double interval, double x[6], double P[36],
                       double *nis, double *lndet, int iters, const double *curv, const double *zH) {
   /* With S = L L' (Cholesky), W = P H' L^-T and v = L^-1 nu: the gain
@@ -506,9 +506,12 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
       memcpy(H, zH + 4, 24 * sizeof *H);
       for (int i = 0; i < 6; i++)
         for (int j = 0; j < dims; j++) PHt[i * dims + j] = zH[28 + i * 4 + j];
+      for (int i = 0; i < dims; i++)
+        for (int j = 0; j < dims; j++) S[i * dims + j] = zH[52 + i * 4 + j];
     } else {
       rf__h_jac(xi, zp, H);
       rf__pht(H, P, dims, PHt);
+      rf__h_pht(H, PHt, dims, S);
     }
     for (int k = 0; k < dims; k++) nu[k] = m->z[k] - zp[k];
     nu[1] = rf_wrap(nu[1], 180.0);
@@ -517,7 +520,6 @@ static int rf__update(const rf_track_meas *m, int dims, double interval, double 
     if (it)
       for (int k = 0; k < dims; k++)
         for (int c = 0; c < 6; c++) nu[k] -= H[k * 6 + c] * (x0[c] - xi[c]);
-    rf__h_pht(H, PHt, dims, S);
     for (int i = 0; i < dims; i++) S[i * dims + i] += m->sigma[i] * m->sigma[i];
     S[0] += rv2;
     if (dims == 4) S[15] += vv2;
@@ -1696,14 +1698,15 @@ static double rf__max_sigma(const rf_tracker *t, const rf__track *k) {
   return lim > t->cfg.trk_min_delete_sigma ? lim : t->cfg.trk_min_delete_sigma;
 }
 
-/* Predicted measurement zp, its Jacobian H, P H' and H P H' of a state, plus the
- * curvature terms (curv: {range, radial velocity} variances; computed here,
- * with their second-order products into so, when so is not NULL, else
- * taken as given). */
+/* Predicted measurement zp, its Jacobian H, P H' and H P H' of a state
+ * (also into hph when not NULL), plus the curvature terms (curv: {range,
+ * radial velocity} variances; computed here, with their second-order
+ * products into so, when so is not NULL, else taken as given). */
 static void rf__predict_meas(const double x[6], const double P[36], double zp[4], double H[24], double S0[16],
-                             double PHt[24], double curv[2], rf__so *so) {
+                             double PHt[24], double *hph, double curv[2], rf__so *so) {
   rf__h_jac(x, zp, H);
   rf__hph(H, P, S0, PHt);
+  if (hph) memcpy(hph, S0, 16 * sizeof *S0);
   if (so) rf__second_order(x, P, &curv[1], &curv[0], so);
   S0[0] += curv[0];
   S0[15] += curv[1];
@@ -1732,7 +1735,7 @@ static void rf__predict_pred(rf_tracker *t, size_t i) {
   double dt = t->job_now - k->t, curv[2] = {0, 0}, Ha[24], PHta[24];
   rf__predict_track(t, k, t->job_now);
   pr->claim = (t->nmod == 1 ? t->kinds[0] == RF__K_BALLISTIC : k->fast) && k->win < 0;
-  rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, curv, &t->pso[i]);
+  rf__predict_meas(k->xc, k->Pc, pr->zH, pr->zH + 4, pr->S0, pr->zH + 28, pr->zH + 52, curv, &t->pso[i]);
   int non = 0;
   for (int m = 0; m < t->nmod; m++) non += rf__on(t, k, m);
   pr->single = non == 1; /* rf__combine copied that mode: xc, Pc are its own */
@@ -1740,8 +1743,8 @@ static void rf__predict_pred(rf_tracker *t, size_t i) {
   if (t->nmod > 1 && k->turns) {
     /* Both turn modes' predictions (with the combined estimate's
      * curvature terms). */
-    rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, curv, NULL);
-    rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, curv, NULL);
+    rf__predict_meas(k->x[RF__K_LEFT], k->P[RF__K_LEFT], pr->zpa[0], Ha, pr->S0a[0], PHta, NULL, curv, NULL);
+    rf__predict_meas(k->x[RF__K_RIGHT], k->P[RF__K_RIGHT], pr->zpa[1], Ha, pr->S0a[1], PHta, NULL, curv, NULL);
     pr->alt = 2;
   } else if (t->nmod > 1 && !k->fast) {
     rf__manoeuvre_gate(pr->zH + 4, t->cfg.trk_manoeuvre_accel, dt, pr->S0, pr->S0a[0]);
