@@ -155,11 +155,17 @@ static void rf__fsync_parent(const char *path) {
 }
 
 void rf_writeback_note(rf_writeback *w, size_t bytes) {
-  if (w->fd < 0 || (w->since += bytes) < RF_WRITEBACK_BYTES) return;
+  if (w->fd < 0) return;
+  w->total += bytes;
+  if ((w->since += bytes) < RF_WRITEBACK_BYTES) return;
   w->since = 0;
+#ifdef POSIX_FADV_DONTNEED
+  if (w->behind) (void)posix_fadvise(w->fd, 0, (off_t)w->behind, POSIX_FADV_DONTNEED);
+#endif
 #ifdef SYNC_FILE_RANGE_WRITE
   (void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #endif
+  w->behind = w->total;
 }
 
 int rf_commit_tmp(const char *tmp, const char *path) {

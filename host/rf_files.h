@@ -51,11 +51,16 @@ void rf_fsync_dir(const char *dir);
  * once RF_WRITEBACK_BYTES more were written the kernel is asked to start
  * writing the file's dirty pages out (sync_file_range, a hint that never
  * waits). The disk then works while the run goes on, and the fsync of
- * rf_commit_tmp (which alone makes the file durable) finds little left. */
+ * rf_commit_tmp (which alone makes the file durable) finds little left.
+ * The pages written out by then (the file up to the previous note) leave
+ * the page cache (posix_fadvise DONTNEED, which skips pages not yet
+ * written): a run's products, often gigabytes, do not push other files
+ * out of memory, and later writes reuse the pages just freed. */
 #define RF_WRITEBACK_BYTES ((size_t)8 << 20)
 typedef struct rf_writeback {
   int fd; /* < 0: nothing to do */
   size_t since;
+  size_t total, behind; /* bytes noted in all; total at the previous write-back */
 } rf_writeback;
 void rf_writeback_note(rf_writeback *w, size_t bytes);
 
