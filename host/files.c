@@ -157,8 +157,7 @@ static void rf__fsync_parent(const char *path) {
 void rf_writeback_note(rf_writeback *w, size_t bytes) {
   if (w->fd < 0) return;
   w->total += bytes;
-  if ((w->since += bytes) < RF_WRITEBACK_BYTES) return;
-  w->since = 0;
+  if (w->total - w->behind < RF_WRITEBACK_BYTES) return;
 #ifdef POSIX_FADV_DONTNEED
   if (w->behind) (void)posix_fadvise(w->fd, 0, (off_t)w->behind, POSIX_FADV_DONTNEED);
 #endif

@@ -58,8 +58,7 @@ void rf_fsync_dir(const char *dir);
  * out of memory, and later writes reuse the pages just freed. */
 #define RF_WRITEBACK_BYTES ((size_t)8 << 20)
 typedef struct rf_writeback {
-  int fd; /* < 0: nothing to do */
-  size_t since;
+  int fd;               /* < 0: nothing to do */
   size_t total, behind; /* bytes noted in all; total at the previous write-back */
 } rf_writeback;
 void rf_writeback_note(rf_writeback *w, size_t bytes);
