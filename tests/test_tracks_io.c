@@ -344,6 +344,33 @@ static void same_rows(const rf_track_list *want, const rf_track_list *got, int t
   }
 }
 
+/* The sensor of track_scene and the provenance its products record. */
+static void scene_sensor(rf_track_sensor *s, rf_product_info *info) {
+  *s = (rf_track_sensor){.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1, .beamwidth_el_deg = 1,
+                         .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  *info = (rf_product_info){.source_path = "scene", .radar_name = "scene", .site_latitude_deg = 52,
+                            .site_longitude_deg = 4.4, .site_altitude_m = 10};
+}
+
+/* Each way of sharing the cores (pipelines/track_run.c): two threads, the
+ * writer helps the tracker's loops while it waits; three, an OpenMP team
+ * of two beside the writer; one, the tracker alone beside it. */
+#ifdef _OPENMP
+static const int share_threads[] = {2, 3, 1};
+#else
+static const int share_threads[] = {1};
+#endif
+#define SHARE_WAYS (sizeof share_threads / sizeof share_threads[0])
+
+/* Runs with the threads of way m. */
+static void share_use(size_t m) {
+#ifdef _OPENMP
+  omp_set_num_threads(share_threads[m]);
+#else
+  (void)m;
+#endif
+}
+
 struct products_args {
   const rf_plot *plots;
   size_t n;
@@ -369,10 +396,9 @@ START_TEST(track_products_threaded) {
   rf_test_fresh_dir(dir, sizeof dir, "track_threaded");
   rf_config cfg;
   rf_config_defaults(&cfg);
-  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1, .beamwidth_el_deg = 1,
-                       .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
-  rf_product_info info = {.source_path = "scene", .radar_name = "scene", .site_latitude_deg = 52,
-                          .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_track_sensor s;
+  rf_product_info info;
+  scene_sensor(&s, &info);
   size_t n;
   rf_plot *plots = track_scene(300, 60, &cfg, &s, &n);
   rf_track_counts c;
@@ -393,29 +419,21 @@ START_TEST(track_products_threaded) {
   rf_track_list want = {0}, got = {0};
   ck_assert_int_eq(rf_track_plots(plots, n, &cfg, &s, &want), 0);
   ck_assert_uint_gt(want.n, 60 * 250);
-  /* Each way of sharing the cores (pipelines/track_run.c): two threads,
-   * the writer helps the tracker's loops while it waits; three, an OpenMP
-   * team of two beside the writer; one, the tracker alone beside it. */
 #ifdef _OPENMP
   const int omp_was = omp_get_max_threads();
-  static const int threads[] = {2, 3, 1};
-#else
-  static const int threads[] = {1};
 #endif
-  for (size_t m = 0; m < sizeof threads / sizeof threads[0]; m++) {
-#ifdef _OPENMP
-    omp_set_num_threads(threads[m]);
-#endif
+  for (size_t m = 0; m < SHARE_WAYS; m++) {
+    share_use(m);
     rf_test_fresh_dir(dir, sizeof dir, "track_threaded");
     ck_assert_int_eq(rf_track_products_counted(plots, n, &cfg, &s, &info, dir, &c), 0);
     ck_assert_int_eq(rf_tracks_read(rf_test_join(p, sizeof p, dir, "tracks.h5"), &got), 0);
-    same_rows(&want, &got, threads[m]);
+    same_rows(&want, &got, share_threads[m]);
     ck_assert_int_eq(rf_tracks_read(rf_test_join(p, sizeof p, dir, "tracks.csv"), &got), 0);
     ck_assert_uint_eq(got.n, want.n);
     check_rows(want.v, got.v, want.n, 1);
     ck_assert_uint_eq(rf_test_count_entries(dir, NULL), RF_TRACK_PRODUCTS);
 #ifdef _OPENMP
-    ck_assert_int_eq(omp_get_max_threads(), threads[m]); /* restored */
+    ck_assert_int_eq(omp_get_max_threads(), share_threads[m]); /* restored */
 #endif
   }
 #ifdef _OPENMP
@@ -480,10 +498,9 @@ START_TEST(track_file_streams) {
   rf_test_join(p, sizeof p, dir, "plots.h5");
   rf_config cfg;
   rf_config_defaults(&cfg);
-  rf_track_sensor s = {.range_cell_m = 30, .doppler_cell_mps = 1, .beamwidth_az_deg = 1, .beamwidth_el_deg = 1,
-                       .site_latitude_deg = 52, .site_longitude_deg = 4.4, .site_altitude_m = 10};
-  rf_product_info info = {.source_path = "scene", .radar_name = "scene", .site_latitude_deg = 52,
-                          .site_longitude_deg = 4.4, .site_altitude_m = 10};
+  rf_track_sensor s;
+  rf_product_info info;
+  scene_sensor(&s, &info);
   rf_track_sensor_to_info(&s, &info);
   size_t n, np;
   rf_plot *plots = track_scene(300, 400, &cfg, &s, &n);
@@ -494,22 +511,17 @@ START_TEST(track_file_streams) {
   free(plots);
 #ifdef _OPENMP
   const int omp_was = omp_get_max_threads();
-  static const int threads[] = {2, 3, 1};
-#else
-  static const int threads[] = {1};
 #endif
-  for (size_t m = 0; m < sizeof threads / sizeof threads[0]; m++) {
-#ifdef _OPENMP
-    omp_set_num_threads(threads[m]);
-#endif
+  for (size_t m = 0; m < SHARE_WAYS; m++) {
+    share_use(m);
     char name[32];
-    snprintf(name, sizeof name, "out%d", threads[m]);
+    snprintf(name, sizeof name, "out%d", share_threads[m]);
     rf_test_join(out, sizeof out, dir, name);
     rf_track_counts c;
     ck_assert_int_eq(rf_track_file(p, &cfg, out, &np, &c, NULL, 0), 0);
     ck_assert_uint_eq(np, n);
     ck_assert_int_eq(rf_tracks_read(rf_test_join(o, sizeof o, out, "tracks.h5"), &got), 0);
-    same_rows(&want, &got, threads[m]);
+    same_rows(&want, &got, share_threads[m]);
   }
 #ifdef _OPENMP
   omp_set_num_threads(omp_was);
