@@ -57,10 +57,14 @@ int rf_test_cli(const char *out_file, ...);
  * there shows as a signal), or _exit() when Check runs tests in-process
  * (CK_FORK=no) and the inherited handlers belong to the runner. */
 void rf_test_child_exit(int code) __attribute__((noreturn));
+/* In a forked child: OpenMP loops on this thread alone. libgomp's threads
+ * do not survive fork(), and a loop that waits for them hangs; with
+ * CK_FORK=no earlier tests in the same process have started them. */
+void rf_test_child_one_thread(void);
 /* Forks a child whose files may grow to `bytes` at most: a write past it
  * fails with EFBIG (SIGXFSZ ignored), as on a full disk. stdio is flushed
- * first. 0 in the child (exit 99 when the limit cannot be set), its pid in
- * the parent. A fork may not use OpenMP once this process has: fork first. */
+ * first. 0 in the child (exit 99 when the limit cannot be set; its loops on
+ * one thread: rf_test_child_one_thread), its pid in the parent. */
 int rf_test_fork_fsize(long bytes);
 /* Waits for child pid; the test fails unless it exited 0 (its exit code
  * names the check that failed). */

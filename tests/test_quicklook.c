@@ -110,6 +110,7 @@ static void ql_setup(void) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
+    rf_test_child_one_thread();
     ql_setup_child();
     rf_test_child_exit(0);
   }

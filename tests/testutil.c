@@ -8,6 +8,9 @@
 #include <ftw.h>
 #include <hdf5.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +161,12 @@ void rf_test_child_exit(int code) {
   exit(code);
 }
 
+void rf_test_child_one_thread(void) {
+#ifdef _OPENMP
+  omp_set_num_threads(1);
+#endif
+}
+
 int rf_test_fork_fsize(long bytes) {
   fflush(NULL);
   pid_t pid = fork();
@@ -166,6 +175,7 @@ int rf_test_fork_fsize(long bytes) {
     struct rlimit rl = {(rlim_t)bytes, (rlim_t)bytes};
     signal(SIGXFSZ, SIG_IGN);
     if (setrlimit(RLIMIT_FSIZE, &rl) < 0) _exit(99);
+    rf_test_child_one_thread();
   }
   return (int)pid;
 }
