@@ -248,7 +248,15 @@ static long rf__write_row(char *o, const rf__table *t, const char *row, const rf
         long long r = llrint(a);
         uint64_t u = r < 0 ? -(uint64_t)r : (uint64_t)r;
         if (r < 0) *o++ = '-';
-        o = rf__put_fixed(o, u, c->decimals);
+        /* The glossary's usual decimal counts as constants: their divisions
+         * and table lookups fold. */
+        switch (c->decimals) {
+        case 3: o = rf__put_fixed(o, u, 3); break;
+        case 6: o = rf__put_fixed(o, u, 6); break;
+        case 7: o = rf__put_fixed(o, u, 7); break;
+        case 8: o = rf__put_fixed(o, u, 8); break;
+        default: o = rf__put_fixed(o, u, c->decimals);
+        }
       } else {
         o = rf__put_double(o, v, c->decimals);
       }
