@@ -205,7 +205,8 @@ size_t rf_asterix_cat048_track(uint8_t *out, const rf_asterix_source *src, const
   if (!rf__polar(r->range_m, r->azimuth_deg, &rho, &theta)) return 0;
   long long dop, gsp, hdg = 0;
   int has_dop = rf__quant(r->radial_velocity_mps, RF_ASTERIX_LSB_DOPPLER_MPS, -512, 511, &dop);
-  double gs = sqrt(r->v_east_mps * r->v_east_mps + r->v_north_mps * r->v_north_mps), h = atan2(r->v_east_mps, r->v_north_mps) / RF__DEG;
+  double gs = sqrt(r->v_east_mps * r->v_east_mps + r->v_north_mps * r->v_north_mps);
+  double h = atan2(r->v_east_mps, r->v_north_mps) / RF__DEG;
   if (h < 0) h += 360.0;
   int has_vel = rf__quant(gs, RF_ASTERIX_LSB_GSP_MPS, 0, 65535, &gsp);
   rf__quant(h, RF_ASTERIX_LSB_HDG_DEG, 0, 65536, &hdg);
